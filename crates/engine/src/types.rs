@@ -1,0 +1,301 @@
+//! Domain types shared by every part of Fanline.
+
+use serde::{Deserialize, Serialize};
+use std::fmt;
+use std::str::FromStr;
+
+use crate::Error;
+
+macro_rules! string_enum {
+    ($(#[$m:meta])* $name:ident, $what:literal, { $($(#[$vm:meta])* $variant:ident => $s:literal),+ $(,)? }) => {
+        $(#[$m])*
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+        #[serde(rename_all = "lowercase")]
+        pub enum $name { $($(#[$vm])* $variant),+ }
+
+        impl $name {
+            pub const ALL: &'static [$name] = &[$($name::$variant),+];
+            pub fn as_str(self) -> &'static str {
+                match self { $($name::$variant => $s),+ }
+            }
+        }
+        impl fmt::Display for $name {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result { f.write_str(self.as_str()) }
+        }
+        impl FromStr for $name {
+            type Err = Error;
+            fn from_str(s: &str) -> Result<Self, Error> {
+                match s.trim().to_ascii_lowercase().as_str() {
+                    $($s => Ok($name::$variant),)+
+                    _ => Err(Error::InvalidValue {
+                        what: $what,
+                        value: s.to_string(),
+                        expected: concat!($($s, " "),+),
+                    }),
+                }
+            }
+        }
+    };
+}
+
+string_enum!(
+    /// How close a piece of content is to the creator. A fan at layer L may see content
+    /// of layer L and below, never above.
+    Layer, "layer", {
+        Public => "public",
+        Friends => "friends",
+        Intimate => "intimate",
+    }
+);
+
+impl Layer {
+    /// 0 for public, 1 for friends, 2 for intimate.
+    pub fn rank(self) -> u8 {
+        match self {
+            Layer::Public => 0,
+            Layer::Friends => 1,
+            Layer::Intimate => 2,
+        }
+    }
+    pub fn from_rank(rank: u8) -> Option<Layer> {
+        match rank {
+            0 => Some(Layer::Public),
+            1 => Some(Layer::Friends),
+            2 => Some(Layer::Intimate),
+            _ => None,
+        }
+    }
+    /// May a viewer at `self` see content of `content` layer?
+    pub fn can_see(self, content: Layer) -> bool {
+        content.rank() <= self.rank()
+    }
+}
+
+impl Default for Layer {
+    fn default() -> Self {
+        Layer::Public
+    }
+}
+
+string_enum!(
+    /// A fan's relationship with the creator.
+    Tier, "tier", {
+        Free => "free",
+        Follower => "follower",
+        Paid => "paid",
+    }
+);
+
+string_enum!(
+    /// Why a message is offered to the creator.
+    EscalationReason, "escalation reason", {
+        Novel => "novel",
+        Strategic => "strategic",
+        Complex => "complex",
+    }
+);
+
+string_enum!(
+    /// Where an escalation is in its life.
+    EscalationStatus, "escalation status", {
+        Pending => "pending",
+        Accepted => "accepted",
+        Answered => "answered",
+        Declined => "declined",
+        Expired => "expired",
+    }
+);
+
+/// The six ways a fan message can go.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+pub enum RoutePath {
+    /// Answer with AI from the creator's documents.
+    A,
+    /// Ask a clarifying question.
+    B,
+    /// Serve a canonical answer.
+    C,
+    /// Offer escalation to the creator.
+    D,
+    /// Queued for the creator.
+    E,
+    /// Refuse politely.
+    F,
+}
+
+impl RoutePath {
+    pub const ALL: &'static [RoutePath] = &[
+        RoutePath::A,
+        RoutePath::B,
+        RoutePath::C,
+        RoutePath::D,
+        RoutePath::E,
+        RoutePath::F,
+    ];
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RoutePath::A => "A",
+            RoutePath::B => "B",
+            RoutePath::C => "C",
+            RoutePath::D => "D",
+            RoutePath::E => "E",
+            RoutePath::F => "F",
+        }
+    }
+}
+
+impl fmt::Display for RoutePath {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl FromStr for RoutePath {
+    type Err = Error;
+    fn from_str(s: &str) -> Result<Self, Error> {
+        RoutePath::ALL
+            .iter()
+            .copied()
+            .find(|p| p.as_str().eq_ignore_ascii_case(s.trim()))
+            .ok_or_else(|| Error::InvalidValue {
+                what: "path",
+                value: s.to_string(),
+                expected: "A B C D E F",
+            })
+    }
+}
+
+/// A weekly availability window in the creator's time zone, e.g. Mon–Fri 09:00–17:00.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AvailabilityWindow {
+    /// Days as three-letter English names ("mon".."sun").
+    pub days: Vec<String>,
+    /// "HH:MM", inclusive.
+    pub start: String,
+    /// "HH:MM", exclusive.
+    pub end: String,
+}
+
+/// A creator's rules for one agent. Defaults are the documented product defaults.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct AgentConfig {
+    pub max_escalations_per_day: u32,
+    pub max_escalations_per_week: u32,
+    pub escalation_enabled: bool,
+    pub auto_answer_confidence_threshold: f64,
+    pub clarification_enabled: bool,
+    pub blocked_topics: Vec<String>,
+    pub allowed_user_tiers: Vec<Tier>,
+    pub availability_windows: Vec<AvailabilityWindow>,
+    /// IANA time zone name the caps and windows are counted in.
+    pub timezone: String,
+    pub persona: String,
+}
+
+impl Default for AgentConfig {
+    fn default() -> Self {
+        AgentConfig {
+            max_escalations_per_day: 10,
+            max_escalations_per_week: 50,
+            escalation_enabled: true,
+            auto_answer_confidence_threshold: 0.75,
+            clarification_enabled: true,
+            blocked_topics: Vec::new(),
+            allowed_user_tiers: vec![Tier::Free, Tier::Follower],
+            availability_windows: Vec::new(),
+            timezone: "UTC".to_string(),
+            persona: String::new(),
+        }
+    }
+}
+
+/// What an indexed item is: a chunk of a document, or a question of a canonical answer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ItemKind {
+    Chunk,
+    Canonical,
+}
+
+impl ItemKind {
+    pub fn code(self) -> u8 {
+        match self {
+            ItemKind::Chunk => 0,
+            ItemKind::Canonical => 1,
+        }
+    }
+    pub fn from_code(code: u8) -> Option<Self> {
+        match code {
+            0 => Some(ItemKind::Chunk),
+            1 => Some(ItemKind::Canonical),
+            _ => None,
+        }
+    }
+}
+
+/// The identity of one searchable item and the attributes searches filter on.
+///
+/// For a chunk, `id` is the chunk id and `owner` the document id. For a canonical
+/// answer, `id` is the id of one of its questions (the pattern or a variant) and
+/// `owner` the canonical answer's id.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct ItemKey {
+    pub kind: ItemKind,
+    pub id: i64,
+    pub owner: i64,
+    pub agent: i64,
+    pub layer: Layer,
+}
+
+/// Which items a search may return. Applied inside the search, before any top-k cut.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SearchFilter {
+    pub kind: ItemKind,
+    pub agent: i64,
+    /// The viewer's layer: items above it are never returned.
+    pub max_layer: Layer,
+}
+
+impl SearchFilter {
+    pub fn admits(&self, key: &ItemKey) -> bool {
+        key.kind == self.kind && key.agent == self.agent && self.max_layer.can_see(key.layer)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn layers_are_ordered_and_parse() {
+        assert!(Layer::Intimate.can_see(Layer::Public));
+        assert!(Layer::Friends.can_see(Layer::Friends));
+        assert!(!Layer::Public.can_see(Layer::Friends));
+        assert!(!Layer::Friends.can_see(Layer::Intimate));
+        assert_eq!("Friends".parse::<Layer>().unwrap(), Layer::Friends);
+        let err = "vip".parse::<Layer>().unwrap_err().to_string();
+        assert!(err.contains("public friends intimate"), "{err}");
+        for l in Layer::ALL {
+            assert_eq!(Layer::from_rank(l.rank()), Some(*l));
+        }
+    }
+
+    #[test]
+    fn defaults_match_the_product_spec() {
+        let c = AgentConfig::default();
+        assert_eq!(c.max_escalations_per_day, 10);
+        assert_eq!(c.max_escalations_per_week, 50);
+        assert!(c.escalation_enabled && c.clarification_enabled);
+        assert_eq!(c.auto_answer_confidence_threshold, 0.75);
+        assert_eq!(c.allowed_user_tiers, vec![Tier::Free, Tier::Follower]);
+    }
+
+    #[test]
+    fn paths_round_trip() {
+        for p in RoutePath::ALL {
+            assert_eq!(p.as_str().parse::<RoutePath>().unwrap(), *p);
+        }
+        assert!("G".parse::<RoutePath>().is_err());
+    }
+}

@@ -1,0 +1,256 @@
+use crate::util::{bump_generation, parse_layer, vector};
+use crate::{Error, Result, Store};
+use fanline_engine::{vector::to_bytes, ItemKey, ItemKind, Layer};
+use rusqlite::{params, OptionalExtension, Transaction};
+use serde::Serialize;
+
+use crate::documents::DocumentChange;
+
+/// A canonical answer to store. `questions[0]` is the question pattern; the rest are
+/// variants. Every question comes with its embedding.
+#[derive(Debug, Clone)]
+pub struct NewCanonical {
+    pub questions: Vec<(String, Vec<f32>)>,
+    pub answer: String,
+    pub layer: Layer,
+    pub source_escalation_id: Option<i64>,
+}
+
+/// One phrasing of a canonical answer's question.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct CanonicalVariant {
+    pub id: i64,
+    pub text: String,
+    pub is_pattern: bool,
+}
+
+/// A canonical answer with all its questions.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct CanonicalAnswer {
+    pub id: i64,
+    pub agent_id: i64,
+    pub question_pattern: String,
+    pub variants: Vec<CanonicalVariant>,
+    pub answer: String,
+    pub layer: Layer,
+    pub times_reused: u64,
+    pub last_served_at: Option<String>,
+    pub source_escalation_id: Option<i64>,
+    pub created_at: String,
+    pub updated_at: String,
+}
+
+/// A line of the canonical answers list.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct CanonicalSummary {
+    pub id: i64,
+    pub question_pattern: String,
+    pub variants: u64,
+    pub layer: Layer,
+    pub times_reused: u64,
+    pub last_served_at: Option<String>,
+    pub updated_at: String,
+}
+
+/// Insert a canonical answer inside an open transaction; returns its id and the index
+/// entries it adds.
+pub(crate) fn insert_canonical(
+    tx: &Transaction<'_>,
+    agent_id: i64,
+    c: &NewCanonical,
+) -> Result<(i64, Vec<(ItemKey, String, Vec<f32>)>)> {
+    let Some((pattern, _)) = c.questions.first() else {
+        return Err(Error::Invalid { what: "canonical answer", detail: "it has no question".into() });
+    };
+    if c.answer.trim().is_empty() {
+        return Err(Error::Invalid { what: "canonical answer", detail: "the answer is empty".into() });
+    }
+    let id: i64 = tx.query_row(
+        "INSERT INTO canonical_answers (agent_id, question_pattern, answer, layer, source_escalation_id)
+         VALUES (?1, ?2, ?3, ?4, ?5) RETURNING id",
+        params![agent_id, pattern.trim(), c.answer.trim(), c.layer.as_str(), c.source_escalation_id],
+        |r| r.get(0),
+    )?;
+    let mut added = Vec::new();
+    let mut seen = std::collections::HashSet::new();
+    for (i, (text, emb)) in c.questions.iter().enumerate() {
+        let text = text.trim();
+        if text.is_empty() || !seen.insert(text.to_lowercase()) {
+            continue;
+        }
+        let vid: i64 = tx.query_row(
+            "INSERT INTO canonical_variants (canonical_answer_id, text, is_pattern, embedding)
+             VALUES (?1, ?2, ?3, ?4) RETURNING id",
+            params![id, text, i == 0, to_bytes(emb)],
+            |r| r.get(0),
+        )?;
+        let key = ItemKey { kind: ItemKind::Canonical, id: vid, owner: id, agent: agent_id, layer: c.layer };
+        added.push((key, text.to_string(), emb.clone()));
+    }
+    Ok((id, added))
+}
+
+fn variant_keys(tx: &rusqlite::Connection, canonical_id: i64) -> Result<Vec<ItemKey>> {
+    let mut stmt = tx.prepare(
+        "SELECT v.id, a.agent_id, a.layer FROM canonical_variants v
+         JOIN canonical_answers a ON a.id = v.canonical_answer_id WHERE a.id = ?1",
+    )?;
+    let rows = stmt
+        .query_map([canonical_id], |r| Ok((r.get::<_, i64>(0)?, r.get::<_, i64>(1)?, r.get::<_, String>(2)?)))?
+        .collect::<rusqlite::Result<Vec<_>>>()?;
+    rows.into_iter()
+        .map(|(id, agent, layer)| {
+            Ok(ItemKey { kind: ItemKind::Canonical, id, owner: canonical_id, agent, layer: parse_layer(&layer)? })
+        })
+        .collect()
+}
+
+impl Store {
+    /// Store a canonical answer and its questions.
+    pub fn add_canonical(&self, agent_id: i64, c: &NewCanonical) -> Result<(i64, DocumentChange)> {
+        let mut conn = self.conn();
+        let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+        let (id, added) = insert_canonical(&tx, agent_id, c)?;
+        let generation = bump_generation(&tx)?;
+        tx.commit()?;
+        Ok((id, DocumentChange { document_id: id, removed: Vec::new(), added, generation }))
+    }
+
+    /// Add another phrasing to an existing canonical answer.
+    pub fn add_canonical_variant(&self, canonical_id: i64, text: &str, embedding: &[f32]) -> Result<DocumentChange> {
+        let mut conn = self.conn();
+        let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+        let (agent, layer): (i64, String) = tx
+            .query_row("SELECT agent_id, layer FROM canonical_answers WHERE id = ?1", [canonical_id], |r| {
+                Ok((r.get(0)?, r.get(1)?))
+            })
+            .optional()?
+            .ok_or_else(|| Error::not_found("canonical answer", canonical_id))?;
+        let vid: i64 = tx
+            .query_row(
+                "INSERT INTO canonical_variants (canonical_answer_id, text, embedding) VALUES (?1, ?2, ?3)
+                 ON CONFLICT (canonical_answer_id, text) DO NOTHING RETURNING id",
+                params![canonical_id, text.trim(), to_bytes(embedding)],
+                |r| r.get(0),
+            )
+            .optional()?
+            .ok_or_else(|| Error::Conflict { what: "variant", key: text.trim().to_string() })?;
+        let generation = bump_generation(&tx)?;
+        tx.commit()?;
+        let key = ItemKey { kind: ItemKind::Canonical, id: vid, owner: canonical_id, agent, layer: parse_layer(&layer)? };
+        Ok(DocumentChange {
+            document_id: canonical_id,
+            removed: Vec::new(),
+            added: vec![(key, text.trim().to_string(), embedding.to_vec())],
+            generation,
+        })
+    }
+
+    pub fn list_canonical(&self, agent_id: i64) -> Result<Vec<CanonicalSummary>> {
+        let conn = self.conn();
+        let mut stmt = conn.prepare(
+            "SELECT a.id, a.question_pattern, (SELECT count(*) FROM canonical_variants v WHERE v.canonical_answer_id = a.id),
+                    a.layer, a.times_reused, a.last_served_at, a.updated_at
+             FROM canonical_answers a WHERE a.agent_id = ?1 ORDER BY a.times_reused DESC, a.id",
+        )?;
+        let rows = stmt
+            .query_map([agent_id], |r| {
+                Ok((
+                    CanonicalSummary {
+                        id: r.get(0)?,
+                        question_pattern: r.get(1)?,
+                        variants: r.get::<_, i64>(2)? as u64,
+                        layer: Layer::Public,
+                        times_reused: r.get::<_, i64>(4)? as u64,
+                        last_served_at: r.get(5)?,
+                        updated_at: r.get(6)?,
+                    },
+                    r.get::<_, String>(3)?,
+                ))
+            })?
+            .collect::<rusqlite::Result<Vec<_>>>()?;
+        rows.into_iter()
+            .map(|(mut s, l)| {
+                s.layer = parse_layer(&l)?;
+                Ok(s)
+            })
+            .collect()
+    }
+
+    pub fn canonical(&self, id: i64) -> Result<CanonicalAnswer> {
+        let conn = self.conn();
+        let (mut a, layer) = conn
+            .query_row(
+                "SELECT id, agent_id, question_pattern, answer, layer, times_reused, last_served_at,
+                        source_escalation_id, created_at, updated_at
+                 FROM canonical_answers WHERE id = ?1",
+                [id],
+                |r| {
+                    Ok((
+                        CanonicalAnswer {
+                            id: r.get(0)?,
+                            agent_id: r.get(1)?,
+                            question_pattern: r.get(2)?,
+                            variants: Vec::new(),
+                            answer: r.get(3)?,
+                            layer: Layer::Public,
+                            times_reused: r.get::<_, i64>(5)? as u64,
+                            last_served_at: r.get(6)?,
+                            source_escalation_id: r.get(7)?,
+                            created_at: r.get(8)?,
+                            updated_at: r.get(9)?,
+                        },
+                        r.get::<_, String>(4)?,
+                    ))
+                },
+            )
+            .optional()?
+            .ok_or_else(|| Error::not_found("canonical answer", id))?;
+        a.layer = parse_layer(&layer)?;
+        let mut stmt = conn.prepare(
+            "SELECT id, text, is_pattern FROM canonical_variants WHERE canonical_answer_id = ?1
+             ORDER BY is_pattern DESC, id",
+        )?;
+        a.variants = stmt
+            .query_map([id], |r| Ok(CanonicalVariant { id: r.get(0)?, text: r.get(1)?, is_pattern: r.get(2)? }))?
+            .collect::<rusqlite::Result<_>>()?;
+        Ok(a)
+    }
+
+    /// The embedding stored for one question of a canonical answer.
+    pub fn canonical_variant_vector(&self, variant_id: i64) -> Result<Vec<f32>> {
+        let b: Vec<u8> = self
+            .conn()
+            .query_row("SELECT embedding FROM canonical_variants WHERE id = ?1", [variant_id], |r| r.get(0))
+            .optional()?
+            .ok_or_else(|| Error::not_found("canonical variant", variant_id))?;
+        vector(&b)
+    }
+
+    pub fn delete_canonical(&self, id: i64) -> Result<DocumentChange> {
+        let mut conn = self.conn();
+        let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+        let removed = variant_keys(&tx, id)?;
+        if tx.execute("DELETE FROM canonical_answers WHERE id = ?1", [id])? == 0 {
+            return Err(Error::not_found("canonical answer", id));
+        }
+        let generation = bump_generation(&tx)?;
+        tx.commit()?;
+        Ok(DocumentChange { document_id: id, removed, added: Vec::new(), generation })
+    }
+
+    /// Count one more serving of a canonical answer.
+    pub fn record_canonical_reuse(&self, id: i64) -> Result<u64> {
+        let n: Option<i64> = self
+            .conn()
+            .query_row(
+                "UPDATE canonical_answers SET times_reused = times_reused + 1,
+                     last_served_at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now')
+                 WHERE id = ?1 RETURNING times_reused",
+                [id],
+                |r| r.get(0),
+            )
+            .optional()?;
+        n.map(|n| n as u64).ok_or_else(|| Error::not_found("canonical answer", id))
+    }
+}

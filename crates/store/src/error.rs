@@ -1,0 +1,86 @@
+use std::path::{Path, PathBuf};
+use thiserror::Error;
+
+#[derive(Debug, Error)]
+pub enum Error {
+    #[error(
+        "the database {path} is damaged or is not a Fanline database ({detail}). \
+         Restore a backup, or move the file aside and run `fanline init` to start afresh."
+    )]
+    Corrupt { path: PathBuf, detail: String },
+    #[error("cannot open the database {path}: {detail}")]
+    Open { path: PathBuf, detail: String },
+    #[error(
+        "the database {path} has schema version {found}, newer than this Fanline knows \
+         ({known}); upgrade Fanline"
+    )]
+    TooNew {
+        path: PathBuf,
+        found: u32,
+        known: u32,
+    },
+    #[error("migration {name} failed: {detail}")]
+    Migration { name: String, detail: String },
+    #[error("{what} not found: {key}")]
+    NotFound { what: &'static str, key: String },
+    #[error("{what} already exists: {key}")]
+    Conflict { what: &'static str, key: String },
+    #[error("invalid {what}: {detail}")]
+    Invalid { what: &'static str, detail: String },
+    #[error("database error: {0}")]
+    Sqlite(rusqlite::Error),
+}
+
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+fn is_corruption(e: &rusqlite::Error) -> bool {
+    matches!(
+        e.sqlite_error_code(),
+        Some(rusqlite::ErrorCode::NotADatabase) | Some(rusqlite::ErrorCode::DatabaseCorrupt)
+    )
+}
+
+impl Error {
+    pub(crate) fn from_sqlite_at(path: &Path, e: rusqlite::Error) -> Error {
+        if is_corruption(&e) {
+            Error::Corrupt {
+                path: path.to_path_buf(),
+                detail: e.to_string(),
+            }
+        } else {
+            Error::Open {
+                path: path.to_path_buf(),
+                detail: e.to_string(),
+            }
+        }
+    }
+
+    pub(crate) fn not_found(what: &'static str, key: impl ToString) -> Error {
+        Error::NotFound {
+            what,
+            key: key.to_string(),
+        }
+    }
+}
+
+impl From<rusqlite::Error> for Error {
+    fn from(e: rusqlite::Error) -> Self {
+        if is_corruption(&e) {
+            Error::Corrupt {
+                path: PathBuf::new(),
+                detail: e.to_string(),
+            }
+        } else {
+            Error::Sqlite(e)
+        }
+    }
+}
+
+impl From<fanline_engine::Error> for Error {
+    fn from(e: fanline_engine::Error) -> Self {
+        Error::Invalid {
+            what: "value",
+            detail: e.to_string(),
+        }
+    }
+}

@@ -1,0 +1,142 @@
+use crate::canonical::{insert_canonical, NewCanonical};
+use crate::documents::DocumentChange;
+use crate::util::bump_generation;
+use crate::{Error, Result, Store};
+use fanline_engine::{EscalationReason, EscalationStatus, Layer};
+use rusqlite::{params, OptionalExtension};
+use serde::Serialize;
+
+/// An escalation to create (offered to the fan, status pending).
+#[derive(Debug, Clone)]
+pub struct NewEscalation {
+    pub agent_id: i64,
+    pub fan_id: i64,
+    pub message_id: Option<i64>,
+    pub decision_id: Option<i64>,
+    pub question: String,
+    pub reason: EscalationReason,
+    pub priority: i64,
+    pub context_summary: String,
+    pub expires_at: Option<String>,
+}
+
+/// A stored escalation.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Escalation {
+    pub id: i64,
+    pub agent_id: i64,
+    pub fan_id: i64,
+    pub question: String,
+    pub reason: EscalationReason,
+    pub status: EscalationStatus,
+    pub priority: i64,
+    pub context_summary: String,
+    pub answer: Option<String>,
+    pub answer_layer: Option<Layer>,
+    pub canonical_answer_id: Option<i64>,
+    pub offered_at: String,
+    pub accepted_at: Option<String>,
+    pub answered_at: Option<String>,
+    pub expires_at: Option<String>,
+}
+
+impl Store {
+    pub fn create_escalation(&self, e: &NewEscalation) -> Result<i64> {
+        Ok(self.conn().query_row(
+            "INSERT INTO escalations (agent_id, fan_id, message_id, decision_id, question, reason, priority,
+                                      context_summary, expires_at)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9) RETURNING id",
+            params![
+                e.agent_id, e.fan_id, e.message_id, e.decision_id, e.question, e.reason.as_str(),
+                e.priority, e.context_summary, e.expires_at
+            ],
+            |r| r.get(0),
+        )?)
+    }
+
+    pub fn escalation(&self, id: i64) -> Result<Escalation> {
+        let row = self
+            .conn()
+            .query_row(
+                "SELECT id, agent_id, fan_id, question, reason, status, priority, context_summary, answer,
+                        answer_layer, canonical_answer_id, offered_at, accepted_at, answered_at, expires_at
+                 FROM escalations WHERE id = ?1",
+                [id],
+                |r| {
+                    Ok((
+                        (r.get::<_, i64>(0)?, r.get::<_, i64>(1)?, r.get::<_, i64>(2)?, r.get::<_, String>(3)?),
+                        (r.get::<_, String>(4)?, r.get::<_, String>(5)?, r.get::<_, i64>(6)?, r.get::<_, String>(7)?),
+                        (r.get::<_, Option<String>>(8)?, r.get::<_, Option<String>>(9)?, r.get::<_, Option<i64>>(10)?),
+                        (r.get::<_, String>(11)?, r.get::<_, Option<String>>(12)?, r.get::<_, Option<String>>(13)?,
+                         r.get::<_, Option<String>>(14)?),
+                    ))
+                },
+            )
+            .optional()?
+            .ok_or_else(|| Error::not_found("escalation", id))?;
+        let (a, b, c, d) = row;
+        Ok(Escalation {
+            id: a.0,
+            agent_id: a.1,
+            fan_id: a.2,
+            question: a.3,
+            reason: b.0.parse()?,
+            status: b.1.parse()?,
+            priority: b.2,
+            context_summary: b.3,
+            answer: c.0,
+            answer_layer: c.1.map(|l| l.parse()).transpose()?,
+            canonical_answer_id: c.2,
+            offered_at: d.0,
+            accepted_at: d.1,
+            answered_at: d.2,
+            expires_at: d.3,
+        })
+    }
+
+    /// Answer an escalation. In the same transaction the answer becomes a canonical
+    /// answer whose question pattern is the fan's question (with `question_embedding`),
+    /// so the same question never costs the creator twice.
+    pub fn answer_escalation(
+        &self,
+        id: i64,
+        answer: &str,
+        layer: Layer,
+        question_embedding: &[f32],
+    ) -> Result<(i64, DocumentChange)> {
+        let mut conn = self.conn();
+        let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+        let (agent_id, question, status): (i64, String, String) = tx
+            .query_row("SELECT agent_id, question, status FROM escalations WHERE id = ?1", [id], |r| {
+                Ok((r.get(0)?, r.get(1)?, r.get(2)?))
+            })
+            .optional()?
+            .ok_or_else(|| Error::not_found("escalation", id))?;
+        let status: EscalationStatus = status.parse()?;
+        if !matches!(status, EscalationStatus::Pending | EscalationStatus::Accepted) {
+            return Err(Error::Invalid {
+                what: "escalation",
+                detail: format!("escalation {id} is {status}; only pending or accepted ones can be answered"),
+            });
+        }
+        let (canonical_id, added) = insert_canonical(
+            &tx,
+            agent_id,
+            &NewCanonical {
+                questions: vec![(question, question_embedding.to_vec())],
+                answer: answer.to_string(),
+                layer,
+                source_escalation_id: Some(id),
+            },
+        )?;
+        tx.execute(
+            "UPDATE escalations SET status = 'answered', answer = ?2, answer_layer = ?3, canonical_answer_id = ?4,
+                 answered_at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now')
+             WHERE id = ?1",
+            params![id, answer.trim(), layer.as_str(), canonical_id],
+        )?;
+        let generation = bump_generation(&tx)?;
+        tx.commit()?;
+        Ok((canonical_id, DocumentChange { document_id: canonical_id, removed: Vec::new(), added, generation }))
+    }
+}

@@ -1,0 +1,133 @@
+//! Fanline's SQLite store.
+//!
+//! One file in the data directory, WAL mode, foreign keys on, a busy timeout so the
+//! desktop app and the CLI can share it. The schema is the plain SQL files of
+//! `migrations/`, applied in order when the store is opened.
+
+mod agents;
+mod canonical;
+mod documents;
+mod error;
+mod escalations;
+mod fans;
+mod migrate;
+mod util;
+
+pub use agents::Agent;
+pub use canonical::{CanonicalAnswer, CanonicalSummary, CanonicalVariant, NewCanonical};
+pub use documents::{ChunkRecord, DocumentChange, DocumentRecord, NewChunk, NewDocument};
+pub use error::{Error, Result};
+pub use escalations::{Escalation, NewEscalation};
+pub use fans::Fan;
+pub use migrate::{Migration, MIGRATIONS};
+
+use rusqlite::{Connection, OpenFlags};
+use std::path::{Path, PathBuf};
+use std::sync::{Mutex, MutexGuard};
+use std::time::Duration;
+
+/// A handle to the database. Cheap to share behind an `Arc`; every call takes the
+/// connection for its own duration.
+pub struct Store {
+    conn: Mutex<Connection>,
+    path: PathBuf,
+}
+
+impl std::fmt::Debug for Store {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Store").field("path", &self.path).finish()
+    }
+}
+
+impl Store {
+    /// Open (creating if needed) the database at `path` and bring its schema up to date.
+    pub fn open(path: impl AsRef<Path>) -> Result<Store> {
+        let path = path.as_ref().to_path_buf();
+        let conn = Connection::open_with_flags(
+            &path,
+            OpenFlags::SQLITE_OPEN_READ_WRITE
+                | OpenFlags::SQLITE_OPEN_CREATE
+                | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+        )
+        .map_err(|e| Error::from_sqlite_at(&path, e))?;
+        configure(&conn).map_err(|e| Error::from_sqlite_at(&path, e))?;
+        migrate::apply(&conn, &path)?;
+        Ok(Store {
+            conn: Mutex::new(conn),
+            path,
+        })
+    }
+
+    /// The database file.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    pub(crate) fn conn(&self) -> MutexGuard<'_, Connection> {
+        // A panic while holding the lock cannot leave SQLite inconsistent (transactions
+        // roll back on drop), so a poisoned lock is safe to take over.
+        self.conn.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// The schema version (number of migrations applied).
+    pub fn schema_version(&self) -> Result<u32> {
+        Ok(self
+            .conn()
+            .query_row("PRAGMA user_version", [], |r| r.get(0))?)
+    }
+
+    /// The names of the migrations recorded as applied, in order.
+    pub fn applied_migrations(&self) -> Result<Vec<String>> {
+        let conn = self.conn();
+        let mut stmt = conn.prepare("SELECT name FROM schema_migrations ORDER BY version")?;
+        let names = stmt
+            .query_map([], |r| r.get(0))?
+            .collect::<rusqlite::Result<Vec<String>>>()?;
+        Ok(names)
+    }
+
+    /// The CREATE statements of every table, index and trigger, sorted by name: a
+    /// stable text to snapshot the schema with.
+    pub fn schema_sql(&self) -> Result<String> {
+        let conn = self.conn();
+        let mut stmt = conn.prepare(
+            "SELECT sql FROM sqlite_schema WHERE sql IS NOT NULL AND name NOT LIKE 'sqlite_%' \
+             ORDER BY type, name",
+        )?;
+        let rows = stmt
+            .query_map([], |r| r.get::<_, String>(0))?
+            .collect::<rusqlite::Result<Vec<_>>>()?;
+        Ok(rows.join(";\n\n") + ";\n")
+    }
+
+    /// The counter that moves with every change to indexed content (chunks and
+    /// canonical questions). A derived index stamped with another value is stale.
+    pub fn index_generation(&self) -> Result<u64> {
+        util::generation(&self.conn())
+    }
+
+    /// Run SQLite's integrity check; `Ok(())` when the file is sound.
+    pub fn integrity_check(&self) -> Result<()> {
+        let msg: String = self
+            .conn()
+            .query_row("PRAGMA quick_check", [], |r| r.get(0))?;
+        if msg == "ok" {
+            Ok(())
+        } else {
+            Err(Error::Corrupt {
+                path: self.path.clone(),
+                detail: msg,
+            })
+        }
+    }
+}
+
+fn configure(conn: &Connection) -> rusqlite::Result<()> {
+    conn.busy_timeout(Duration::from_secs(10))?;
+    // The first statement that reads the file: a file that is not a database fails here.
+    conn.pragma_update(None, "journal_mode", "WAL")?;
+    conn.pragma_update(None, "foreign_keys", "ON")?;
+    conn.pragma_update(None, "synchronous", "NORMAL")?;
+    conn.pragma_update(None, "recursive_triggers", "OFF")?;
+    Ok(())
+}

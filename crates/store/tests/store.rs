@@ -1,0 +1,308 @@
+//! Store tests on real database files in a temporary directory.
+
+use fanline_engine::{AgentConfig, EscalationReason, EscalationStatus, ItemKind, Layer, Tier};
+use fanline_store::{Error, NewCanonical, NewChunk, NewDocument, NewEscalation, Store, MIGRATIONS};
+use std::path::Path;
+
+fn open(dir: &Path) -> Store {
+    Store::open(dir.join("fanline.db")).unwrap()
+}
+
+fn v(x: f32) -> Vec<f32> {
+    vec![x, 1.0 - x, 0.5]
+}
+
+#[test]
+fn every_migration_file_is_applied_in_order() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = open(dir.path());
+    let mut files: Vec<String> = std::fs::read_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/../../migrations"))
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().to_string())
+        .filter(|n| n.ends_with(".sql"))
+        .collect();
+    files.sort();
+    assert!(!files.is_empty());
+    assert_eq!(store.applied_migrations().unwrap(), files);
+    assert_eq!(store.schema_version().unwrap() as usize, files.len());
+    assert_eq!(MIGRATIONS.len(), files.len());
+    // Re-opening applies nothing twice.
+    drop(store);
+    let store = open(dir.path());
+    assert_eq!(store.applied_migrations().unwrap(), files);
+}
+
+#[test]
+fn schema_snapshot() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = open(dir.path());
+    insta::assert_snapshot!(store.schema_sql().unwrap());
+}
+
+#[test]
+fn pragmas_are_set() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("fanline.db");
+    let _store = Store::open(&path).unwrap();
+    // journal_mode=WAL is recorded in the file: an independent connection sees it.
+    let conn = rusqlite::Connection::open(&path).unwrap();
+    let mode: String = conn.query_row("PRAGMA journal_mode", [], |r| r.get(0)).unwrap();
+    assert_eq!(mode, "wal");
+}
+
+#[test]
+fn a_new_agent_gets_the_default_rules_and_rules_round_trip() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = open(dir.path());
+    let a = store.create_agent("default").unwrap();
+    assert_eq!(store.agent_config(a.id).unwrap(), AgentConfig::default());
+    assert!(matches!(store.create_agent("default"), Err(Error::Conflict { .. })));
+    assert!(matches!(store.create_agent("  "), Err(Error::Invalid { .. })));
+
+    let mut c = AgentConfig::default();
+    c.max_escalations_per_day = 3;
+    c.blocked_topics = vec!["politics".into()];
+    c.allowed_user_tiers = vec![Tier::Paid];
+    c.timezone = "Europe/Paris".into();
+    store.set_agent_config(a.id, &c).unwrap();
+    assert_eq!(store.agent_config(a.id).unwrap(), c);
+
+    c.auto_answer_confidence_threshold = 1.5;
+    assert!(matches!(store.set_agent_config(a.id, &c), Err(Error::Invalid { .. })));
+    assert!(matches!(store.agent_config(999), Err(Error::NotFound { .. })));
+}
+
+#[test]
+fn updated_at_is_maintained_by_the_database() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = open(dir.path());
+    let a = store.create_agent("default").unwrap();
+    let doc = NewDocument {
+        source_path: "/kb/a.md".into(),
+        title: "A".into(),
+        format: "markdown".into(),
+        content_hash: "h1".into(),
+        bytes: 10,
+        layer: Layer::Public,
+    };
+    store.put_document(a.id, &doc, &[]).unwrap();
+    let before = store.document_by_path(a.id, "/kb/a.md").unwrap().unwrap();
+    std::thread::sleep(std::time::Duration::from_millis(15));
+    store.put_document(a.id, &NewDocument { content_hash: "h2".into(), ..doc }, &[]).unwrap();
+    let after = store.document_by_path(a.id, "/kb/a.md").unwrap().unwrap();
+    assert_eq!(before.created_at, after.created_at);
+    assert!(after.updated_at > before.updated_at, "{} vs {}", after.updated_at, before.updated_at);
+}
+
+#[test]
+fn replacing_a_document_replaces_its_chunks_and_moves_the_generation() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = open(dir.path());
+    let a = store.create_agent("default").unwrap();
+    let g0 = store.index_generation().unwrap();
+    let doc = NewDocument {
+        source_path: "/kb/a.md".into(),
+        title: "A".into(),
+        format: "markdown".into(),
+        content_hash: "h1".into(),
+        bytes: 10,
+        layer: Layer::Friends,
+    };
+    let chunk = |t: &str| NewChunk { heading: "H".into(), text: t.into(), text_hash: t.into(), embedding: v(0.1) };
+    let c1 = store.put_document(a.id, &doc, &[chunk("one"), chunk("two")]).unwrap();
+    assert_eq!(c1.added.len(), 2);
+    assert!(c1.removed.is_empty());
+    assert!(c1.generation > g0);
+    assert!(c1.added.iter().all(|(k, _, _)| k.kind == ItemKind::Chunk && k.layer == Layer::Friends));
+
+    let c2 = store.put_document(a.id, &doc, &[chunk("three")]).unwrap();
+    assert_eq!(c2.document_id, c1.document_id);
+    assert_eq!(c2.removed.len(), 2);
+    assert_eq!(store.document(c1.document_id).unwrap().chunks, 1);
+    assert!(store.chunk_embeddings_by_hash(c1.document_id).unwrap().contains_key("three"));
+    assert_eq!(store.indexed_count().unwrap(), 1);
+
+    let ids: Vec<i64> = c2.added.iter().map(|(k, _, _)| k.id).collect();
+    let chunks = store.chunks_by_ids(&ids).unwrap();
+    assert_eq!(chunks[0].text, "three");
+    assert_eq!(chunks[0].source_path, "/kb/a.md");
+
+    let gone = store.delete_document(c1.document_id).unwrap();
+    assert_eq!(gone.removed.len(), 1);
+    assert_eq!(store.indexed_count().unwrap(), 0);
+    assert!(store.list_documents(a.id).unwrap().is_empty());
+    assert!(matches!(store.delete_document(c1.document_id), Err(Error::NotFound { .. })));
+}
+
+#[test]
+fn answering_an_escalation_creates_its_canonical_answer_in_the_same_transaction() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = open(dir.path());
+    let a = store.create_agent("default").unwrap();
+    let fan = store.upsert_fan("@sam", Tier::Follower, Layer::Friends).unwrap();
+    let id = store
+        .create_escalation(&NewEscalation {
+            agent_id: a.id,
+            fan_id: fan.id,
+            message_id: None,
+            decision_id: None,
+            question: "Do you review manuscripts?".into(),
+            reason: EscalationReason::Novel,
+            priority: 5,
+            context_summary: String::new(),
+            expires_at: None,
+        })
+        .unwrap();
+    assert_eq!(store.escalation(id).unwrap().status, EscalationStatus::Pending);
+
+    let (cid, change) = store.answer_escalation(id, "Only in my paid workshop.", Layer::Friends, &v(0.3)).unwrap();
+    assert_eq!(change.added.len(), 1);
+    let e = store.escalation(id).unwrap();
+    assert_eq!(e.status, EscalationStatus::Answered);
+    assert_eq!(e.canonical_answer_id, Some(cid));
+    assert!(e.answered_at.is_some());
+    let c = store.canonical(cid).unwrap();
+    assert_eq!(c.question_pattern, "Do you review manuscripts?");
+    assert_eq!(c.source_escalation_id, Some(id));
+    assert_eq!(c.layer, Layer::Friends);
+    assert!(c.variants[0].is_pattern);
+
+    // Answering twice is refused and creates nothing.
+    assert!(store.answer_escalation(id, "again", Layer::Public, &v(0.3)).is_err());
+    assert_eq!(store.list_canonical(a.id).unwrap().len(), 1);
+}
+
+#[test]
+fn a_failed_answer_leaves_nothing_half_written() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = open(dir.path());
+    let a = store.create_agent("default").unwrap();
+    let fan = store.upsert_fan("@kim", Tier::Free, Layer::Public).unwrap();
+    let id = store
+        .create_escalation(&NewEscalation {
+            agent_id: a.id,
+            fan_id: fan.id,
+            message_id: None,
+            decision_id: None,
+            question: "Why?".into(),
+            reason: EscalationReason::Complex,
+            priority: 1,
+            context_summary: String::new(),
+            expires_at: None,
+        })
+        .unwrap();
+    // An empty answer fails inside the transaction: no canonical answer, still pending.
+    assert!(store.answer_escalation(id, "   ", Layer::Public, &v(0.1)).is_err());
+    assert_eq!(store.escalation(id).unwrap().status, EscalationStatus::Pending);
+    assert!(store.list_canonical(a.id).unwrap().is_empty());
+}
+
+#[test]
+fn canonical_answers_variants_reuse_and_delete() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = open(dir.path());
+    let a = store.create_agent("default").unwrap();
+    let (id, change) = store
+        .add_canonical(
+            a.id,
+            &NewCanonical {
+                questions: vec![("What camera do you use?".into(), v(0.2)), ("which camera?".into(), v(0.25))],
+                answer: "A Sony A7 IV.".into(),
+                layer: Layer::Public,
+                source_escalation_id: None,
+            },
+        )
+        .unwrap();
+    assert_eq!(change.added.len(), 2);
+    store.add_canonical_variant(id, "what's your camera", &v(0.3)).unwrap();
+    assert!(matches!(store.add_canonical_variant(id, "what's your camera", &v(0.3)), Err(Error::Conflict { .. })));
+    assert_eq!(store.canonical(id).unwrap().variants.len(), 3);
+    assert_eq!(store.record_canonical_reuse(id).unwrap(), 1);
+    assert_eq!(store.record_canonical_reuse(id).unwrap(), 2);
+    let list = store.list_canonical(a.id).unwrap();
+    assert_eq!(list[0].times_reused, 2);
+    assert!(list[0].last_served_at.is_some());
+    let mut seen = 0;
+    store.for_each_indexed(|k, _, vec| {
+        assert_eq!(k.owner, id);
+        assert_eq!(vec.len(), 3);
+        seen += 1;
+    })
+    .unwrap();
+    assert_eq!(seen, 3);
+    assert_eq!(store.delete_canonical(id).unwrap().removed.len(), 3);
+    assert_eq!(store.indexed_count().unwrap(), 0);
+}
+
+#[test]
+fn a_damaged_database_file_gives_a_clear_error_not_a_panic() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("fanline.db");
+    std::fs::write(&path, b"this is not a database, just some text that is long enough...".repeat(100)).unwrap();
+    let err = Store::open(&path).unwrap_err();
+    assert!(matches!(err, Error::Corrupt { .. }), "{err:?}");
+    let msg = err.to_string();
+    assert!(msg.contains("damaged") && msg.contains("fanline.db"), "{msg}");
+}
+
+#[test]
+fn a_truncated_database_file_gives_a_clear_error() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("fanline.db");
+    {
+        let store = Store::open(&path).unwrap();
+        let a = store.create_agent("default").unwrap();
+        for i in 0..200 {
+            let doc = NewDocument {
+                source_path: format!("/kb/{i}.md"),
+                title: "t".into(),
+                format: "text".into(),
+                content_hash: "h".into(),
+                bytes: 1,
+                layer: Layer::Public,
+            };
+            let chunk = NewChunk { heading: String::new(), text: "x".repeat(500), text_hash: "h".into(), embedding: v(0.5) };
+            store.put_document(a.id, &doc, &[chunk]).unwrap();
+        }
+    }
+    // Overwrite the middle of the file (past the header) with garbage.
+    let mut bytes = std::fs::read(&path).unwrap();
+    assert!(bytes.len() > 20_000);
+    for b in &mut bytes[4096..16384] {
+        *b = 0xAB;
+    }
+    std::fs::write(&path, &bytes).unwrap();
+    match Store::open(&path) {
+        Err(e) => assert!(matches!(e, Error::Corrupt { .. }), "{e:?}"),
+        Ok(store) => {
+            let err = store.integrity_check().unwrap_err();
+            assert!(matches!(err, Error::Corrupt { .. }), "{err:?}");
+        }
+    }
+}
+
+#[test]
+fn a_newer_schema_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("fanline.db");
+    drop(Store::open(&path).unwrap());
+    rusqlite::Connection::open(&path).unwrap().pragma_update(None, "user_version", 99).unwrap();
+    let err = Store::open(&path).unwrap_err();
+    assert!(matches!(err, Error::TooNew { found: 99, .. }), "{err:?}");
+}
+
+#[test]
+fn foreign_keys_are_enforced() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = open(dir.path());
+    let doc = NewDocument {
+        source_path: "/x".into(),
+        title: String::new(),
+        format: "text".into(),
+        content_hash: "h".into(),
+        bytes: 0,
+        layer: Layer::Public,
+    };
+    // Agent 42 does not exist.
+    assert!(store.put_document(42, &doc, &[]).is_err());
+}
