@@ -1,1 +1,23 @@
+//! Fanline's use cases.
+//!
+//! [`Fanline`] opens the store, the knowledge index and (lazily) the embedder from a
+//! [`Config`], and exposes one function per thing a creator does: import documents,
+//! search them, manage canonical answers, check the installation, run benchmarks. The
+//! CLI, the desktop app and the HTTP server call these functions and nothing else.
 
+mod app;
+pub mod bench;
+mod canonical;
+pub mod config;
+mod doctor;
+mod error;
+mod knowledge;
+
+pub use app::{Fanline, InitReport};
+pub use canonical::{CanonicalHit, NewCanonicalInput};
+pub use config::Config;
+pub use doctor::{Check, DoctorReport};
+pub use error::{Error, ErrorBody, Result};
+pub use knowledge::{FileOutcome, FileStatus, ImportEvent, ImportSummary, SearchResult};
+
+pub use fanline_store::{Agent, CanonicalAnswer, CanonicalSummary, DocumentRecord};

@@ -1,0 +1,121 @@
+use clap::{Args, Parser, Subcommand};
+use fanline_engine::Layer;
+use std::path::PathBuf;
+
+/// Fanline: answer your fans from your own knowledge, on your own machine.
+#[derive(Debug, Parser)]
+#[command(name = "fanline", version, about, propagate_version = true)]
+pub struct Cli {
+    /// Data directory (database and index). Default: the OS data folder; also FANLINE_DATA_DIR.
+    #[arg(long, global = true, value_name = "DIR")]
+    pub data_dir: Option<PathBuf>,
+    /// Config file. Default: config.toml in the OS config folder; also FANLINE_CONFIG.
+    #[arg(long, global = true, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+    /// Agent to act on (default: the configured agent, "default").
+    #[arg(long, global = true, value_name = "NAME")]
+    pub agent: Option<String>,
+    /// Print machine-readable JSON instead of text.
+    #[arg(long, global = true)]
+    pub json: bool,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Create the data directory, the database and an agent ("default" unless --agent).
+    Init,
+    /// Import files and folders (Markdown, text, HTML, PDF) into the knowledge base.
+    Import(ImportArgs),
+    /// Search the knowledge base as a fan at a given layer would see it.
+    Search(SearchArgs),
+    /// List or delete imported documents.
+    #[command(subcommand)]
+    Documents(DocumentsCmd),
+    /// Manage canonical answers.
+    #[command(subcommand)]
+    Canonical(CanonicalCmd),
+    /// Check the data directory, database, model, runtime and index.
+    Doctor,
+    /// Benchmarks.
+    #[command(subcommand)]
+    Bench(BenchCmd),
+}
+
+#[derive(Debug, Args)]
+pub struct ImportArgs {
+    /// Files or folders to import.
+    #[arg(required = true)]
+    pub paths: Vec<PathBuf>,
+    /// Who may see this content: public, friends or intimate.
+    #[arg(long, default_value = "public")]
+    pub layer: Layer,
+}
+
+#[derive(Debug, Args)]
+pub struct SearchArgs {
+    pub query: String,
+    /// The viewer's layer: content above it is never returned.
+    #[arg(long, default_value = "public")]
+    pub layer: Layer,
+    /// How many results.
+    #[arg(long, short = 'n')]
+    pub limit: Option<usize>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum DocumentsCmd {
+    /// List imported documents.
+    List,
+    /// Delete a document (by id or by the path it was imported from).
+    Delete { id_or_path: String },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum CanonicalCmd {
+    /// Add a canonical answer.
+    Add {
+        #[arg(long, short = 'q')]
+        question: String,
+        #[arg(long, short = 'a')]
+        answer: String,
+        /// Another phrasing of the question (repeatable).
+        #[arg(long = "variant")]
+        variants: Vec<String>,
+        #[arg(long, default_value = "public")]
+        layer: Layer,
+    },
+    /// List canonical answers, most reused first.
+    List,
+    /// Show one canonical answer with all its phrasings.
+    Show { id: i64 },
+    /// Delete a canonical answer.
+    Delete { id: i64 },
+    /// Add a phrasing to an existing canonical answer.
+    AddVariant { id: i64, text: String },
+    /// Find the canonical answers closest to a question.
+    Search {
+        question: String,
+        #[arg(long, default_value = "public")]
+        layer: Layer,
+        #[arg(long, short = 'n', default_value_t = 3)]
+        limit: usize,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum BenchCmd {
+    /// Import throughput and search latency (p50/p99) at several index sizes.
+    Search {
+        /// Index sizes to measure, comma-separated.
+        #[arg(long, value_delimiter = ',', default_values_t = [1_000usize, 10_000, 100_000])]
+        sizes: Vec<usize>,
+        /// Distinct queries per size.
+        #[arg(long, default_value_t = 200)]
+        queries: usize,
+        /// Generated documents to import (≈ 12 chunks each).
+        #[arg(long, default_value_t = 60)]
+        docs: usize,
+    },
+}

@@ -1,0 +1,71 @@
+use crate::cli::{BenchCmd, CanonicalCmd, Cli, Command, DocumentsCmd};
+use crate::print;
+use fanline_core::{bench, Config, Fanline, ImportEvent, NewCanonicalInput};
+
+fn config(cli: &Cli) -> fanline_core::Result<Config> {
+    let mut c = match &cli.config {
+        Some(f) => Config::load_from(f)?,
+        None => Config::load()?,
+    };
+    if let Some(d) = &cli.data_dir {
+        c.data_dir = d.clone();
+        c.absolutize();
+    }
+    Ok(c)
+}
+
+pub fn run(cli: Cli) -> fanline_core::Result<()> {
+    let cfg = config(&cli)?;
+    let json = cli.json;
+    let agent = cli.agent.as_deref();
+    if let Command::Bench(BenchCmd::Search { sizes, queries, docs }) = &cli.command {
+        let opts = bench::BenchOptions { sizes: sizes.clone(), queries: *queries, import_docs: *docs };
+        let report = bench::run(&cfg, &opts, &mut |m| eprintln!("{m}"))?;
+        return print::out(json, &report, print::bench);
+    }
+    let app = Fanline::open(cfg)?;
+    match &cli.command {
+        Command::Init => print::out(json, &app.init(agent)?, print::init),
+        Command::Import(a) => {
+            let bar = print::ImportBar::new(json);
+            let summary = app.import(agent, &a.paths, a.layer, &mut |ev: ImportEvent<'_>| bar.event(&ev))?;
+            bar.finish();
+            print::out(json, &summary, print::import)
+        }
+        Command::Search(a) => print::out(json, app.search(agent, &a.query, a.layer, a.limit)?.as_slice(), print::search),
+        Command::Documents(DocumentsCmd::List) => print::out(json, app.documents(agent)?.as_slice(), print::documents),
+        Command::Documents(DocumentsCmd::Delete { id_or_path }) => {
+            print::out(json, &app.delete_document(agent, id_or_path)?, print::deleted_document)
+        }
+        Command::Canonical(c) => match c {
+            CanonicalCmd::Add { question, answer, variants, layer } => {
+                let input = NewCanonicalInput {
+                    question: question.clone(),
+                    variants: variants.clone(),
+                    answer: answer.clone(),
+                    layer: *layer,
+                };
+                print::out(json, &app.canonical_add(agent, &input)?, print::canonical)
+            }
+            CanonicalCmd::List => print::out(json, app.canonical_list(agent)?.as_slice(), print::canonical_list),
+            CanonicalCmd::Show { id } => print::out(json, &app.canonical_show(*id)?, print::canonical),
+            CanonicalCmd::Delete { id } => print::out(json, &app.canonical_delete(*id)?, print::canonical_deleted),
+            CanonicalCmd::AddVariant { id, text } => {
+                print::out(json, &app.canonical_add_variant(*id, text)?, print::canonical)
+            }
+            CanonicalCmd::Search { question, layer, limit } => {
+                print::out(json, app.canonical_search(agent, question, *layer, *limit)?.as_slice(), print::canonical_hits)
+            }
+        },
+        Command::Doctor => {
+            let report = app.doctor()?;
+            print::out(json, &report, print::doctor)?;
+            if report.ok {
+                Ok(())
+            } else {
+                std::process::exit(1)
+            }
+        }
+        Command::Bench(_) => unreachable!("handled above"),
+    }
+}

@@ -1,0 +1,128 @@
+//! Canonical answers: what the creator wrote once, served again to similar questions.
+
+use crate::{Error, Fanline, Result};
+use fanline_engine::{ItemKind, Layer, SearchFilter};
+use fanline_store::{CanonicalAnswer, CanonicalSummary, NewCanonical};
+use serde::Serialize;
+use std::collections::HashMap;
+
+/// Input for a new canonical answer.
+#[derive(Debug, Clone)]
+pub struct NewCanonicalInput {
+    pub question: String,
+    pub variants: Vec<String>,
+    pub answer: String,
+    pub layer: Layer,
+}
+
+/// A canonical answer found for a question: its best-matching phrasing and similarity.
+#[derive(Debug, Clone, Serialize)]
+pub struct CanonicalHit {
+    pub canonical_id: i64,
+    pub similarity: f32,
+    pub matched_question: String,
+    pub question_pattern: String,
+    pub answer: String,
+    pub layer: Layer,
+    pub times_reused: u64,
+}
+
+impl Fanline {
+    pub fn canonical_add(&self, agent: Option<&str>, input: &NewCanonicalInput) -> Result<CanonicalAnswer> {
+        let agent = self.agent(agent)?;
+        if input.question.trim().is_empty() {
+            return Err(Error::InvalidInput("the question is empty".into()));
+        }
+        if input.answer.trim().is_empty() {
+            return Err(Error::InvalidInput("the answer is empty".into()));
+        }
+        let mut questions: Vec<&str> = vec![input.question.trim()];
+        questions.extend(input.variants.iter().map(|v| v.trim()).filter(|v| !v.is_empty()));
+        let vectors = self.embedder()?.embed(&questions)?;
+        let (id, change) = self.store.add_canonical(
+            agent.id,
+            &NewCanonical {
+                questions: questions.iter().map(|q| q.to_string()).zip(vectors).collect(),
+                answer: input.answer.clone(),
+                layer: input.layer,
+                source_escalation_id: None,
+            },
+        )?;
+        self.follow(&change)?;
+        self.flush()?;
+        Ok(self.store.canonical(id)?)
+    }
+
+    /// Add another phrasing of the question to a canonical answer.
+    pub fn canonical_add_variant(&self, id: i64, text: &str) -> Result<CanonicalAnswer> {
+        if text.trim().is_empty() {
+            return Err(Error::InvalidInput("the variant is empty".into()));
+        }
+        let v = self.embedder()?.embed_one(text.trim())?;
+        let change = self.store.add_canonical_variant(id, text, &v)?;
+        self.follow(&change)?;
+        self.flush()?;
+        Ok(self.store.canonical(id)?)
+    }
+
+    pub fn canonical_list(&self, agent: Option<&str>) -> Result<Vec<CanonicalSummary>> {
+        let agent = self.agent(agent)?;
+        Ok(self.store.list_canonical(agent.id)?)
+    }
+
+    pub fn canonical_show(&self, id: i64) -> Result<CanonicalAnswer> {
+        Ok(self.store.canonical(id)?)
+    }
+
+    pub fn canonical_delete(&self, id: i64) -> Result<CanonicalAnswer> {
+        let existing = self.store.canonical(id)?;
+        let change = self.store.delete_canonical(id)?;
+        self.follow(&change)?;
+        self.flush()?;
+        Ok(existing)
+    }
+
+    /// The canonical answers closest to a question, as a viewer at `layer` may see
+    /// them: one entry per answer, scored by its best-matching phrasing.
+    pub fn canonical_search(&self, agent: Option<&str>, question: &str, layer: Layer, limit: usize) -> Result<Vec<CanonicalHit>> {
+        let agent = self.agent(agent)?;
+        if question.trim().is_empty() {
+            return Err(Error::InvalidInput("the question is empty".into()));
+        }
+        let q = self.embedder()?.embed_one(question.trim())?;
+        let filter = SearchFilter { kind: ItemKind::Canonical, agent: agent.id, max_layer: layer };
+        let hits = {
+            let idx = self.index()?;
+            idx.as_ref().expect("opened").search(&q, question, &filter, limit.max(1) * 4)?
+        };
+        // Best phrasing per answer, by cosine similarity.
+        let mut best: HashMap<i64, (f32, i64)> = HashMap::new();
+        for h in &hits {
+            let e = best.entry(h.key.owner).or_insert((h.cosine, h.key.id));
+            if h.cosine > e.0 {
+                *e = (h.cosine, h.key.id);
+            }
+        }
+        let mut ranked: Vec<(i64, f32, i64)> = best.into_iter().map(|(o, (s, v))| (o, s, v)).collect();
+        ranked.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
+        ranked.truncate(limit.max(1));
+        let mut out = Vec::new();
+        for (owner, sim, variant) in ranked {
+            let c = self.store.canonical(owner)?;
+            if !layer.can_see(c.layer) {
+                continue;
+            }
+            let matched = c.variants.iter().find(|v| v.id == variant).map(|v| v.text.clone()).unwrap_or_default();
+            out.push(CanonicalHit {
+                canonical_id: c.id,
+                similarity: sim,
+                matched_question: matched,
+                question_pattern: c.question_pattern,
+                answer: c.answer,
+                layer: c.layer,
+                times_reused: c.times_reused,
+            });
+        }
+        Ok(out)
+    }
+}

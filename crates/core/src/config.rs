@@ -1,0 +1,234 @@
+//! Configuration: built-in defaults, then the TOML file in the OS config folder (or
+//! `FANLINE_CONFIG`), then `FANLINE_*` environment variables (nested keys with `__`,
+//! e.g. `FANLINE_IMPORT__MAX_FILE_BYTES`), then command-line flags.
+
+use crate::{Error, Result};
+use directories::ProjectDirs;
+use figment::providers::{Env, Format, Serialized, Toml};
+use figment::Figment;
+use serde::{Deserialize, Serialize};
+use std::path::{Path, PathBuf};
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct Config {
+    /// Where the database and the index live.
+    pub data_dir: PathBuf,
+    /// The agent commands act on when none is named.
+    pub agent: String,
+    pub embedder: EmbedderSettings,
+    pub import: ImportSettings,
+    pub search: SearchSettings,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct EmbedderSettings {
+    pub model_dir: PathBuf,
+    pub ort_library: PathBuf,
+    /// The model's vector length; the index is built for it.
+    pub dim: usize,
+    pub max_length: usize,
+    pub cache_capacity: usize,
+    /// ONNX Runtime threads per inference; 0 means all cores.
+    pub threads: usize,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct ImportSettings {
+    pub max_file_bytes: u64,
+    pub target_chars: usize,
+    pub max_chars: usize,
+    pub overlap_chars: usize,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct SearchSettings {
+    /// Results returned when the caller does not say.
+    pub limit: usize,
+    /// Vector scan: "exact", "int8" or "binary" (see `fanline bench search`).
+    pub strategy: String,
+}
+
+fn dirs() -> Option<ProjectDirs> {
+    ProjectDirs::from("", "", "fanline")
+}
+
+/// Where `scripts/fetch-model.sh` puts the model and the runtime by default.
+pub fn default_assets_dir() -> PathBuf {
+    if let Some(p) = std::env::var_os("FANLINE_ASSETS_DIR") {
+        return PathBuf::from(p);
+    }
+    dirs().map(|d| d.data_dir().join("assets")).unwrap_or_else(|| PathBuf::from("assets"))
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            data_dir: dirs().map(|d| d.data_dir().to_path_buf()).unwrap_or_else(|| PathBuf::from(".fanline")),
+            agent: "default".into(),
+            embedder: EmbedderSettings::default(),
+            import: ImportSettings::default(),
+            search: SearchSettings::default(),
+        }
+    }
+}
+
+impl Default for EmbedderSettings {
+    fn default() -> Self {
+        let assets = default_assets_dir();
+        EmbedderSettings {
+            model_dir: assets.join("models/all-minilm-l6-v2"),
+            ort_library: assets.join("onnxruntime/libonnxruntime.so.1.31.1"),
+            dim: 384,
+            max_length: 256,
+            cache_capacity: 4096,
+            threads: 0,
+        }
+    }
+}
+
+impl Default for ImportSettings {
+    fn default() -> Self {
+        let c = fanline_ingest::ChunkOptions::default();
+        ImportSettings {
+            max_file_bytes: 20_000_000,
+            target_chars: c.target_chars,
+            max_chars: c.max_chars,
+            overlap_chars: c.overlap_chars,
+        }
+    }
+}
+
+impl Default for SearchSettings {
+    fn default() -> Self {
+        SearchSettings { limit: 5, strategy: "binary".into() }
+    }
+}
+
+/// The config file: `FANLINE_CONFIG`, or `config.toml` in the OS config folder.
+pub fn config_file() -> PathBuf {
+    if let Some(p) = std::env::var_os("FANLINE_CONFIG") {
+        return PathBuf::from(p);
+    }
+    dirs().map(|d| d.config_dir().join("config.toml")).unwrap_or_else(|| PathBuf::from("fanline.toml"))
+}
+
+impl Config {
+    /// Defaults, then the config file (if present), then the environment.
+    pub fn load() -> Result<Config> {
+        Self::load_from(&config_file())
+    }
+
+    pub fn load_from(file: &Path) -> Result<Config> {
+        let fig = Figment::from(Serialized::defaults(Config::default()))
+            .merge(Toml::file(file))
+            .merge(
+                Env::prefixed("FANLINE_")
+                    .map(|k| match k.as_str().to_ascii_lowercase().as_str() {
+                        // Short names for the two paths people set most.
+                        "model_dir" => "embedder__model_dir".into(),
+                        "ort_library" => "embedder__ort_library".into(),
+                        _ => k.into(),
+                    })
+                    .split("__"),
+            );
+        let mut c: Config = fig.extract().map_err(|e| Error::Config(format!("{e} (file {})", file.display())))?;
+        c.absolutize();
+        c.validate()?;
+        Ok(c)
+    }
+
+    /// Make every path absolute (relative to the working directory).
+    pub fn absolutize(&mut self) {
+        let abs = |p: &mut PathBuf| {
+            if p.is_relative() {
+                if let Ok(cwd) = std::env::current_dir() {
+                    *p = cwd.join(&*p);
+                }
+            }
+        };
+        abs(&mut self.data_dir);
+        abs(&mut self.embedder.model_dir);
+        // The runtime library may stay relative: ONNX Runtime resolves it against the
+        // executable's folder (a bundled copy) before the working directory.
+    }
+
+    pub fn validate(&self) -> Result<()> {
+        let i = &self.import;
+        if i.max_chars == 0 || i.target_chars == 0 || i.target_chars > i.max_chars {
+            return Err(Error::Config(format!(
+                "import.target_chars ({}) must be between 1 and import.max_chars ({})",
+                i.target_chars, i.max_chars
+            )));
+        }
+        if fanline_index::ScanStrategy::parse(&self.search.strategy).is_none() {
+            return Err(Error::Config(format!(
+                "search.strategy {:?} is not one of exact, int8, binary",
+                self.search.strategy
+            )));
+        }
+        if self.agent.trim().is_empty() {
+            return Err(Error::Config("agent must not be empty".into()));
+        }
+        Ok(())
+    }
+
+    pub fn database_path(&self) -> PathBuf {
+        self.data_dir.join("fanline.db")
+    }
+
+    pub fn index_dir(&self) -> PathBuf {
+        self.data_dir.join("index")
+    }
+
+    pub fn embedder_config(&self) -> fanline_embed::EmbedderConfig {
+        fanline_embed::EmbedderConfig {
+            model_dir: self.embedder.model_dir.clone(),
+            ort_library: self.embedder.ort_library.clone(),
+            max_length: self.embedder.max_length,
+            cache_capacity: self.embedder.cache_capacity,
+            threads: (self.embedder.threads > 0).then_some(self.embedder.threads),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    // Environment variables are process-wide: this one test covers every layer so no
+    // other test races it.
+    #[test]
+    fn layers_apply_in_order_and_errors_name_the_field() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("config.toml");
+        std::fs::write(&file, "agent = \"coach\"\n[import]\nmax_chars = 900\ntarget_chars = 600\n").unwrap();
+        let c = Config::load_from(&file).unwrap();
+        assert_eq!(c.agent, "coach");
+        assert_eq!(c.import.max_chars, 900);
+        assert_eq!(c.search.limit, 5);
+
+        std::env::set_var("FANLINE_IMPORT__MAX_CHARS", "800");
+        std::env::set_var("FANLINE_MODEL_DIR", "/models/x");
+        let c = Config::load_from(&file).unwrap();
+        std::env::remove_var("FANLINE_IMPORT__MAX_CHARS");
+        std::env::remove_var("FANLINE_MODEL_DIR");
+        assert_eq!(c.import.max_chars, 800);
+        assert_eq!(c.embedder.model_dir, PathBuf::from("/models/x"));
+
+        std::fs::write(&file, "[import]\nmax_chars = \"lots\"\n").unwrap();
+        let err = Config::load_from(&file).unwrap_err().to_string();
+        assert!(err.contains("max_chars") && err.contains("config.toml"), "{err}");
+
+        std::fs::write(&file, "[search]\nstrategy = \"magic\"\n").unwrap();
+        let err = Config::load_from(&file).unwrap_err().to_string();
+        assert!(err.contains("search.strategy"), "{err}");
+
+        // A missing file is fine: defaults apply.
+        let c = Config::load_from(&dir.path().join("none.toml")).unwrap();
+        assert_eq!(c.agent, "default");
+    }
+}

@@ -1,0 +1,111 @@
+//! `fanline doctor`: is everything in place, and if not, what to do.
+
+use crate::{Fanline, Result};
+use fanline_store::MIGRATIONS;
+use serde::Serialize;
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Check {
+    pub name: &'static str,
+    pub ok: bool,
+    pub detail: String,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct DoctorReport {
+    pub ok: bool,
+    pub data_dir: String,
+    pub database: String,
+    pub schema_version: u32,
+    pub known_migrations: usize,
+    pub checks: Vec<Check>,
+}
+
+impl Fanline {
+    /// Check the data directory, database, model, runtime and index. Never fails for a
+    /// problem it can report; each check says what is wrong and how to fix it.
+    pub fn doctor(&self) -> Result<DoctorReport> {
+        let mut checks = Vec::new();
+        let mut check = |name, r: std::result::Result<String, String>| {
+            let (ok, detail) = match r {
+                Ok(d) => (true, d),
+                Err(d) => (false, d),
+            };
+            checks.push(Check { name, ok, detail });
+        };
+        let dir = &self.config.data_dir;
+        let probe = dir.join(".doctor-write-test");
+        check(
+            "data_dir",
+            std::fs::write(&probe, b"ok")
+                .and_then(|_| std::fs::remove_file(&probe))
+                .map(|_| format!("{} (writable)", dir.display()))
+                .map_err(|e| format!("{} is not writable: {e}", dir.display())),
+        );
+        let version = self.store.schema_version()?;
+        check(
+            "database",
+            self.store.integrity_check().map(|_| {
+                format!("{} — schema version {version} of {}, integrity ok", self.store.path().display(), MIGRATIONS.len())
+            }).map_err(|e| e.to_string()),
+        );
+        let agents = self.store.list_agents()?;
+        check(
+            "agents",
+            if agents.is_empty() {
+                Err("no agent yet: run `fanline init`".to_string())
+            } else {
+                Ok(agents.iter().map(|a| a.name.as_str()).collect::<Vec<_>>().join(", "))
+            },
+        );
+        let ecfg = self.config.embedder_config();
+        check(
+            "runtime",
+            if ecfg.ort_library.is_file() {
+                Ok(ecfg.ort_library.display().to_string())
+            } else {
+                Err(fanline_embed::Error::MissingRuntime { path: ecfg.ort_library.clone() }.to_string())
+            },
+        );
+        let files = fanline_embed::check_files(&ecfg);
+        let model = match files {
+            Err(e @ fanline_embed::Error::MissingRuntime { .. }) => Err(format!("not loaded: {e}")),
+            Err(e) => Err(e.to_string()),
+            Ok(()) => self
+                .embedder()
+                .map(|e| format!("{} — {} ({}-dimensional)", ecfg.model_dir.display(), e.model_id(), e.dim()))
+                .map_err(|e| e.to_string()),
+        };
+        check("model", model);
+        check(
+            "index",
+            self.open_search_index()
+                .map(|n| {
+                    let rebuilt = self
+                        .index_report()
+                        .map(|r| {
+                            [("full-text", &r.rebuilt_text), ("vectors", &r.rebuilt_vectors)]
+                                .iter()
+                                .filter_map(|(w, why)| why.as_ref().map(|y| format!("{w} rebuilt: {y}")))
+                                .collect::<Vec<_>>()
+                        })
+                        .unwrap_or_default();
+                    let mut s = format!("{n} items in {}", self.config.index_dir().display());
+                    if !rebuilt.is_empty() {
+                        s += &format!(" ({})", rebuilt.join("; "));
+                    }
+                    s
+                })
+                .map_err(|e| e.to_string()),
+        );
+        let ok = checks.iter().all(|c| c.ok);
+        Ok(DoctorReport {
+            ok,
+            data_dir: dir.display().to_string(),
+            database: self.store.path().display().to_string(),
+            schema_version: version,
+            known_migrations: MIGRATIONS.len(),
+            checks,
+        })
+    }
+}

@@ -1,0 +1,260 @@
+//! The creator's knowledge: importing documents, listing and deleting them, searching.
+
+use crate::{Error, Fanline, Result};
+use fanline_engine::{ItemKind, Layer, SearchFilter};
+use fanline_ingest::{chunk_blocks, collect_files, hash_bytes, read_document, ChunkOptions, ReadOptions};
+use fanline_store::{DocumentRecord, NewChunk, NewDocument};
+use serde::Serialize;
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+/// What happened to one file.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(tag = "status", rename_all = "snake_case")]
+pub enum FileStatus {
+    Imported { document_id: i64, chunks: usize, embedded: usize, replaced: bool },
+    Unchanged { document_id: i64 },
+    Skipped { reason: String },
+    Failed { error: String },
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct FileOutcome {
+    pub path: String,
+    #[serde(flatten)]
+    pub status: FileStatus,
+}
+
+/// Progress of an import, for progress bars.
+#[derive(Debug, Clone)]
+pub enum ImportEvent<'a> {
+    Started { files: usize },
+    FileDone { done: usize, outcome: &'a FileOutcome },
+}
+
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct ImportSummary {
+    pub files: Vec<FileOutcome>,
+    pub imported: usize,
+    pub unchanged: usize,
+    pub skipped: usize,
+    pub failed: usize,
+    /// Chunks written by this import.
+    pub chunks: usize,
+    /// Chunks that needed a new embedding (the others were reused).
+    pub embedded: usize,
+    pub seconds: f64,
+    pub chunks_per_second: f64,
+}
+
+/// One search result: a chunk and where it came from.
+#[derive(Debug, Clone, Serialize)]
+pub struct SearchResult {
+    pub rank: usize,
+    /// Fused rank score (reciprocal rank fusion).
+    pub score: f64,
+    /// Cosine similarity of the query and the chunk.
+    pub similarity: f32,
+    pub chunk_id: i64,
+    pub document_id: i64,
+    pub source_path: String,
+    pub title: String,
+    pub heading: String,
+    pub text: String,
+    pub layer: Layer,
+    pub vector_rank: Option<usize>,
+    pub text_rank: Option<usize>,
+}
+
+fn display_path(p: &Path) -> String {
+    std::fs::canonicalize(p).unwrap_or_else(|_| p.to_path_buf()).to_string_lossy().to_string()
+}
+
+/// The text a chunk is embedded as: its heading path gives it context.
+pub(crate) fn embed_text(heading: &str, text: &str) -> String {
+    if heading.is_empty() {
+        text.to_string()
+    } else {
+        format!("{heading}\n{text}")
+    }
+}
+
+impl Fanline {
+    /// Import files and folders into an agent's knowledge at `layer`. Every file is
+    /// read, chunked, embedded and written in its own transaction; a file that cannot be
+    /// read is skipped with its reason and the rest goes on.
+    pub fn import(
+        &self,
+        agent: Option<&str>,
+        paths: &[PathBuf],
+        layer: Layer,
+        progress: &mut dyn FnMut(ImportEvent<'_>),
+    ) -> Result<ImportSummary> {
+        let agent = self.agent(agent)?;
+        if paths.is_empty() {
+            return Err(Error::InvalidInput("name at least one file or folder to import".into()));
+        }
+        let start = Instant::now();
+        let (files, walk_errors) = collect_files(paths);
+        let mut summary = ImportSummary::default();
+        for (path, why) in walk_errors {
+            summary.files.push(FileOutcome { path: path.display().to_string(), status: FileStatus::Skipped { reason: why } });
+        }
+        progress(ImportEvent::Started { files: files.len() + summary.files.len() });
+        for (i, o) in summary.files.iter().enumerate() {
+            progress(ImportEvent::FileDone { done: i + 1, outcome: o });
+        }
+        // Load the model before the first file so a missing model is one clear error,
+        // not one per file.
+        if !files.is_empty() {
+            self.embedder()?;
+            self.open_search_index()?;
+        }
+        for path in &files {
+            let status = match self.import_file(agent.id, path, layer) {
+                Ok(s) => s,
+                Err(e) => FileStatus::Failed { error: e.to_string() },
+            };
+            let outcome = FileOutcome { path: display_path(path), status };
+            summary.files.push(outcome);
+            let done = summary.files.len();
+            progress(ImportEvent::FileDone { done, outcome: summary.files.last().expect("pushed") });
+        }
+        self.flush()?;
+        for f in &summary.files {
+            match &f.status {
+                FileStatus::Imported { chunks, embedded, .. } => {
+                    summary.imported += 1;
+                    summary.chunks += chunks;
+                    summary.embedded += embedded;
+                }
+                FileStatus::Unchanged { .. } => summary.unchanged += 1,
+                FileStatus::Skipped { .. } => summary.skipped += 1,
+                FileStatus::Failed { .. } => summary.failed += 1,
+            }
+        }
+        summary.seconds = start.elapsed().as_secs_f64();
+        summary.chunks_per_second = if summary.seconds > 0.0 { summary.chunks as f64 / summary.seconds } else { 0.0 };
+        Ok(summary)
+    }
+
+    fn import_file(&self, agent_id: i64, path: &Path, layer: Layer) -> Result<FileStatus> {
+        let source_path = display_path(path);
+        let parsed = match read_document(path, ReadOptions { max_file_bytes: self.config.import.max_file_bytes }) {
+            Ok(p) => p,
+            Err(skip) => return Ok(FileStatus::Skipped { reason: skip.to_string() }),
+        };
+        let existing = self.store.document_by_path(agent_id, &source_path)?;
+        if let Some(d) = &existing {
+            if d.content_hash == parsed.content_hash && d.layer == layer {
+                return Ok(FileStatus::Unchanged { document_id: d.id });
+            }
+        }
+        let opts = ChunkOptions {
+            target_chars: self.config.import.target_chars,
+            max_chars: self.config.import.max_chars,
+            overlap_chars: self.config.import.overlap_chars,
+        };
+        let chunks = chunk_blocks(&parsed.blocks, opts);
+        let texts: Vec<String> = chunks.iter().map(|c| embed_text(&c.heading, &c.text)).collect();
+        let hashes: Vec<String> = texts.iter().map(|t| hash_bytes(t.as_bytes())).collect();
+        let known = match &existing {
+            Some(d) => self.store.chunk_embeddings_by_hash(d.id)?,
+            None => Default::default(),
+        };
+        let missing: Vec<&str> =
+            texts.iter().zip(&hashes).filter(|(_, h)| !known.contains_key(*h)).map(|(t, _)| t.as_str()).collect();
+        let mut fresh = self.embedder()?.embed(&missing)?.into_iter();
+        let embedded = missing.len();
+        let mut new_chunks = Vec::with_capacity(chunks.len());
+        for ((c, t), h) in chunks.iter().zip(&texts).zip(&hashes) {
+            let embedding = match known.get(h) {
+                Some(v) => v.clone(),
+                None => fresh.next().ok_or_else(|| Error::InvalidInput(format!("no embedding for {t:?}")))?,
+            };
+            new_chunks.push(NewChunk { heading: c.heading.clone(), text: c.text.clone(), text_hash: h.clone(), embedding });
+        }
+        let doc = NewDocument {
+            source_path,
+            title: parsed.title,
+            format: parsed.format.as_str().to_string(),
+            content_hash: parsed.content_hash,
+            bytes: parsed.bytes,
+            layer,
+        };
+        let change = self.store.put_document(agent_id, &doc, &new_chunks)?;
+        self.follow(&change)?;
+        Ok(FileStatus::Imported {
+            document_id: change.document_id,
+            chunks: new_chunks.len(),
+            embedded,
+            replaced: existing.is_some(),
+        })
+    }
+
+    pub fn documents(&self, agent: Option<&str>) -> Result<Vec<DocumentRecord>> {
+        let agent = self.agent(agent)?;
+        Ok(self.store.list_documents(agent.id)?)
+    }
+
+    /// Delete a document (by id, or by the path it was imported from) from the database
+    /// and the index.
+    pub fn delete_document(&self, agent: Option<&str>, id_or_path: &str) -> Result<DocumentRecord> {
+        let agent = self.agent(agent)?;
+        let doc = match id_or_path.parse::<i64>() {
+            Ok(id) => self.store.document(id)?,
+            Err(_) => self
+                .store
+                .document_by_path(agent.id, &display_path(Path::new(id_or_path)))?
+                .ok_or_else(|| Error::InvalidInput(format!("no imported document at {id_or_path}")))?,
+        };
+        if doc.agent_id != agent.id {
+            return Err(Error::InvalidInput(format!("document {} belongs to another agent", doc.id)));
+        }
+        let change = self.store.delete_document(doc.id)?;
+        self.follow(&change)?;
+        self.flush()?;
+        Ok(doc)
+    }
+
+    /// Search an agent's documents as a viewer at `layer` sees them: nothing above that
+    /// layer is ever returned.
+    pub fn search(&self, agent: Option<&str>, query: &str, layer: Layer, limit: Option<usize>) -> Result<Vec<SearchResult>> {
+        let query = query.trim();
+        if query.is_empty() {
+            return Err(Error::InvalidInput("the search query is empty".into()));
+        }
+        let agent = self.agent(agent)?;
+        let q = self.embedder()?.embed_one(query)?;
+        let limit = limit.unwrap_or(self.config.search.limit).max(1);
+        let filter = SearchFilter { kind: ItemKind::Chunk, agent: agent.id, max_layer: layer };
+        let hits = {
+            let idx = self.index()?;
+            idx.as_ref().expect("opened").search(&q, query, &filter, limit)?
+        };
+        let ids: Vec<i64> = hits.iter().map(|h| h.key.id).collect();
+        let chunks = self.store.chunks_by_ids(&ids)?;
+        let by_id: std::collections::HashMap<i64, _> = chunks.into_iter().map(|c| (c.id, c)).collect();
+        Ok(hits
+            .iter()
+            .filter_map(|h| by_id.get(&h.key.id).map(|c| (h, c)))
+            // Defence in depth: the index filters by layer; the store's row must agree.
+            .filter(|(_, c)| layer.can_see(c.layer) && c.agent_id == agent.id)
+            .enumerate()
+            .map(|(i, (h, c))| SearchResult {
+                rank: i + 1,
+                score: h.score,
+                similarity: h.cosine,
+                chunk_id: c.id,
+                document_id: c.document_id,
+                source_path: c.source_path.clone(),
+                title: c.title.clone(),
+                heading: c.heading.clone(),
+                text: c.text.clone(),
+                layer: c.layer,
+                vector_rank: h.vector_rank,
+                text_rank: h.text_rank,
+            })
+            .collect())
+    }
+}
