@@ -8,7 +8,8 @@ use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 use tantivy::collector::TopDocs;
 use tantivy::query::{BooleanQuery, ConstScoreQuery, Occur, Query, TermQuery};
-use tantivy::schema::{Field, IndexRecordOption, Schema, FAST, INDEXED, STORED, TEXT};
+use tantivy::schema::{Field, IndexRecordOption, Schema, TextFieldIndexing, TextOptions, FAST, INDEXED, STORED};
+use tantivy::tokenizer::{Language, LowerCaser, RemoveLongFilter, SimpleTokenizer, Stemmer, StopWordFilter, TextAnalyzer};
 use tantivy::{doc, Index, IndexReader, IndexWriter, ReloadPolicy, Term};
 
 /// The uid of an item: its kind in the top bits, its id below.
@@ -38,8 +39,26 @@ fn schema() -> Schema {
     b.add_u64_field("kind", INDEXED);
     b.add_i64_field("agent", INDEXED);
     b.add_u64_field("layer", INDEXED);
-    b.add_text_field("text", TEXT);
+    let indexing = TextFieldIndexing::default()
+        .set_tokenizer(ANALYZER)
+        .set_index_option(IndexRecordOption::WithFreqsAndPositions);
+    b.add_text_field("text", TextOptions::default().set_indexing_options(indexing));
     b.build()
+}
+
+/// English text: lower-cased, stop words removed ("do", "you", "with" would otherwise
+/// dominate BM25 for questions), stemmed.
+const ANALYZER: &str = "fanline_en";
+
+fn analyzer() -> TextAnalyzer {
+    let mut b = TextAnalyzer::builder(SimpleTokenizer::default())
+        .filter(RemoveLongFilter::limit(40))
+        .filter(LowerCaser)
+        .dynamic();
+    if let Some(stop) = StopWordFilter::new(Language::English) {
+        b = b.filter_dynamic(stop);
+    }
+    b.filter_dynamic(Stemmer::new(Language::English)).build()
 }
 
 impl TextIndex {
@@ -53,6 +72,7 @@ impl TextIndex {
         } else {
             Index::create_in_dir(dir, schema()).map_err(open_err)?
         };
+        index.tokenizers().register(ANALYZER, analyzer());
         if index.schema() != schema() {
             return Err(Error::OpenText { dir: dir.to_path_buf(), detail: "the index has another schema".into() });
         }
