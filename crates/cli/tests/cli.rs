@@ -1,0 +1,149 @@
+//! The `fanline` binary, run as a user or a script would.
+
+use assert_cmd::Command;
+use serde_json::Value;
+use std::path::{Path, PathBuf};
+
+fn kb(sub: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples/creator-kb").join(sub)
+}
+
+fn fanline(data: &Path) -> Command {
+    let mut c = Command::cargo_bin("fanline").unwrap();
+    c.arg("--data-dir").arg(data).env("FANLINE_CONFIG", data.join("no-config.toml")).env_remove("FANLINE_DATA_DIR");
+    c
+}
+
+fn json(data: &Path, args: &[&str]) -> Value {
+    let out = fanline(data).args(args).arg("--json").output().unwrap();
+    assert!(out.status.success(), "{args:?}: {}\n{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+    serde_json::from_slice(&out.stdout).unwrap_or_else(|e| panic!("{args:?}: not JSON ({e}): {}", String::from_utf8_lossy(&out.stdout)))
+}
+
+fn json_err(data: &Path, args: &[&str]) -> Value {
+    let out = fanline(data).args(args).arg("--json").output().unwrap();
+    assert!(!out.status.success(), "{args:?} should fail");
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    v["error"].clone()
+}
+
+#[test]
+fn init_import_search_and_layers() {
+    let d = tempfile::tempdir().unwrap();
+    let init = json(d.path(), &["init"]);
+    assert_eq!(init["agent"]["name"], "default");
+    assert_eq!(init["created"], true);
+    assert_eq!(json(d.path(), &["init"])["created"], false);
+
+    let s = json(d.path(), &["import", kb("public").to_str().unwrap()]);
+    assert_eq!(s["imported"], 5);
+    assert_eq!(s["skipped"], 0);
+    assert!(s["chunks"].as_u64().unwrap() >= 10);
+    let s = json(d.path(), &["import", "--layer", "intimate", kb("intimate").to_str().unwrap()]);
+    assert_eq!(s["imported"], 1);
+
+    let hits = json(d.path(), &["search", "how much is the workshop", "-n", "3"]);
+    let first = &hits[0];
+    assert!(first["source_path"].as_str().unwrap().ends_with("faq.md"));
+    assert!(first["heading"].as_str().unwrap().contains("workshop cost"));
+    assert!(first["similarity"].as_f64().unwrap() > 0.5);
+    assert_eq!(first["rank"], 1);
+
+    let q = "memoir about my grandmother radio operator";
+    let public = json(d.path(), &["search", q, "-n", "20"]);
+    assert!(public.as_array().unwrap().iter().all(|h| h["layer"] == "public"));
+    let intimate = json(d.path(), &["search", q, "--layer", "intimate", "-n", "1"]);
+    assert_eq!(intimate[0]["layer"], "intimate");
+
+    // Human output has a progress-free summary line.
+    fanline(d.path())
+        .args(["import", kb("public").to_str().unwrap()])
+        .assert()
+        .success()
+        .stdout(predicates::str::contains("0 imported, 5 unchanged"));
+
+    let docs = json(d.path(), &["documents", "list"]);
+    assert_eq!(docs.as_array().unwrap().len(), 6);
+    let id = docs[0]["id"].as_i64().unwrap().to_string();
+    json(d.path(), &["documents", "delete", &id]);
+    assert_eq!(json(d.path(), &["documents", "list"]).as_array().unwrap().len(), 5);
+}
+
+#[test]
+fn canonical_answers_round_trip() {
+    let d = tempfile::tempdir().unwrap();
+    json(d.path(), &["init"]);
+    let c = json(
+        d.path(),
+        &["canonical", "add", "--question", "Do you sell signed copies?", "--answer", "Yes, through my shop, twice a year.",
+          "--variant", "can I buy a signed book", "--layer", "friends"],
+    );
+    let id = c["id"].as_i64().unwrap();
+    assert_eq!(c["layer"], "friends");
+    assert_eq!(c["variants"].as_array().unwrap().len(), 2);
+    let list = json(d.path(), &["canonical", "list"]);
+    assert_eq!(list[0]["id"], id);
+    assert_eq!(list[0]["times_reused"], 0);
+    let shown = json(d.path(), &["canonical", "show", &id.to_string()]);
+    assert_eq!(shown["answer"], "Yes, through my shop, twice a year.");
+    let found = json(d.path(), &["canonical", "search", "where can I get an autographed copy", "--layer", "friends"]);
+    assert_eq!(found[0]["canonical_id"], id);
+    // Not visible to a public viewer.
+    let found = json(d.path(), &["canonical", "search", "where can I get an autographed copy"]);
+    assert!(found.as_array().unwrap().is_empty());
+    json(d.path(), &["canonical", "delete", &id.to_string()]);
+    assert_eq!(json_err(d.path(), &["canonical", "show", &id.to_string()])["code"], "not_found");
+}
+
+#[test]
+fn doctor_reports_every_check() {
+    let d = tempfile::tempdir().unwrap();
+    json(d.path(), &["init"]);
+    let r = json(d.path(), &["doctor"]);
+    assert_eq!(r["ok"], true, "{r}");
+    let names: Vec<&str> = r["checks"].as_array().unwrap().iter().map(|c| c["name"].as_str().unwrap()).collect();
+    assert_eq!(names, ["data_dir", "database", "agents", "runtime", "model", "index"]);
+    assert_eq!(r["schema_version"], r["known_migrations"]);
+}
+
+#[test]
+fn errors_are_clear_and_machine_readable() {
+    let d = tempfile::tempdir().unwrap();
+    // Before init: no agent.
+    let e = json_err(d.path(), &["search", "hello"]);
+    assert_eq!(e["code"], "no_agent");
+    assert!(e["message"].as_str().unwrap().contains("fanline init"));
+
+    // A bad layer is a usage error (exit 2) naming the valid values.
+    fanline(d.path())
+        .args(["search", "x", "--layer", "vip"])
+        .assert()
+        .code(2)
+        .stderr(predicates::str::contains("public friends intimate"));
+
+    // A missing model names the file and the setup command.
+    json(d.path(), &["init"]);
+    let e = fanline(d.path())
+        .args(["search", "hello", "--json"])
+        .env("FANLINE_MODEL_DIR", d.path().join("no-model"))
+        .output()
+        .unwrap();
+    let v: Value = serde_json::from_slice(&e.stdout).unwrap();
+    assert_eq!(v["error"]["code"], "model_missing");
+    let msg = v["error"]["message"].as_str().unwrap();
+    assert!(msg.contains("no-model/model.onnx") && msg.contains("scripts/fetch-model.sh"), "{msg}");
+    // Doctor reports it as a failed check (exit 1), not a crash.
+    fanline(d.path())
+        .arg("doctor")
+        .env("FANLINE_MODEL_DIR", d.path().join("no-model"))
+        .assert()
+        .code(1)
+        .stdout(predicates::str::contains("FAIL model"));
+
+    // A damaged database file.
+    let bad = tempfile::tempdir().unwrap();
+    std::fs::write(bad.path().join("fanline.db"), "not a database ".repeat(200)).unwrap();
+    let e = json_err(bad.path(), &["init"]);
+    assert_eq!(e["code"], "database_damaged");
+    fanline(bad.path()).arg("init").assert().code(1).stderr(predicates::str::contains("damaged"));
+}
