@@ -25,7 +25,8 @@ fn main() {
     for (i, (v, name, _)) in files.iter().enumerate() {
         assert_eq!(*v as usize, i + 1, "migrations must be numbered 1, 2, 3… without gaps ({name})");
     }
-    let mut out = String::from("/// Every migration of `migrations/`, in order.\npub static MIGRATIONS: &[Migration] = &[\n");
+    let mut out =
+        String::from("/// Every migration of `migrations/`, in order.\npub static MIGRATIONS: &[Migration] = &[\n");
     for (v, name, path) in &files {
         out += &format!(
             "    Migration {{ version: {v}, name: {name:?}, sql: include_str!({:?}) }},\n",

@@ -2,7 +2,7 @@
 
 use fanline_core::bench::BenchReport;
 use fanline_core::{
-    CanonicalAnswer, CanonicalHit, CanonicalSummary, DocumentRecord, DoctorReport, FileStatus, ImportEvent,
+    CanonicalAnswer, CanonicalHit, CanonicalSummary, DoctorReport, DocumentRecord, FileStatus, ImportEvent,
     ImportSummary, InitReport, SearchResult,
 };
 use indicatif::{ProgressBar, ProgressStyle};
@@ -148,7 +148,14 @@ pub fn canonical_hits(hits: &[CanonicalHit]) {
         println!("no canonical answer found");
     }
     for h in hits {
-        println!("#{} [{:.3}] {}\n   matched: {}\n   A: {}\n", h.canonical_id, h.similarity, h.question_pattern, h.matched_question, one_line(&h.answer, 160));
+        println!(
+            "#{} [{:.3}] {}\n   matched: {}\n   A: {}\n",
+            h.canonical_id,
+            h.similarity,
+            h.question_pattern,
+            h.matched_question,
+            one_line(&h.answer, 160)
+        );
     }
 }
 
@@ -160,8 +167,14 @@ pub fn doctor(r: &DoctorReport) {
 }
 
 pub fn bench(r: &BenchReport) {
-    println!("import: {} files, {} chunks in {:.2} s = {:.0} chunks/s (parse, chunk, embed, store, index)", r.import.files, r.import.chunks, r.import.seconds, r.import.chunks_per_second);
-    println!("query embedding: p50 {:.0} µs, p99 {:.0} µs (not included below)\n", r.query_embedding_p50_us, r.query_embedding_p99_us);
+    println!(
+        "import: {} files, {} chunks in {:.2} s = {:.0} chunks/s (parse, chunk, embed, store, index)",
+        r.import.files, r.import.chunks, r.import.seconds, r.import.chunks_per_second
+    );
+    println!(
+        "query embedding: p50 {:.0} µs, p99 {:.0} µs (not included below)\n",
+        r.query_embedding_p50_us, r.query_embedding_p99_us
+    );
     println!("{:>9}  {:<16} {:>10} {:>10} {:>10}", "vectors", "method", "p50 µs", "p99 µs", "recall@10");
     for row in &r.search {
         let recall = row.recall_at_10.map(|x| format!("{x:.3}")).unwrap_or_else(|| "-".into());

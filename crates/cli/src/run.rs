@@ -32,7 +32,9 @@ pub fn run(cli: Cli) -> fanline_core::Result<()> {
             bar.finish();
             print::out(json, &summary, print::import)
         }
-        Command::Search(a) => print::out(json, app.search(agent, &a.query, a.layer, a.limit)?.as_slice(), print::search),
+        Command::Search(a) => {
+            print::out(json, app.search(agent, &a.query, a.layer, a.limit)?.as_slice(), print::search)
+        }
         Command::Documents(DocumentsCmd::List) => print::out(json, app.documents(agent)?.as_slice(), print::documents),
         Command::Documents(DocumentsCmd::Delete { id_or_path }) => {
             print::out(json, &app.delete_document(agent, id_or_path)?, print::deleted_document)
@@ -53,9 +55,11 @@ pub fn run(cli: Cli) -> fanline_core::Result<()> {
             CanonicalCmd::AddVariant { id, text } => {
                 print::out(json, &app.canonical_add_variant(*id, text)?, print::canonical)
             }
-            CanonicalCmd::Search { question, layer, limit } => {
-                print::out(json, app.canonical_search(agent, question, *layer, *limit)?.as_slice(), print::canonical_hits)
-            }
+            CanonicalCmd::Search { question, layer, limit } => print::out(
+                json,
+                app.canonical_search(agent, question, *layer, *limit)?.as_slice(),
+                print::canonical_hits,
+            ),
         },
         Command::Doctor => {
             let report = app.doctor()?;

@@ -16,8 +16,14 @@ fn fanline(data: &Path) -> Command {
 
 fn json(data: &Path, args: &[&str]) -> Value {
     let out = fanline(data).args(args).arg("--json").output().unwrap();
-    assert!(out.status.success(), "{args:?}: {}\n{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
-    serde_json::from_slice(&out.stdout).unwrap_or_else(|e| panic!("{args:?}: not JSON ({e}): {}", String::from_utf8_lossy(&out.stdout)))
+    assert!(
+        out.status.success(),
+        "{args:?}: {}\n{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout)
+        .unwrap_or_else(|e| panic!("{args:?}: not JSON ({e}): {}", String::from_utf8_lossy(&out.stdout)))
 }
 
 fn json_err(data: &Path, args: &[&str]) -> Value {
@@ -75,8 +81,18 @@ fn canonical_answers_round_trip() {
     json(d.path(), &["init"]);
     let c = json(
         d.path(),
-        &["canonical", "add", "--question", "Do you sell signed copies?", "--answer", "Yes, through my shop, twice a year.",
-          "--variant", "can I buy a signed book", "--layer", "friends"],
+        &[
+            "canonical",
+            "add",
+            "--question",
+            "Do you sell signed copies?",
+            "--answer",
+            "Yes, through my shop, twice a year.",
+            "--variant",
+            "can I buy a signed book",
+            "--layer",
+            "friends",
+        ],
     );
     let id = c["id"].as_i64().unwrap();
     assert_eq!(c["layer"], "friends");

@@ -52,8 +52,10 @@ impl Fanline {
     /// Open with a given embedder instead of the configured model.
     pub fn open_with(config: Config, embedder: Option<Arc<dyn Embedder>>) -> Result<Fanline> {
         config.validate()?;
-        std::fs::create_dir_all(&config.data_dir)
-            .map_err(|e| Error::Io { path: config.data_dir.clone(), detail: format!("cannot create the data directory: {e}") })?;
+        std::fs::create_dir_all(&config.data_dir).map_err(|e| Error::Io {
+            path: config.data_dir.clone(),
+            detail: format!("cannot create the data directory: {e}"),
+        })?;
         let store = Arc::new(Store::open(config.database_path())?);
         let cell = OnceLock::new();
         if let Some(e) = embedder {

@@ -85,25 +85,68 @@ impl Rng {
 }
 
 const SUBJECTS: &[&str] = &[
-    "My morning routine", "The editing workflow", "Our community call", "The beginner course", "Camera settings",
-    "Color grading", "The weekly newsletter", "Batch cooking", "Strength training", "The writing habit",
-    "Sponsorship deals", "Audio recording", "The podcast schedule", "Thumbnail design", "The book launch",
-    "Mobility drills", "Meal prep", "The coaching program", "Live streaming", "Script outlines",
+    "My morning routine",
+    "The editing workflow",
+    "Our community call",
+    "The beginner course",
+    "Camera settings",
+    "Color grading",
+    "The weekly newsletter",
+    "Batch cooking",
+    "Strength training",
+    "The writing habit",
+    "Sponsorship deals",
+    "Audio recording",
+    "The podcast schedule",
+    "Thumbnail design",
+    "The book launch",
+    "Mobility drills",
+    "Meal prep",
+    "The coaching program",
+    "Live streaming",
+    "Script outlines",
 ];
 const VERBS: &[&str] = &[
-    "starts with", "depends on", "improves with", "is built around", "changed after", "works best with",
-    "is simpler than", "needs", "was inspired by", "relies on",
+    "starts with",
+    "depends on",
+    "improves with",
+    "is built around",
+    "changed after",
+    "works best with",
+    "is simpler than",
+    "needs",
+    "was inspired by",
+    "relies on",
 ];
 const OBJECTS: &[&str] = &[
-    "a fixed daily time", "natural window light", "a short warm-up", "clear goals for the week", "a tripod and a prime lens",
-    "a shared calendar", "honest feedback from members", "a two-pass edit", "a quiet room with soft furnishings",
-    "a simple spreadsheet", "the pomodoro technique", "protein at every meal", "a checklist I reuse",
-    "three drafts before publishing", "a backup drive", "a monthly review", "slow progressive overload", "a template",
+    "a fixed daily time",
+    "natural window light",
+    "a short warm-up",
+    "clear goals for the week",
+    "a tripod and a prime lens",
+    "a shared calendar",
+    "honest feedback from members",
+    "a two-pass edit",
+    "a quiet room with soft furnishings",
+    "a simple spreadsheet",
+    "the pomodoro technique",
+    "protein at every meal",
+    "a checklist I reuse",
+    "three drafts before publishing",
+    "a backup drive",
+    "a monthly review",
+    "slow progressive overload",
+    "a template",
 ];
 const TAILS: &[&str] = &[
-    "I explain why in the next section.", "Most people skip this step.", "It took me years to learn this.",
-    "You can start today with no budget.", "This is the part fans ask about most.", "Try it for two weeks.",
-    "I changed my mind about this in 2023.", "It saves me about an hour.",
+    "I explain why in the next section.",
+    "Most people skip this step.",
+    "It took me years to learn this.",
+    "You can start today with no budget.",
+    "This is the part fans ask about most.",
+    "Try it for two weeks.",
+    "I changed my mind about this in 2023.",
+    "It saves me about an hour.",
 ];
 
 fn sentence(r: &mut Rng) -> String {
@@ -164,7 +207,8 @@ pub fn run(config: &Config, opts: &BenchOptions, log: &mut dyn FnMut(&str)) -> R
     app.embedder()?; // model load is not import time
     log(&format!("importing {} generated documents…", opts.import_docs));
     let s = app.import(None, &[corpus], Layer::Public, &mut |_| {})?;
-    let import = ImportRow { files: s.imported, chunks: s.chunks, seconds: s.seconds, chunks_per_second: s.chunks_per_second };
+    let import =
+        ImportRow { files: s.imported, chunks: s.chunks, seconds: s.seconds, chunks_per_second: s.chunks_per_second };
 
     // Real embeddings of the imported chunks, and of questions that are not in the index.
     let mut base: Vec<(String, Vec<f32>)> = Vec::new();
@@ -216,8 +260,10 @@ pub fn run(config: &Config, opts: &BenchOptions, log: &mut dyn FnMut(&str)) -> R
             idx.upsert(*k, v)?;
         }
         idx.recentre();
-        let exact: Vec<HashSet<i64>> =
-            queries.iter().map(|q| idx.search_with(q, &filter, 10, ScanStrategy::Exact).iter().map(|h| h.0.id).collect()).collect();
+        let exact: Vec<HashSet<i64>> = queries
+            .iter()
+            .map(|q| idx.search_with(q, &filter, 10, ScanStrategy::Exact).iter().map(|h| h.0.id).collect())
+            .collect();
         for s in ScanStrategy::ALL {
             let mut us = Vec::new();
             let mut found = 0usize;

@@ -84,7 +84,13 @@ impl Fanline {
 
     /// The canonical answers closest to a question, as a viewer at `layer` may see
     /// them: one entry per answer, scored by its best-matching phrasing.
-    pub fn canonical_search(&self, agent: Option<&str>, question: &str, layer: Layer, limit: usize) -> Result<Vec<CanonicalHit>> {
+    pub fn canonical_search(
+        &self,
+        agent: Option<&str>,
+        question: &str,
+        layer: Layer,
+        limit: usize,
+    ) -> Result<Vec<CanonicalHit>> {
         let agent = self.agent(agent)?;
         if question.trim().is_empty() {
             return Err(Error::InvalidInput("the question is empty".into()));

@@ -123,18 +123,16 @@ impl Config {
     }
 
     pub fn load_from(file: &Path) -> Result<Config> {
-        let fig = Figment::from(Serialized::defaults(Config::default()))
-            .merge(Toml::file(file))
-            .merge(
-                Env::prefixed("FANLINE_")
-                    .map(|k| match k.as_str().to_ascii_lowercase().as_str() {
-                        // Short names for the two paths people set most.
-                        "model_dir" => "embedder__model_dir".into(),
-                        "ort_library" => "embedder__ort_library".into(),
-                        _ => k.into(),
-                    })
-                    .split("__"),
-            );
+        let fig = Figment::from(Serialized::defaults(Config::default())).merge(Toml::file(file)).merge(
+            Env::prefixed("FANLINE_")
+                .map(|k| match k.as_str().to_ascii_lowercase().as_str() {
+                    // Short names for the two paths people set most.
+                    "model_dir" => "embedder__model_dir".into(),
+                    "ort_library" => "embedder__ort_library".into(),
+                    _ => k.into(),
+                })
+                .split("__"),
+        );
         let mut c: Config = fig.extract().map_err(|e| Error::Config(format!("{e} (file {})", file.display())))?;
         c.absolutize();
         c.validate()?;

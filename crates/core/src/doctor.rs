@@ -45,9 +45,16 @@ impl Fanline {
         let version = self.store.schema_version()?;
         check(
             "database",
-            self.store.integrity_check().map(|_| {
-                format!("{} — schema version {version} of {}, integrity ok", self.store.path().display(), MIGRATIONS.len())
-            }).map_err(|e| e.to_string()),
+            self.store
+                .integrity_check()
+                .map(|_| {
+                    format!(
+                        "{} — schema version {version} of {}, integrity ok",
+                        self.store.path().display(),
+                        MIGRATIONS.len()
+                    )
+                })
+                .map_err(|e| e.to_string()),
         );
         let agents = self.store.list_agents()?;
         check(

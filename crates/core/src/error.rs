@@ -45,9 +45,9 @@ impl Error {
             Error::Store(_) => "database",
             Error::Index(fanline_index::Error::Busy) => "index_busy",
             Error::Index(_) => "index",
-            Error::Embed(fanline_embed::Error::MissingModelFile { .. } | fanline_embed::Error::MissingRuntime { .. }) => {
-                "model_missing"
-            }
+            Error::Embed(
+                fanline_embed::Error::MissingModelFile { .. } | fanline_embed::Error::MissingRuntime { .. },
+            ) => "model_missing",
             Error::Embed(_) => "embedder",
             Error::Engine(fanline_engine::Error::InvalidValue { .. }) => "invalid_input",
             Error::Engine(_) => "engine",

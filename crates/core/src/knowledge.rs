@@ -98,7 +98,9 @@ impl Fanline {
         let (files, walk_errors) = collect_files(paths);
         let mut summary = ImportSummary::default();
         for (path, why) in walk_errors {
-            summary.files.push(FileOutcome { path: path.display().to_string(), status: FileStatus::Skipped { reason: why } });
+            summary
+                .files
+                .push(FileOutcome { path: path.display().to_string(), status: FileStatus::Skipped { reason: why } });
         }
         progress(ImportEvent::Started { files: files.len() + summary.files.len() });
         for (i, o) in summary.files.iter().enumerate() {
@@ -172,7 +174,12 @@ impl Fanline {
                 Some(v) => v.clone(),
                 None => fresh.next().ok_or_else(|| Error::InvalidInput(format!("no embedding for {t:?}")))?,
             };
-            new_chunks.push(NewChunk { heading: c.heading.clone(), text: c.text.clone(), text_hash: h.clone(), embedding });
+            new_chunks.push(NewChunk {
+                heading: c.heading.clone(),
+                text: c.text.clone(),
+                text_hash: h.clone(),
+                embedding,
+            });
         }
         let doc = NewDocument {
             source_path,
@@ -219,7 +226,13 @@ impl Fanline {
 
     /// Search an agent's documents as a viewer at `layer` sees them: nothing above that
     /// layer is ever returned.
-    pub fn search(&self, agent: Option<&str>, query: &str, layer: Layer, limit: Option<usize>) -> Result<Vec<SearchResult>> {
+    pub fn search(
+        &self,
+        agent: Option<&str>,
+        query: &str,
+        layer: Layer,
+        limit: Option<usize>,
+    ) -> Result<Vec<SearchResult>> {
         let query = query.trim();
         if query.is_empty() {
             return Err(Error::InvalidInput("the search query is empty".into()));

@@ -21,14 +21,30 @@ fn a_paraphrase_ranks_above_unrelated_chunks() {
     import_all(&app);
     // (query, the heading that answers it, headings that have nothing to do with it)
     let cases: [(&str, &str, &[&str]); 4] = [
-        ("what's the price of your writing course?", "How much does the workshop cost?", &["Notebooks", "Camera and sound", "Outlining"]),
-        ("which microphone do you record with", "Camera and sound for the channel", &["Can I get a refund?", "Revision", "When do new videos"]),
+        (
+            "what's the price of your writing course?",
+            "How much does the workshop cost?",
+            &["Notebooks", "Camera and sound", "Outlining"],
+        ),
+        (
+            "which microphone do you record with",
+            "Camera and sound for the channel",
+            &["Can I get a refund?", "Revision", "When do new videos"],
+        ),
         ("can I have my money back", "Can I get a refund?", &["Notebooks", "Outlining", "Writing software"]),
-        ("I'm stuck and can't write anything", "Dealing with writer's block", &["Camera and sound", "Can I get a refund?", "Notebooks"]),
+        (
+            "I'm stuck and can't write anything",
+            "Dealing with writer's block",
+            &["Camera and sound", "Can I get a refund?", "Notebooks"],
+        ),
     ];
     for (query, heading, unrelated) in cases {
         let hits = app.search(None, query, Layer::Public, Some(50)).unwrap();
-        assert!(hits[0].heading.ends_with(heading), "{query:?} → {:?}", hits.iter().take(5).map(|h| &h.heading).collect::<Vec<_>>());
+        assert!(
+            hits[0].heading.ends_with(heading),
+            "{query:?} → {:?}",
+            hits.iter().take(5).map(|h| &h.heading).collect::<Vec<_>>()
+        );
         let right = hits[0].similarity;
         let mut compared = 0;
         for other in hits.iter().filter(|h| unrelated.iter().any(|u| h.heading.contains(u))) {
@@ -163,7 +179,8 @@ fn a_stale_index_is_noticed_when_another_writer_changed_the_database() {
     {
         let store = fanline_store::Store::open(dir.path().join("fanline.db")).unwrap();
         let agent = store.agent_by_name("default").unwrap().unwrap();
-        let doc = store.list_documents(agent.id).unwrap().into_iter().find(|d| d.source_path.ends_with("faq.md")).unwrap();
+        let doc =
+            store.list_documents(agent.id).unwrap().into_iter().find(|d| d.source_path.ends_with("faq.md")).unwrap();
         store.delete_document(doc.id).unwrap();
     }
     let app = open(dir.path());
@@ -178,7 +195,8 @@ fn reimporting_replaces_changed_files_and_skips_unchanged_ones() {
     let dir = tempfile::tempdir().unwrap();
     let docs = tempfile::tempdir().unwrap();
     let file = docs.path().join("notes.md");
-    std::fs::write(&file, "# Notes\n\n## Schedule\n\nVideos come out on Tuesdays.\n\n## Pets\n\nI have two cats.\n").unwrap();
+    std::fs::write(&file, "# Notes\n\n## Schedule\n\nVideos come out on Tuesdays.\n\n## Pets\n\nI have two cats.\n")
+        .unwrap();
     let app = open(dir.path());
     let s = app.import(None, &[file.clone()], Layer::Public, &mut |_| {}).unwrap();
     assert!(matches!(s.files[0].status, FileStatus::Imported { chunks: 2, embedded: 2, replaced: false, .. }));
@@ -186,7 +204,8 @@ fn reimporting_replaces_changed_files_and_skips_unchanged_ones() {
     let s = app.import(None, &[file.clone()], Layer::Public, &mut |_| {}).unwrap();
     assert!(matches!(s.files[0].status, FileStatus::Unchanged { .. }), "{s:?}");
 
-    std::fs::write(&file, "# Notes\n\n## Schedule\n\nVideos come out on Fridays now.\n\n## Pets\n\nI have two cats.\n").unwrap();
+    std::fs::write(&file, "# Notes\n\n## Schedule\n\nVideos come out on Fridays now.\n\n## Pets\n\nI have two cats.\n")
+        .unwrap();
     let s = app.import(None, &[file.clone()], Layer::Public, &mut |_| {}).unwrap();
     // Only the changed chunk is embedded again.
     assert!(matches!(s.files[0].status, FileStatus::Imported { chunks: 2, embedded: 1, replaced: true, .. }), "{s:?}");
@@ -210,15 +229,14 @@ fn bad_files_are_skipped_with_a_reason_and_the_rest_goes_on() {
     std::fs::write(d.join("latin1.md"), b"Caf\xe9 cr\xe8me").unwrap();
     std::fs::write(d.join("empty.txt"), b"").unwrap();
     std::fs::write(d.join("huge.txt"), "word ".repeat(50_000)).unwrap();
-    std::fs::write(d.join("broken.pdf"), b"%PDF-1.7\n1 0 obj\n<< /Type /Catalog /Pages 99 0 R >>\ntrailer garbage").unwrap();
+    std::fs::write(d.join("broken.pdf"), b"%PDF-1.7\n1 0 obj\n<< /Type /Catalog /Pages 99 0 R >>\ntrailer garbage")
+        .unwrap();
     std::fs::write(d.join("slides.pptx"), b"PK\x03\x04").unwrap();
     let mut cfg = config(dir.path());
     cfg.import.max_file_bytes = 100_000;
     let app = open_cfg(cfg);
     let mut events = 0;
-    let s = app
-        .import(None, &[d.to_path_buf(), d.join("missing.md")], Layer::Public, &mut |_| events += 1)
-        .unwrap();
+    let s = app.import(None, &[d.to_path_buf(), d.join("missing.md")], Layer::Public, &mut |_| events += 1).unwrap();
     assert_eq!((s.imported, s.skipped, s.failed), (1, 7, 0), "{:#?}", s.files);
     assert_eq!(events, 1 + s.files.len());
     let reason = |name: &str| {

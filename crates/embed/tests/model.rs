@@ -19,7 +19,9 @@ fn assets() -> PathBuf {
 fn config() -> EmbedderConfig {
     let a = assets();
     EmbedderConfig {
-        model_dir: std::env::var_os("FANLINE_MODEL_DIR").map(PathBuf::from).unwrap_or(a.join("models/all-minilm-l6-v2")),
+        model_dir: std::env::var_os("FANLINE_MODEL_DIR")
+            .map(PathBuf::from)
+            .unwrap_or(a.join("models/all-minilm-l6-v2")),
         ort_library: std::env::var_os("FANLINE_ORT_LIBRARY")
             .map(PathBuf::from)
             .unwrap_or(a.join("onnxruntime/libonnxruntime.so.1.31.1")),

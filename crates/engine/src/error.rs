@@ -4,11 +4,7 @@ use thiserror::Error;
 #[derive(Debug, Error)]
 pub enum Error {
     #[error("invalid {what}: {value:?} (expected one of: {expected})")]
-    InvalidValue {
-        what: &'static str,
-        value: String,
-        expected: &'static str,
-    },
+    InvalidValue { what: &'static str, value: String, expected: &'static str },
     #[error("embedding failed: {0}")]
     Embedding(String),
     #[error("embedder unavailable: {0}")]

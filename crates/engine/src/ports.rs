@@ -13,9 +13,7 @@ pub trait Embedder: Send + Sync {
     fn embed(&self, texts: &[&str]) -> Result<Vec<Vec<f32>>>;
     /// Embed a single text.
     fn embed_one(&self, text: &str) -> Result<Vec<f32>> {
-        self.embed(&[text])?
-            .pop()
-            .ok_or_else(|| crate::Error::Embedding("the model returned no vector".into()))
+        self.embed(&[text])?.pop().ok_or_else(|| crate::Error::Embedding("the model returned no vector".into()))
     }
 }
 

@@ -124,14 +124,8 @@ pub enum RoutePath {
 }
 
 impl RoutePath {
-    pub const ALL: &'static [RoutePath] = &[
-        RoutePath::A,
-        RoutePath::B,
-        RoutePath::C,
-        RoutePath::D,
-        RoutePath::E,
-        RoutePath::F,
-    ];
+    pub const ALL: &'static [RoutePath] =
+        &[RoutePath::A, RoutePath::B, RoutePath::C, RoutePath::D, RoutePath::E, RoutePath::F];
     pub fn as_str(self) -> &'static str {
         match self {
             RoutePath::A => "A",
@@ -157,11 +151,7 @@ impl FromStr for RoutePath {
             .iter()
             .copied()
             .find(|p| p.as_str().eq_ignore_ascii_case(s.trim()))
-            .ok_or_else(|| Error::InvalidValue {
-                what: "path",
-                value: s.to_string(),
-                expected: "A B C D E F",
-            })
+            .ok_or_else(|| Error::InvalidValue { what: "path", value: s.to_string(), expected: "A B C D E F" })
     }
 }
 

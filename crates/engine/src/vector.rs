@@ -48,11 +48,7 @@ pub fn from_bytes(b: &[u8]) -> Option<Vec<f32>> {
     if b.len() % 4 != 0 {
         return None;
     }
-    Some(
-        b.chunks_exact(4)
-            .map(|c| f32::from_le_bytes([c[0], c[1], c[2], c[3]]))
-            .collect(),
-    )
+    Some(b.chunks_exact(4).map(|c| f32::from_le_bytes([c[0], c[1], c[2], c[3]])).collect())
 }
 
 #[cfg(test)]

@@ -9,7 +9,9 @@ use std::sync::Mutex;
 use tantivy::collector::TopDocs;
 use tantivy::query::{BooleanQuery, ConstScoreQuery, Occur, Query, TermQuery};
 use tantivy::schema::{Field, IndexRecordOption, Schema, TextFieldIndexing, TextOptions, FAST, INDEXED, STORED};
-use tantivy::tokenizer::{Language, LowerCaser, RemoveLongFilter, SimpleTokenizer, Stemmer, StopWordFilter, TextAnalyzer};
+use tantivy::tokenizer::{
+    Language, LowerCaser, RemoveLongFilter, SimpleTokenizer, Stemmer, StopWordFilter, TextAnalyzer,
+};
 use tantivy::{doc, Index, IndexReader, IndexWriter, ReloadPolicy, Term};
 
 /// The uid of an item: its kind in the top bits, its id below.
@@ -39,9 +41,8 @@ fn schema() -> Schema {
     b.add_u64_field("kind", INDEXED);
     b.add_i64_field("agent", INDEXED);
     b.add_u64_field("layer", INDEXED);
-    let indexing = TextFieldIndexing::default()
-        .set_tokenizer(ANALYZER)
-        .set_index_option(IndexRecordOption::WithFreqsAndPositions);
+    let indexing =
+        TextFieldIndexing::default().set_tokenizer(ANALYZER).set_index_option(IndexRecordOption::WithFreqsAndPositions);
     b.add_text_field("text", TextOptions::default().set_indexing_options(indexing));
     b.build()
 }
@@ -103,7 +104,9 @@ impl TextIndex {
     fn num_docs_checked(&self) -> Result<u64> {
         let searcher = self.reader.searcher();
         for seg in searcher.segment_readers() {
-            seg.fast_fields().u64("uid").map_err(|e| Error::OpenText { dir: self.dir.clone(), detail: e.to_string() })?;
+            seg.fast_fields()
+                .u64("uid")
+                .map_err(|e| Error::OpenText { dir: self.dir.clone(), detail: e.to_string() })?;
         }
         Ok(searcher.num_docs())
     }
@@ -196,7 +199,10 @@ impl TextIndex {
         let filter_q = BooleanQuery::new(vec![
             (
                 Occur::Must,
-                Box::new(TermQuery::new(Term::from_field_u64(self.f_kind, filter.kind.code() as u64), IndexRecordOption::Basic)),
+                Box::new(TermQuery::new(
+                    Term::from_field_u64(self.f_kind, filter.kind.code() as u64),
+                    IndexRecordOption::Basic,
+                )),
             ),
             (
                 Occur::Must,

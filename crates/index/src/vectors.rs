@@ -254,7 +254,13 @@ impl VectorIndex {
         self.search_with(q, filter, k, self.strategy)
     }
 
-    pub fn search_with(&self, q: &[f32], filter: &SearchFilter, k: usize, strategy: ScanStrategy) -> Vec<(ItemKey, f32)> {
+    pub fn search_with(
+        &self,
+        q: &[f32],
+        filter: &SearchFilter,
+        k: usize,
+        strategy: ScanStrategy,
+    ) -> Vec<(ItemKey, f32)> {
         if k == 0 || q.len() != self.dim || self.is_empty() {
             return Vec::new();
         }

@@ -57,10 +57,9 @@ pub enum Skip {
 impl fmt::Display for Skip {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            Skip::Unsupported { extension } => write!(
-                f,
-                "unsupported file type {extension:?} (Fanline reads .md, .txt, .html and .pdf)"
-            ),
+            Skip::Unsupported { extension } => {
+                write!(f, "unsupported file type {extension:?} (Fanline reads .md, .txt, .html and .pdf)")
+            }
             Skip::Unreadable { detail } => write!(f, "cannot be read: {detail}"),
             Skip::TooLarge { bytes, limit } => write!(
                 f,
@@ -158,12 +157,7 @@ fn squash(s: &str) -> String {
 }
 
 fn plain_blocks(text: &str) -> Vec<Block> {
-    text.replace("\r\n", "\n")
-        .split("\n\n")
-        .map(squash)
-        .filter(|p| !p.is_empty())
-        .map(Block::Paragraph)
-        .collect()
+    text.replace("\r\n", "\n").split("\n\n").map(squash).filter(|p| !p.is_empty()).map(Block::Paragraph).collect()
 }
 
 fn markdown_blocks(text: &str) -> Vec<Block> {
@@ -199,7 +193,9 @@ fn markdown_blocks(text: &str) -> Vec<Block> {
                 }
                 depth += 1;
             }
-            Event::End(TagEnd::Paragraph | TagEnd::Item | TagEnd::CodeBlock | TagEnd::BlockQuote(_) | TagEnd::TableRow) => {
+            Event::End(
+                TagEnd::Paragraph | TagEnd::Item | TagEnd::CodeBlock | TagEnd::BlockQuote(_) | TagEnd::TableRow,
+            ) => {
                 depth = depth.saturating_sub(1);
                 if depth == 0 {
                     flush(&mut buf, &mut out);

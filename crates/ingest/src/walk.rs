@@ -46,7 +46,8 @@ mod tests {
         std::fs::write(d.path().join("sub/.git/c.txt"), "x").unwrap();
         std::fs::write(d.path().join(".hidden.md"), "x").unwrap();
         let (files, errors) = collect_files(&[d.path().to_path_buf(), d.path().join("a.md"), d.path().join("nope")]);
-        let names: Vec<_> = files.iter().map(|f| f.strip_prefix(d.path()).unwrap().to_string_lossy().to_string()).collect();
+        let names: Vec<_> =
+            files.iter().map(|f| f.strip_prefix(d.path()).unwrap().to_string_lossy().to_string()).collect();
         assert_eq!(names, vec!["a.md", "sub/b.txt"]);
         assert_eq!(errors.len(), 1);
     }

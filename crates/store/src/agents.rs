@@ -13,12 +13,7 @@ pub struct Agent {
 }
 
 fn agent_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Agent> {
-    Ok(Agent {
-        id: r.get(0)?,
-        name: r.get(1)?,
-        created_at: r.get(2)?,
-        updated_at: r.get(3)?,
-    })
+    Ok(Agent { id: r.get(0)?, name: r.get(1)?, created_at: r.get(2)?, updated_at: r.get(3)? })
 }
 
 impl Store {
@@ -26,10 +21,7 @@ impl Store {
     pub fn create_agent(&self, name: &str) -> Result<Agent> {
         let name = name.trim();
         if name.is_empty() {
-            return Err(Error::Invalid {
-                what: "agent name",
-                detail: "it is empty".into(),
-            });
+            return Err(Error::Invalid { what: "agent name", detail: "it is empty".into() });
         }
         let conn = self.conn();
         let r = conn.query_row(
@@ -38,13 +30,8 @@ impl Store {
             agent_row,
         );
         match r {
-            Err(rusqlite::Error::SqliteFailure(e, _))
-                if e.code == rusqlite::ErrorCode::ConstraintViolation =>
-            {
-                Err(Error::Conflict {
-                    what: "agent",
-                    key: name.to_string(),
-                })
+            Err(rusqlite::Error::SqliteFailure(e, _)) if e.code == rusqlite::ErrorCode::ConstraintViolation => {
+                Err(Error::Conflict { what: "agent", key: name.to_string() })
             }
             other => Ok(other?),
         }
@@ -54,18 +41,13 @@ impl Store {
     pub fn agent_by_name(&self, name: &str) -> Result<Option<Agent>> {
         Ok(self
             .conn()
-            .query_row(
-                "SELECT id, name, created_at, updated_at FROM agents WHERE name = ?1",
-                [name],
-                agent_row,
-            )
+            .query_row("SELECT id, name, created_at, updated_at FROM agents WHERE name = ?1", [name], agent_row)
             .optional()?)
     }
 
     pub fn list_agents(&self) -> Result<Vec<Agent>> {
         let conn = self.conn();
-        let mut stmt =
-            conn.prepare("SELECT id, name, created_at, updated_at FROM agents ORDER BY id")?;
+        let mut stmt = conn.prepare("SELECT id, name, created_at, updated_at FROM agents ORDER BY id")?;
         let rows = stmt.query_map([], agent_row)?.collect::<rusqlite::Result<_>>()?;
         Ok(rows)
     }
@@ -97,10 +79,8 @@ impl Store {
             )
             .optional()?
             .ok_or_else(|| Error::not_found("agent", agent_id))?;
-        let json = |what: &'static str, s: &str| Error::Invalid {
-            what,
-            detail: format!("stored value {s:?} is not valid"),
-        };
+        let json =
+            |what: &'static str, s: &str| Error::Invalid { what, detail: format!("stored value {s:?} is not valid") };
         Ok(AgentConfig {
             max_escalations_per_day: row.0,
             max_escalations_per_week: row.1,
@@ -142,13 +122,8 @@ impl Store {
         match n {
             Ok(0) => Err(Error::not_found("agent", agent_id)),
             Ok(_) => Ok(()),
-            Err(rusqlite::Error::SqliteFailure(e, msg))
-                if e.code == rusqlite::ErrorCode::ConstraintViolation =>
-            {
-                Err(Error::Invalid {
-                    what: "agent config",
-                    detail: msg.unwrap_or_else(|| e.to_string()),
-                })
+            Err(rusqlite::Error::SqliteFailure(e, msg)) if e.code == rusqlite::ErrorCode::ConstraintViolation => {
+                Err(Error::Invalid { what: "agent config", detail: msg.unwrap_or_else(|| e.to_string()) })
             }
             Err(e) => Err(e.into()),
         }

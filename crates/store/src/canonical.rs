@@ -137,7 +137,8 @@ impl Store {
             .ok_or_else(|| Error::Conflict { what: "variant", key: text.trim().to_string() })?;
         let generation = bump_generation(&tx)?;
         tx.commit()?;
-        let key = ItemKey { kind: ItemKind::Canonical, id: vid, owner: canonical_id, agent, layer: parse_layer(&layer)? };
+        let key =
+            ItemKey { kind: ItemKind::Canonical, id: vid, owner: canonical_id, agent, layer: parse_layer(&layer)? };
         Ok(DocumentChange {
             document_id: canonical_id,
             removed: Vec::new(),

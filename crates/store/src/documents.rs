@@ -93,8 +93,7 @@ fn with_layer((mut d, layer): (DocumentRecord, String)) -> Result<DocumentRecord
 }
 
 fn chunk_keys(conn: &rusqlite::Connection, document_id: i64) -> Result<Vec<ItemKey>> {
-    let mut stmt =
-        conn.prepare("SELECT id, document_id, agent_id, layer FROM chunks WHERE document_id = ?1")?;
+    let mut stmt = conn.prepare("SELECT id, document_id, agent_id, layer FROM chunks WHERE document_id = ?1")?;
     let rows = stmt
         .query_map([document_id], |r| {
             Ok((r.get::<_, i64>(0)?, r.get::<_, i64>(1)?, r.get::<_, i64>(2)?, r.get::<_, String>(3)?))
@@ -102,13 +101,7 @@ fn chunk_keys(conn: &rusqlite::Connection, document_id: i64) -> Result<Vec<ItemK
         .collect::<rusqlite::Result<Vec<_>>>()?;
     rows.into_iter()
         .map(|(id, owner, agent, layer)| {
-            Ok(ItemKey {
-                kind: ItemKind::Chunk,
-                id,
-                owner,
-                agent,
-                layer: parse_layer(&layer)?,
-            })
+            Ok(ItemKey { kind: ItemKind::Chunk, id, owner, agent, layer: parse_layer(&layer)? })
         })
         .collect()
 }
@@ -138,9 +131,8 @@ impl Store {
 
     pub fn list_documents(&self, agent_id: i64) -> Result<Vec<DocumentRecord>> {
         let conn = self.conn();
-        let mut stmt = conn.prepare(&format!(
-            "SELECT {DOC_COLS} FROM documents d WHERE d.agent_id = ?1 ORDER BY d.source_path"
-        ))?;
+        let mut stmt =
+            conn.prepare(&format!("SELECT {DOC_COLS} FROM documents d WHERE d.agent_id = ?1 ORDER BY d.source_path"))?;
         let rows = stmt.query_map([agent_id], doc_row)?.collect::<rusqlite::Result<Vec<_>>>()?;
         rows.into_iter().map(with_layer).collect()
     }
@@ -196,7 +188,16 @@ impl Store {
             )?;
             for (ord, c) in chunks.iter().enumerate() {
                 let id: i64 = ins.query_row(
-                    params![document_id, agent_id, ord as i64, c.heading, c.text, c.text_hash, layer, to_bytes(&c.embedding)],
+                    params![
+                        document_id,
+                        agent_id,
+                        ord as i64,
+                        c.heading,
+                        c.text,
+                        c.text_hash,
+                        layer,
+                        to_bytes(&c.embedding)
+                    ],
                     |r| r.get(0),
                 )?;
                 let key = ItemKey { kind: ItemKind::Chunk, id, owner: document_id, agent: agent_id, layer: doc.layer };
@@ -264,9 +265,8 @@ impl Store {
     pub fn for_each_indexed(&self, mut f: impl FnMut(ItemKey, &str, Vec<f32>)) -> Result<u64> {
         let conn = self.conn();
         let mut n = 0;
-        let mut stmt = conn.prepare(
-            "SELECT id, document_id, agent_id, layer, heading, text, embedding FROM chunks ORDER BY id",
-        )?;
+        let mut stmt =
+            conn.prepare("SELECT id, document_id, agent_id, layer, heading, text, embedding FROM chunks ORDER BY id")?;
         let mut rows = stmt.query([])?;
         while let Some(r) = rows.next()? {
             let key = ItemKey {

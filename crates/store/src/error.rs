@@ -14,11 +14,7 @@ pub enum Error {
         "the database {path} has schema version {found}, newer than this Fanline knows \
          ({known}); upgrade Fanline"
     )]
-    TooNew {
-        path: PathBuf,
-        found: u32,
-        known: u32,
-    },
+    TooNew { path: PathBuf, found: u32, known: u32 },
     #[error("migration {name} failed: {detail}")]
     Migration { name: String, detail: String },
     #[error("{what} not found: {key}")]
@@ -43,33 +39,21 @@ fn is_corruption(e: &rusqlite::Error) -> bool {
 impl Error {
     pub(crate) fn from_sqlite_at(path: &Path, e: rusqlite::Error) -> Error {
         if is_corruption(&e) {
-            Error::Corrupt {
-                path: path.to_path_buf(),
-                detail: e.to_string(),
-            }
+            Error::Corrupt { path: path.to_path_buf(), detail: e.to_string() }
         } else {
-            Error::Open {
-                path: path.to_path_buf(),
-                detail: e.to_string(),
-            }
+            Error::Open { path: path.to_path_buf(), detail: e.to_string() }
         }
     }
 
     pub(crate) fn not_found(what: &'static str, key: impl ToString) -> Error {
-        Error::NotFound {
-            what,
-            key: key.to_string(),
-        }
+        Error::NotFound { what, key: key.to_string() }
     }
 }
 
 impl From<rusqlite::Error> for Error {
     fn from(e: rusqlite::Error) -> Self {
         if is_corruption(&e) {
-            Error::Corrupt {
-                path: PathBuf::new(),
-                detail: e.to_string(),
-            }
+            Error::Corrupt { path: PathBuf::new(), detail: e.to_string() }
         } else {
             Error::Sqlite(e)
         }
@@ -78,9 +62,6 @@ impl From<rusqlite::Error> for Error {
 
 impl From<fanline_engine::Error> for Error {
     fn from(e: fanline_engine::Error) -> Self {
-        Error::Invalid {
-            what: "value",
-            detail: e.to_string(),
-        }
+        Error::Invalid { what: "value", detail: e.to_string() }
     }
 }

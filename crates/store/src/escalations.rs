@@ -47,8 +47,15 @@ impl Store {
                                       context_summary, expires_at)
              VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9) RETURNING id",
             params![
-                e.agent_id, e.fan_id, e.message_id, e.decision_id, e.question, e.reason.as_str(),
-                e.priority, e.context_summary, e.expires_at
+                e.agent_id,
+                e.fan_id,
+                e.message_id,
+                e.decision_id,
+                e.question,
+                e.reason.as_str(),
+                e.priority,
+                e.context_summary,
+                e.expires_at
             ],
             |r| r.get(0),
         )?)
@@ -67,8 +74,12 @@ impl Store {
                         (r.get::<_, i64>(0)?, r.get::<_, i64>(1)?, r.get::<_, i64>(2)?, r.get::<_, String>(3)?),
                         (r.get::<_, String>(4)?, r.get::<_, String>(5)?, r.get::<_, i64>(6)?, r.get::<_, String>(7)?),
                         (r.get::<_, Option<String>>(8)?, r.get::<_, Option<String>>(9)?, r.get::<_, Option<i64>>(10)?),
-                        (r.get::<_, String>(11)?, r.get::<_, Option<String>>(12)?, r.get::<_, Option<String>>(13)?,
-                         r.get::<_, Option<String>>(14)?),
+                        (
+                            r.get::<_, String>(11)?,
+                            r.get::<_, Option<String>>(12)?,
+                            r.get::<_, Option<String>>(13)?,
+                            r.get::<_, Option<String>>(14)?,
+                        ),
                     ))
                 },
             )

@@ -18,13 +18,7 @@ fn fan_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<(i64, String, String, Stri
 }
 
 fn to_fan(t: (i64, String, String, String, String)) -> Result<Fan> {
-    Ok(Fan {
-        id: t.0,
-        handle: t.1,
-        tier: t.2.parse()?,
-        layer: parse_layer(&t.3)?,
-        created_at: t.4,
-    })
+    Ok(Fan { id: t.0, handle: t.1, tier: t.2.parse()?, layer: parse_layer(&t.3)?, created_at: t.4 })
 }
 
 impl Store {
@@ -32,10 +26,7 @@ impl Store {
     pub fn upsert_fan(&self, handle: &str, tier: Tier, layer: Layer) -> Result<Fan> {
         let handle = handle.trim();
         if handle.is_empty() {
-            return Err(Error::Invalid {
-                what: "fan handle",
-                detail: "it is empty".into(),
-            });
+            return Err(Error::Invalid { what: "fan handle", detail: "it is empty".into() });
         }
         let t = self.conn().query_row(
             "INSERT INTO fans (handle, tier, layer) VALUES (?1, ?2, ?3)

@@ -45,17 +45,12 @@ impl Store {
         let path = path.as_ref().to_path_buf();
         let conn = Connection::open_with_flags(
             &path,
-            OpenFlags::SQLITE_OPEN_READ_WRITE
-                | OpenFlags::SQLITE_OPEN_CREATE
-                | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+            OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_CREATE | OpenFlags::SQLITE_OPEN_NO_MUTEX,
         )
         .map_err(|e| Error::from_sqlite_at(&path, e))?;
         configure(&conn).map_err(|e| Error::from_sqlite_at(&path, e))?;
         migrate::apply(&conn, &path)?;
-        Ok(Store {
-            conn: Mutex::new(conn),
-            path,
-        })
+        Ok(Store { conn: Mutex::new(conn), path })
     }
 
     /// The database file.
@@ -71,18 +66,14 @@ impl Store {
 
     /// The schema version (number of migrations applied).
     pub fn schema_version(&self) -> Result<u32> {
-        Ok(self
-            .conn()
-            .query_row("PRAGMA user_version", [], |r| r.get(0))?)
+        Ok(self.conn().query_row("PRAGMA user_version", [], |r| r.get(0))?)
     }
 
     /// The names of the migrations recorded as applied, in order.
     pub fn applied_migrations(&self) -> Result<Vec<String>> {
         let conn = self.conn();
         let mut stmt = conn.prepare("SELECT name FROM schema_migrations ORDER BY version")?;
-        let names = stmt
-            .query_map([], |r| r.get(0))?
-            .collect::<rusqlite::Result<Vec<String>>>()?;
+        let names = stmt.query_map([], |r| r.get(0))?.collect::<rusqlite::Result<Vec<String>>>()?;
         Ok(names)
     }
 
@@ -94,9 +85,7 @@ impl Store {
             "SELECT sql FROM sqlite_schema WHERE sql IS NOT NULL AND name NOT LIKE 'sqlite_%' \
              ORDER BY type, name",
         )?;
-        let rows = stmt
-            .query_map([], |r| r.get::<_, String>(0))?
-            .collect::<rusqlite::Result<Vec<_>>>()?;
+        let rows = stmt.query_map([], |r| r.get::<_, String>(0))?.collect::<rusqlite::Result<Vec<_>>>()?;
         Ok(rows.join(";\n\n") + ";\n")
     }
 
@@ -108,16 +97,11 @@ impl Store {
 
     /// Run SQLite's integrity check; `Ok(())` when the file is sound.
     pub fn integrity_check(&self) -> Result<()> {
-        let msg: String = self
-            .conn()
-            .query_row("PRAGMA quick_check", [], |r| r.get(0))?;
+        let msg: String = self.conn().query_row("PRAGMA quick_check", [], |r| r.get(0))?;
         if msg == "ok" {
             Ok(())
         } else {
-            Err(Error::Corrupt {
-                path: self.path.clone(),
-                detail: msg,
-            })
+            Err(Error::Corrupt { path: self.path.clone(), detail: msg })
         }
     }
 }

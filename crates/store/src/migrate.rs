@@ -23,22 +23,13 @@ pub(crate) fn apply(conn: &Connection, path: &Path) -> Result<()> {
          ) STRICT;",
     )
     .map_err(at)?;
-    let current: u32 = conn
-        .query_row("PRAGMA user_version", [], |r| r.get(0))
-        .map_err(at)?;
+    let current: u32 = conn.query_row("PRAGMA user_version", [], |r| r.get(0)).map_err(at)?;
     let known = MIGRATIONS.len() as u32;
     if current > known {
-        return Err(Error::TooNew {
-            path: path.to_path_buf(),
-            found: current,
-            known,
-        });
+        return Err(Error::TooNew { path: path.to_path_buf(), found: current, known });
     }
     for m in MIGRATIONS.iter().filter(|m| m.version > current) {
-        let fail = |e: rusqlite::Error| Error::Migration {
-            name: m.name.to_string(),
-            detail: e.to_string(),
-        };
+        let fail = |e: rusqlite::Error| Error::Migration { name: m.name.to_string(), detail: e.to_string() };
         conn.execute_batch("BEGIN IMMEDIATE").map_err(at)?;
         let result = conn
             .execute_batch(m.sql)

@@ -15,11 +15,8 @@ pub(crate) fn bump_generation(conn: &Connection) -> Result<u64> {
 }
 
 pub(crate) fn generation(conn: &Connection) -> Result<u64> {
-    let v: i64 = conn.query_row(
-        "SELECT CAST(value AS INTEGER) FROM meta WHERE key = 'index_generation'",
-        [],
-        |r| r.get(0),
-    )?;
+    let v: i64 =
+        conn.query_row("SELECT CAST(value AS INTEGER) FROM meta WHERE key = 'index_generation'", [], |r| r.get(0))?;
     Ok(v as u64)
 }
 

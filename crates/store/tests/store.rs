@@ -223,12 +223,13 @@ fn canonical_answers_variants_reuse_and_delete() {
     assert_eq!(list[0].times_reused, 2);
     assert!(list[0].last_served_at.is_some());
     let mut seen = 0;
-    store.for_each_indexed(|k, _, vec| {
-        assert_eq!(k.owner, id);
-        assert_eq!(vec.len(), 3);
-        seen += 1;
-    })
-    .unwrap();
+    store
+        .for_each_indexed(|k, _, vec| {
+            assert_eq!(k.owner, id);
+            assert_eq!(vec.len(), 3);
+            seen += 1;
+        })
+        .unwrap();
     assert_eq!(seen, 3);
     assert_eq!(store.delete_canonical(id).unwrap().removed.len(), 3);
     assert_eq!(store.indexed_count().unwrap(), 0);
@@ -261,7 +262,8 @@ fn a_truncated_database_file_gives_a_clear_error() {
                 bytes: 1,
                 layer: Layer::Public,
             };
-            let chunk = NewChunk { heading: String::new(), text: "x".repeat(500), text_hash: "h".into(), embedding: v(0.5) };
+            let chunk =
+                NewChunk { heading: String::new(), text: "x".repeat(500), text_hash: "h".into(), embedding: v(0.5) };
             store.put_document(a.id, &doc, &[chunk]).unwrap();
         }
     }
