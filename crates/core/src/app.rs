@@ -120,6 +120,7 @@ impl Fanline {
         }
         let strategy = ScanStrategy::parse(&self.config.search.strategy).expect("validated");
         idx.set_strategy(strategy);
+        idx.set_fusion(self.config.fusion());
         let _ = self.index_report.set(report);
         Ok(idx)
     }
@@ -156,15 +157,23 @@ impl Fanline {
         Ok(self.index()?.as_ref().map(|i| i.len()).unwrap_or(0))
     }
 
-    /// Apply a change the store made to the index.
+    /// Apply a change the store made to the index; searches see it at once.
     pub(crate) fn follow(&self, change: &fanline_store::DocumentChange) -> Result<()> {
         let mut w = self.index_mut()?;
-        let idx = w.as_mut().expect("opened");
-        idx.apply(&change.removed, &change.added, change.generation)?;
+        w.as_mut().expect("opened").apply(&change.removed, &change.added, change.generation)?;
         Ok(())
     }
 
-    /// Write derived caches now (also done when the value is dropped).
+    /// Apply a change to the index as part of a bulk write, made visible to full-text
+    /// search by the next [`flush`](Self::flush).
+    pub(crate) fn follow_staged(&self, change: &fanline_store::DocumentChange) -> Result<()> {
+        let mut w = self.index_mut()?;
+        w.as_mut().expect("opened").stage(&change.removed, &change.added, change.generation)?;
+        Ok(())
+    }
+
+    /// Commit staged index changes and write derived caches now (also done when the
+    /// value is dropped).
     pub fn flush(&self) -> Result<()> {
         if let Some(idx) = self.index.write().unwrap_or_else(|p| p.into_inner()).as_mut() {
             idx.save()?;

@@ -50,6 +50,11 @@ pub struct SearchSettings {
     pub limit: usize,
     /// Vector scan: "exact", "int8" or "binary" (see `fanline bench search`).
     pub strategy: String,
+    /// How the meaning (cosine) and keyword (BM25) rankings are combined: "convex"
+    /// (weighted scores) or "rrf" (reciprocal rank fusion).
+    pub fusion: String,
+    /// With "convex": the weight of the cosine similarity, 0–1.
+    pub dense_weight: f64,
 }
 
 fn dirs() -> Option<ProjectDirs> {
@@ -104,7 +109,7 @@ impl Default for ImportSettings {
 
 impl Default for SearchSettings {
     fn default() -> Self {
-        SearchSettings { limit: 5, strategy: "binary".into() }
+        SearchSettings { limit: 5, strategy: "binary".into(), fusion: "convex".into(), dense_weight: 0.7 }
     }
 }
 
@@ -168,6 +173,15 @@ impl Config {
                 self.search.strategy
             )));
         }
+        if !matches!(self.search.fusion.as_str(), "convex" | "rrf") {
+            return Err(Error::Config(format!("search.fusion {:?} is not one of convex, rrf", self.search.fusion)));
+        }
+        if !(0.0..=1.0).contains(&self.search.dense_weight) {
+            return Err(Error::Config(format!(
+                "search.dense_weight {} is not between 0 and 1",
+                self.search.dense_weight
+            )));
+        }
         if self.agent.trim().is_empty() {
             return Err(Error::Config("agent must not be empty".into()));
         }
@@ -180,6 +194,13 @@ impl Config {
 
     pub fn index_dir(&self) -> PathBuf {
         self.data_dir.join("index")
+    }
+
+    pub fn fusion(&self) -> fanline_index::Fusion {
+        match self.search.fusion.as_str() {
+            "rrf" => fanline_index::Fusion::Rrf,
+            _ => fanline_index::Fusion::Convex { dense_weight: self.search.dense_weight },
+        }
     }
 
     pub fn embedder_config(&self) -> fanline_embed::EmbedderConfig {

@@ -51,7 +51,7 @@ pub struct ImportSummary {
 #[derive(Debug, Clone, Serialize)]
 pub struct SearchResult {
     pub rank: usize,
-    /// Fused rank score (reciprocal rank fusion).
+    /// Fused score of meaning and keywords (see `search.fusion`).
     pub score: f64,
     /// Cosine similarity of the query and the chunk.
     pub similarity: f32,
@@ -190,7 +190,7 @@ impl Fanline {
             layer,
         };
         let change = self.store.put_document(agent_id, &doc, &new_chunks)?;
-        self.follow(&change)?;
+        self.follow_staged(&change)?;
         Ok(FileStatus::Imported {
             document_id: change.document_id,
             chunks: new_chunks.len(),

@@ -2,17 +2,32 @@
 //! generation; on open each half is checked against the store and rebuilt if needed.
 
 use crate::{Result, ScanStrategy, TextIndex, VectorIndex};
-use fanline_engine::fusion::{reciprocal_rank_fusion, DEFAULT_RRF_K};
-use fanline_engine::{ItemKey, ItemKind, SearchFilter};
+use fanline_engine::fusion::{convex_combination, reciprocal_rank_fusion, DEFAULT_RRF_K};
+use fanline_engine::{IndexedItem, ItemKey, ItemKind, SearchFilter};
 use serde::Serialize;
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
+
+/// How the dense and the BM25 rankings are combined.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Fusion {
+    /// `w · cosine + (1 − w) · normalised BM25`.
+    Convex { dense_weight: f64 },
+    /// Reciprocal rank fusion, k = 60.
+    Rrf,
+}
+
+impl Default for Fusion {
+    fn default() -> Self {
+        Fusion::Convex { dense_weight: 0.7 }
+    }
+}
 
 /// One search result.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize)]
 pub struct Hit {
     pub key: ItemKey,
-    /// Fused score (reciprocal rank fusion of the vector and BM25 rankings).
+    /// Fused score (see [`Fusion`]).
     pub score: f64,
     /// Cosine similarity between the query and the item (always computed).
     pub cosine: f32,
@@ -48,7 +63,11 @@ pub struct HybridIndex {
     vectors: VectorIndex,
     text: TextIndex,
     generation: u64,
+    /// The vector cache file is behind the in-memory vectors.
     dirty: bool,
+    /// Full-text changes are staged but not committed.
+    text_pending: bool,
+    fusion: Fusion,
 }
 
 const TEXT_DIR: &str = "tantivy";
@@ -93,7 +112,15 @@ impl HybridIndex {
             }
         };
 
-        let mut idx = HybridIndex { dir: dir.to_path_buf(), vectors, text, generation, dirty: false };
+        let mut idx = HybridIndex {
+            dir: dir.to_path_buf(),
+            vectors,
+            text,
+            generation,
+            dirty: false,
+            text_pending: false,
+            fusion: Fusion::default(),
+        };
         let (do_text, do_vec) = (report.rebuilt_text.is_some(), report.rebuilt_vectors.is_some());
         if do_text || do_vec {
             if do_text {
@@ -153,10 +180,22 @@ impl HybridIndex {
     pub fn set_strategy(&mut self, s: ScanStrategy) {
         self.vectors.set_strategy(s);
     }
+    pub fn set_fusion(&mut self, f: Fusion) {
+        self.fusion = f;
+    }
 
     /// Follow a change the store made (removals first, then additions) and stamp both
-    /// halves with the store's new generation.
-    pub fn apply(&mut self, removed: &[ItemKey], added: &[(ItemKey, String, Vec<f32>)], generation: u64) -> Result<()> {
+    /// halves with the store's new generation; searches see it at once.
+    pub fn apply(&mut self, removed: &[ItemKey], added: &[IndexedItem], generation: u64) -> Result<()> {
+        self.stage(removed, added, generation)?;
+        self.commit_text()
+    }
+
+    /// Like [`apply`](Self::apply), but the full-text half only sees the change at the
+    /// next [`commit_text`](Self::commit_text) or [`save`](Self::save). For bulk
+    /// imports: one tantivy commit instead of one per document. If the process stops
+    /// before that, the index is stale and is rebuilt from the store when next opened.
+    pub fn stage(&mut self, removed: &[ItemKey], added: &[IndexedItem], generation: u64) -> Result<()> {
         for k in removed {
             self.vectors.remove(k.kind, k.id);
             self.text.remove(k.kind, k.id)?;
@@ -165,14 +204,25 @@ impl HybridIndex {
             self.vectors.upsert(*k, v)?;
             self.text.add(k, text)?;
         }
-        self.text.commit(generation)?;
         self.generation = generation;
+        self.text_pending = true;
         self.dirty = true;
         Ok(())
     }
 
-    /// Write the vector cache if it changed since it was last written.
+    /// Commit staged full-text changes, stamped with the current generation.
+    pub fn commit_text(&mut self) -> Result<()> {
+        if self.text_pending {
+            self.text.commit(self.generation)?;
+            self.text_pending = false;
+        }
+        Ok(())
+    }
+
+    /// Commit staged changes and write the vector cache if it changed since it was
+    /// last written.
     pub fn save(&mut self) -> Result<()> {
+        self.commit_text()?;
         if self.dirty {
             self.vectors.save(&self.dir.join(VECTOR_FILE), self.generation)?;
             self.dirty = false;
@@ -185,25 +235,34 @@ impl HybridIndex {
         self.vectors.search(q, filter, k)
     }
 
-    /// Hybrid search: nearest neighbours and BM25, fused by reciprocal rank.
+    /// Hybrid search: nearest neighbours and BM25, fused (see [`Fusion`]). Every hit
+    /// carries its exact cosine similarity, including those only BM25 found.
     pub fn search(&self, q: &[f32], query_text: &str, filter: &SearchFilter, k: usize) -> Result<Vec<Hit>> {
         let depth = (k * 3).max(30);
         let near = self.vectors.search(q, filter, depth);
         let bm25 = self.text.search(query_text, filter, depth)?;
-        let near_ids: Vec<(ItemKind, i64)> = near.iter().map(|(k, _)| (k.kind, k.id)).collect();
-        let text_ids: Vec<(ItemKind, i64)> = bm25.iter().map(|(u, _)| *u).collect();
         let cos: HashMap<(ItemKind, i64), (usize, f32)> =
             near.iter().enumerate().map(|(i, (k, s))| ((k.kind, k.id), (i + 1, *s))).collect();
         let txt: HashMap<(ItemKind, i64), (usize, f32)> =
             bm25.iter().enumerate().map(|(i, (u, s))| (*u, (i + 1, *s))).collect();
-        let mut out = Vec::with_capacity(k);
-        for (id, score) in reciprocal_rank_fusion(&[&near_ids, &text_ids], DEFAULT_RRF_K) {
-            // An item only BM25 found still gets its exact cosine (and must still be in
-            // the vector index: the two halves never disagree on membership).
+        let near_ids: Vec<(ItemKind, i64)> = near.iter().map(|(k, _)| (k.kind, k.id)).collect();
+        let text_ids: Vec<(ItemKind, i64)> = bm25.iter().map(|(u, _)| *u).collect();
+        // Candidates: the union of both lists, in first-seen order.
+        let candidates = reciprocal_rank_fusion(&[&near_ids, &text_ids], DEFAULT_RRF_K);
+        let max_bm25 = bm25.iter().map(|(_, s)| *s).fold(0f32, f32::max);
+        let mut out = Vec::with_capacity(candidates.len());
+        for (id, rrf) in candidates {
+            // The two halves never disagree on membership; an item only BM25 found still
+            // gets its exact cosine.
             let Some(key) = self.vectors.key(id.0, id.1) else { continue };
             let cosine = match cos.get(&id) {
                 Some((_, c)) => *c,
                 None => self.vectors.vector(id.0, id.1).map(|v| fanline_engine::vector::dot(q, v)).unwrap_or(0.0),
+            };
+            let bm = txt.get(&id).map(|x| x.1);
+            let score = match self.fusion {
+                Fusion::Rrf => rrf,
+                Fusion::Convex { dense_weight } => convex_combination(cosine, bm, max_bm25, dense_weight),
             };
             out.push(Hit {
                 key,
@@ -211,12 +270,11 @@ impl HybridIndex {
                 cosine,
                 vector_rank: cos.get(&id).map(|x| x.0),
                 text_rank: txt.get(&id).map(|x| x.0),
-                bm25: txt.get(&id).map(|x| x.1),
+                bm25: bm,
             });
-            if out.len() == k {
-                break;
-            }
         }
+        out.sort_by(|a, b| b.score.total_cmp(&a.score).then(a.key.id.cmp(&b.key.id)));
+        out.truncate(k);
         Ok(out)
     }
 }
