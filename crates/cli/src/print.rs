@@ -168,8 +168,13 @@ pub fn doctor(r: &DoctorReport) {
 
 pub fn bench(r: &BenchReport) {
     println!(
-        "import: {} files, {} chunks in {:.2} s = {:.0} chunks/s (parse, chunk, embed, store, index)",
-        r.import.files, r.import.chunks, r.import.seconds, r.import.chunks_per_second
+        "import: {} files, {} chunks in {:.2} s = {:.0} chunks/s (parse, chunk, embed, store, index); \
+         the model alone: {:.0} chunks/s",
+        r.import.files,
+        r.import.chunks,
+        r.import.seconds,
+        r.import.chunks_per_second,
+        r.import.embed_only_chunks_per_second
     );
     println!(
         "query embedding: p50 {:.0} µs, p99 {:.0} µs (not included below)\n",

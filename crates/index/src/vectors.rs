@@ -41,8 +41,8 @@ impl ScanStrategy {
 }
 
 /// How many candidates the approximate scans pass to exact rescoring, per result wanted.
-const RESCORE_FACTOR: usize = 20;
-const RESCORE_MIN: usize = 200;
+const RESCORE_FACTOR: usize = 40;
+const RESCORE_MIN: usize = 400;
 
 #[derive(Clone, Copy)]
 struct Meta {
