@@ -16,9 +16,7 @@ pub fn embedder() -> Arc<dyn Embedder> {
 }
 
 pub fn config(dir: &Path) -> Config {
-    let mut c = Config::default();
-    c.data_dir = dir.to_path_buf();
-    c
+    Config { data_dir: dir.to_path_buf(), ..Default::default() }
 }
 
 pub fn open(dir: &Path) -> Fanline {

@@ -71,12 +71,6 @@ impl Layer {
     }
 }
 
-impl Default for Layer {
-    fn default() -> Self {
-        Layer::Public
-    }
-}
-
 string_enum!(
     /// A fan's relationship with the creator.
     Tier, "tier", {
@@ -237,6 +231,9 @@ pub struct ItemKey {
     pub agent: i64,
     pub layer: Layer,
 }
+
+/// An item to index: its key, the text full-text search sees, and its vector.
+pub type IndexedItem = (ItemKey, String, Vec<f32>);
 
 /// Which items a search may return. Applied inside the search, before any top-k cut.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

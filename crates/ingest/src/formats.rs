@@ -256,14 +256,13 @@ fn text_under(node: ego_tree::NodeRef<'_, scraper::Node>) -> String {
     use scraper::Node;
     let mut s = String::new();
     for d in node.descendants() {
+        let hidden = || {
+            d.ancestors().any(|a| {
+                matches!(a.value(), Node::Element(e) if matches!(e.name(), "script" | "style" | "noscript" | "template"))
+            })
+        };
         match d.value() {
-            Node::Text(t) => {
-                if !d.ancestors().any(|a| {
-                    matches!(a.value(), Node::Element(e) if matches!(e.name(), "script" | "style" | "noscript" | "template"))
-                }) {
-                    s.push_str(t);
-                }
-            }
+            Node::Text(t) if !hidden() => s.push_str(t),
             Node::Element(e) if e.name() == "br" => s.push(' '),
             _ => {}
         }

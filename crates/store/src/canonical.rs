@@ -1,6 +1,6 @@
 use crate::util::{bump_generation, parse_layer, vector};
 use crate::{Error, Result, Store};
-use fanline_engine::{vector::to_bytes, ItemKey, ItemKind, Layer};
+use fanline_engine::{vector::to_bytes, IndexedItem, ItemKey, ItemKind, Layer};
 use rusqlite::{params, OptionalExtension, Transaction};
 use serde::Serialize;
 
@@ -58,7 +58,7 @@ pub(crate) fn insert_canonical(
     tx: &Transaction<'_>,
     agent_id: i64,
     c: &NewCanonical,
-) -> Result<(i64, Vec<(ItemKey, String, Vec<f32>)>)> {
+) -> Result<(i64, Vec<IndexedItem>)> {
     let Some((pattern, _)) = c.questions.first() else {
         return Err(Error::Invalid { what: "canonical answer", detail: "it has no question".into() });
     };

@@ -1,6 +1,6 @@
 use crate::util::{bump_generation, parse_layer, placeholders, vector};
 use crate::{Error, Result, Store};
-use fanline_engine::{vector::to_bytes, ItemKey, ItemKind, Layer};
+use fanline_engine::{vector::to_bytes, IndexedItem, ItemKey, ItemKind, Layer};
 use rusqlite::{params, params_from_iter, OptionalExtension};
 use serde::Serialize;
 use std::collections::HashMap;
@@ -61,7 +61,7 @@ pub struct ChunkRecord {
 pub struct DocumentChange {
     pub document_id: i64,
     pub removed: Vec<ItemKey>,
-    pub added: Vec<(ItemKey, String, Vec<f32>)>,
+    pub added: Vec<IndexedItem>,
     pub generation: u64,
 }
 

@@ -59,11 +59,13 @@ fn a_new_agent_gets_the_default_rules_and_rules_round_trip() {
     assert!(matches!(store.create_agent("default"), Err(Error::Conflict { .. })));
     assert!(matches!(store.create_agent("  "), Err(Error::Invalid { .. })));
 
-    let mut c = AgentConfig::default();
-    c.max_escalations_per_day = 3;
-    c.blocked_topics = vec!["politics".into()];
-    c.allowed_user_tiers = vec![Tier::Paid];
-    c.timezone = "Europe/Paris".into();
+    let mut c = AgentConfig {
+        max_escalations_per_day: 3,
+        blocked_topics: vec!["politics".into()],
+        allowed_user_tiers: vec![Tier::Paid],
+        timezone: "Europe/Paris".into(),
+        ..Default::default()
+    };
     store.set_agent_config(a.id, &c).unwrap();
     assert_eq!(store.agent_config(a.id).unwrap(), c);
 
