@@ -3,10 +3,10 @@ use fanline_embed::FastEmbedder;
 use fanline_engine::ports::Embedder;
 use fanline_engine::ItemKey;
 use fanline_index::{HybridIndex, IndexSource, OpenReport, ScanStrategy};
-use fanline_store::{Agent, Store};
+use fanline_store::{Agent, DocumentChange, Store};
 use serde::Serialize;
 use std::path::PathBuf;
-use std::sync::{Arc, OnceLock, RwLock, RwLockReadGuard, RwLockWriteGuard};
+use std::sync::{Arc, OnceLock, RwLock, RwLockReadGuard};
 
 /// An open Fanline data directory.
 pub struct Fanline {
@@ -112,9 +112,10 @@ impl Fanline {
         Ok(self.embedder.get().expect("set above"))
     }
 
-    fn open_index(&self) -> Result<HybridIndex> {
+    fn open_index(&self, rebuild: bool) -> Result<HybridIndex> {
+        let (dir, dim, source) = (self.config.index_dir(), self.config.embedder.dim, StoreSource(&self.store));
         let (mut idx, report) =
-            HybridIndex::open(&self.config.index_dir(), self.config.embedder.dim, &StoreSource(&self.store))?;
+            if rebuild { HybridIndex::rebuild(&dir, dim, &source)? } else { HybridIndex::open(&dir, dim, &source)? };
         if report.rebuilt_text.is_some() || report.rebuilt_vectors.is_some() {
             tracing::info!(?report, "rebuilt the search index from the database");
         }
@@ -125,25 +126,40 @@ impl Fanline {
         Ok(idx)
     }
 
-    /// The search index for reading, opened (and rebuilt if needed) on first use.
+    /// Is the open index in step with the store? Another process (the desktop app, the
+    /// CLI) may have changed indexed content since it was opened.
+    fn in_step(&self, idx: &HybridIndex) -> Result<bool> {
+        Ok(idx.has_staged() || (!idx.is_stale() && idx.generation() == self.store.index_generation()?))
+    }
+
+    /// Open the index, or reopen it if it is behind the store: from the files another
+    /// process left stamped with the current generation, or rebuilt from the store.
+    fn refresh(&self, slot: &mut Option<HybridIndex>) -> Result<()> {
+        if let Some(idx) = slot.as_ref() {
+            if self.in_step(idx)? {
+                return Ok(());
+            }
+        }
+        let rebuild = slot.as_ref().is_some_and(|i| i.is_stale());
+        if let Some(old) = slot.take() {
+            old.discard();
+        }
+        *slot = Some(self.open_index(rebuild)?);
+        Ok(())
+    }
+
+    /// The search index for reading, in step with the store.
     pub(crate) fn index(&self) -> Result<RwLockReadGuard<'_, Option<HybridIndex>>> {
         {
             let r = self.index.read().unwrap_or_else(|p| p.into_inner());
-            if r.is_some() {
-                return Ok(r);
+            if let Some(idx) = r.as_ref() {
+                if self.in_step(idx)? {
+                    return Ok(r);
+                }
             }
         }
-        drop(self.index_mut()?);
+        self.refresh(&mut self.index.write().unwrap_or_else(|p| p.into_inner()))?;
         Ok(self.index.read().unwrap_or_else(|p| p.into_inner()))
-    }
-
-    /// The search index for writing, opened on first use.
-    pub(crate) fn index_mut(&self) -> Result<RwLockWriteGuard<'_, Option<HybridIndex>>> {
-        let mut w = self.index.write().unwrap_or_else(|p| p.into_inner());
-        if w.is_none() {
-            *w = Some(self.open_index()?);
-        }
-        Ok(w)
     }
 
     /// What opening the index had to rebuild (None if it was not opened yet).
@@ -151,25 +167,36 @@ impl Fanline {
         self.index_report.get()
     }
 
-    /// Make sure the index is open and consistent with the database; returns how many
+    /// Make sure the index is open and in step with the database; returns how many
     /// items it holds.
     pub fn open_search_index(&self) -> Result<usize> {
         Ok(self.index()?.as_ref().map(|i| i.len()).unwrap_or(0))
     }
 
-    /// Apply a change the store made to the index; searches see it at once.
-    pub(crate) fn follow(&self, change: &fanline_store::DocumentChange) -> Result<()> {
-        let mut w = self.index_mut()?;
-        w.as_mut().expect("opened").apply(&change.removed, &change.added, change.generation)?;
-        Ok(())
-    }
-
-    /// Apply a change to the index as part of a bulk write, made visible to full-text
-    /// search by the next [`flush`](Self::flush).
-    pub(crate) fn follow_staged(&self, change: &fanline_store::DocumentChange) -> Result<()> {
-        let mut w = self.index_mut()?;
-        w.as_mut().expect("opened").stage(&change.removed, &change.added, change.generation)?;
-        Ok(())
+    /// Change indexed content: `write` changes the store, and the index follows, both
+    /// under the index's write lock so no search in this process sees one without the
+    /// other. `staged`: for bulk writes, full-text search sees the change at the next
+    /// [`flush`](Self::flush). If the index cannot follow, the change is still saved
+    /// and the index is rebuilt from the store when next used.
+    pub(crate) fn write_indexed(
+        &self,
+        staged: bool,
+        write: impl FnOnce(&Store) -> fanline_store::Result<DocumentChange>,
+    ) -> Result<DocumentChange> {
+        let mut slot = self.index.write().unwrap_or_else(|p| p.into_inner());
+        self.refresh(&mut slot)?;
+        let change = write(&self.store)?;
+        let idx = slot.as_mut().expect("refreshed");
+        let followed = if staged {
+            idx.stage(&change.removed, &change.added, change.generation)
+        } else {
+            idx.apply(&change.removed, &change.added, change.generation)
+        };
+        if let Err(e) = followed {
+            tracing::warn!("the search index could not follow a change ({e}); it will be rebuilt from the database");
+            idx.mark_stale();
+        }
+        Ok(change)
     }
 
     /// Commit staged index changes and write derived caches now (also done when the

@@ -39,18 +39,15 @@ impl Fanline {
         let mut questions: Vec<&str> = vec![input.question.trim()];
         questions.extend(input.variants.iter().map(|v| v.trim()).filter(|v| !v.is_empty()));
         let vectors = self.embedder()?.embed(&questions)?;
-        let (id, change) = self.store.add_canonical(
-            agent.id,
-            &NewCanonical {
-                questions: questions.iter().map(|q| q.to_string()).zip(vectors).collect(),
-                answer: input.answer.clone(),
-                layer: input.layer,
-                source_escalation_id: None,
-            },
-        )?;
-        self.follow(&change)?;
+        let new = NewCanonical {
+            questions: questions.iter().map(|q| q.to_string()).zip(vectors).collect(),
+            answer: input.answer.clone(),
+            layer: input.layer,
+            source_escalation_id: None,
+        };
+        let change = self.write_indexed(false, |store| store.add_canonical(agent.id, &new).map(|(_, c)| c))?;
         self.flush()?;
-        Ok(self.store.canonical(id)?)
+        Ok(self.store.canonical(change.document_id)?)
     }
 
     /// Add another phrasing of the question to a canonical answer.
@@ -59,8 +56,7 @@ impl Fanline {
             return Err(Error::InvalidInput("the variant is empty".into()));
         }
         let v = self.embedder()?.embed_one(text.trim())?;
-        let change = self.store.add_canonical_variant(id, text, &v)?;
-        self.follow(&change)?;
+        self.write_indexed(false, |store| store.add_canonical_variant(id, text, &v))?;
         self.flush()?;
         Ok(self.store.canonical(id)?)
     }
@@ -76,8 +72,7 @@ impl Fanline {
 
     pub fn canonical_delete(&self, id: i64) -> Result<CanonicalAnswer> {
         let existing = self.store.canonical(id)?;
-        let change = self.store.delete_canonical(id)?;
-        self.follow(&change)?;
+        self.write_indexed(false, |store| store.delete_canonical(id))?;
         self.flush()?;
         Ok(existing)
     }

@@ -189,8 +189,7 @@ impl Fanline {
             bytes: parsed.bytes,
             layer,
         };
-        let change = self.store.put_document(agent_id, &doc, &new_chunks)?;
-        self.follow_staged(&change)?;
+        let change = self.write_indexed(true, |store| store.put_document(agent_id, &doc, &new_chunks))?;
         Ok(FileStatus::Imported {
             document_id: change.document_id,
             chunks: new_chunks.len(),
@@ -218,8 +217,7 @@ impl Fanline {
         if doc.agent_id != agent.id {
             return Err(Error::InvalidInput(format!("document {} belongs to another agent", doc.id)));
         }
-        let change = self.store.delete_document(doc.id)?;
-        self.follow(&change)?;
+        self.write_indexed(false, |store| store.delete_document(doc.id))?;
         self.flush()?;
         Ok(doc)
     }

@@ -302,3 +302,42 @@ fn canonical_answers_are_searchable_by_pattern_and_variants() {
     let hits = app.canonical_search(None, "can I book a private session with you", Layer::Public, 5).unwrap();
     assert!(hits.iter().all(|h| h.canonical_id != a.id));
 }
+
+#[test]
+fn two_processes_on_one_data_dir_see_each_others_changes() {
+    // Two handles on one data directory stand for the desktop app and the CLI: each has
+    // its own in-memory index, tantivy reader and (while writing) tantivy writer lock.
+    let dir = tempfile::tempdir().unwrap();
+    let app = open(dir.path());
+    let cli = open(dir.path());
+    let faq = kb("public/faq.md");
+    let gear = kb("public/gear-and-tools.html");
+
+    cli.import(None, std::slice::from_ref(&faq), Layer::Public, &mut |_| {}).unwrap();
+    let hits = app.search(None, "how much does the workshop cost", Layer::Public, Some(1)).unwrap();
+    assert!(hits[0].source_path.ends_with("faq.md"));
+
+    // Both write in turn: neither is blocked by the other's tantivy lock.
+    let c = app
+        .canonical_add(
+            None,
+            &NewCanonicalInput {
+                question: "Do you answer emails?".into(),
+                variants: vec![],
+                answer: "Within a week.".into(),
+                layer: Layer::Public,
+            },
+        )
+        .unwrap();
+    cli.import(None, std::slice::from_ref(&gear), Layer::Public, &mut |_| {}).unwrap();
+    let found = cli.canonical_search(None, "will you reply to my email", Layer::Public, 1).unwrap();
+    assert_eq!(found[0].canonical_id, c.id);
+    let hits = app.search(None, "Rode PodMic microphone", Layer::Public, Some(1)).unwrap();
+    assert!(hits[0].source_path.ends_with("gear-and-tools.html"), "{hits:?}");
+    assert!(hits[0].text_rank.is_some(), "BM25 sees the other process's import too");
+
+    cli.delete_document(None, faq.to_str().unwrap()).unwrap();
+    let hits = app.search(None, "how much does the workshop cost", Layer::Public, Some(20)).unwrap();
+    assert!(hits.iter().all(|h| !h.source_path.ends_with("faq.md")));
+    assert_eq!(app.open_search_index().unwrap(), cli.open_search_index().unwrap());
+}

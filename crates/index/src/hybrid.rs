@@ -67,6 +67,9 @@ pub struct HybridIndex {
     dirty: bool,
     /// Full-text changes are staged but not committed.
     text_pending: bool,
+    /// A change arrived whose generation did not follow the last one: another writer
+    /// changed the store in between, and this index lacks that change.
+    stale: bool,
     fusion: Fusion,
 }
 
@@ -74,6 +77,20 @@ const TEXT_DIR: &str = "tantivy";
 const VECTOR_FILE: &str = "vectors.bin";
 
 impl HybridIndex {
+    /// Throw away the index files in `dir` and build them again from `source`.
+    pub fn rebuild(dir: &Path, dim: usize, source: &dyn IndexSource) -> Result<(HybridIndex, OpenReport)> {
+        let io = |p: &Path, e: std::io::Error| crate::Error::Io { path: p.to_path_buf(), detail: e.to_string() };
+        let text_dir = dir.join(TEXT_DIR);
+        if text_dir.exists() {
+            std::fs::remove_dir_all(&text_dir).map_err(|e| io(&text_dir, e))?;
+        }
+        let cache = dir.join(VECTOR_FILE);
+        if cache.exists() {
+            std::fs::remove_file(&cache).map_err(|e| io(&cache, e))?;
+        }
+        Self::open(dir, dim, source)
+    }
+
     /// Open (or create) the index in `dir`, rebuilding from `source` what is missing,
     /// damaged or stale.
     pub fn open(dir: &Path, dim: usize, source: &dyn IndexSource) -> Result<(HybridIndex, OpenReport)> {
@@ -119,6 +136,7 @@ impl HybridIndex {
             generation,
             dirty: false,
             text_pending: false,
+            stale: false,
             fusion: Fusion::default(),
         };
         let (do_text, do_vec) = (report.rebuilt_text.is_some(), report.rebuilt_vectors.is_some());
@@ -150,7 +168,7 @@ impl HybridIndex {
                 return Err(e);
             }
             if do_text {
-                idx.text.commit(generation)?;
+                idx.text.commit(Some(generation))?;
             }
             if do_vec {
                 idx.vectors.recentre();
@@ -196,6 +214,9 @@ impl HybridIndex {
     /// imports: one tantivy commit instead of one per document. If the process stops
     /// before that, the index is stale and is rebuilt from the store when next opened.
     pub fn stage(&mut self, removed: &[ItemKey], added: &[IndexedItem], generation: u64) -> Result<()> {
+        if generation != self.generation + 1 {
+            self.stale = true;
+        }
         for k in removed {
             self.vectors.remove(k.kind, k.id);
             self.text.remove(k.kind, k.id)?;
@@ -210,20 +231,44 @@ impl HybridIndex {
         Ok(())
     }
 
+    /// Whether another writer changed the store between two changes this index followed.
+    pub fn is_stale(&self) -> bool {
+        self.stale
+    }
+
+    /// Mark the index as missing changes (e.g. it could not follow one).
+    pub fn mark_stale(&mut self) {
+        self.stale = true;
+    }
+
+    /// Whether full-text changes are staged and not yet committed.
+    pub fn has_staged(&self) -> bool {
+        self.text_pending
+    }
+
+    /// Drop the index without committing or saving anything: for an index that is
+    /// behind the store, whose files another process may have brought up to date.
+    pub fn discard(mut self) {
+        self.text_pending = false;
+        self.dirty = false;
+    }
+
     /// Commit staged full-text changes, stamped with the current generation.
     pub fn commit_text(&mut self) -> Result<()> {
         if self.text_pending {
-            self.text.commit(self.generation)?;
+            // A stale index must not claim the generation: it lacks someone's change.
+            self.text.commit((!self.stale).then_some(self.generation))?;
             self.text_pending = false;
         }
         Ok(())
     }
 
     /// Commit staged changes and write the vector cache if it changed since it was
-    /// last written.
+    /// last written. A stale index commits its text unstamped and keeps its vectors to
+    /// itself: its stamps would claim changes it does not hold.
     pub fn save(&mut self) -> Result<()> {
         self.commit_text()?;
-        if self.dirty {
+        if self.dirty && !self.stale {
             self.vectors.save(&self.dir.join(VECTOR_FILE), self.generation)?;
             self.dirty = false;
         }
@@ -284,5 +329,60 @@ impl Drop for HybridIndex {
         if let Err(e) = self.save() {
             tracing::warn!("could not write the vector cache: {e}");
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use fanline_engine::Layer;
+
+    struct Empty;
+    impl IndexSource for Empty {
+        fn generation(&self) -> std::result::Result<u64, String> {
+            Ok(0)
+        }
+        fn count(&self) -> std::result::Result<u64, String> {
+            Ok(0)
+        }
+        fn for_each(&self, _: &mut dyn FnMut(ItemKey, &str, Vec<f32>)) -> std::result::Result<(), String> {
+            Ok(())
+        }
+    }
+
+    fn item(id: i64) -> IndexedItem {
+        (
+            ItemKey { kind: ItemKind::Chunk, id, owner: 1, agent: 1, layer: Layer::Public },
+            format!("text {id}"),
+            vec![1.0, 0.0],
+        )
+    }
+
+    #[test]
+    fn a_gap_in_generations_marks_the_index_stale_and_it_claims_nothing() {
+        let dir = tempfile::tempdir().unwrap();
+        let (mut idx, _) = HybridIndex::open(dir.path(), 2, &Empty).unwrap();
+        idx.apply(&[], &[item(1)], 1).unwrap();
+        assert!(!idx.is_stale());
+        // Generation 2 was someone else's change.
+        idx.apply(&[], &[item(2)], 3).unwrap();
+        assert!(idx.is_stale());
+        idx.save().unwrap();
+        drop(idx);
+        // Neither half claims generation 3: a fresh open against a store at 3 rebuilds both.
+        struct At3;
+        impl IndexSource for At3 {
+            fn generation(&self) -> std::result::Result<u64, String> {
+                Ok(3)
+            }
+            fn count(&self) -> std::result::Result<u64, String> {
+                Ok(0)
+            }
+            fn for_each(&self, _: &mut dyn FnMut(ItemKey, &str, Vec<f32>)) -> std::result::Result<(), String> {
+                Ok(())
+            }
+        }
+        let (_, report) = HybridIndex::open(dir.path(), 2, &At3).unwrap();
+        assert!(report.rebuilt_text.is_some() && report.rebuilt_vectors.is_some(), "{report:?}");
     }
 }

@@ -154,14 +154,16 @@ impl TextIndex {
         })
     }
 
-    /// Commit pending changes, stamped with the store generation they reflect.
-    pub fn commit(&self, generation: u64) -> Result<()> {
-        self.with_writer(|w| {
-            let mut p = w.prepare_commit()?;
-            p.set_payload(&generation.to_string());
-            p.commit()?;
-            Ok(())
-        })?;
+    /// Commit pending changes, stamped with the store generation they reflect (or
+    /// marked stale with `None`), and release the writer (and its lock file) so another
+    /// Fanline process can write.
+    pub fn commit(&self, generation: Option<u64>) -> Result<()> {
+        let writer = self.writer.lock().unwrap_or_else(|p| p.into_inner()).take();
+        let Some(mut w) = writer else { return Ok(()) };
+        let mut p = w.prepare_commit()?;
+        p.set_payload(&generation.map(|g| g.to_string()).unwrap_or_else(|| "stale".into()));
+        p.commit()?;
+        w.wait_merging_threads()?;
         self.reader.reload()?;
         Ok(())
     }
