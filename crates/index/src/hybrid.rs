@@ -337,10 +337,11 @@ mod tests {
     use super::*;
     use fanline_engine::Layer;
 
-    struct Empty;
-    impl IndexSource for Empty {
+    /// A store with no items, at a given generation.
+    struct EmptyAt(u64);
+    impl IndexSource for EmptyAt {
         fn generation(&self) -> std::result::Result<u64, String> {
-            Ok(0)
+            Ok(self.0)
         }
         fn count(&self) -> std::result::Result<u64, String> {
             Ok(0)
@@ -361,7 +362,7 @@ mod tests {
     #[test]
     fn a_gap_in_generations_marks_the_index_stale_and_it_claims_nothing() {
         let dir = tempfile::tempdir().unwrap();
-        let (mut idx, _) = HybridIndex::open(dir.path(), 2, &Empty).unwrap();
+        let (mut idx, _) = HybridIndex::open(dir.path(), 2, &EmptyAt(0)).unwrap();
         idx.apply(&[], &[item(1)], 1).unwrap();
         assert!(!idx.is_stale());
         // Generation 2 was someone else's change.
@@ -370,19 +371,7 @@ mod tests {
         idx.save().unwrap();
         drop(idx);
         // Neither half claims generation 3: a fresh open against a store at 3 rebuilds both.
-        struct At3;
-        impl IndexSource for At3 {
-            fn generation(&self) -> std::result::Result<u64, String> {
-                Ok(3)
-            }
-            fn count(&self) -> std::result::Result<u64, String> {
-                Ok(0)
-            }
-            fn for_each(&self, _: &mut dyn FnMut(ItemKey, &str, Vec<f32>)) -> std::result::Result<(), String> {
-                Ok(())
-            }
-        }
-        let (_, report) = HybridIndex::open(dir.path(), 2, &At3).unwrap();
+        let (_, report) = HybridIndex::open(dir.path(), 2, &EmptyAt(3)).unwrap();
         assert!(report.rebuilt_text.is_some() && report.rebuilt_vectors.is_some(), "{report:?}");
     }
 }
