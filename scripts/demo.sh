@@ -4,21 +4,24 @@
 # its three layers, and answer a few fan questions from it.
 #
 #   FANLINE_DATA_DIR  data directory to use (default: the OS data folder)
+#   FANLINE_PROFILE   cargo profile to build (default: release; the tests use dev,
+#                     which they have already built)
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 source "$ROOT/scripts/setup.sh"
 cd "$ROOT"
 
-echo "building fanline (release)…"
-cargo build --release --quiet -p fanline-cli
-FANLINE="$CARGO_TARGET_DIR/release/fanline"
+PROFILE="${FANLINE_PROFILE:-release}"
+echo "building fanline ($PROFILE)…"
+cargo build --profile "$PROFILE" --quiet -p fanline-cli
+case "$PROFILE" in dev) OUT=debug ;; *) OUT="$PROFILE" ;; esac
+FANLINE="$CARGO_TARGET_DIR/$OUT/fanline"
 KB="$ROOT/examples/creator-kb"
 
 "$FANLINE" init
 "$FANLINE" import "$KB/public"
 "$FANLINE" import --layer friends "$KB/friends"
 "$FANLINE" import --layer intimate "$KB/intimate"
-"$FANLINE" canonical list >/dev/null
 
 ask() { echo; echo "── $1 ($2)"; "$FANLINE" search "$1" --layer "$2" -n 2; }
 ask "How much does your writing workshop cost?" public
