@@ -109,7 +109,7 @@ impl Default for ImportSettings {
 
 impl Default for SearchSettings {
     fn default() -> Self {
-        SearchSettings { limit: 5, strategy: "binary".into(), fusion: "convex".into(), dense_weight: 0.7 }
+        SearchSettings { limit: 5, strategy: "binary".into(), fusion: "convex".into(), dense_weight: 0.85 }
     }
 }
 

@@ -19,7 +19,7 @@ pub enum Fusion {
 
 impl Default for Fusion {
     fn default() -> Self {
-        Fusion::Convex { dense_weight: 0.7 }
+        Fusion::Convex { dense_weight: 0.85 }
     }
 }
 
