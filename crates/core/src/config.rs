@@ -144,6 +144,12 @@ impl Config {
         Ok(c)
     }
 
+    #[cfg(test)]
+    fn with_absolute_paths(mut self) -> Self {
+        self.absolutize();
+        self
+    }
+
     /// Make every path absolute (relative to the working directory).
     pub fn absolutize(&mut self) {
         let abs = |p: &mut PathBuf| {
@@ -245,6 +251,10 @@ mod tests {
         std::fs::write(&file, "[search]\nstrategy = \"magic\"\n").unwrap();
         let err = Config::load_from(&file).unwrap_err().to_string();
         assert!(err.contains("search.strategy"), "{err}");
+
+        // The documented example lists every default as it is.
+        let example = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples/config.toml");
+        assert_eq!(Config::load_from(&example).unwrap(), Config::default().with_absolute_paths());
 
         // A missing file is fine: defaults apply.
         let c = Config::load_from(&dir.path().join("none.toml")).unwrap();
