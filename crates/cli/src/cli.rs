@@ -4,7 +4,7 @@ use std::path::PathBuf;
 
 /// Fanline: answer your fans from your own knowledge, on your own machine.
 #[derive(Debug, Parser)]
-#[command(name = "fanline", version, about, propagate_version = true)]
+#[command(name = "fanline", version, propagate_version = true)]
 pub struct Cli {
     /// Data directory (database and index). Default: the OS data folder; also FANLINE_DATA_DIR.
     #[arg(long, global = true, value_name = "DIR")]

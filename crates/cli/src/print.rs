@@ -73,9 +73,11 @@ impl ImportBar {
 pub fn import(s: &ImportSummary) {
     for f in &s.files {
         let what = match &f.status {
-            FileStatus::Imported { chunks, embedded, replaced, .. } => {
-                format!("{} {chunks} chunks ({embedded} embedded)", if *replaced { "replaced" } else { "imported" })
-            }
+            FileStatus::Imported { chunks, embedded, replaced, .. } => format!(
+                "{} {chunks} chunk{} ({embedded} embedded)",
+                if *replaced { "replaced" } else { "imported" },
+                if *chunks == 1 { "" } else { "s" }
+            ),
             FileStatus::Unchanged { .. } => "unchanged".to_string(),
             FileStatus::Skipped { reason } => format!("skipped: {reason}"),
             FileStatus::Failed { error } => format!("FAILED: {error}"),
