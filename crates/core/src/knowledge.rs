@@ -1,7 +1,7 @@
 //! The creator's knowledge: importing documents, listing and deleting them, searching.
 
 use crate::{Error, Fanline, Result};
-use fanline_engine::{ItemKind, Layer, SearchFilter};
+use fanline_engine::{chunk_search_text, ItemKind, Layer, SearchFilter};
 use fanline_ingest::{chunk_blocks, collect_files, hash_bytes, read_document, ChunkOptions, ReadOptions};
 use fanline_store::{DocumentRecord, NewChunk, NewDocument};
 use serde::Serialize;
@@ -69,15 +69,6 @@ pub struct SearchResult {
 
 fn display_path(p: &Path) -> String {
     std::fs::canonicalize(p).unwrap_or_else(|_| p.to_path_buf()).to_string_lossy().to_string()
-}
-
-/// The text a chunk is embedded as: its heading path gives it context.
-pub(crate) fn embed_text(heading: &str, text: &str) -> String {
-    if heading.is_empty() {
-        text.to_string()
-    } else {
-        format!("{heading}\n{text}")
-    }
 }
 
 impl Fanline {
@@ -160,7 +151,7 @@ impl Fanline {
             overlap_chars: self.config.import.overlap_chars,
         };
         let chunks = chunk_blocks(&parsed.blocks, opts);
-        let texts: Vec<String> = chunks.iter().map(|c| embed_text(&c.heading, &c.text)).collect();
+        let texts: Vec<String> = chunks.iter().map(|c| chunk_search_text(&c.heading, &c.text)).collect();
         let hashes: Vec<String> = texts.iter().map(|t| hash_bytes(t.as_bytes())).collect();
         let known = match &existing {
             Some(d) => self.store.chunk_embeddings_by_hash(d.id)?,

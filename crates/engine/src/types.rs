@@ -232,6 +232,16 @@ pub struct ItemKey {
     pub layer: Layer,
 }
 
+/// The text a chunk is embedded and full-text indexed as: its heading path ("Guide >
+/// Gear") gives the body its context.
+pub fn chunk_search_text(heading: &str, text: &str) -> String {
+    if heading.is_empty() {
+        text.to_string()
+    } else {
+        format!("{heading}\n{text}")
+    }
+}
+
 /// An item to index: its key, the text full-text search sees, and its vector.
 pub type IndexedItem = (ItemKey, String, Vec<f32>);
 

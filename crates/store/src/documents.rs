@@ -1,6 +1,6 @@
 use crate::util::{bump_generation, parse_layer, placeholders, vector};
 use crate::{Error, Result, Store};
-use fanline_engine::{vector::to_bytes, IndexedItem, ItemKey, ItemKind, Layer};
+use fanline_engine::{chunk_search_text, vector::to_bytes, IndexedItem, ItemKey, ItemKind, Layer};
 use rusqlite::{params, params_from_iter, OptionalExtension};
 use serde::Serialize;
 use std::collections::HashMap;
@@ -201,7 +201,7 @@ impl Store {
                     |r| r.get(0),
                 )?;
                 let key = ItemKey { kind: ItemKind::Chunk, id, owner: document_id, agent: agent_id, layer: doc.layer };
-                change.added.push((key, index_text(&c.heading, &c.text), c.embedding.clone()));
+                change.added.push((key, chunk_search_text(&c.heading, &c.text), c.embedding.clone()));
             }
         }
         change.generation = bump_generation(&tx)?;
@@ -276,7 +276,7 @@ impl Store {
                 agent: r.get(2)?,
                 layer: parse_layer(&r.get::<_, String>(3)?)?,
             };
-            let text = index_text(&r.get::<_, String>(4)?, &r.get::<_, String>(5)?);
+            let text = chunk_search_text(&r.get::<_, String>(4)?, &r.get::<_, String>(5)?);
             f(key, &text, vector(&r.get::<_, Vec<u8>>(6)?)?);
             n += 1;
         }
@@ -307,14 +307,5 @@ impl Store {
             |r| r.get(0),
         )?;
         Ok(n as u64)
-    }
-}
-
-/// The text full-text search sees for a chunk: its heading path, then its body.
-pub(crate) fn index_text(heading: &str, text: &str) -> String {
-    if heading.is_empty() {
-        text.to_string()
-    } else {
-        format!("{heading}\n{text}")
     }
 }
