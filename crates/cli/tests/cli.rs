@@ -128,7 +128,9 @@ fn errors_are_clear_and_machine_readable() {
     // Before init: no agent.
     let e = json_err(d.path(), &["search", "hello"]);
     assert_eq!(e["code"], "no_agent");
-    assert!(e["message"].as_str().unwrap().contains("fanline init"));
+    assert!(e["message"].as_str().unwrap().contains("`fanline init`"), "{e}");
+    let e = json_err(d.path(), &["--agent", "coach", "search", "hello"]);
+    assert!(e["message"].as_str().unwrap().contains("`fanline init --agent coach`"), "{e}");
 
     // A bad layer is a usage error (exit 2) naming the valid values.
     fanline(d.path())

@@ -14,7 +14,7 @@ pub enum Error {
     Embed(#[from] fanline_embed::Error),
     #[error(transparent)]
     Engine(#[from] fanline_engine::Error),
-    #[error("no agent named {name:?}; run `fanline init` first")]
+    #[error("no agent named {name:?}; create it with `{}`", init_command(.name))]
     NoAgent { name: String },
     #[error("{0}")]
     InvalidInput(String),
@@ -23,6 +23,15 @@ pub enum Error {
 }
 
 pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+/// The command that creates an agent.
+fn init_command(agent: &str) -> String {
+    if agent == "default" {
+        "fanline init".to_string()
+    } else {
+        format!("fanline init --agent {agent}")
+    }
+}
 
 /// The error as every boundary (CLI `--json`, IPC, HTTP) shows it: a stable code a
 /// program can match on, and a message a person can act on.
