@@ -9,6 +9,7 @@
 pub mod error;
 pub mod fusion;
 pub mod ports;
+pub mod signals;
 pub mod types;
 pub mod vector;
 

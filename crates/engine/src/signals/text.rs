@@ -1,0 +1,179 @@
+//! How complex and how vague a message is, from its text alone.
+//!
+//! Both are documented heuristics with scores in 0–1, and both come with the counts
+//! they were computed from ([`TextStats`]) so a decision trace can say why. The weights
+//! are starting points: routing calibrates its thresholds on labelled data.
+//!
+//! **Complexity** = 0.35·length + 0.25·questions + 0.25·clauses + 0.15·long words, where
+//! length = min(words / 60, 1); questions = min((questions − 1) / 3, 1), so one question
+//! adds nothing (questions are the larger of the number of "?" and of clauses that open
+//! with an interrogative word: "…; should I…, how long…, and would you…?" asks three); clauses = min(clause markers / 6, 1), counting , ; : and subordinating
+//! or coordinating words (because, although, whether, if, but, and, …); long words =
+//! min(share of words of 9+ letters / 0.3, 1).
+//!
+//! **Vagueness** = 0.7·shortness + 0.2·pronoun reference + 0.1·low information, where
+//! shortness is 1, 0.9, 0.6, 0.3, 0 for 0, 1, 2, 3, 4+ content words (words of 3+
+//! letters that are not function words); pronoun reference is 1 when the message leans
+//! on "it", "this", "that", "they"… with at most 3 content words to say what they are;
+//! low information is the share of words that are function words.
+
+use serde::Serialize;
+
+/// Counts a message's complexity and vagueness are computed from.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct TextStats {
+    pub words: usize,
+    pub content_words: usize,
+    pub questions: usize,
+    pub clause_markers: usize,
+    pub long_word_share: f64,
+    pub pronoun_reference: bool,
+}
+
+const FUNCTION_WORDS: &[&str] = &[
+    "a", "about", "all", "also", "am", "an", "and", "any", "are", "as", "at", "be", "been", "but", "by", "can",
+    "could", "did", "do", "does", "for", "from", "get", "got", "had", "has", "have", "how", "i", "if", "in", "into",
+    "is", "it", "its", "just", "me", "more", "my", "no", "not", "of", "on", "one", "or", "our", "please", "so", "some",
+    "that", "the", "their", "them", "then", "there", "these", "they", "this", "those", "to", "too", "up", "us", "was",
+    "we", "what", "when", "where", "which", "who", "why", "will", "with", "would", "you", "your", "yes", "ok", "okay",
+    "hey", "hi", "hello", "thanks", "thank", "again", "same", "thing", "stuff", "other", "should",
+];
+
+const PRONOUNS: &[&str] = &["it", "this", "that", "these", "those", "they", "them", "he", "she", "him", "her", "there"];
+
+const INTERROGATIVES: &[&str] = &[
+    "how", "what", "why", "when", "where", "who", "which", "should", "would", "could", "can", "do", "does", "is",
+    "are", "will", "shall",
+];
+
+/// Clauses that open with an interrogative word: at the start, after punctuation, or
+/// after "and"/"or".
+fn interrogative_clauses(text: &str) -> usize {
+    let mut n = 0;
+    for clause in text.split(['.', ',', ';', ':', '!', '?', '\n']) {
+        let ws = words(clause);
+        let first = ws.iter().map(String::as_str).find(|w| !matches!(*w, "and" | "or" | "so" | "but"));
+        if first.is_some_and(|w| INTERROGATIVES.contains(&w)) {
+            n += 1;
+        }
+    }
+    n
+}
+
+const CLAUSE_WORDS: &[&str] = &[
+    "because",
+    "although",
+    "though",
+    "whether",
+    "while",
+    "whereas",
+    "unless",
+    "since",
+    "if",
+    "but",
+    "and",
+    "or",
+    "which",
+    "so",
+    "however",
+    "otherwise",
+    "considering",
+    "given",
+];
+
+fn words(text: &str) -> Vec<String> {
+    text.split(|c: char| !(c.is_alphanumeric() || c == '\''))
+        .filter(|w| !w.is_empty())
+        .map(|w| w.trim_matches('\'').to_lowercase())
+        .filter(|w| !w.is_empty())
+        .collect()
+}
+
+/// The counts behind both scores.
+pub fn stats(text: &str) -> TextStats {
+    let ws = words(text);
+    let content = ws.iter().filter(|w| w.chars().count() >= 3 && !FUNCTION_WORDS.contains(&w.as_str())).count();
+    let questions = text.matches('?').count().max(interrogative_clauses(text));
+    let punctuation = text.chars().filter(|c| matches!(c, ',' | ';' | ':')).count();
+    let clause_words = ws.iter().filter(|w| CLAUSE_WORDS.contains(&w.as_str())).count();
+    let long = ws.iter().filter(|w| w.chars().filter(|c| c.is_alphabetic()).count() >= 9).count();
+    TextStats {
+        words: ws.len(),
+        content_words: content,
+        questions,
+        clause_markers: punctuation + clause_words,
+        long_word_share: if ws.is_empty() { 0.0 } else { long as f64 / ws.len() as f64 },
+        pronoun_reference: content <= 3 && ws.iter().any(|w| PRONOUNS.contains(&w.as_str())),
+    }
+}
+
+/// Complexity in 0–1 (see the module documentation for the formula).
+pub fn complexity(s: &TextStats) -> f64 {
+    let length = (s.words as f64 / 60.0).min(1.0);
+    let questions = (s.questions.saturating_sub(1) as f64 / 3.0).min(1.0);
+    let clauses = (s.clause_markers as f64 / 6.0).min(1.0);
+    let long = (s.long_word_share / 0.3).min(1.0);
+    0.35 * length + 0.25 * questions + 0.25 * clauses + 0.15 * long
+}
+
+/// Vagueness in 0–1 (see the module documentation for the formula).
+pub fn vagueness(s: &TextStats) -> f64 {
+    let short = match s.content_words {
+        0 => 1.0,
+        1 => 0.9,
+        2 => 0.6,
+        3 => 0.3,
+        _ => 0.0,
+    };
+    let pronoun = if s.pronoun_reference { 1.0 } else { 0.0 };
+    let low_info = if s.words == 0 { 1.0 } else { 1.0 - s.content_words as f64 / s.words as f64 };
+    0.7 * short + 0.2 * pronoun + 0.1 * low_info
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn c(t: &str) -> f64 {
+        complexity(&stats(t))
+    }
+    fn v(t: &str) -> f64 {
+        vagueness(&stats(t))
+    }
+
+    #[test]
+    fn vague_messages_score_high_and_specific_ones_low() {
+        for t in ["it?", "what about this one", "help", "and that?", "same thing again", ""] {
+            assert!(v(t) >= 0.6, "{t:?}: {}", v(t));
+        }
+        for t in [
+            "How much does the Fiction Workshop cost per month?",
+            "Which microphone do you record your videos with?",
+            "Can I get a refund for the annual workshop membership?",
+        ] {
+            assert!(v(t) < 0.3, "{t:?}: {}", v(t));
+        }
+        // A pronoun with enough context to resolve it is not vague.
+        assert!(!stats("Is the workshop worth it for a beginner novelist writing thrillers?").pronoun_reference);
+    }
+
+    #[test]
+    fn complex_messages_score_high_and_simple_ones_low() {
+        assert!(c("How much is the workshop?") < 0.15, "{}", c("How much is the workshop?"));
+        let strategic = "I'm choosing between self-publishing my thriller and querying agents, because my \
+            manuscript is finished but I have no platform; should I build a newsletter first, how long would \
+            that take, and would you recommend hiring a developmental editor beforehand, considering my budget?";
+        assert!(c(strategic) > 0.6, "{}", c(strategic));
+        let s = stats(strategic);
+        assert!(s.questions >= 1 && s.clause_markers >= 6, "{s:?}");
+    }
+
+    #[test]
+    fn scores_stay_in_range() {
+        for t in ["", "?", "??????????", &"word ".repeat(500), &"extraordinarily ".repeat(50)] {
+            for x in [c(t), v(t)] {
+                assert!((0.0..=1.0).contains(&x), "{t:?}: {x}");
+            }
+        }
+    }
+}
