@@ -6,6 +6,7 @@
 //! the traits in [`ports`]; the adapters live in other crates (`fanline-store`,
 //! `fanline-index`, `fanline-embed`) and are wired together by `fanline-core`.
 
+pub mod caps;
 pub mod error;
 pub mod fusion;
 pub mod ports;

@@ -2,9 +2,39 @@ use crate::canonical::{insert_canonical, NewCanonical};
 use crate::documents::DocumentChange;
 use crate::util::bump_generation;
 use crate::{Error, Result, Store};
+use chrono::{DateTime, Utc};
 use fanline_engine::{EscalationReason, EscalationStatus, Layer};
 use rusqlite::{params, OptionalExtension};
 use serde::Serialize;
+
+/// The caps an acceptance is checked against, and the windows they count in (UTC
+/// instants; see `fanline_engine::caps::windows`).
+#[derive(Debug, Clone, Copy)]
+pub struct CapCheck {
+    pub now: DateTime<Utc>,
+    pub day_start: DateTime<Utc>,
+    pub week_start: DateTime<Utc>,
+    pub max_per_day: u32,
+    pub max_per_week: u32,
+}
+
+/// What an acceptance did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(tag = "outcome", rename_all = "snake_case")]
+pub enum Acceptance {
+    /// Accepted; the counts include this one.
+    Accepted { today: u32, this_week: u32 },
+    /// Refused: the daily cap is reached (`today` already accepted).
+    DailyCapReached { today: u32 },
+    /// Refused: the weekly cap is reached.
+    WeeklyCapReached { this_week: u32 },
+}
+
+/// A timestamp as the database writes them (`strftime('%Y-%m-%dT%H:%M:%fZ')`), so text
+/// comparison is time comparison.
+pub fn timestamp(t: DateTime<Utc>) -> String {
+    t.format("%Y-%m-%dT%H:%M:%S%.3fZ").to_string()
+}
 
 /// An escalation to create (offered to the fan, status pending).
 #[derive(Debug, Clone)]
@@ -103,6 +133,46 @@ impl Store {
             answered_at: d.2,
             expires_at: d.3,
         })
+    }
+
+    /// Accept an offered escalation if the agent's caps allow it. The count and the
+    /// update happen in one write transaction, so however many acceptances race (from
+    /// any number of connections or processes), no more than the cap are accepted.
+    /// Escalations accepted in a window count against it whatever became of them later.
+    pub fn accept_escalation(&self, id: i64, cap: &CapCheck) -> Result<Acceptance> {
+        let mut conn = self.conn();
+        let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+        let (agent_id, status): (i64, String) = tx
+            .query_row("SELECT agent_id, status FROM escalations WHERE id = ?1", [id], |r| Ok((r.get(0)?, r.get(1)?)))
+            .optional()?
+            .ok_or_else(|| Error::not_found("escalation", id))?;
+        if status.parse::<EscalationStatus>()? != EscalationStatus::Pending {
+            return Err(Error::Invalid {
+                what: "escalation",
+                detail: format!("escalation {id} is {status}; only a pending offer can be accepted"),
+            });
+        }
+        let count = |since: DateTime<Utc>| -> rusqlite::Result<u32> {
+            tx.query_row(
+                "SELECT count(*) FROM escalations WHERE agent_id = ?1 AND accepted_at >= ?2",
+                params![agent_id, timestamp(since)],
+                |r| r.get(0),
+            )
+        };
+        let today = count(cap.day_start)?;
+        if today >= cap.max_per_day {
+            return Ok(Acceptance::DailyCapReached { today });
+        }
+        let this_week = count(cap.week_start)?;
+        if this_week >= cap.max_per_week {
+            return Ok(Acceptance::WeeklyCapReached { this_week });
+        }
+        tx.execute(
+            "UPDATE escalations SET status = 'accepted', accepted_at = ?2 WHERE id = ?1",
+            params![id, timestamp(cap.now)],
+        )?;
+        tx.commit()?;
+        Ok(Acceptance::Accepted { today: today + 1, this_week: this_week + 1 })
     }
 
     /// Answer an escalation. In the same transaction the answer becomes a canonical

@@ -17,7 +17,7 @@ pub use agents::Agent;
 pub use canonical::{CanonicalAnswer, CanonicalSummary, CanonicalVariant, NewCanonical};
 pub use documents::{ChunkRecord, DocumentChange, DocumentRecord, NewChunk, NewDocument};
 pub use error::{Error, Result};
-pub use escalations::{Escalation, NewEscalation};
+pub use escalations::{timestamp, Acceptance, CapCheck, Escalation, NewEscalation};
 pub use fans::Fan;
 pub use migrate::{Migration, MIGRATIONS};
 
