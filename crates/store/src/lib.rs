@@ -10,6 +10,7 @@ mod documents;
 mod error;
 mod escalations;
 mod fans;
+mod messages;
 mod migrate;
 mod util;
 
@@ -19,6 +20,7 @@ pub use documents::{ChunkRecord, DocumentChange, DocumentRecord, NewChunk, NewDo
 pub use error::{Error, Result};
 pub use escalations::{timestamp, Acceptance, CapCheck, Escalation, NewEscalation};
 pub use fans::Fan;
+pub use messages::{Decision, Message, NewDecision, Role};
 pub use migrate::{Migration, MIGRATIONS};
 
 use rusqlite::{Connection, OpenFlags};

@@ -1,0 +1,76 @@
+//! Messages and decisions on a real database file.
+
+use fanline_engine::{Layer, RoutePath, Tier};
+use fanline_store::{NewDecision, Role, Store};
+use serde_json::json;
+
+#[test]
+fn messages_are_kept_per_conversation_and_decisions_with_their_trace() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open(dir.path().join("fanline.db")).unwrap();
+    let agent = store.create_agent("default").unwrap().id;
+    let sam = store.upsert_fan("@sam", Tier::Free, Layer::Public).unwrap().id;
+    let kim = store.upsert_fan("@kim", Tier::Paid, Layer::Friends).unwrap().id;
+
+    let (c1, m1) = store.record_message(agent, sam, Role::Fan, "hi!").unwrap();
+    let (c1b, _) = store.record_message(agent, sam, Role::Agent, "Hello, what can I do for you?").unwrap();
+    let (c2, _) = store.record_message(agent, kim, Role::Fan, "How much is the workshop?").unwrap();
+    assert_eq!(c1, c1b, "a fan's messages share one conversation");
+    assert_ne!(c1, c2);
+    for i in 0..7 {
+        store.record_message(agent, sam, Role::Fan, &format!("message {i}")).unwrap();
+    }
+    let last5 = store.recent_messages(c1, 5).unwrap();
+    let bodies: Vec<&str> = last5.iter().map(|m| m.body.as_str()).collect();
+    assert_eq!(bodies, ["message 2", "message 3", "message 4", "message 5", "message 6"]);
+
+    let trace = json!([{ "step": "embed", "ms": 3.1 }, { "step": "decide", "outcome": "vague" }]);
+    let id = store
+        .record_decision(&NewDecision {
+            message_id: m1,
+            agent_id: agent,
+            fan_id: sam,
+            path: RoutePath::B,
+            reason: "too vague to answer".into(),
+            signals: json!({ "vagueness": 0.9 }),
+            trace: trace.clone(),
+            reply: "What would you like to know?".into(),
+        })
+        .unwrap();
+    let d = store.decision(id).unwrap();
+    assert_eq!(d.path, RoutePath::B);
+    assert_eq!(d.trace, trace);
+    assert_eq!(d.signals["vagueness"], 0.9);
+
+    let (_, m2) = store.record_message(agent, kim, Role::Fan, "and the annual plan?").unwrap();
+    store
+        .record_decision(&NewDecision {
+            message_id: m2,
+            agent_id: agent,
+            fan_id: kim,
+            path: RoutePath::C,
+            reason: "canonical answer 4".into(),
+            signals: json!({}),
+            trace: json!([]),
+            reply: "290 euros a year.".into(),
+        })
+        .unwrap();
+    assert_eq!(store.list_decisions(agent, None, None, 10).unwrap().len(), 2);
+    let only_c = store.list_decisions(agent, Some(RoutePath::C), None, 10).unwrap();
+    assert_eq!(only_c.len(), 1);
+    assert_eq!(only_c[0].fan_id, kim);
+    assert_eq!(store.list_decisions(agent, None, Some(sam), 10).unwrap()[0].path, RoutePath::B);
+
+    // A message that does not exist cannot get a decision.
+    let orphan = NewDecision {
+        message_id: 9999,
+        agent_id: agent,
+        fan_id: sam,
+        path: RoutePath::A,
+        reason: String::new(),
+        signals: json!({}),
+        trace: json!([]),
+        reply: String::new(),
+    };
+    assert!(store.record_decision(&orphan).is_err());
+}
