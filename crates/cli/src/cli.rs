@@ -1,5 +1,5 @@
 use clap::{Args, Parser, Subcommand};
-use fanline_engine::Layer;
+use fanline_engine::{Layer, Tier};
 use std::path::PathBuf;
 
 /// Fanline: answer your fans from your own knowledge, on your own machine.
@@ -36,6 +36,9 @@ pub enum Command {
     /// Manage canonical answers.
     #[command(subcommand)]
     Canonical(CanonicalCmd),
+    /// Manage fans.
+    #[command(subcommand)]
+    Fan(FanCmd),
     /// Check the data directory, database, model, runtime and index.
     Doctor,
     /// Benchmarks.
@@ -102,6 +105,22 @@ pub enum CanonicalCmd {
         #[arg(long, short = 'n', default_value_t = 3)]
         limit: usize,
     },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum FanCmd {
+    /// Add a fan, or change the tier and layer of an existing handle.
+    Add {
+        handle: String,
+        /// free, follower or paid
+        #[arg(long)]
+        tier: Tier,
+        /// What the fan may see: public, friends or intimate.
+        #[arg(long, default_value = "public")]
+        layer: Layer,
+    },
+    /// List fans.
+    List,
 }
 
 #[derive(Debug, Subcommand)]

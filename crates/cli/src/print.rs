@@ -2,7 +2,7 @@
 
 use fanline_core::bench::BenchReport;
 use fanline_core::{
-    CanonicalAnswer, CanonicalHit, CanonicalSummary, DoctorReport, DocumentRecord, FileStatus, ImportEvent,
+    CanonicalAnswer, CanonicalHit, CanonicalSummary, DoctorReport, DocumentRecord, Fan, FileStatus, ImportEvent,
     ImportSummary, InitReport, SearchResult,
 };
 use indicatif::{ProgressBar, ProgressStyle};
@@ -159,6 +159,17 @@ pub fn canonical_hits(hits: &[CanonicalHit]) {
             one_line(&h.answer, 160)
         );
     }
+}
+
+pub fn fan(f: &Fan) {
+    println!("{}  tier {}  layer {}", f.handle, f.tier, f.layer);
+}
+
+pub fn fans(list: &[Fan]) {
+    if list.is_empty() {
+        println!("no fans yet; add one with `fanline fan add HANDLE --tier free`");
+    }
+    list.iter().for_each(fan);
 }
 
 pub fn doctor(r: &DoctorReport) {

@@ -1,4 +1,4 @@
-use crate::cli::{BenchCmd, CanonicalCmd, Cli, Command, DocumentsCmd};
+use crate::cli::{BenchCmd, CanonicalCmd, Cli, Command, DocumentsCmd, FanCmd};
 use crate::print;
 use fanline_core::{bench, Config, Fanline, ImportEvent, NewCanonicalInput};
 
@@ -61,6 +61,10 @@ pub fn run(cli: Cli) -> fanline_core::Result<()> {
                 print::canonical_hits,
             ),
         },
+        Command::Fan(FanCmd::Add { handle, tier, layer }) => {
+            print::out(json, &app.fan_add(handle, *tier, *layer)?, print::fan)
+        }
+        Command::Fan(FanCmd::List) => print::out(json, app.fans()?.as_slice(), print::fans),
         Command::Doctor => {
             let report = app.doctor()?;
             print::out(json, &report, print::doctor)?;

@@ -165,3 +165,26 @@ fn errors_are_clear_and_machine_readable() {
     assert_eq!(e["code"], "database_damaged");
     fanline(bad.path()).arg("init").assert().code(1).stderr(predicates::str::contains("damaged"));
 }
+
+#[test]
+fn fans_are_added_updated_and_listed() {
+    let d = tempfile::tempdir().unwrap();
+    json(d.path(), &["init"]);
+    let f = json(d.path(), &["fan", "add", "@sam", "--tier", "follower"]);
+    assert_eq!(
+        (f["handle"].as_str(), f["tier"].as_str(), f["layer"].as_str()),
+        (Some("@sam"), Some("follower"), Some("public"))
+    );
+    let f = json(d.path(), &["fan", "add", "@sam", "--tier", "paid", "--layer", "friends"]);
+    assert_eq!((f["tier"].as_str(), f["layer"].as_str()), (Some("paid"), Some("friends")));
+    json(d.path(), &["fan", "add", "@kim", "--tier", "free"]);
+    let list = json(d.path(), &["fan", "list"]);
+    let handles: Vec<&str> = list.as_array().unwrap().iter().map(|f| f["handle"].as_str().unwrap()).collect();
+    assert_eq!(handles, ["@kim", "@sam"]);
+    fanline(d.path())
+        .args(["fan", "add", "@x", "--tier", "vip"])
+        .assert()
+        .code(2)
+        .stderr(predicates::str::contains("free follower paid"));
+    assert_eq!(json_err(d.path(), &["fan", "add", "  ", "--tier", "free"])["code"], "invalid_input");
+}

@@ -11,6 +11,7 @@ mod canonical;
 pub mod config;
 mod doctor;
 mod error;
+mod fans;
 mod knowledge;
 
 pub use app::{Fanline, InitReport};
@@ -20,4 +21,4 @@ pub use doctor::{Check, DoctorReport};
 pub use error::{Error, ErrorBody, Result};
 pub use knowledge::{FileOutcome, FileStatus, ImportEvent, ImportSummary, SearchResult};
 
-pub use fanline_store::{Agent, CanonicalAnswer, CanonicalSummary, DocumentRecord};
+pub use fanline_store::{Agent, CanonicalAnswer, CanonicalSummary, DocumentRecord, Fan};

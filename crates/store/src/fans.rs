@@ -38,6 +38,13 @@ impl Store {
         to_fan(t)
     }
 
+    pub fn list_fans(&self) -> Result<Vec<Fan>> {
+        let conn = self.conn();
+        let mut stmt = conn.prepare("SELECT id, handle, tier, layer, created_at FROM fans ORDER BY handle")?;
+        let rows = stmt.query_map([], fan_row)?.collect::<rusqlite::Result<Vec<_>>>()?;
+        rows.into_iter().map(to_fan).collect()
+    }
+
     pub fn fan_by_handle(&self, handle: &str) -> Result<Option<Fan>> {
         self.conn()
             .query_row(
