@@ -68,6 +68,47 @@ pub struct Escalation {
     pub accepted_at: Option<String>,
     pub answered_at: Option<String>,
     pub expires_at: Option<String>,
+    pub deferred_until: Option<String>,
+}
+
+const ESCALATION_COLS: &str = "id, agent_id, fan_id, question, reason, status, priority, context_summary, answer,
+     answer_layer, canonical_answer_id, offered_at, accepted_at, answered_at, expires_at, deferred_until";
+
+type EscalationRow = (
+    (i64, i64, i64, String),
+    (String, String, i64, String),
+    (Option<String>, Option<String>, Option<i64>),
+    [Option<String>; 5],
+);
+
+fn escalation_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<EscalationRow> {
+    Ok((
+        (r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?),
+        (r.get(4)?, r.get(5)?, r.get(6)?, r.get(7)?),
+        (r.get(8)?, r.get(9)?, r.get(10)?),
+        [Some(r.get(11)?), r.get(12)?, r.get(13)?, r.get(14)?, r.get(15)?],
+    ))
+}
+
+fn to_escalation((a, b, c, [offered, accepted, answered, expires, deferred]): EscalationRow) -> Result<Escalation> {
+    Ok(Escalation {
+        id: a.0,
+        agent_id: a.1,
+        fan_id: a.2,
+        question: a.3,
+        reason: b.0.parse()?,
+        status: b.1.parse()?,
+        priority: b.2,
+        context_summary: b.3,
+        answer: c.0,
+        answer_layer: c.1.map(|l| l.parse()).transpose()?,
+        canonical_answer_id: c.2,
+        offered_at: offered.unwrap_or_default(),
+        accepted_at: accepted,
+        answered_at: answered,
+        expires_at: expires,
+        deferred_until: deferred,
+    })
 }
 
 impl Store {
@@ -92,47 +133,94 @@ impl Store {
     }
 
     pub fn escalation(&self, id: i64) -> Result<Escalation> {
-        let row = self
-            .conn()
-            .query_row(
-                "SELECT id, agent_id, fan_id, question, reason, status, priority, context_summary, answer,
-                        answer_layer, canonical_answer_id, offered_at, accepted_at, answered_at, expires_at
-                 FROM escalations WHERE id = ?1",
-                [id],
-                |r| {
-                    Ok((
-                        (r.get::<_, i64>(0)?, r.get::<_, i64>(1)?, r.get::<_, i64>(2)?, r.get::<_, String>(3)?),
-                        (r.get::<_, String>(4)?, r.get::<_, String>(5)?, r.get::<_, i64>(6)?, r.get::<_, String>(7)?),
-                        (r.get::<_, Option<String>>(8)?, r.get::<_, Option<String>>(9)?, r.get::<_, Option<i64>>(10)?),
-                        (
-                            r.get::<_, String>(11)?,
-                            r.get::<_, Option<String>>(12)?,
-                            r.get::<_, Option<String>>(13)?,
-                            r.get::<_, Option<String>>(14)?,
-                        ),
-                    ))
-                },
-            )
+        self.conn()
+            .query_row(&format!("SELECT {ESCALATION_COLS} FROM escalations WHERE id = ?1"), [id], escalation_row)
+            .optional()?
+            .map(to_escalation)
+            .transpose()?
+            .ok_or_else(|| Error::not_found("escalation", id))
+    }
+
+    /// The creator's queue: accepted escalations, those not deferred past `now` first,
+    /// then by priority (highest first) and age (oldest first).
+    pub fn escalation_queue(&self, agent_id: i64, now: DateTime<Utc>, limit: usize) -> Result<Vec<Escalation>> {
+        let conn = self.conn();
+        let mut stmt = conn.prepare(&format!(
+            "SELECT {ESCALATION_COLS} FROM escalations WHERE agent_id = ?1 AND status = 'accepted'
+             ORDER BY (deferred_until IS NOT NULL AND deferred_until > ?2), priority DESC, accepted_at, id
+             LIMIT ?3"
+        ))?;
+        let rows = stmt
+            .query_map(params![agent_id, timestamp(now), limit as i64], escalation_row)?
+            .collect::<rusqlite::Result<Vec<_>>>()?;
+        rows.into_iter().map(to_escalation).collect()
+    }
+
+    /// Move an escalation from one of `from` to `to`, setting `column` to `now`.
+    fn transition(
+        &self,
+        id: i64,
+        from: &[EscalationStatus],
+        to: EscalationStatus,
+        column: &str,
+        now: DateTime<Utc>,
+    ) -> Result<()> {
+        let mut conn = self.conn();
+        let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+        let status: String = tx
+            .query_row("SELECT status FROM escalations WHERE id = ?1", [id], |r| r.get(0))
             .optional()?
             .ok_or_else(|| Error::not_found("escalation", id))?;
-        let (a, b, c, d) = row;
-        Ok(Escalation {
-            id: a.0,
-            agent_id: a.1,
-            fan_id: a.2,
-            question: a.3,
-            reason: b.0.parse()?,
-            status: b.1.parse()?,
-            priority: b.2,
-            context_summary: b.3,
-            answer: c.0,
-            answer_layer: c.1.map(|l| l.parse()).transpose()?,
-            canonical_answer_id: c.2,
-            offered_at: d.0,
-            accepted_at: d.1,
-            answered_at: d.2,
-            expires_at: d.3,
-        })
+        let status: EscalationStatus = status.parse()?;
+        if !from.contains(&status) {
+            return Err(Error::Invalid {
+                what: "escalation",
+                detail: format!("escalation {id} is {status}; it cannot become {to}"),
+            });
+        }
+        tx.execute(
+            &format!("UPDATE escalations SET status = ?2, {column} = ?3 WHERE id = ?1"),
+            params![id, to.as_str(), timestamp(now)],
+        )?;
+        tx.commit()?;
+        Ok(())
+    }
+
+    /// The fan turned the offer down, or the creator declined a queued escalation.
+    pub fn decline_escalation(&self, id: i64, now: DateTime<Utc>) -> Result<()> {
+        self.transition(
+            id,
+            &[EscalationStatus::Pending, EscalationStatus::Accepted],
+            EscalationStatus::Declined,
+            "declined_at",
+            now,
+        )
+    }
+
+    /// Put a queued escalation aside until `until`.
+    pub fn defer_escalation(&self, id: i64, until: DateTime<Utc>) -> Result<()> {
+        let n = self.conn().execute(
+            "UPDATE escalations SET deferred_until = ?2 WHERE id = ?1 AND status = 'accepted'",
+            params![id, timestamp(until)],
+        )?;
+        if n == 0 {
+            let e = self.escalation(id)?;
+            return Err(Error::Invalid {
+                what: "escalation",
+                detail: format!("escalation {id} is {}; only a queued (accepted) one can be deferred", e.status),
+            });
+        }
+        Ok(())
+    }
+
+    /// Expire offers and queued escalations whose `expires_at` has passed; returns how many.
+    pub fn expire_escalations(&self, now: DateTime<Utc>) -> Result<usize> {
+        let t = timestamp(now);
+        Ok(self.conn().execute(
+            "UPDATE escalations SET status = 'expired', expired_at = ?1
+             WHERE status IN ('pending', 'accepted') AND expires_at IS NOT NULL AND expires_at <= ?1",
+            [t],
+        )?)
     }
 
     /// Accept an offered escalation if the agent's caps allow it. The count and the
