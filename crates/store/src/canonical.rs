@@ -1,4 +1,4 @@
-use crate::util::{bump_generation, parse_layer, vector};
+use crate::util::{bump_generation, item_key, parsed, vector};
 use crate::{Error, Result, Store};
 use fanline_engine::{vector::to_bytes, IndexedItem, ItemKey, ItemKind, Layer};
 use rusqlite::{params, OptionalExtension, Transaction};
@@ -92,17 +92,12 @@ pub(crate) fn insert_canonical(
 
 fn variant_keys(tx: &rusqlite::Connection, canonical_id: i64) -> Result<Vec<ItemKey>> {
     let mut stmt = tx.prepare(
-        "SELECT v.id, a.agent_id, a.layer FROM canonical_variants v
+        "SELECT v.id, v.canonical_answer_id, a.agent_id, a.layer FROM canonical_variants v
          JOIN canonical_answers a ON a.id = v.canonical_answer_id WHERE a.id = ?1",
     )?;
-    let rows = stmt
-        .query_map([canonical_id], |r| Ok((r.get::<_, i64>(0)?, r.get::<_, i64>(1)?, r.get::<_, String>(2)?)))?
-        .collect::<rusqlite::Result<Vec<_>>>()?;
-    rows.into_iter()
-        .map(|(id, agent, layer)| {
-            Ok(ItemKey { kind: ItemKind::Canonical, id, owner: canonical_id, agent, layer: parse_layer(&layer)? })
-        })
-        .collect()
+    let keys =
+        stmt.query_map([canonical_id], |r| item_key(ItemKind::Canonical, r))?.collect::<rusqlite::Result<_>>()?;
+    Ok(keys)
 }
 
 impl Store {
@@ -120,9 +115,9 @@ impl Store {
     pub fn add_canonical_variant(&self, canonical_id: i64, text: &str, embedding: &[f32]) -> Result<DocumentChange> {
         let mut conn = self.conn();
         let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
-        let (agent, layer): (i64, String) = tx
+        let (agent, layer): (i64, Layer) = tx
             .query_row("SELECT agent_id, layer FROM canonical_answers WHERE id = ?1", [canonical_id], |r| {
-                Ok((r.get(0)?, r.get(1)?))
+                Ok((r.get(0)?, parsed(r, 1)?))
             })
             .optional()?
             .ok_or_else(|| Error::not_found("canonical answer", canonical_id))?;
@@ -137,8 +132,7 @@ impl Store {
             .ok_or_else(|| Error::Conflict { what: "variant", key: text.trim().to_string() })?;
         let generation = bump_generation(&tx)?;
         tx.commit()?;
-        let key =
-            ItemKey { kind: ItemKind::Canonical, id: vid, owner: canonical_id, agent, layer: parse_layer(&layer)? };
+        let key = ItemKey { kind: ItemKind::Canonical, id: vid, owner: canonical_id, agent, layer };
         Ok(DocumentChange {
             document_id: canonical_id,
             removed: Vec::new(),
@@ -156,58 +150,46 @@ impl Store {
         )?;
         let rows = stmt
             .query_map([agent_id], |r| {
-                Ok((
-                    CanonicalSummary {
-                        id: r.get(0)?,
-                        question_pattern: r.get(1)?,
-                        variants: r.get::<_, i64>(2)? as u64,
-                        layer: Layer::Public,
-                        times_reused: r.get::<_, i64>(4)? as u64,
-                        last_served_at: r.get(5)?,
-                        updated_at: r.get(6)?,
-                    },
-                    r.get::<_, String>(3)?,
-                ))
+                Ok(CanonicalSummary {
+                    id: r.get(0)?,
+                    question_pattern: r.get(1)?,
+                    variants: r.get::<_, i64>(2)? as u64,
+                    layer: parsed(r, 3)?,
+                    times_reused: r.get::<_, i64>(4)? as u64,
+                    last_served_at: r.get(5)?,
+                    updated_at: r.get(6)?,
+                })
             })?
-            .collect::<rusqlite::Result<Vec<_>>>()?;
-        rows.into_iter()
-            .map(|(mut s, l)| {
-                s.layer = parse_layer(&l)?;
-                Ok(s)
-            })
-            .collect()
+            .collect::<rusqlite::Result<_>>()?;
+        Ok(rows)
     }
 
     pub fn canonical(&self, id: i64) -> Result<CanonicalAnswer> {
         let conn = self.conn();
-        let (mut a, layer) = conn
+        let mut a = conn
             .query_row(
                 "SELECT id, agent_id, question_pattern, answer, layer, times_reused, last_served_at,
                         source_escalation_id, created_at, updated_at
                  FROM canonical_answers WHERE id = ?1",
                 [id],
                 |r| {
-                    Ok((
-                        CanonicalAnswer {
-                            id: r.get(0)?,
-                            agent_id: r.get(1)?,
-                            question_pattern: r.get(2)?,
-                            variants: Vec::new(),
-                            answer: r.get(3)?,
-                            layer: Layer::Public,
-                            times_reused: r.get::<_, i64>(5)? as u64,
-                            last_served_at: r.get(6)?,
-                            source_escalation_id: r.get(7)?,
-                            created_at: r.get(8)?,
-                            updated_at: r.get(9)?,
-                        },
-                        r.get::<_, String>(4)?,
-                    ))
+                    Ok(CanonicalAnswer {
+                        id: r.get(0)?,
+                        agent_id: r.get(1)?,
+                        question_pattern: r.get(2)?,
+                        variants: Vec::new(),
+                        answer: r.get(3)?,
+                        layer: parsed(r, 4)?,
+                        times_reused: r.get::<_, i64>(5)? as u64,
+                        last_served_at: r.get(6)?,
+                        source_escalation_id: r.get(7)?,
+                        created_at: r.get(8)?,
+                        updated_at: r.get(9)?,
+                    })
                 },
             )
             .optional()?
             .ok_or_else(|| Error::not_found("canonical answer", id))?;
-        a.layer = parse_layer(&layer)?;
         let mut stmt = conn.prepare(
             "SELECT id, text, is_pattern FROM canonical_variants WHERE canonical_answer_id = ?1
              ORDER BY is_pattern DESC, id",

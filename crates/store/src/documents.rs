@@ -1,4 +1,4 @@
-use crate::util::{bump_generation, parse_layer, placeholders, vector};
+use crate::util::{bump_generation, item_key, parsed, placeholders, vector, vector_col};
 use crate::{Error, Result, Store};
 use fanline_engine::{chunk_search_text, vector::to_bytes, IndexedItem, ItemKey, ItemKind, Layer};
 use rusqlite::{params, params_from_iter, OptionalExtension};
@@ -68,64 +68,45 @@ pub struct DocumentChange {
 const DOC_COLS: &str = "d.id, d.agent_id, d.source_path, d.title, d.format, d.content_hash, d.bytes,
      d.layer, (SELECT count(*) FROM chunks c WHERE c.document_id = d.id), d.created_at, d.updated_at";
 
-fn doc_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<(DocumentRecord, String)> {
-    Ok((
-        DocumentRecord {
-            id: r.get(0)?,
-            agent_id: r.get(1)?,
-            source_path: r.get(2)?,
-            title: r.get(3)?,
-            format: r.get(4)?,
-            content_hash: r.get(5)?,
-            bytes: r.get::<_, i64>(6)? as u64,
-            layer: Layer::Public,
-            chunks: r.get::<_, i64>(8)? as u64,
-            created_at: r.get(9)?,
-            updated_at: r.get(10)?,
-        },
-        r.get(7)?,
-    ))
-}
-
-fn with_layer((mut d, layer): (DocumentRecord, String)) -> Result<DocumentRecord> {
-    d.layer = parse_layer(&layer)?;
-    Ok(d)
+fn doc_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<DocumentRecord> {
+    Ok(DocumentRecord {
+        id: r.get(0)?,
+        agent_id: r.get(1)?,
+        source_path: r.get(2)?,
+        title: r.get(3)?,
+        format: r.get(4)?,
+        content_hash: r.get(5)?,
+        bytes: r.get::<_, i64>(6)? as u64,
+        layer: parsed(r, 7)?,
+        chunks: r.get::<_, i64>(8)? as u64,
+        created_at: r.get(9)?,
+        updated_at: r.get(10)?,
+    })
 }
 
 fn chunk_keys(conn: &rusqlite::Connection, document_id: i64) -> Result<Vec<ItemKey>> {
     let mut stmt = conn.prepare("SELECT id, document_id, agent_id, layer FROM chunks WHERE document_id = ?1")?;
-    let rows = stmt
-        .query_map([document_id], |r| {
-            Ok((r.get::<_, i64>(0)?, r.get::<_, i64>(1)?, r.get::<_, i64>(2)?, r.get::<_, String>(3)?))
-        })?
-        .collect::<rusqlite::Result<Vec<_>>>()?;
-    rows.into_iter()
-        .map(|(id, owner, agent, layer)| {
-            Ok(ItemKey { kind: ItemKind::Chunk, id, owner, agent, layer: parse_layer(&layer)? })
-        })
-        .collect()
+    let keys = stmt.query_map([document_id], |r| item_key(ItemKind::Chunk, r))?.collect::<rusqlite::Result<_>>()?;
+    Ok(keys)
 }
 
 impl Store {
     /// The document stored for this source path, if any.
     pub fn document_by_path(&self, agent_id: i64, source_path: &str) -> Result<Option<DocumentRecord>> {
-        self.conn()
+        Ok(self
+            .conn()
             .query_row(
                 &format!("SELECT {DOC_COLS} FROM documents d WHERE d.agent_id = ?1 AND d.source_path = ?2"),
                 params![agent_id, source_path],
                 doc_row,
             )
-            .optional()?
-            .map(with_layer)
-            .transpose()
+            .optional()?)
     }
 
     pub fn document(&self, id: i64) -> Result<DocumentRecord> {
         self.conn()
             .query_row(&format!("SELECT {DOC_COLS} FROM documents d WHERE d.id = ?1"), [id], doc_row)
             .optional()?
-            .map(with_layer)
-            .transpose()?
             .ok_or_else(|| Error::not_found("document", id))
     }
 
@@ -133,8 +114,8 @@ impl Store {
         let conn = self.conn();
         let mut stmt =
             conn.prepare(&format!("SELECT {DOC_COLS} FROM documents d WHERE d.agent_id = ?1 ORDER BY d.source_path"))?;
-        let rows = stmt.query_map([agent_id], doc_row)?.collect::<rusqlite::Result<Vec<_>>>()?;
-        rows.into_iter().map(with_layer).collect()
+        let docs = stmt.query_map([agent_id], doc_row)?.collect::<rusqlite::Result<_>>()?;
+        Ok(docs)
     }
 
     /// Embeddings already stored for a document's chunks, by text hash, so re-importing
@@ -236,27 +217,20 @@ impl Store {
         ))?;
         let rows = stmt
             .query_map(params_from_iter(ids), |r| {
-                Ok((
-                    ChunkRecord {
-                        id: r.get(0)?,
-                        document_id: r.get(1)?,
-                        agent_id: r.get(2)?,
-                        ord: r.get(3)?,
-                        heading: r.get(4)?,
-                        text: r.get(5)?,
-                        layer: Layer::Public,
-                        source_path: r.get(7)?,
-                        title: r.get(8)?,
-                    },
-                    r.get::<_, String>(6)?,
-                ))
+                Ok(ChunkRecord {
+                    id: r.get(0)?,
+                    document_id: r.get(1)?,
+                    agent_id: r.get(2)?,
+                    ord: r.get(3)?,
+                    heading: r.get(4)?,
+                    text: r.get(5)?,
+                    layer: parsed(r, 6)?,
+                    source_path: r.get(7)?,
+                    title: r.get(8)?,
+                })
             })?
             .collect::<rusqlite::Result<Vec<_>>>()?;
-        let mut by_id: HashMap<i64, ChunkRecord> = HashMap::new();
-        for (mut c, layer) in rows {
-            c.layer = parse_layer(&layer)?;
-            by_id.insert(c.id, c);
-        }
+        let mut by_id: HashMap<i64, ChunkRecord> = rows.into_iter().map(|c| (c.id, c)).collect();
         Ok(ids.iter().filter_map(|id| by_id.remove(id)).collect())
     }
 
@@ -269,15 +243,8 @@ impl Store {
             conn.prepare("SELECT id, document_id, agent_id, layer, heading, text, embedding FROM chunks ORDER BY id")?;
         let mut rows = stmt.query([])?;
         while let Some(r) = rows.next()? {
-            let key = ItemKey {
-                kind: ItemKind::Chunk,
-                id: r.get(0)?,
-                owner: r.get(1)?,
-                agent: r.get(2)?,
-                layer: parse_layer(&r.get::<_, String>(3)?)?,
-            };
             let text = chunk_search_text(&r.get::<_, String>(4)?, &r.get::<_, String>(5)?);
-            f(key, &text, vector(&r.get::<_, Vec<u8>>(6)?)?);
+            f(item_key(ItemKind::Chunk, r)?, &text, vector_col(r, 6)?);
             n += 1;
         }
         let mut stmt = conn.prepare(
@@ -286,14 +253,7 @@ impl Store {
         )?;
         let mut rows = stmt.query([])?;
         while let Some(r) = rows.next()? {
-            let key = ItemKey {
-                kind: ItemKind::Canonical,
-                id: r.get(0)?,
-                owner: r.get(1)?,
-                agent: r.get(2)?,
-                layer: parse_layer(&r.get::<_, String>(3)?)?,
-            };
-            f(key, &r.get::<_, String>(4)?, vector(&r.get::<_, Vec<u8>>(5)?)?);
+            f(item_key(ItemKind::Canonical, r)?, &r.get::<_, String>(4)?, vector_col(r, 5)?);
             n += 1;
         }
         Ok(n)

@@ -52,6 +52,9 @@ impl Error {
 
 impl From<rusqlite::Error> for Error {
     fn from(e: rusqlite::Error) -> Self {
+        if let rusqlite::Error::FromSqlConversionFailure(_, _, inner) = &e {
+            return Error::Invalid { what: "stored value", detail: inner.to_string() };
+        }
         if is_corruption(&e) {
             Error::Corrupt { path: PathBuf::new(), detail: e.to_string() }
         } else {

@@ -1,6 +1,6 @@
 use crate::canonical::{insert_canonical, NewCanonical};
 use crate::documents::DocumentChange;
-use crate::util::bump_generation;
+use crate::util::{bump_generation, parsed, parsed_opt};
 use crate::{Error, Result, Store};
 use chrono::{DateTime, Utc};
 use fanline_engine::{EscalationReason, EscalationStatus, Layer};
@@ -74,40 +74,24 @@ pub struct Escalation {
 const ESCALATION_COLS: &str = "id, agent_id, fan_id, question, reason, status, priority, context_summary, answer,
      answer_layer, canonical_answer_id, offered_at, accepted_at, answered_at, expires_at, deferred_until";
 
-type EscalationRow = (
-    (i64, i64, i64, String),
-    (String, String, i64, String),
-    (Option<String>, Option<String>, Option<i64>),
-    [Option<String>; 5],
-);
-
-fn escalation_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<EscalationRow> {
-    Ok((
-        (r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?),
-        (r.get(4)?, r.get(5)?, r.get(6)?, r.get(7)?),
-        (r.get(8)?, r.get(9)?, r.get(10)?),
-        [Some(r.get(11)?), r.get(12)?, r.get(13)?, r.get(14)?, r.get(15)?],
-    ))
-}
-
-fn to_escalation((a, b, c, [offered, accepted, answered, expires, deferred]): EscalationRow) -> Result<Escalation> {
+fn escalation_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Escalation> {
     Ok(Escalation {
-        id: a.0,
-        agent_id: a.1,
-        fan_id: a.2,
-        question: a.3,
-        reason: b.0.parse()?,
-        status: b.1.parse()?,
-        priority: b.2,
-        context_summary: b.3,
-        answer: c.0,
-        answer_layer: c.1.map(|l| l.parse()).transpose()?,
-        canonical_answer_id: c.2,
-        offered_at: offered.unwrap_or_default(),
-        accepted_at: accepted,
-        answered_at: answered,
-        expires_at: expires,
-        deferred_until: deferred,
+        id: r.get(0)?,
+        agent_id: r.get(1)?,
+        fan_id: r.get(2)?,
+        question: r.get(3)?,
+        reason: parsed(r, 4)?,
+        status: parsed(r, 5)?,
+        priority: r.get(6)?,
+        context_summary: r.get(7)?,
+        answer: r.get(8)?,
+        answer_layer: parsed_opt(r, 9)?,
+        canonical_answer_id: r.get(10)?,
+        offered_at: r.get(11)?,
+        accepted_at: r.get(12)?,
+        answered_at: r.get(13)?,
+        expires_at: r.get(14)?,
+        deferred_until: r.get(15)?,
     })
 }
 
@@ -136,8 +120,6 @@ impl Store {
         self.conn()
             .query_row(&format!("SELECT {ESCALATION_COLS} FROM escalations WHERE id = ?1"), [id], escalation_row)
             .optional()?
-            .map(to_escalation)
-            .transpose()?
             .ok_or_else(|| Error::not_found("escalation", id))
     }
 
@@ -152,8 +134,8 @@ impl Store {
         ))?;
         let rows = stmt
             .query_map(params![agent_id, timestamp(now), limit as i64], escalation_row)?
-            .collect::<rusqlite::Result<Vec<_>>>()?;
-        rows.into_iter().map(to_escalation).collect()
+            .collect::<rusqlite::Result<_>>()?;
+        Ok(rows)
     }
 
     /// Move an escalation from one of `from` to `to`, setting `column` to `now`.

@@ -1,6 +1,7 @@
 //! Conversations, messages and decisions: every fan message is stored before it is
 //! routed, and every decision is stored with its signals and trace.
 
+use crate::util::{json_value, parsed};
 use crate::{Error, Result, Store};
 use fanline_engine::RoutePath;
 use rusqlite::{params, OptionalExtension};
@@ -61,32 +62,19 @@ pub struct Decision {
     pub created_at: String,
 }
 
-fn decision_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<(Decision, String, String, String)> {
-    Ok((
-        Decision {
-            id: r.get(0)?,
-            message_id: r.get(1)?,
-            agent_id: r.get(2)?,
-            fan_id: r.get(3)?,
-            path: RoutePath::A,
-            reason: r.get(5)?,
-            signals: serde_json::Value::Null,
-            trace: serde_json::Value::Null,
-            reply: r.get(8)?,
-            created_at: r.get(9)?,
-        },
-        r.get(4)?,
-        r.get(6)?,
-        r.get(7)?,
-    ))
-}
-
-fn finish((mut d, path, signals, trace): (Decision, String, String, String)) -> Result<Decision> {
-    let bad = |what: &'static str| Error::Invalid { what, detail: format!("decision {} holds invalid JSON", d.id) };
-    d.path = path.parse()?;
-    d.signals = serde_json::from_str(&signals).map_err(|_| bad("decision signals"))?;
-    d.trace = serde_json::from_str(&trace).map_err(|_| bad("decision trace"))?;
-    Ok(d)
+fn decision_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Decision> {
+    Ok(Decision {
+        id: r.get(0)?,
+        message_id: r.get(1)?,
+        agent_id: r.get(2)?,
+        fan_id: r.get(3)?,
+        path: parsed(r, 4)?,
+        reason: r.get(5)?,
+        signals: json_value(r, 6)?,
+        trace: json_value(r, 7)?,
+        reply: r.get(8)?,
+        created_at: r.get(9)?,
+    })
 }
 
 const DECISION_COLS: &str = "id, message_id, agent_id, fan_id, path, reason, signals, trace, reply, created_at";
@@ -166,8 +154,6 @@ impl Store {
         self.conn()
             .query_row(&format!("SELECT {DECISION_COLS} FROM decisions WHERE id = ?1"), [id], decision_row)
             .optional()?
-            .map(finish)
-            .transpose()?
             .ok_or_else(|| Error::not_found("decision", id))
     }
 
@@ -187,7 +173,7 @@ impl Store {
         ))?;
         let rows = stmt
             .query_map(params![agent_id, path.map(|p| p.as_str()), fan_id, limit as i64], decision_row)?
-            .collect::<rusqlite::Result<Vec<_>>>()?;
-        rows.into_iter().map(finish).collect()
+            .collect::<rusqlite::Result<_>>()?;
+        Ok(rows)
     }
 }

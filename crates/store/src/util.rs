@@ -1,6 +1,8 @@
 use crate::{Error, Result};
-use fanline_engine::Layer;
-use rusqlite::Connection;
+use fanline_engine::{ItemKey, ItemKind};
+use rusqlite::types::{FromSql, FromSqlError, FromSqlResult, ValueRef};
+use rusqlite::{Connection, Row};
+use std::str::FromStr;
 
 /// Move the index generation forward; called inside every transaction that changes
 /// indexed content.
@@ -20,8 +22,57 @@ pub(crate) fn generation(conn: &Connection) -> Result<u64> {
     Ok(v as u64)
 }
 
-pub(crate) fn parse_layer(s: &str) -> Result<Layer> {
-    s.parse::<Layer>().map_err(Error::from)
+/// A text column read as any `FromStr` type (layer, tier, path, status, reason), so a
+/// row maps to its struct in one step. A value that does not parse becomes
+/// `Error::Invalid` (see `error.rs`).
+struct Parsed<T>(T);
+
+impl<T> FromSql for Parsed<T>
+where
+    T: FromStr,
+    T::Err: std::error::Error + Send + Sync + 'static,
+{
+    fn column_result(v: ValueRef<'_>) -> FromSqlResult<Self> {
+        v.as_str()?.parse().map(Parsed).map_err(|e| FromSqlError::Other(Box::new(e)))
+    }
+}
+
+/// Column `i` parsed with `FromStr`.
+pub(crate) fn parsed<T>(r: &Row<'_>, i: usize) -> rusqlite::Result<T>
+where
+    T: FromStr,
+    T::Err: std::error::Error + Send + Sync + 'static,
+{
+    r.get::<_, Parsed<T>>(i).map(|p| p.0)
+}
+
+/// Column `i` parsed with `FromStr`, or `None` for NULL.
+pub(crate) fn parsed_opt<T>(r: &Row<'_>, i: usize) -> rusqlite::Result<Option<T>>
+where
+    T: FromStr,
+    T::Err: std::error::Error + Send + Sync + 'static,
+{
+    r.get::<_, Option<Parsed<T>>>(i).map(|p| p.map(|p| p.0))
+}
+
+/// The key of an indexed item from the first four columns of a row: its id, its
+/// owner (document or canonical answer), agent and layer.
+pub(crate) fn item_key(kind: ItemKind, r: &Row<'_>) -> rusqlite::Result<ItemKey> {
+    Ok(ItemKey { kind, id: r.get(0)?, owner: r.get(1)?, agent: r.get(2)?, layer: parsed(r, 3)? })
+}
+
+/// Column `i`, a JSON text, as a value.
+pub(crate) fn json_value(r: &Row<'_>, i: usize) -> rusqlite::Result<serde_json::Value> {
+    let text: String = r.get(i)?;
+    serde_json::from_str(&text)
+        .map_err(|e| rusqlite::Error::FromSqlConversionFailure(i, rusqlite::types::Type::Text, Box::new(e)))
+}
+
+/// Column `i`, an embedding blob, as a vector.
+pub(crate) fn vector_col(r: &Row<'_>, i: usize) -> rusqlite::Result<Vec<f32>> {
+    let blob: Vec<u8> = r.get(i)?;
+    vector(&blob)
+        .map_err(|e| rusqlite::Error::FromSqlConversionFailure(i, rusqlite::types::Type::Blob, e.to_string().into()))
 }
 
 pub(crate) fn vector(blob: &[u8]) -> Result<Vec<f32>> {

@@ -310,3 +310,26 @@ fn foreign_keys_are_enforced() {
     // Agent 42 does not exist.
     assert!(store.put_document(42, &doc, &[]).is_err());
 }
+
+#[test]
+fn a_damaged_stored_value_is_a_clear_error() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("fanline.db");
+    let store = Store::open(&path).unwrap();
+    let a = store.create_agent("default").unwrap();
+    let doc = NewDocument {
+        source_path: "/kb/a.md".into(),
+        title: "A".into(),
+        format: "markdown".into(),
+        content_hash: "h".into(),
+        bytes: 1,
+        layer: Layer::Public,
+    };
+    let chunk = NewChunk { heading: String::new(), text: "t".into(), text_hash: "t".into(), embedding: v(0.1) };
+    store.put_document(a.id, &doc, &[chunk]).unwrap();
+    // Three bytes cannot be an f32 vector.
+    rusqlite::Connection::open(&path).unwrap().execute("UPDATE chunks SET embedding = x'010203'", []).unwrap();
+    let err = store.for_each_indexed(|_, _, _| {}).unwrap_err();
+    assert!(matches!(err, Error::Invalid { .. }), "{err:?}");
+    assert!(err.to_string().contains("3 bytes"), "{err}");
+}
