@@ -1,30 +1,16 @@
 //! Escalation caps under concurrency, on a real database file shared by several
 //! connections (as the desktop app, the CLI and the HTTP server would share it).
 
+mod common;
+
 use chrono::{DateTime, Duration, Utc};
-use fanline_engine::{caps, EscalationReason, EscalationStatus, Layer, Tier};
-use fanline_store::{Acceptance, CapCheck, NewEscalation, Store};
+use common::{at, cap_check, offer};
+use fanline_engine::{EscalationStatus, Layer, Tier};
+use fanline_store::{Acceptance, CapCheck, Store};
 use std::sync::atomic::{AtomicU32, Ordering};
 
-fn offer(store: &Store, agent: i64, fan: i64, i: usize) -> i64 {
-    store
-        .create_escalation(&NewEscalation {
-            agent_id: agent,
-            fan_id: fan,
-            message_id: None,
-            decision_id: None,
-            question: format!("question {i}"),
-            reason: EscalationReason::Novel,
-            priority: 0,
-            context_summary: String::new(),
-            expires_at: None,
-        })
-        .unwrap()
-}
-
 fn check(now: DateTime<Utc>, day: u32, week: u32) -> CapCheck {
-    let w = caps::windows(now, caps::parse_tz("Europe/Paris").unwrap());
-    CapCheck { now, day_start: w.day_start, week_start: w.week_start, max_per_day: day, max_per_week: week }
+    cap_check(now, "Europe/Paris", day, week)
 }
 
 #[test]
@@ -35,7 +21,7 @@ fn a_thousand_concurrent_acceptances_never_exceed_the_cap() {
         let store = Store::open(&path).unwrap();
         let agent = store.create_agent("default").unwrap().id;
         let fan = store.upsert_fan("@many", Tier::Follower, Layer::Public).unwrap().id;
-        (0..1000).map(|i| offer(&store, agent, fan, i)).collect()
+        (0..1000).map(|i| offer(&store, agent, fan, &format!("question {i}"), 0, None)).collect()
     };
     let now = Utc::now();
     let accepted = AtomicU32::new(0);
@@ -72,9 +58,9 @@ fn the_daily_cap_resets_at_the_creators_midnight_and_the_weekly_cap_holds() {
     let store = Store::open(dir.path().join("fanline.db")).unwrap();
     let agent = store.create_agent("default").unwrap().id;
     let fan = store.upsert_fan("@sam", Tier::Free, Layer::Public).unwrap().id;
-    let ids: Vec<i64> = (0..8).map(|i| offer(&store, agent, fan, i)).collect();
+    let ids: Vec<i64> = (0..8).map(|i| offer(&store, agent, fan, &format!("question {i}"), 0, None)).collect();
     // Monday 13 Jan 2025, 23:30 Paris time (22:30 UTC): two a day, three a week.
-    let monday_late = DateTime::parse_from_rfc3339("2025-01-13T22:30:00Z").unwrap().with_timezone(&Utc);
+    let monday_late = at("2025-01-13T22:30:00Z");
     assert_eq!(
         store.accept_escalation(ids[0], &check(monday_late, 2, 3)).unwrap(),
         Acceptance::Accepted { today: 1, this_week: 1 }

@@ -1,18 +1,18 @@
 //! The escalation lifecycle: offered → accepted → answered / declined / expired, the
 //! creator's queue order, deferral.
 
-use chrono::{DateTime, Duration, Utc};
-use fanline_engine::{caps, EscalationReason, EscalationStatus, Layer, Tier};
-use fanline_store::{timestamp, Acceptance, CapCheck, NewEscalation, Store};
+mod common;
 
-fn at(s: &str) -> DateTime<Utc> {
-    DateTime::parse_from_rfc3339(s).unwrap().with_timezone(&Utc)
-}
+use chrono::{DateTime, Duration, Utc};
+use common::{at, cap_check, offer};
+use fanline_engine::{EscalationStatus, Layer, Tier};
+use fanline_store::{Acceptance, Store};
 
 fn accept(store: &Store, id: i64, now: DateTime<Utc>) {
-    let w = caps::windows(now, caps::parse_tz("UTC").unwrap());
-    let cap = CapCheck { now, day_start: w.day_start, week_start: w.week_start, max_per_day: 100, max_per_week: 100 };
-    assert!(matches!(store.accept_escalation(id, &cap).unwrap(), Acceptance::Accepted { .. }));
+    assert!(matches!(
+        store.accept_escalation(id, &cap_check(now, "UTC", 100, 100)).unwrap(),
+        Acceptance::Accepted { .. }
+    ));
 }
 
 #[test]
@@ -23,19 +23,7 @@ fn offers_and_queued_items_expire_and_the_queue_is_ordered() {
     let fan = store.upsert_fan("@sam", Tier::Paid, Layer::Public).unwrap().id;
     let t0 = at("2025-06-02T10:00:00Z");
     let offer = |question: &str, priority: i64, expires: DateTime<Utc>| {
-        store
-            .create_escalation(&NewEscalation {
-                agent_id: agent,
-                fan_id: fan,
-                message_id: None,
-                decision_id: None,
-                question: question.into(),
-                reason: EscalationReason::Strategic,
-                priority,
-                context_summary: String::new(),
-                expires_at: Some(timestamp(expires)),
-            })
-            .unwrap()
+        offer(&store, agent, fan, question, priority, Some(expires))
     };
     let stale_offer = offer("never accepted", 1, t0 + Duration::hours(1));
     let low = offer("low priority", 1, t0 + Duration::days(7));

@@ -1,0 +1,40 @@
+//! Helpers shared by the store's escalation tests.
+#![allow(dead_code)]
+
+use chrono::{DateTime, Utc};
+use fanline_engine::{caps, EscalationReason};
+use fanline_store::{timestamp, CapCheck, NewEscalation, Store};
+
+/// Offer an escalation (status pending).
+pub fn offer(
+    store: &Store,
+    agent: i64,
+    fan: i64,
+    question: &str,
+    priority: i64,
+    expires: Option<DateTime<Utc>>,
+) -> i64 {
+    store
+        .create_escalation(&NewEscalation {
+            agent_id: agent,
+            fan_id: fan,
+            message_id: None,
+            decision_id: None,
+            question: question.into(),
+            reason: EscalationReason::Novel,
+            priority,
+            context_summary: String::new(),
+            expires_at: expires.map(timestamp),
+        })
+        .unwrap()
+}
+
+/// The caps at `now` in time zone `tz`.
+pub fn cap_check(now: DateTime<Utc>, tz: &str, max_per_day: u32, max_per_week: u32) -> CapCheck {
+    let w = caps::windows(now, caps::parse_tz(tz).unwrap());
+    CapCheck { now, day_start: w.day_start, week_start: w.week_start, max_per_day, max_per_week }
+}
+
+pub fn at(s: &str) -> DateTime<Utc> {
+    DateTime::parse_from_rfc3339(s).unwrap().with_timezone(&Utc)
+}
