@@ -133,11 +133,6 @@ impl FastEmbedder {
         out.iter_mut().for_each(|v| fanline_engine::vector::normalize(v));
         Ok(out)
     }
-
-    /// How many texts the cache holds now.
-    pub fn cached(&self) -> usize {
-        self.cache.lock().unwrap_or_else(|p| p.into_inner()).len()
-    }
 }
 
 impl Embedder for FastEmbedder {

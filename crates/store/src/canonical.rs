@@ -1,4 +1,4 @@
-use crate::util::{bump_generation, item_key, parsed, vector};
+use crate::util::{bump_generation, item_key, parsed};
 use crate::{Error, Result, Store};
 use fanline_engine::{vector::to_bytes, IndexedItem, ItemKey, ItemKind, Layer};
 use rusqlite::{params, OptionalExtension, Transaction};
@@ -198,16 +198,6 @@ impl Store {
             .query_map([id], |r| Ok(CanonicalVariant { id: r.get(0)?, text: r.get(1)?, is_pattern: r.get(2)? }))?
             .collect::<rusqlite::Result<_>>()?;
         Ok(a)
-    }
-
-    /// The embedding stored for one question of a canonical answer.
-    pub fn canonical_variant_vector(&self, variant_id: i64) -> Result<Vec<f32>> {
-        let b: Vec<u8> = self
-            .conn()
-            .query_row("SELECT embedding FROM canonical_variants WHERE id = ?1", [variant_id], |r| r.get(0))
-            .optional()?
-            .ok_or_else(|| Error::not_found("canonical variant", variant_id))?;
-        vector(&b)
     }
 
     pub fn delete_canonical(&self, id: i64) -> Result<DocumentChange> {

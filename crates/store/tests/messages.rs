@@ -11,6 +11,9 @@ fn messages_are_kept_per_conversation_and_decisions_with_their_trace() {
     let agent = store.create_agent("default").unwrap().id;
     let sam = store.upsert_fan("@sam", Tier::Free, Layer::Public).unwrap().id;
     let kim = store.upsert_fan("@kim", Tier::Paid, Layer::Friends).unwrap().id;
+    let found = store.fan_by_handle(" @kim ").unwrap().unwrap();
+    assert_eq!((found.id, found.tier, found.layer), (kim, Tier::Paid, Layer::Friends));
+    assert!(store.fan_by_handle("@nobody").unwrap().is_none());
 
     let (c1, m1) = store.record_message(agent, sam, Role::Fan, "hi!").unwrap();
     let (c1b, _) = store.record_message(agent, sam, Role::Agent, "Hello, what can I do for you?").unwrap();
