@@ -44,6 +44,22 @@ pub enum Command {
     /// Benchmarks.
     #[command(subcommand)]
     Bench(BenchCmd),
+    /// Measure routing quality on a labelled dataset (clinc150, banking77, quora, mqp,
+    /// covid_faq, clariq).
+    Eval(EvalArgs),
+    /// Propose reuse thresholds from a labelled dataset.
+    Calibrate(EvalArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct EvalArgs {
+    /// clinc150, banking77, quora, mqp, covid_faq or clariq
+    pub dataset: String,
+    /// The dataset's folder (or its file).
+    pub path: PathBuf,
+    /// Phrasings stored per canonical answer (clinc150, banking77).
+    #[arg(long, default_value_t = fanline_core::eval::DEFAULT_PER_INTENT)]
+    pub per_intent: usize,
 }
 
 #[derive(Debug, Args)]

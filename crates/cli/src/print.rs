@@ -1,6 +1,8 @@
 //! Text and JSON output.
 
 use fanline_core::bench::BenchReport;
+use fanline_core::eval::calibrate::Calibration;
+use fanline_core::eval::{EvalReport, ReuseMetrics};
 use fanline_core::{
     CanonicalAnswer, CanonicalHit, CanonicalSummary, DoctorReport, DocumentRecord, Fan, FileStatus, ImportEvent,
     ImportSummary, InitReport, SearchResult,
@@ -198,4 +200,81 @@ pub fn bench(r: &BenchReport) {
         let recall = row.recall_at_10.map(|x| format!("{x:.3}")).unwrap_or_else(|| "-".into());
         println!("{:>9}  {:<16} {:>10.0} {:>10.0} {:>10}", row.vectors, row.method, row.p50_us, row.p99_us, recall);
     }
+}
+
+/// A counting progress bar on stderr (hidden with --json).
+pub struct Progress(ProgressBar);
+
+impl Progress {
+    pub fn new(json: bool, what: &str) -> Self {
+        let bar = if json { ProgressBar::hidden() } else { ProgressBar::new(0) };
+        bar.set_style(
+            ProgressStyle::with_template(&format!("{{spinner}} [{{bar:30}}] {{pos}}/{{len}} {what}"))
+                .expect("valid template")
+                .progress_chars("=> "),
+        );
+        Progress(bar)
+    }
+    pub fn tick(&self, done: usize, total: usize) {
+        self.0.set_length(total as u64);
+        self.0.set_position(done as u64);
+    }
+    pub fn finish(&self) {
+        self.0.finish_and_clear();
+    }
+}
+
+fn reuse_row(m: &ReuseMetrics) {
+    println!(
+        "{:<46} {:>8.3} {:>8.3} {:>9.3} {:>7} {:>8.3}",
+        m.setting, m.in_scope_accuracy, m.oos_recall, m.oos_precision, m.reuse_hits, m.wrong_reuse_rate
+    );
+}
+
+fn reuse_header() {
+    println!("{:<46} {:>8} {:>8} {:>9} {:>7} {:>8}", "setting", "in-scope", "oos rec", "oos prec", "C hits", "wrong C");
+}
+
+pub fn eval(r: &EvalReport) {
+    println!(
+        "{:?} ({}): {} answers, {} phrasings, {} queries, {:.1} s",
+        r.dataset, r.split, r.answers, r.phrasings, r.queries, r.seconds
+    );
+    if let Some(m) = &r.reuse {
+        let p = &r.params;
+        println!("params: {}\n", params(p));
+        reuse_header();
+        reuse_row(m);
+        println!();
+        r.ablation.iter().for_each(reuse_row);
+    }
+    if let Some(c) = &r.clarification {
+        println!(
+            "clarification (need >= 3: {} of {}): vagueness >= {:.2}: precision {:.3}, recall {:.3}, F1 {:.3} \
+             (best F1 {:.3} at {:.2})",
+            c.needing, c.requests, c.vagueness_threshold, c.precision, c.recall, c.f1, c.best_f1, c.best_threshold
+        );
+    }
+}
+
+pub fn calibration(c: &Calibration) {
+    let p = &c.params;
+    println!("{:?} ({}): {} settings tried", c.dataset, c.split, c.settings_tried);
+    println!("proposed: {} (slack {:.2})\n", params(p), c.slack);
+    reuse_header();
+    reuse_row(&c.metrics);
+    reuse_row(&c.current);
+    println!(
+        "\nto use it, in config.toml:\n[routing]\nanswer_threshold_slack = {:.2}\n[routing.reuse]\nthreshold = {:.2}\nyoung_threshold = {:.2}\n\
+         margin = {:.2}\nper_answer = {}\nnegation_check = {}\nnumber_check = {}\ntop_m = {}",
+        c.slack, p.threshold, p.young_threshold, p.margin, p.per_answer, p.negation_check, p.number_check, p.top_m
+    );
+}
+
+fn params(p: &fanline_engine::reuse::ReuseParams) -> String {
+    format!(
+        "threshold {:.2} (young answers {:.2}), margin {:.2}, mean of best {} phrasings, per-answer thresholds {}, \
+         negation check {}, number check {}",
+        p.threshold, p.young_threshold, p.margin, p.top_m, p.per_answer, p.negation_check, p.number_check
+    )
 }

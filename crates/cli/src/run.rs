@@ -23,6 +23,21 @@ pub fn run(cli: Cli) -> fanline_core::Result<()> {
         let report = bench::run(&cfg, &opts, &mut |m| eprintln!("{m}"))?;
         return print::out(json, &report, print::bench);
     }
+    if let Command::Eval(a) | Command::Calibrate(a) = &cli.command {
+        let opts = fanline_core::eval::EvalOptions::new(a.dataset.parse()?, &a.path, a.per_intent, &cfg);
+        let (_scratch, app) = fanline_core::eval::scratch(&cfg)?;
+        let bar = print::Progress::new(json, "texts embedded");
+        let mut tick = |done: usize, total: usize| bar.tick(done, total);
+        return if matches!(cli.command, Command::Eval(_)) {
+            let report = app.eval(&opts, &mut tick)?;
+            bar.finish();
+            print::out(json, &report, print::eval)
+        } else {
+            let c = app.calibrate(&opts, &mut tick)?;
+            bar.finish();
+            print::out(json, &c, print::calibration)
+        };
+    }
     let app = Fanline::open(cfg)?;
     match &cli.command {
         Command::Init => print::out(json, &app.init(agent)?, print::init),
@@ -74,6 +89,6 @@ pub fn run(cli: Cli) -> fanline_core::Result<()> {
                 std::process::exit(1)
             }
         }
-        Command::Bench(_) => unreachable!("handled above"),
+        Command::Bench(_) | Command::Eval(_) | Command::Calibrate(_) => unreachable!("handled above"),
     }
 }

@@ -19,6 +19,7 @@ pub struct Config {
     pub embedder: EmbedderSettings,
     pub import: ImportSettings,
     pub search: SearchSettings,
+    pub routing: fanline_engine::route::RoutingSettings,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -77,6 +78,7 @@ impl Default for Config {
             embedder: EmbedderSettings::default(),
             import: ImportSettings::default(),
             search: SearchSettings::default(),
+            routing: Default::default(),
         }
     }
 }

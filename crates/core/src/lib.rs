@@ -11,6 +11,7 @@ mod canonical;
 pub mod config;
 mod doctor;
 mod error;
+pub mod eval;
 mod fans;
 mod knowledge;
 

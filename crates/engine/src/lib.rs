@@ -10,6 +10,8 @@ pub mod caps;
 pub mod error;
 pub mod fusion;
 pub mod ports;
+pub mod reuse;
+pub mod route;
 pub mod signals;
 pub mod types;
 pub mod vector;

@@ -1,0 +1,466 @@
+//! `fanline eval` and `fanline calibrate`: routing quality on labelled data.
+//!
+//! Every set is turned into the same shape: a canonical library (answers with their
+//! phrasings) and queries, each with the answers it may correctly be served (none = it
+//! should not reuse anything, "out of scope"). Queries are judged by the router's own
+//! reuse verdict. Reported: in-scope reuse accuracy, out-of-scope recall and precision,
+//! and the wrong-reuse rate of path C (wrong answers among all answers served), with an
+//! ablation that measures each check of the verdict on its own. ClariQ measures path B
+//! (clarification F1).
+
+pub mod calibrate;
+mod data;
+mod library;
+
+use crate::{Error, Fanline, Result};
+use fanline_engine::reuse::ReuseParams;
+use fanline_engine::signals::text;
+use library::{Library, Nearest};
+use serde::Serialize;
+use std::collections::{BTreeMap, HashMap};
+use std::path::{Path, PathBuf};
+use std::str::FromStr;
+use std::time::Instant;
+
+pub use data::IntentSet;
+
+/// The labelled sets `fanline eval` knows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum DatasetKind {
+    Clinc150,
+    Banking77,
+    Quora,
+    Mqp,
+    CovidFaq,
+    Clariq,
+}
+
+impl FromStr for DatasetKind {
+    type Err = Error;
+    fn from_str(s: &str) -> Result<Self> {
+        Ok(match s.trim().to_ascii_lowercase().replace('-', "_").as_str() {
+            "clinc150" | "clinc" => DatasetKind::Clinc150,
+            "banking77" | "banking" => DatasetKind::Banking77,
+            "quora" | "quora_qqp" | "qqp" => DatasetKind::Quora,
+            "mqp" | "medical" => DatasetKind::Mqp,
+            "covid_faq" | "covid" => DatasetKind::CovidFaq,
+            "clariq" => DatasetKind::Clariq,
+            other => {
+                return Err(Error::InvalidInput(format!(
+                    "unknown dataset {other:?}; expected clinc150, banking77, quora, mqp, covid_faq or clariq"
+                )))
+            }
+        })
+    }
+}
+
+/// What to evaluate.
+#[derive(Debug, Clone)]
+pub struct EvalOptions {
+    pub dataset: DatasetKind,
+    pub path: PathBuf,
+    /// Phrasings stored per canonical answer for the intent sets.
+    pub per_intent: usize,
+    /// The verdict's knobs (the routing defaults unless given).
+    pub params: ReuseParams,
+    /// Per-answer threshold slack and floor.
+    pub slack: f32,
+    pub floor: f32,
+    /// The vagueness from which a message is sent to clarification (path B).
+    pub vagueness: f64,
+}
+
+/// Phrasings per canonical answer in the intent sets unless told otherwise: a creator's
+/// canonical answer gathers phrasings as fans ask (every escalation answered or attached
+/// adds one), and ten is a modest library.
+pub const DEFAULT_PER_INTENT: usize = 100;
+
+impl EvalOptions {
+    /// Options with the routing defaults of `config`.
+    pub fn new(dataset: DatasetKind, path: &Path, per_intent: usize, config: &crate::Config) -> EvalOptions {
+        let r = &config.routing;
+        EvalOptions {
+            dataset,
+            path: path.to_path_buf(),
+            per_intent: per_intent.max(1),
+            params: r.reuse,
+            slack: r.answer_threshold_slack,
+            floor: r.answer_threshold_floor,
+            vagueness: r.vagueness_threshold,
+        }
+    }
+}
+
+/// A throwaway data directory to evaluate in (evaluation never touches the creator's).
+pub fn scratch(config: &crate::Config) -> Result<(tempfile::TempDir, Fanline)> {
+    let dir = tempfile::tempdir().map_err(|e| Error::Io { path: std::env::temp_dir(), detail: e.to_string() })?;
+    let app = Fanline::open(crate::Config { data_dir: dir.path().to_path_buf(), ..config.clone() })?;
+    Ok((dir, app))
+}
+
+/// Reuse quality under one setting.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct ReuseMetrics {
+    pub setting: String,
+    pub in_scope: usize,
+    pub in_scope_correct: usize,
+    pub in_scope_accuracy: f64,
+    pub out_of_scope: usize,
+    pub oos_recall: f64,
+    pub oos_precision: f64,
+    pub reuse_hits: usize,
+    pub wrong_reuse: usize,
+    pub wrong_reuse_rate: f64,
+}
+
+/// Clarification quality: "needs clarification" is ClariQ need ≥ 3.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct ClarifyMetrics {
+    pub requests: usize,
+    pub needing: usize,
+    pub vagueness_threshold: f64,
+    pub precision: f64,
+    pub recall: f64,
+    pub f1: f64,
+    /// The best F1 any vagueness threshold reaches on this set, for reference.
+    pub best_f1: f64,
+    pub best_threshold: f64,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct EvalReport {
+    pub dataset: DatasetKind,
+    pub split: String,
+    pub answers: usize,
+    pub phrasings: usize,
+    pub queries: usize,
+    pub params: ReuseParams,
+    pub reuse: Option<ReuseMetrics>,
+    /// Each check of the verdict measured on its own, and the best single global
+    /// threshold (the plain nearest-neighbour baseline).
+    pub ablation: Vec<ReuseMetrics>,
+    pub clarification: Option<ClarifyMetrics>,
+    pub seconds: f64,
+}
+
+/// A set in the common shape: each answer's phrasings, the queries with the answers
+/// each may be served, and the split's name.
+type Shape = (Vec<Vec<String>>, Vec<(String, Vec<usize>)>, String);
+
+/// A query with the answers it may be served.
+struct Query {
+    text: String,
+    acceptable: Vec<usize>,
+    vector: Vec<f32>,
+}
+
+/// An evaluation set embedded once; settings are then cheap to score.
+pub struct Prepared {
+    library: Library,
+    queries: Vec<Query>,
+    split: String,
+    /// Intent sets are judged by accuracy and out-of-scope recall; pair sets by correct
+    /// reuse under a wrong-reuse budget.
+    pairs: bool,
+}
+
+/// Every query's nearest answers for one way of scoring answers.
+pub struct Searched(Vec<Nearest>);
+
+fn ratio(a: usize, b: usize) -> f64 {
+    if b == 0 {
+        0.0
+    } else {
+        a as f64 / b as f64
+    }
+}
+
+impl Prepared {
+    /// Search every query, scoring answers by their `top_m` best phrasings.
+    pub fn search(&self, top_m: usize) -> Searched {
+        Searched(self.queries.iter().map(|q| self.library.nearest(&q.vector, NEAREST, top_m)).collect())
+    }
+
+    /// Score one setting (`searched` must come from `search(p.top_m)`).
+    pub fn score(
+        &self,
+        setting: &str,
+        p: &ReuseParams,
+        thresholds: &[Option<f32>],
+        searched: &Searched,
+    ) -> ReuseMetrics {
+        let (mut ins, mut ins_ok, mut oos, mut oos_ok, mut rejected, mut hits, mut wrong) = (0, 0, 0, 0, 0, 0, 0);
+        for (q, nearest) in self.queries.iter().zip(&searched.0) {
+            let served = self.library.judge(&q.text, nearest, thresholds, p);
+            let right = served.is_some_and(|a| q.acceptable.contains(&a));
+            if served.is_some() {
+                hits += 1;
+                wrong += usize::from(!right);
+            } else {
+                rejected += 1;
+            }
+            if q.acceptable.is_empty() {
+                oos += 1;
+                oos_ok += usize::from(served.is_none());
+            } else {
+                ins += 1;
+                ins_ok += usize::from(right);
+            }
+        }
+        ReuseMetrics {
+            setting: setting.to_string(),
+            in_scope: ins,
+            in_scope_correct: ins_ok,
+            in_scope_accuracy: ratio(ins_ok, ins),
+            out_of_scope: oos,
+            oos_recall: ratio(oos_ok, oos),
+            oos_precision: ratio(oos_ok, rejected),
+            reuse_hits: hits,
+            wrong_reuse: wrong,
+            wrong_reuse_rate: ratio(wrong, hits),
+        }
+    }
+
+    pub fn thresholds(&self, slack: f32, floor: f32) -> Vec<Option<f32>> {
+        self.library.thresholds(slack, floor)
+    }
+
+    /// What calibration maximises: for intent sets, in-scope accuracy while at least 80%
+    /// of out-of-scope questions are kept from reuse (the product's aim); for pair sets
+    /// (and sets without out-of-scope queries), correct reuse while wrong reuse stays
+    /// within 2% of the answers served.
+    pub fn objective(&self, m: &ReuseMetrics) -> f64 {
+        if !self.pairs && m.out_of_scope > 0 {
+            m.in_scope_accuracy - 2.0 * (0.8 - m.oos_recall).max(0.0)
+        } else if m.wrong_reuse_rate > 0.02 {
+            -m.wrong_reuse_rate
+        } else {
+            m.in_scope_accuracy
+        }
+    }
+}
+
+/// How many nearest answers a verdict looks at (the best and the runner-up matter).
+const NEAREST: usize = 5;
+
+impl Fanline {
+    /// Embed texts in batches, reporting progress as (done, total).
+    fn embed_all(&self, texts: &[&str], progress: &mut dyn FnMut(usize, usize)) -> Result<Vec<Vec<f32>>> {
+        let e = self.embedder()?;
+        let mut out = Vec::with_capacity(texts.len());
+        for batch in texts.chunks(256) {
+            out.extend(e.embed(batch)?);
+            progress(out.len(), texts.len());
+        }
+        Ok(out)
+    }
+
+    /// Load, embed and search an intent set (or pair set) once.
+    pub fn eval_prepare(&self, o: &EvalOptions, progress: &mut dyn FnMut(usize, usize)) -> Result<Prepared> {
+        match o.dataset {
+            DatasetKind::Clinc150 | DatasetKind::Banking77 => {
+                let set = if o.dataset == DatasetKind::Clinc150 {
+                    data::clinc150(&o.path, o.per_intent)?
+                } else {
+                    data::banking77(&o.path, o.per_intent)?
+                };
+                self.prepare_intents(set, progress)
+            }
+            DatasetKind::Quora | DatasetKind::Mqp | DatasetKind::CovidFaq => {
+                let pairs = match o.dataset {
+                    DatasetKind::Quora => data::quora(&o.path)?,
+                    DatasetKind::Mqp => data::mqp(&o.path)?,
+                    _ => data::covid_faq(&o.path)?,
+                };
+                let (a, q, s) = pair_shape(&pairs, &o.path);
+                self.prepare_shape(a, q, s, true, progress)
+            }
+            DatasetKind::Clariq => Err(Error::InvalidInput("clariq measures clarification, not reuse".into())),
+        }
+    }
+
+    fn prepare_intents(&self, set: IntentSet, progress: &mut dyn FnMut(usize, usize)) -> Result<Prepared> {
+        let (a, q, s) = intent_shape(set);
+        self.prepare_shape(a, q, s, false, progress)
+    }
+
+    fn prepare_shape(
+        &self,
+        answers: Vec<Vec<String>>,
+        queries: Vec<(String, Vec<usize>)>,
+        split: String,
+        pairs: bool,
+        progress: &mut dyn FnMut(usize, usize),
+    ) -> Result<Prepared> {
+        let mut texts: Vec<&str> = answers.iter().flatten().map(String::as_str).collect();
+        texts.extend(queries.iter().map(|(q, _)| q.as_str()));
+        let mut vecs = self.embed_all(&texts, progress)?.into_iter();
+        let library = Library::new(
+            answers
+                .iter()
+                .map(|a| a.iter().map(|t| (t.clone(), vecs.next().expect("one per text"))).collect())
+                .collect(),
+        );
+        let queries = queries
+            .into_iter()
+            .map(|(text, acceptable)| Query { text, acceptable, vector: vecs.next().expect("one per text") })
+            .collect();
+        Ok(Prepared { library, queries, split, pairs })
+    }
+
+    /// `fanline eval`: measure routing on a labelled set.
+    pub fn eval(&self, o: &EvalOptions, progress: &mut dyn FnMut(usize, usize)) -> Result<EvalReport> {
+        let started = Instant::now();
+        if o.dataset == DatasetKind::Clariq {
+            let rows = data::clariq(&o.path)?;
+            let c = clarify_metrics(&rows, o.vagueness);
+            return Ok(EvalReport {
+                dataset: o.dataset,
+                split: "dev".into(),
+                answers: 0,
+                phrasings: 0,
+                queries: rows.len(),
+                params: o.params,
+                reuse: None,
+                ablation: Vec::new(),
+                clarification: Some(c),
+                seconds: started.elapsed().as_secs_f64(),
+            });
+        }
+        let prep = self.eval_prepare(o, progress)?;
+        let th = prep.thresholds(o.slack, o.floor);
+        let p = o.params;
+        let (by_best, by_m) = (prep.search(1), prep.search(p.top_m));
+        let main = prep.score("fanline (defaults)", &p, &th, &by_m);
+        // Each idea on its own, at the same global threshold.
+        let base = ReuseParams {
+            threshold: p.threshold,
+            young_threshold: p.threshold,
+            margin: 0.0,
+            per_answer: false,
+            negation_check: false,
+            number_check: false,
+            top_m: 1,
+        };
+        let mut ablation = vec![
+            prep.score("global threshold only", &base, &th, &by_best),
+            prep.score(
+                &format!("+ young answers at {:.2}", p.young_threshold),
+                &ReuseParams { young_threshold: p.young_threshold, ..base },
+                &th,
+                &by_best,
+            ),
+            prep.score(
+                &format!("+ mean of best {} phrasings", p.top_m),
+                &ReuseParams { top_m: p.top_m, ..base },
+                &th,
+                &by_m,
+            ),
+            prep.score("+ per-answer thresholds", &ReuseParams { per_answer: true, ..base }, &th, &by_best),
+            prep.score("+ margin 0.03", &ReuseParams { margin: 0.03, ..base }, &th, &by_best),
+            prep.score("+ negation check", &ReuseParams { negation_check: true, ..base }, &th, &by_best),
+            prep.score("+ number check", &ReuseParams { number_check: true, ..base }, &th, &by_best),
+        ];
+        ablation.push(best_global_threshold(&prep, &th, &by_best));
+        ablation.push(prep.score("nearest answer, no threshold", &base.with_threshold(-1.0), &th, &by_best));
+        Ok(EvalReport {
+            dataset: o.dataset,
+            split: prep.split.clone(),
+            answers: prep.library.answers(),
+            phrasings: prep.library.phrasings(),
+            queries: prep.queries.len(),
+            params: o.params,
+            reuse: Some(main),
+            ablation,
+            clarification: None,
+            seconds: started.elapsed().as_secs_f64(),
+        })
+    }
+}
+
+/// The plain nearest-neighbour router at its best single threshold on this split (by
+/// [`Prepared::objective`]): the baseline, tuned with hindsight.
+fn best_global_threshold(prep: &Prepared, th: &[Option<f32>], searched: &Searched) -> ReuseMetrics {
+    let mut best: Option<(f64, ReuseMetrics)> = None;
+    for t in (30..=99).map(|t| t as f32 / 100.0) {
+        let p = ReuseParams {
+            threshold: t,
+            young_threshold: t,
+            margin: 0.0,
+            per_answer: false,
+            negation_check: false,
+            number_check: false,
+            top_m: 1,
+        };
+        let m = prep.score(&format!("best global threshold, hindsight ({t:.2})"), &p, th, searched);
+        let s = prep.objective(&m);
+        if best.as_ref().is_none_or(|(b, _)| s > *b) {
+            best = Some((s, m));
+        }
+    }
+    best.expect("non-empty grid").1
+}
+
+fn intent_shape(set: IntentSet) -> Shape {
+    let index: HashMap<&String, usize> = set.library.keys().enumerate().map(|(i, k)| (k, i)).collect();
+    let queries = set
+        .queries
+        .iter()
+        .map(|(q, intent)| {
+            (q.clone(), intent.as_ref().and_then(|i| index.get(i)).map(|&i| vec![i]).unwrap_or_default())
+        })
+        .collect();
+    (set.library.values().cloned().collect(), queries, set.split)
+}
+
+/// Pairs: every distinct stored question is one canonical answer; every distinct new
+/// question is a query that may be served the stored questions it is labelled a
+/// duplicate of (and nothing else).
+fn pair_shape(pairs: &[(String, String, bool)], path: &Path) -> Shape {
+    let mut answers: BTreeMap<&str, usize> = BTreeMap::new();
+    for (a, _, _) in pairs {
+        let n = answers.len();
+        answers.entry(a.as_str()).or_insert(n);
+    }
+    let mut queries: BTreeMap<&str, Vec<usize>> = BTreeMap::new();
+    for (a, q, same) in pairs {
+        let e = queries.entry(q.as_str()).or_default();
+        if *same {
+            e.push(answers[a.as_str()]);
+        }
+    }
+    let mut lib = vec![Vec::new(); answers.len()];
+    for (t, i) in answers {
+        lib[i] = vec![t.to_string()];
+    }
+    let split = path.file_stem().unwrap_or_default().to_string_lossy().into_owned();
+    (lib, queries.into_iter().map(|(q, a)| (q.to_string(), a)).collect(), split)
+}
+
+fn clarify_metrics(rows: &[(String, u8)], threshold: f64) -> ClarifyMetrics {
+    let scored: Vec<(f64, bool)> =
+        rows.iter().map(|(q, need)| (text::vagueness(&text::stats(q)), *need >= 3)).collect();
+    let prf = |t: f64| {
+        let tp = scored.iter().filter(|(v, y)| *v >= t && *y).count();
+        let fp = scored.iter().filter(|(v, y)| *v >= t && !*y).count();
+        let fnn = scored.iter().filter(|(v, y)| *v < t && *y).count();
+        let (p, r) = (ratio(tp, tp + fp), ratio(tp, tp + fnn));
+        (p, r, if p + r > 0.0 { 2.0 * p * r / (p + r) } else { 0.0 })
+    };
+    let (precision, recall, f1) = prf(threshold);
+    let (best_threshold, best_f1) = (0..=20)
+        .map(|i| i as f64 / 20.0)
+        .map(|t| (t, prf(t).2))
+        .fold((0.0, -1.0), |b, x| if x.1 > b.1 { x } else { b });
+    ClarifyMetrics {
+        requests: rows.len(),
+        needing: scored.iter().filter(|(_, y)| *y).count(),
+        vagueness_threshold: threshold,
+        precision,
+        recall,
+        f1,
+        best_f1,
+        best_threshold,
+    }
+}

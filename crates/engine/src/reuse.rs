@@ -1,0 +1,296 @@
+//! Should a stored canonical answer be served for a new question (path C)?
+//!
+//! One global similarity threshold is known to fail: a semantic cache with one cut-off
+//! serves the answer to the opposite question ("can I" / "can I not") and the answer for
+//! a different number ("2 tickets" / "20 tickets"), and it treats a canonical answer with
+//! many loose phrasings like one with a single tight phrasing. The verdict here combines
+//! four checks, each measured on the development data (`fanline eval`; ARCHITECTURE.md):
+//!
+//! 1. the best phrasing's cosine similarity reaches the global threshold;
+//! 2. it also reaches the answer's own threshold, learned from its phrasings
+//!    ([`answer_threshold`]), when it has enough of them;
+//! 3. the best answer leads the runner-up answer by a margin (an ambiguous question
+//!    between two answers is not served either);
+//! 4. lexical checks: the question and the matched phrasing agree on negation (and,
+//!    optionally, on the numbers they mention).
+//!
+//! An answer is scored by the mean similarity of its closest phrasings
+//! ([`answer_score`]), not by its single closest one.
+
+use crate::vector::dot;
+use crate::Layer;
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeSet;
+
+/// The knobs of the reuse verdict. Defaults come from `fanline calibrate` on CLINC150's
+/// training and validation splits (see ARCHITECTURE.md).
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct ReuseParams {
+    /// An answer's score must reach this…
+    pub threshold: f32,
+    /// …or this, for an answer with fewer than [`ESTABLISHED`] phrasings: one phrasing
+    /// says only what the answer was written for, so a young answer asks for a
+    /// near-paraphrase and broadens as phrasings are attached to it.
+    pub young_threshold: f32,
+    /// The best answer must lead the second-best by at least this much cosine.
+    pub margin: f32,
+    /// Use per-answer thresholds learned from phrasings (when an answer has enough).
+    pub per_answer: bool,
+    /// Reject when one of the question and the phrasing is negated and the other not.
+    pub negation_check: bool,
+    /// Reject when both mention numbers and the numbers differ.
+    pub number_check: bool,
+    /// An answer's score is the mean similarity of its `top_m` closest phrasings (fewer
+    /// if it has fewer): one stray phrasing does not carry an answer on its own.
+    pub top_m: usize,
+}
+
+impl Default for ReuseParams {
+    fn default() -> Self {
+        ReuseParams {
+            threshold: 0.45,
+            young_threshold: 0.9,
+            margin: 0.0,
+            per_answer: false,
+            negation_check: false,
+            number_check: false,
+            top_m: 3,
+        }
+    }
+}
+
+impl ReuseParams {
+    pub fn with_threshold(self, threshold: f32) -> Self {
+        ReuseParams { threshold, ..self }
+    }
+}
+
+/// Phrasings from which an answer is established: judged by `threshold`, not
+/// `young_threshold`, and able to learn its own threshold.
+pub const ESTABLISHED: usize = 3;
+
+/// One canonical answer as a candidate for a question, scored by its best phrasings.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ReuseCandidate {
+    pub canonical_id: i64,
+    /// How many phrasings the answer has.
+    pub phrasings: usize,
+    /// Cosine similarity of the best-matching phrasing.
+    pub similarity: f32,
+    /// That phrasing's text.
+    pub matched_text: String,
+    /// The answer's own threshold, if it has enough phrasings to learn one.
+    pub threshold: Option<f32>,
+    pub layer: Layer,
+}
+
+/// The verdict on the best candidate.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(tag = "verdict", rename_all = "snake_case")]
+pub enum ReuseVerdict {
+    /// Serve candidate `index` (into the candidates given).
+    Reuse { index: usize, similarity: f32, margin: f32 },
+    /// Serve nothing; `check` names the check that failed.
+    Reject { check: &'static str, detail: String },
+}
+
+impl ReuseVerdict {
+    pub fn is_reuse(&self) -> bool {
+        matches!(self, ReuseVerdict::Reuse { .. })
+    }
+}
+
+/// Judge the candidates (any order; they are one per canonical answer).
+pub fn judge(question: &str, candidates: &[ReuseCandidate], p: &ReuseParams) -> ReuseVerdict {
+    let mut order: Vec<usize> = (0..candidates.len()).collect();
+    order.sort_by(|&a, &b| candidates[b].similarity.total_cmp(&candidates[a].similarity));
+    let Some(&best) = order.first() else {
+        return ReuseVerdict::Reject { check: "no_candidate", detail: "no canonical answer is visible".into() };
+    };
+    let c = &candidates[best];
+    let (threshold, check) =
+        if c.phrasings < ESTABLISHED { (p.young_threshold, "young_threshold") } else { (p.threshold, "threshold") };
+    if c.similarity < threshold {
+        return ReuseVerdict::Reject {
+            check,
+            detail: format!(
+                "similarity {:.3} < {threshold:.3} (answer with {} phrasing{})",
+                c.similarity,
+                c.phrasings,
+                if c.phrasings == 1 { "" } else { "s" }
+            ),
+        };
+    }
+    if p.per_answer {
+        if let Some(t) = c.threshold {
+            if c.similarity < t {
+                return ReuseVerdict::Reject {
+                    check: "answer_threshold",
+                    detail: format!("similarity {:.3} < this answer's own threshold {t:.3}", c.similarity),
+                };
+            }
+        }
+    }
+    let runner_up = order.get(1).map(|&i| candidates[i].similarity).unwrap_or(0.0);
+    let margin = c.similarity - runner_up;
+    if margin < p.margin {
+        return ReuseVerdict::Reject {
+            check: "margin",
+            detail: format!("leads the next answer by {margin:.3} < margin {:.3}", p.margin),
+        };
+    }
+    if p.negation_check && negated(question) != negated(&c.matched_text) {
+        return ReuseVerdict::Reject { check: "negation", detail: "one is negated and the other is not".into() };
+    }
+    if p.number_check {
+        if let Some(why) = number_conflict(question, &c.matched_text) {
+            return ReuseVerdict::Reject { check: "numbers", detail: why };
+        }
+    }
+    ReuseVerdict::Reuse { index: best, similarity: c.similarity, margin }
+}
+
+/// An answer's own threshold, from its phrasings' vectors: the lowest similarity of a
+/// phrasing to its nearest sibling, less a slack, never below `floor`. An answer whose
+/// phrasings are all close together asks for a close match; one with loose phrasings
+/// accepts a looser one. Fewer than [`ESTABLISHED`] phrasings teach nothing: `None`.
+pub fn answer_threshold(vectors: &[&[f32]], slack: f32, floor: f32) -> Option<f32> {
+    if vectors.len() < ESTABLISHED {
+        return None;
+    }
+    let mut nearest: Vec<f32> = vectors
+        .iter()
+        .enumerate()
+        .map(|(i, a)| {
+            vectors.iter().enumerate().filter(|(j, _)| *j != i).map(|(_, b)| dot(a, b)).fold(f32::MIN, f32::max)
+        })
+        .collect();
+    nearest.sort_by(f32::total_cmp);
+    Some((nearest[0] - slack).max(floor))
+}
+
+const NEGATIONS: &[&str] =
+    &["not", "no", "never", "none", "nothing", "nobody", "neither", "nor", "without", "cannot", "can't", "won't"];
+
+fn words(s: &str) -> impl Iterator<Item = String> + '_ {
+    s.split(|c: char| !(c.is_alphanumeric() || c == '\'' || c == '’' || c == '.'))
+        .map(|w| w.trim_matches(|c| c == '.' || c == '\'' || c == '’').to_lowercase().replace('’', "'"))
+        .filter(|w| !w.is_empty())
+}
+
+fn negated(s: &str) -> bool {
+    words(s).any(|w| NEGATIONS.contains(&w.as_str()) || w.ends_with("n't"))
+}
+
+fn numbers(s: &str) -> BTreeSet<String> {
+    words(s).filter(|w| w.chars().next().is_some_and(|c| c.is_ascii_digit())).collect()
+}
+
+/// The score of an answer from its phrasings' similarities, best first: the mean of
+/// the best `m` (all of them if fewer).
+pub fn answer_score(sims_best_first: &[f32], m: usize) -> f32 {
+    let n = m.max(1).min(sims_best_first.len());
+    if n == 0 {
+        return f32::MIN;
+    }
+    sims_best_first[..n].iter().sum::<f32>() / n as f32
+}
+
+/// Both mention numbers and the numbers differ ("2 tickets" / "20 tickets").
+pub fn number_conflict(a: &str, b: &str) -> Option<String> {
+    let (na, nb) = (numbers(a), numbers(b));
+    if !na.is_empty() && !nb.is_empty() && na != nb {
+        return Some(format!("different numbers ({} vs {})", join(&na), join(&nb)));
+    }
+    None
+}
+
+fn join(s: &BTreeSet<String>) -> String {
+    s.iter().cloned().collect::<Vec<_>>().join(", ")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn cand(id: i64, sim: f32, text: &str) -> ReuseCandidate {
+        ReuseCandidate {
+            canonical_id: id,
+            phrasings: 5,
+            similarity: sim,
+            matched_text: text.into(),
+            threshold: None,
+            layer: Layer::Public,
+        }
+    }
+
+    #[test]
+    fn threshold_margin_and_lexical_checks_each_reject() {
+        let p = ReuseParams {
+            threshold: 0.7,
+            young_threshold: 0.85,
+            margin: 0.05,
+            per_answer: true,
+            negation_check: true,
+            number_check: true,
+            top_m: 1,
+        };
+        let q = "can i bring my dog";
+        assert!(judge(q, &[cand(1, 0.8, "can i bring a dog")], &p).is_reuse());
+        // At the threshold exactly: served; just under: not.
+        assert!(judge(q, &[cand(1, 0.7, "can i bring a dog")], &p).is_reuse());
+        assert!(matches!(judge(q, &[cand(1, 0.699, "x")], &p), ReuseVerdict::Reject { check: "threshold", .. }));
+        let close = [cand(1, 0.8, "can i bring a dog"), cand(2, 0.78, "can i bring a cat")];
+        assert!(matches!(judge(q, &close, &p), ReuseVerdict::Reject { check: "margin", .. }));
+        let neg = [cand(1, 0.9, "can i not bring my dog")];
+        assert!(matches!(judge(q, &neg, &p), ReuseVerdict::Reject { check: "negation", .. }));
+        let num = [cand(1, 0.9, "can i bring 2 dogs")];
+        assert!(judge("can i bring 3 dogs", &num, &p) != judge("can i bring 2 dogs", &num, &p));
+        let mut own = cand(1, 0.8, "can i bring a dog");
+        own.threshold = Some(0.85);
+        assert!(matches!(judge(q, &[own], &p), ReuseVerdict::Reject { check: "answer_threshold", .. }));
+        assert!(matches!(judge(q, &[], &p), ReuseVerdict::Reject { check: "no_candidate", .. }));
+        // A young answer (one phrasing) needs a near-paraphrase.
+        let young = ReuseCandidate { phrasings: 1, ..cand(1, 0.8, "can i bring a dog") };
+        assert!(matches!(judge(q, std::slice::from_ref(&young), &p), ReuseVerdict::Reject { check: "young_threshold", .. }));
+        assert!(judge(q, &[ReuseCandidate { similarity: 0.85, ..young }], &p).is_reuse());
+    }
+
+    #[test]
+    fn the_best_candidate_is_chosen_whatever_the_order() {
+        let p = ReuseParams { threshold: 0.5, top_m: 1, negation_check: false, ..Default::default() };
+        let v = judge("q", &[cand(1, 0.6, "a"), cand(2, 0.9, "b"), cand(3, 0.7, "c")], &p);
+        assert_eq!(v, ReuseVerdict::Reuse { index: 1, similarity: 0.9, margin: 0.9 - 0.7 });
+    }
+
+    #[test]
+    fn lexical_conflicts() {
+        assert!(negated("I can't log in") && !negated("I can log in"));
+        assert!(negated("I don’t get paid") && negated("I do not get paid"));
+        assert!(number_conflict("book 2 tickets", "book 20 tickets").is_some());
+        assert!(number_conflict("book 2 tickets", "book tickets").is_none());
+        assert!(number_conflict("version 2.5 out?", "is version 2.5 out").is_none());
+    }
+
+    #[test]
+    fn answer_scores_average_the_best_phrasings() {
+        assert!((answer_score(&[0.9, 0.7, 0.1], 2) - 0.8).abs() < 1e-6);
+        assert_eq!(answer_score(&[0.9], 3), 0.9);
+        assert_eq!(answer_score(&[], 2), f32::MIN);
+    }
+
+    #[test]
+    fn answer_thresholds_follow_the_spread_of_phrasings() {
+        let tight: Vec<Vec<f32>> = vec![vec![1.0, 0.0], vec![0.99, 0.141], vec![0.98, 0.199]];
+        let loose: Vec<Vec<f32>> = vec![vec![1.0, 0.0], vec![0.6, 0.8], vec![0.0, 1.0]];
+        fn r(v: &[Vec<f32>]) -> Vec<&[f32]> {
+            v.iter().map(|x| x.as_slice()).collect()
+        }
+        let t = answer_threshold(&r(&tight), 0.05, 0.3).unwrap();
+        let l = answer_threshold(&r(&loose), 0.05, 0.3).unwrap();
+        assert!(t > l, "{t} {l}");
+        assert_eq!(answer_threshold(&r(&tight)[..2], 0.05, 0.3), None);
+        assert!(answer_threshold(&r(&loose), 0.5, 0.3).unwrap() >= 0.3);
+    }
+}
