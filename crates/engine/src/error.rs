@@ -11,6 +11,12 @@ pub enum Error {
     EmbedderUnavailable(String),
     #[error("search failed: {0}")]
     Search(String),
+    #[error("storage failed: {0}")]
+    Storage(String),
+    #[error("routing plan: {0}")]
+    Plan(String),
+    #[error("{0}")]
+    Invalid(String),
 }
 
 pub type Result<T, E = Error> = std::result::Result<T, E>;

@@ -9,6 +9,7 @@
 pub mod caps;
 pub mod error;
 pub mod fusion;
+pub mod hours;
 pub mod ports;
 pub mod reuse;
 pub mod route;

@@ -253,7 +253,10 @@ mod tests {
         assert!(matches!(judge(q, &[], &p), ReuseVerdict::Reject { check: "no_candidate", .. }));
         // A young answer (one phrasing) needs a near-paraphrase.
         let young = ReuseCandidate { phrasings: 1, ..cand(1, 0.8, "can i bring a dog") };
-        assert!(matches!(judge(q, std::slice::from_ref(&young), &p), ReuseVerdict::Reject { check: "young_threshold", .. }));
+        assert!(matches!(
+            judge(q, std::slice::from_ref(&young), &p),
+            ReuseVerdict::Reject { check: "young_threshold", .. }
+        ));
         assert!(judge(q, &[ReuseCandidate { similarity: 0.85, ..young }], &p).is_reuse());
     }
 

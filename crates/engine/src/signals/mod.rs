@@ -3,7 +3,9 @@
 //! the knowledge index; the critics reuse the personal-data detectors on drafts.
 
 pub mod pii;
+pub mod risk;
 pub mod text;
 
 pub use pii::{find_pii, PiiKind, PiiMatch};
+pub use risk::RiskTier;
 pub use text::{complexity, vagueness, TextStats};

@@ -1,0 +1,219 @@
+//! A creator's policy file (TOML, one per agent): overrides of the routing rules by the
+//! fan's tier, by topic and by risk tier.
+//!
+//! ```toml
+//! [tiers.paid]
+//! novelty_threshold = 0.5        # paid fans reach the creator sooner
+//! priority = 20
+//!
+//! [topics.pricing]
+//! keywords = ["price", "pricing", "discount"]
+//! description = "questions about prices, fees and discounts"   # matched by meaning
+//! action = "escalate"            # always D
+//!
+//! [risk.critical]
+//! action = "escalate"
+//! priority = 1000                # top of the queue
+//! ```
+//!
+//! Unknown keys and out-of-range values are errors that name the line and the field.
+
+use crate::signals::RiskTier;
+use crate::Tier;
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+use std::fmt;
+
+/// A fraction in 0–1.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[serde(try_from = "f64", into = "f64")]
+pub struct Fraction(pub f64);
+
+impl TryFrom<f64> for Fraction {
+    type Error = String;
+    fn try_from(v: f64) -> Result<Self, String> {
+        if (0.0..=1.0).contains(&v) {
+            Ok(Fraction(v))
+        } else {
+            Err(format!("must be between 0 and 1, got {v}"))
+        }
+    }
+}
+
+impl From<Fraction> for f64 {
+    fn from(f: Fraction) -> f64 {
+        f.0
+    }
+}
+
+/// What a policy makes of a message.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Action {
+    /// Route as usual.
+    Auto,
+    /// Always offer escalation to the creator (path D).
+    Escalate,
+    /// Always refuse (path F).
+    Refuse,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct TierPolicy {
+    pub confidence_threshold: Option<Fraction>,
+    pub novelty_threshold: Option<Fraction>,
+    pub complexity_threshold: Option<Fraction>,
+    pub escalation_enabled: Option<bool>,
+    /// Added to the priority of this tier's escalations.
+    pub priority: Option<i64>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct TopicPolicy {
+    /// Whole words or phrases that put a message on this topic.
+    pub keywords: Vec<String>,
+    /// A sentence describing the topic, matched by meaning.
+    pub description: Option<String>,
+    pub action: Option<Action>,
+    pub priority: Option<i64>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct RiskPolicy {
+    pub action: Option<Action>,
+    pub priority: Option<i64>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Policy {
+    pub tiers: BTreeMap<Tier, TierPolicy>,
+    pub topics: BTreeMap<String, TopicPolicy>,
+    pub risk: BTreeMap<RiskTier, RiskPolicy>,
+}
+
+/// A policy file that does not parse or validate.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct PolicyError {
+    /// 1-based; 0 when the error has no position.
+    pub line: usize,
+    pub column: usize,
+    /// The field (key) on that line, when there is one.
+    pub field: Option<String>,
+    pub message: String,
+}
+
+impl fmt::Display for PolicyError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match (&self.field, self.line) {
+            (_, 0) => write!(f, "{}", self.message),
+            (Some(k), l) => write!(f, "line {l}, field `{k}`: {}", self.message),
+            (None, l) => write!(f, "line {l}: {}", self.message),
+        }
+    }
+}
+
+impl std::error::Error for PolicyError {}
+
+impl Policy {
+    /// Parse and validate a policy file's text.
+    pub fn parse(text: &str) -> Result<Policy, PolicyError> {
+        let policy: Policy = toml::from_str(text).map_err(|e| {
+            let (line, column) = e.span().map(|s| position(text, s.start)).unwrap_or((0, 0));
+            PolicyError { line, column, field: field_at(text, line), message: e.message().trim().to_string() }
+        })?;
+        for (name, t) in &policy.topics {
+            if t.keywords.iter().all(|k| k.trim().is_empty())
+                && t.description.as_deref().is_none_or(|d| d.trim().is_empty())
+            {
+                let line =
+                    text.lines().position(|l| l.trim_start().starts_with(&format!("[topics.{name}"))).map(|i| i + 1);
+                return Err(PolicyError {
+                    line: line.unwrap_or(0),
+                    column: 1,
+                    field: Some(format!("topics.{name}")),
+                    message: "a topic needs keywords or a description to be recognised".into(),
+                });
+            }
+        }
+        Ok(policy)
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.tiers.is_empty() && self.topics.is_empty() && self.risk.is_empty()
+    }
+}
+
+/// 1-based line and column of a byte offset.
+fn position(text: &str, offset: usize) -> (usize, usize) {
+    let before = &text[..offset.min(text.len())];
+    let line = before.matches('\n').count() + 1;
+    let column = before.rsplit('\n').next().map(|l| l.chars().count()).unwrap_or(0) + 1;
+    (line, column)
+}
+
+/// The key of a `key = value` line, or the table of a `[table]` line.
+fn field_at(text: &str, line: usize) -> Option<String> {
+    let l = text.lines().nth(line.checked_sub(1)?)?.trim();
+    if let Some(t) = l.strip_prefix('[') {
+        return Some(t.trim_end_matches(']').trim().to_string());
+    }
+    let (k, _) = l.split_once('=')?;
+    Some(k.trim().trim_matches('"').to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const EXAMPLE: &str = r#"
+[tiers.paid]
+novelty_threshold = 0.5
+priority = 20
+
+[topics.pricing]
+keywords = ["price", "pricing"]
+description = "questions about prices, fees and discounts"
+action = "escalate"
+
+[risk.critical]
+action = "escalate"
+priority = 1000
+"#;
+
+    #[test]
+    fn the_documented_example_parses() {
+        let p = Policy::parse(EXAMPLE).unwrap();
+        assert_eq!(p.tiers[&Tier::Paid].novelty_threshold, Some(Fraction(0.5)));
+        assert_eq!(p.topics["pricing"].action, Some(Action::Escalate));
+        assert_eq!(p.risk[&RiskTier::Critical].priority, Some(1000));
+        assert!(Policy::parse("").unwrap().is_empty());
+    }
+
+    #[test]
+    fn errors_name_the_line_and_the_field() {
+        let e = Policy::parse("[tiers.paid]\nnovelty_threshold = 1.5\n").unwrap_err();
+        assert_eq!((e.line, e.field.as_deref()), (2, Some("novelty_threshold")), "{e}");
+        assert!(e.message.contains("between 0 and 1"), "{e}");
+
+        let e = Policy::parse("[tiers.paid]\npriority = 3\nnovelty = 0.5\n").unwrap_err();
+        assert_eq!((e.line, e.field.as_deref()), (3, Some("novelty")), "{e}");
+        assert!(e.message.contains("unknown field"), "{e}");
+
+        let e = Policy::parse("\n[tiers.vip]\npriority = 3\n").unwrap_err();
+        assert_eq!(e.line, 2, "{e}");
+
+        let e = Policy::parse("[topics.x]\naction = \"explode\"\n").unwrap_err();
+        assert_eq!((e.line, e.field.as_deref()), (2, Some("action")), "{e}");
+
+        let e = Policy::parse("\n\n[topics.empty]\naction = \"refuse\"\n").unwrap_err();
+        assert_eq!((e.line, e.field.as_deref()), (3, Some("topics.empty")), "{e}");
+
+        let e = Policy::parse("[tiers.paid\n").unwrap_err();
+        assert_eq!(e.line, 1, "{e}");
+        assert!(e.to_string().starts_with("line 1"), "{e}");
+    }
+}
