@@ -44,11 +44,107 @@ pub enum Command {
     /// Benchmarks.
     #[command(subcommand)]
     Bench(BenchCmd),
+    /// Route a fan's message and print the decision and why.
+    Route {
+        /// The fan's handle (see `fanline fan add`).
+        #[arg(long)]
+        fan: String,
+        message: String,
+    },
+    /// The fan accepts an escalation offer (it is queued for the creator, within the caps).
+    Accept { id: i64 },
+    /// The creator's queue of escalations.
+    #[command(subcommand)]
+    Queue(QueueCmd),
+    /// The decision log, and why each decision was taken.
+    #[command(subcommand)]
+    Decisions(DecisionsCmd),
+    /// Routing metrics for a period.
+    Metrics {
+        /// Days to cover, today included.
+        #[arg(long, default_value_t = 7)]
+        days: u32,
+    },
+    /// The agent's rules: caps, threshold, blocked topics, tiers, hours, time zone…
+    #[command(subcommand)]
+    Config(ConfigCmd),
+    /// The agent's policy file (overrides by tier, topic and risk).
+    #[command(subcommand)]
+    Policy(PolicyCmd),
     /// Measure routing quality on a labelled dataset (clinc150, banking77, quora, mqp,
     /// covid_faq, clariq).
     Eval(EvalArgs),
     /// Propose reuse thresholds from a labelled dataset.
     Calibrate(EvalArgs),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum QueueCmd {
+    /// Escalations waiting for the creator, by priority and age.
+    List {
+        #[arg(long, short = 'n', default_value_t = 50)]
+        limit: usize,
+    },
+    /// Answer an escalation; the answer becomes a canonical answer.
+    Answer {
+        id: i64,
+        #[arg(long, short = 't')]
+        text: String,
+        /// Who may be served this answer later: public, friends or intimate.
+        #[arg(long, default_value = "public")]
+        layer: Layer,
+    },
+    /// Answer with an existing canonical answer; the question becomes one of its phrasings.
+    Attach {
+        id: i64,
+        #[arg(long = "to")]
+        canonical_id: i64,
+    },
+    /// Decline an escalation.
+    Decline { id: i64 },
+    /// Put an escalation aside.
+    Defer {
+        id: i64,
+        #[arg(long, default_value_t = 24)]
+        hours: u32,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum DecisionsCmd {
+    /// Recent decisions, newest first.
+    List {
+        /// Only this path (A–F).
+        #[arg(long)]
+        path: Option<fanline_engine::RoutePath>,
+        /// Only this fan.
+        #[arg(long)]
+        fan: Option<String>,
+        #[arg(long, short = 'n', default_value_t = 20)]
+        limit: usize,
+    },
+    /// One decision with its signals and trace: why it took its path.
+    Show { id: i64 },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ConfigCmd {
+    /// Show all rules.
+    Show,
+    /// Show one rule.
+    Get { key: String },
+    /// Set one rule (lists: comma-separated or JSON; windows: JSON).
+    Set { key: String, value: String },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum PolicyCmd {
+    /// Check a policy file; errors name the line and the field.
+    Check { file: PathBuf },
+    /// Where the agent's policy file is read from.
+    Path,
+    /// Check a file and install it as the agent's policy.
+    Set { file: PathBuf },
 }
 
 #[derive(Debug, Args)]

@@ -3,10 +3,14 @@
 use fanline_core::bench::BenchReport;
 use fanline_core::eval::calibrate::Calibration;
 use fanline_core::eval::{EvalReport, ReuseMetrics};
+use fanline_core::metrics::Metrics;
+use fanline_core::policy::PolicyReport;
+use fanline_core::{AcceptReport, Decision, Escalation, QueueItem, RouteReport};
 use fanline_core::{
     CanonicalAnswer, CanonicalHit, CanonicalSummary, DoctorReport, DocumentRecord, Fan, FileStatus, ImportEvent,
     ImportSummary, InitReport, SearchResult,
 };
+use fanline_engine::route::{Signals, Trace};
 use indicatif::{ProgressBar, ProgressStyle};
 use serde::Serialize;
 
@@ -277,4 +281,192 @@ fn params(p: &fanline_engine::reuse::ReuseParams) -> String {
          negation check {}, number check {}",
         p.threshold, p.young_threshold, p.margin, p.top_m, p.per_answer, p.negation_check, p.number_check
     )
+}
+
+fn trace(t: &Trace) {
+    println!(
+        "why — {} steps in {:.2} ms{}:",
+        t.steps.len(),
+        t.total_us as f64 / 1000.0,
+        t.decided_by.as_ref().map(|d| format!(", decided by {d}")).unwrap_or_default()
+    );
+    for s in &t.steps {
+        let timing = if s.outcome == "skipped" && s.duration_us == 0 {
+            "-".to_string()
+        } else {
+            format!("{:.2} ms", s.duration_us as f64 / 1000.0)
+        };
+        println!("  {} {:<13} {:<8} {:>9}  {}", s.wave, s.step, s.outcome, timing, s.note);
+    }
+}
+
+fn signals_line(s: &Signals) -> String {
+    format!(
+        "similarity {:.3} · novelty {:.3} · complexity {:.2} · vagueness {:.2} · confidence {:.2} · risk {}{}",
+        s.similarity,
+        s.novelty,
+        s.complexity,
+        s.vagueness,
+        s.confidence,
+        s.risk,
+        if s.risk_reasons.is_empty() { String::new() } else { format!(" ({})", s.risk_reasons.join("; ")) }
+    )
+}
+
+pub fn route(r: &RouteReport) {
+    println!("path {} — {}", r.path, r.reason);
+    println!("decision #{}  message #{}  fan {}  agent {}\n", r.decision_id, r.message_id, r.fan, r.agent);
+    for line in r.reply.lines() {
+        println!("  {line}");
+    }
+    println!();
+    if let Some(w) = &r.policy_warning {
+        println!("warning: {w}\n");
+    }
+    if let Some(s) = &r.signals {
+        println!("signals: {}", signals_line(s));
+    }
+    for c in r.candidates.iter().take(3) {
+        println!(
+            "  canonical #{} {:.3} ({} phrasings) \"{}\"",
+            c.canonical_id,
+            c.similarity,
+            c.phrasings,
+            one_line(&c.matched_text, 70)
+        );
+    }
+    trace(&r.trace);
+}
+
+pub fn accept(a: &AcceptReport) {
+    println!("offer #{}: path {} — {}", a.escalation_id, a.path, a.reply);
+}
+
+pub fn queue(items: &[QueueItem]) {
+    if items.is_empty() {
+        println!("the queue is empty");
+    }
+    for q in items {
+        let deferred = q.deferred_until.as_ref().map(|d| format!("  deferred until {d}")).unwrap_or_default();
+        println!(
+            "#{:<5} prio {:>4}  {:<9} {:<12} {:>6.1} h  {}{}",
+            q.id,
+            q.priority,
+            q.reason,
+            format!("{} ({})", q.fan, q.tier),
+            q.age_hours,
+            one_line(&q.question, 70),
+            deferred
+        );
+        if !q.context_summary.is_empty() {
+            for l in q.context_summary.lines() {
+                println!("        {}", one_line(l, 100));
+            }
+        }
+    }
+}
+
+pub fn escalation(e: &Escalation) {
+    println!("escalation #{} is {}: {}", e.id, e.status, one_line(&e.question, 80));
+}
+
+pub fn decisions(list: &[Decision]) {
+    if list.is_empty() {
+        println!("no decisions yet");
+    }
+    for d in list {
+        println!(
+            "#{:<6} {}  {}  fan {}  {}",
+            d.id,
+            &d.created_at[..19.min(d.created_at.len())],
+            d.path,
+            d.fan_id,
+            one_line(&d.reason, 90)
+        );
+    }
+}
+
+pub fn decision(d: &Decision) {
+    println!("decision #{} — path {} — {}", d.id, d.path, d.reason);
+    println!("message #{}  fan {}  at {}\n", d.message_id, d.fan_id, d.created_at);
+    for line in d.reply.lines() {
+        println!("  {line}");
+    }
+    println!();
+    if let Some(s) = d.signals.get("signals").filter(|s| s.is_object()) {
+        let f = |k: &str| s.get(k).and_then(|v| v.as_f64()).unwrap_or(0.0);
+        println!(
+            "signals: similarity {:.3} · novelty {:.3} · complexity {:.2} · vagueness {:.2} · confidence {:.2} · risk {}",
+            f("similarity"),
+            f("novelty"),
+            f("complexity"),
+            f("vagueness"),
+            f("confidence"),
+            s.get("risk").and_then(|v| v.as_str()).unwrap_or("-").to_uppercase()
+        );
+    }
+    if let Ok(t) = serde_json::from_value::<Trace>(d.trace.clone()) {
+        trace(&t);
+    }
+}
+
+pub fn metrics(m: &Metrics) {
+    println!("{} — last {} day(s) since {} ({})", m.agent, m.days, m.since.format("%Y-%m-%d %H:%M UTC"), m.timezone);
+    println!(
+        "messages {}  auto-answered {:.0}%  reused {:.0}%",
+        m.messages,
+        100.0 * m.auto_answer_rate,
+        100.0 * m.reuse_rate
+    );
+    let paths: Vec<String> = m.paths.iter().map(|(p, n)| format!("{p} {n}")).collect();
+    println!("paths: {}", if paths.is_empty() { "none".into() } else { paths.join("  ") });
+    println!(
+        "escalations: {}/{} today, {}/{} this week; backlog {}, offers pending {}",
+        m.escalations_today, m.max_per_day, m.escalations_this_week, m.max_per_week, m.backlog, m.pending_offers
+    );
+    println!(
+        "offers accepted {:.0}%, declined by the creator {:.0}%, median time to answer {}, escalations per 100 fans {:.1}",
+        100.0 * m.offer_acceptance_rate,
+        100.0 * m.decline_rate,
+        m.median_hours_to_answer.map(|h| format!("{h:.1} h")).unwrap_or_else(|| "-".into()),
+        m.escalations_per_100_fans
+    );
+    for d in &m.per_day {
+        let paths: Vec<String> = d.paths.iter().map(|(p, n)| format!("{p} {n}")).collect();
+        println!("  {}  {:<30} auto {:.0}%", d.date, paths.join("  "), 100.0 * d.auto_answer_rate);
+    }
+    if !m.top_answers.is_empty() {
+        println!("top reused answers:");
+        for a in &m.top_answers {
+            println!(
+                "  #{:<5} reused {:>4} ({} in period)  {}",
+                a.canonical_id,
+                a.times_reused,
+                a.served_in_period,
+                one_line(&a.question_pattern, 70)
+            );
+        }
+    }
+}
+
+pub fn rules(r: &fanline_engine::AgentConfig) {
+    if let serde_json::Value::Object(m) = serde_json::to_value(r).expect("rules serialise") {
+        for (k, v) in m {
+            println!("{k:<34} {v}");
+        }
+    }
+}
+
+pub fn value(v: &serde_json::Value) {
+    match v {
+        serde_json::Value::String(s) => println!("{s}"),
+        other => println!("{other}"),
+    }
+}
+
+pub fn policy(p: &PolicyReport) {
+    println!("{}: valid", p.path.display());
+    println!("  tiers:  {}", if p.tiers.is_empty() { "-".into() } else { p.tiers.join(", ") });
+    println!("  topics: {}", if p.topics.is_empty() { "-".into() } else { p.topics.join(", ") });
+    println!("  risk:   {}", if p.risk.is_empty() { "-".into() } else { p.risk.join(", ") });
 }

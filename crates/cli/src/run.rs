@@ -1,4 +1,6 @@
-use crate::cli::{BenchCmd, CanonicalCmd, Cli, Command, DocumentsCmd, FanCmd};
+use crate::cli::{
+    BenchCmd, CanonicalCmd, Cli, Command, ConfigCmd, DecisionsCmd, DocumentsCmd, FanCmd, PolicyCmd, QueueCmd,
+};
 use crate::print;
 use fanline_core::{bench, Config, Fanline, ImportEvent, NewCanonicalInput};
 
@@ -37,6 +39,9 @@ pub fn run(cli: Cli) -> fanline_core::Result<()> {
             bar.finish();
             print::out(json, &c, print::calibration)
         };
+    }
+    if let Command::Policy(PolicyCmd::Check { file }) = &cli.command {
+        return print::out(json, &fanline_core::policy::check_policy(file)?, print::policy);
     }
     let app = Fanline::open(cfg)?;
     match &cli.command {
@@ -80,6 +85,45 @@ pub fn run(cli: Cli) -> fanline_core::Result<()> {
             print::out(json, &app.fan_add(handle, *tier, *layer)?, print::fan)
         }
         Command::Fan(FanCmd::List) => print::out(json, app.fans()?.as_slice(), print::fans),
+        Command::Route { fan, message } => print::out(json, &app.route(agent, fan, message)?, print::route),
+        Command::Accept { id } => print::out(json, &app.accept(*id)?, print::accept),
+        Command::Queue(q) => match q {
+            QueueCmd::List { limit } => print::out(json, app.queue(agent, *limit)?.as_slice(), print::queue),
+            QueueCmd::Answer { id, text, layer } => {
+                print::out(json, &app.queue_answer(*id, text, *layer)?, print::canonical)
+            }
+            QueueCmd::Attach { id, canonical_id } => {
+                print::out(json, &app.queue_attach(*id, *canonical_id)?, print::canonical)
+            }
+            QueueCmd::Decline { id } => print::out(json, &app.queue_decline(*id)?, print::escalation),
+            QueueCmd::Defer { id, hours } => print::out(json, &app.queue_defer(*id, *hours)?, print::escalation),
+        },
+        Command::Decisions(DecisionsCmd::List { path, fan, limit }) => {
+            print::out(json, app.decisions(agent, *path, fan.as_deref(), *limit)?.as_slice(), print::decisions)
+        }
+        Command::Decisions(DecisionsCmd::Show { id }) => print::out(json, &app.decision(*id)?, print::decision),
+        Command::Metrics { days } => print::out(json, &app.metrics(agent, *days)?, print::metrics),
+        Command::Config(c) => match c {
+            ConfigCmd::Show => print::out(json, &app.rules(agent)?, print::rules),
+            ConfigCmd::Get { key } => print::out(json, &app.rule_get(agent, key)?, print::value),
+            ConfigCmd::Set { key, value } => print::out(json, &app.rule_set(agent, key, value)?, print::rules),
+        },
+        Command::Policy(PolicyCmd::Path) => {
+            let path = app.policy_path(&app.agent(agent)?.name);
+            print::out(json, &path, |p| println!("{}", p.display()))
+        }
+        Command::Policy(PolicyCmd::Set { file }) => {
+            fanline_core::policy::check_policy(file)?;
+            let text = std::fs::read_to_string(file)
+                .map_err(|e| fanline_core::Error::Io { path: file.clone(), detail: e.to_string() })?;
+            app.policy_save(&app.agent(agent)?.name, &text)?;
+            print::out(
+                json,
+                &fanline_core::policy::check_policy(&app.policy_path(&app.agent(agent)?.name))?,
+                print::policy,
+            )
+        }
+        Command::Policy(PolicyCmd::Check { .. }) => unreachable!("handled above"),
         Command::Doctor => {
             let report = app.doctor()?;
             print::out(json, &report, print::doctor)?;

@@ -1,12 +1,13 @@
+use crate::policy::PolicyCache;
 use crate::{Config, Error, Result};
 use fanline_embed::FastEmbedder;
-use fanline_engine::ports::Embedder;
+use fanline_engine::ports::{Clock, Embedder, SystemClock};
 use fanline_engine::ItemKey;
 use fanline_index::{HybridIndex, IndexSource, OpenReport, ScanStrategy};
 use fanline_store::{Agent, DocumentChange, Store};
 use serde::Serialize;
 use std::path::PathBuf;
-use std::sync::{Arc, OnceLock, RwLock, RwLockReadGuard};
+use std::sync::{Arc, Mutex, OnceLock, RwLock, RwLockReadGuard};
 
 /// An open Fanline data directory.
 pub struct Fanline {
@@ -15,6 +16,8 @@ pub struct Fanline {
     embedder: OnceLock<Arc<dyn Embedder>>,
     index: RwLock<Option<HybridIndex>>,
     index_report: OnceLock<OpenReport>,
+    pub(crate) clock: Arc<dyn Clock>,
+    pub(crate) policies: Mutex<PolicyCache>,
 }
 
 /// What `init` did.
@@ -61,7 +64,26 @@ impl Fanline {
         if let Some(e) = embedder {
             let _ = cell.set(e);
         }
-        Ok(Fanline { config, store, embedder: cell, index: RwLock::new(None), index_report: OnceLock::new() })
+        Ok(Fanline {
+            config,
+            store,
+            embedder: cell,
+            index: RwLock::new(None),
+            index_report: OnceLock::new(),
+            clock: Arc::new(SystemClock),
+            policies: Mutex::new(PolicyCache::default()),
+        })
+    }
+
+    /// Use another clock (tests route at chosen instants: midnight, a DST change).
+    pub fn with_clock(mut self, clock: Arc<dyn Clock>) -> Self {
+        self.clock = clock;
+        self
+    }
+
+    /// The time now, by this instance's clock.
+    pub fn now(&self) -> chrono::DateTime<chrono::Utc> {
+        self.clock.now()
     }
 
     pub fn config(&self) -> &Config {

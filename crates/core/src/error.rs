@@ -20,6 +20,8 @@ pub enum Error {
     InvalidInput(String),
     #[error("{path}: {detail}")]
     Io { path: PathBuf, detail: String },
+    #[error("policy file {path}: {error}")]
+    Policy { path: PathBuf, error: fanline_engine::route::PolicyError },
 }
 
 pub type Result<T, E = Error> = std::result::Result<T, E>;
@@ -63,6 +65,7 @@ impl Error {
             Error::NoAgent { .. } => "no_agent",
             Error::InvalidInput(_) => "invalid_input",
             Error::Io { .. } => "io",
+            Error::Policy { .. } => "invalid_policy",
         }
     }
 

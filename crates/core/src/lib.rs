@@ -6,6 +6,7 @@
 //! CLI, the desktop app and the HTTP server call these functions and nothing else.
 
 mod app;
+mod backend;
 pub mod bench;
 mod canonical;
 pub mod config;
@@ -14,6 +15,11 @@ mod error;
 pub mod eval;
 mod fans;
 mod knowledge;
+pub mod metrics;
+pub mod policy;
+mod queue;
+mod routing;
+mod rules;
 
 pub use app::{Fanline, InitReport};
 pub use canonical::{CanonicalHit, NewCanonicalInput};
@@ -21,5 +27,8 @@ pub use config::Config;
 pub use doctor::{Check, DoctorReport};
 pub use error::{Error, ErrorBody, Result};
 pub use knowledge::{FileOutcome, FileStatus, ImportEvent, ImportSummary, SearchResult};
+pub use queue::{AcceptReport, QueueItem};
+pub use routing::{RouteReport, Served, MAX_MESSAGE_CHARS};
+pub use rules::validate_rules;
 
-pub use fanline_store::{Agent, CanonicalAnswer, CanonicalSummary, DocumentRecord, Fan};
+pub use fanline_store::{Agent, CanonicalAnswer, CanonicalSummary, Decision, DocumentRecord, Escalation, Fan};

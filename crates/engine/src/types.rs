@@ -100,6 +100,16 @@ string_enum!(
     }
 );
 
+string_enum!(
+    /// What happens to an escalation outside the creator's availability windows.
+    OutsideHours, "outside-hours handling", {
+        /// Offer it anyway, saying when the creator is back.
+        Queue => "queue",
+        /// Refuse it with "back at …".
+        Refuse => "refuse",
+    }
+);
+
 /// The six ways a fan message can go.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 pub enum RoutePath {
@@ -172,6 +182,8 @@ pub struct AgentConfig {
     pub blocked_topics: Vec<String>,
     pub allowed_user_tiers: Vec<Tier>,
     pub availability_windows: Vec<AvailabilityWindow>,
+    /// Outside the windows: queue with the expected reply time, or refuse.
+    pub outside_hours: OutsideHours,
     /// IANA time zone name the caps and windows are counted in.
     pub timezone: String,
     pub persona: String,
@@ -188,6 +200,7 @@ impl Default for AgentConfig {
             blocked_topics: Vec::new(),
             allowed_user_tiers: vec![Tier::Free, Tier::Follower],
             availability_windows: Vec::new(),
+            outside_hours: OutsideHours::Queue,
             timezone: "UTC".to_string(),
             persona: String::new(),
         }

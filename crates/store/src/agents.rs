@@ -1,5 +1,5 @@
 use crate::{util, Error, Result, Store};
-use fanline_engine::{AgentConfig, AvailabilityWindow, Tier};
+use fanline_engine::AgentConfig;
 use rusqlite::{params, OptionalExtension};
 use serde::Serialize;
 
@@ -54,47 +54,31 @@ impl Store {
 
     /// The rules of an agent.
     pub fn agent_config(&self, agent_id: i64) -> Result<AgentConfig> {
-        let conn = self.conn();
-        let row = conn
+        self.conn()
             .query_row(
                 "SELECT max_escalations_per_day, max_escalations_per_week, escalation_enabled,
                         auto_answer_confidence_threshold, clarification_enabled, blocked_topics,
-                        allowed_user_tiers, availability_windows, timezone, persona
+                        allowed_user_tiers, availability_windows, outside_hours, timezone, persona
                  FROM agent_config WHERE agent_id = ?1",
                 [agent_id],
                 |r| {
-                    Ok((
-                        r.get::<_, u32>(0)?,
-                        r.get::<_, u32>(1)?,
-                        r.get::<_, bool>(2)?,
-                        r.get::<_, f64>(3)?,
-                        r.get::<_, bool>(4)?,
-                        r.get::<_, String>(5)?,
-                        r.get::<_, String>(6)?,
-                        r.get::<_, String>(7)?,
-                        r.get::<_, String>(8)?,
-                        r.get::<_, String>(9)?,
-                    ))
+                    Ok(AgentConfig {
+                        max_escalations_per_day: r.get(0)?,
+                        max_escalations_per_week: r.get(1)?,
+                        escalation_enabled: r.get(2)?,
+                        auto_answer_confidence_threshold: r.get(3)?,
+                        clarification_enabled: r.get(4)?,
+                        blocked_topics: util::json_typed(r, 5)?,
+                        allowed_user_tiers: util::json_typed(r, 6)?,
+                        availability_windows: util::json_typed(r, 7)?,
+                        outside_hours: util::parsed(r, 8)?,
+                        timezone: r.get(9)?,
+                        persona: r.get(10)?,
+                    })
                 },
             )
             .optional()?
-            .ok_or_else(|| Error::not_found("agent", agent_id))?;
-        let json =
-            |what: &'static str, s: &str| Error::Invalid { what, detail: format!("stored value {s:?} is not valid") };
-        Ok(AgentConfig {
-            max_escalations_per_day: row.0,
-            max_escalations_per_week: row.1,
-            escalation_enabled: row.2,
-            auto_answer_confidence_threshold: row.3,
-            clarification_enabled: row.4,
-            blocked_topics: serde_json::from_str(&row.5).map_err(|_| json("blocked_topics", &row.5))?,
-            allowed_user_tiers: serde_json::from_str::<Vec<Tier>>(&row.6)
-                .map_err(|_| json("allowed_user_tiers", &row.6))?,
-            availability_windows: serde_json::from_str::<Vec<AvailabilityWindow>>(&row.7)
-                .map_err(|_| json("availability_windows", &row.7))?,
-            timezone: row.8,
-            persona: row.9,
-        })
+            .ok_or_else(|| Error::not_found("agent", agent_id))
     }
 
     /// Replace the rules of an agent.
@@ -103,7 +87,7 @@ impl Store {
             "UPDATE agent_config SET max_escalations_per_day = ?2, max_escalations_per_week = ?3,
                  escalation_enabled = ?4, auto_answer_confidence_threshold = ?5,
                  clarification_enabled = ?6, blocked_topics = ?7, allowed_user_tiers = ?8,
-                 availability_windows = ?9, timezone = ?10, persona = ?11
+                 availability_windows = ?9, timezone = ?10, persona = ?11, outside_hours = ?12
              WHERE agent_id = ?1",
             params![
                 agent_id,
@@ -117,6 +101,7 @@ impl Store {
                 util::json(&c.availability_windows),
                 c.timezone,
                 c.persona,
+                c.outside_hours.as_str(),
             ],
         );
         match n {

@@ -69,10 +69,14 @@ pub struct Escalation {
     pub answered_at: Option<String>,
     pub expires_at: Option<String>,
     pub deferred_until: Option<String>,
+    pub message_id: Option<i64>,
+    /// Offered outside the creator's hours: when they are back.
+    pub expected_reply_after: Option<String>,
 }
 
 const ESCALATION_COLS: &str = "id, agent_id, fan_id, question, reason, status, priority, context_summary, answer,
-     answer_layer, canonical_answer_id, offered_at, accepted_at, answered_at, expires_at, deferred_until";
+     answer_layer, canonical_answer_id, offered_at, accepted_at, answered_at, expires_at, deferred_until, message_id,
+     expected_reply_after";
 
 fn escalation_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Escalation> {
     Ok(Escalation {
@@ -92,6 +96,8 @@ fn escalation_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Escalation> {
         answered_at: r.get(13)?,
         expires_at: r.get(14)?,
         deferred_until: r.get(15)?,
+        message_id: r.get(16)?,
+        expected_reply_after: r.get(17)?,
     })
 }
 
@@ -177,6 +183,17 @@ impl Store {
             "declined_at",
             now,
         )
+    }
+
+    /// When an escalation expires if nothing happens to it.
+    pub fn set_escalation_expiry(&self, id: i64, expires_at: DateTime<Utc>) -> Result<()> {
+        let n = self
+            .conn()
+            .execute("UPDATE escalations SET expires_at = ?2 WHERE id = ?1", params![id, timestamp(expires_at)])?;
+        if n == 0 {
+            return Err(Error::not_found("escalation", id));
+        }
+        Ok(())
     }
 
     /// Put a queued escalation aside until `until`.
@@ -289,5 +306,66 @@ impl Store {
         let generation = bump_generation(&tx)?;
         tx.commit()?;
         Ok((canonical_id, DocumentChange { document_id: canonical_id, removed: Vec::new(), added, generation }))
+    }
+
+    /// Answer an escalation with an existing canonical answer instead of a new one: the
+    /// fan's question becomes another phrasing of it (with `question_embedding`).
+    pub fn attach_escalation(&self, id: i64, canonical_id: i64, question_embedding: &[f32]) -> Result<DocumentChange> {
+        let mut conn = self.conn();
+        let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+        let (agent_id, question, status): (i64, String, String) = tx
+            .query_row("SELECT agent_id, question, status FROM escalations WHERE id = ?1", [id], |r| {
+                Ok((r.get(0)?, r.get(1)?, r.get(2)?))
+            })
+            .optional()?
+            .ok_or_else(|| Error::not_found("escalation", id))?;
+        let status: EscalationStatus = status.parse()?;
+        if !matches!(status, EscalationStatus::Pending | EscalationStatus::Accepted) {
+            return Err(Error::Invalid {
+                what: "escalation",
+                detail: format!("escalation {id} is {status}; only pending or accepted ones can be answered"),
+            });
+        }
+        let (c_agent, answer, layer): (i64, String, Layer) = tx
+            .query_row("SELECT agent_id, answer, layer FROM canonical_answers WHERE id = ?1", [canonical_id], |r| {
+                Ok((r.get(0)?, r.get(1)?, parsed(r, 2)?))
+            })
+            .optional()?
+            .ok_or_else(|| Error::not_found("canonical answer", canonical_id))?;
+        if c_agent != agent_id {
+            return Err(Error::Invalid {
+                what: "canonical answer",
+                detail: format!("canonical answer {canonical_id} belongs to another agent"),
+            });
+        }
+        let vid: Option<i64> = tx
+            .query_row(
+                "INSERT INTO canonical_variants (canonical_answer_id, text, embedding) VALUES (?1, ?2, ?3)
+                 ON CONFLICT (canonical_answer_id, text) DO NOTHING RETURNING id",
+                params![canonical_id, question.trim(), fanline_engine::vector::to_bytes(question_embedding)],
+                |r| r.get(0),
+            )
+            .optional()?;
+        tx.execute(
+            "UPDATE escalations SET status = 'answered', answer = ?2, answer_layer = ?3, canonical_answer_id = ?4,
+                 answered_at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now')
+             WHERE id = ?1",
+            params![id, answer, layer.as_str(), canonical_id],
+        )?;
+        let generation = bump_generation(&tx)?;
+        tx.commit()?;
+        let added = vid
+            .map(|vid| {
+                let key = fanline_engine::ItemKey {
+                    kind: fanline_engine::ItemKind::Canonical,
+                    id: vid,
+                    owner: canonical_id,
+                    agent: agent_id,
+                    layer,
+                };
+                vec![(key, question.trim().to_string(), question_embedding.to_vec())]
+            })
+            .unwrap_or_default();
+        Ok(DocumentChange { document_id: canonical_id, removed: Vec::new(), added, generation })
     }
 }

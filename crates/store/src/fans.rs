@@ -50,4 +50,11 @@ impl Store {
             )
             .optional()?)
     }
+
+    pub fn fan(&self, id: i64) -> Result<Fan> {
+        self.conn()
+            .query_row("SELECT id, handle, tier, layer, created_at FROM fans WHERE id = ?1", [id], fan_row)
+            .optional()?
+            .ok_or_else(|| crate::Error::not_found("fan", id))
+    }
 }

@@ -11,7 +11,9 @@ mod error;
 mod escalations;
 mod fans;
 mod messages;
+mod metrics;
 mod migrate;
+mod routing;
 mod util;
 
 pub use agents::Agent;
@@ -21,7 +23,9 @@ pub use error::{Error, Result};
 pub use escalations::{timestamp, Acceptance, CapCheck, Escalation, NewEscalation};
 pub use fans::Fan;
 pub use messages::{Decision, Message, NewDecision, Role};
+pub use metrics::{RawMetrics, TopAnswer};
 pub use migrate::{Migration, MIGRATIONS};
+pub use routing::{CanonicalBrief, NewRouting, RoutingWritten};
 
 use rusqlite::{Connection, OpenFlags};
 use std::path::{Path, PathBuf};

@@ -17,7 +17,7 @@ pub enum Role {
 }
 
 impl Role {
-    fn as_str(self) -> &'static str {
+    pub fn as_str(self) -> &'static str {
         match self {
             Role::Fan => "fan",
             Role::Agent => "agent",
@@ -59,6 +59,8 @@ pub struct Decision {
     pub signals: serde_json::Value,
     pub trace: serde_json::Value,
     pub reply: String,
+    /// Path C: the canonical answer served.
+    pub canonical_answer_id: Option<i64>,
     pub created_at: String,
 }
 
@@ -74,10 +76,12 @@ fn decision_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Decision> {
         trace: json_value(r, 7)?,
         reply: r.get(8)?,
         created_at: r.get(9)?,
+        canonical_answer_id: r.get(10)?,
     })
 }
 
-const DECISION_COLS: &str = "id, message_id, agent_id, fan_id, path, reason, signals, trace, reply, created_at";
+const DECISION_COLS: &str =
+    "id, message_id, agent_id, fan_id, path, reason, signals, trace, reply, created_at, canonical_answer_id";
 
 impl Store {
     /// Store a message in the fan's conversation with the agent (created on the fan's

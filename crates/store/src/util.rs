@@ -68,6 +68,13 @@ pub(crate) fn json_value(r: &Row<'_>, i: usize) -> rusqlite::Result<serde_json::
         .map_err(|e| rusqlite::Error::FromSqlConversionFailure(i, rusqlite::types::Type::Text, Box::new(e)))
 }
 
+/// Column `i`, a JSON text, as a typed value.
+pub(crate) fn json_typed<T: serde::de::DeserializeOwned>(r: &Row<'_>, i: usize) -> rusqlite::Result<T> {
+    let text: String = r.get(i)?;
+    serde_json::from_str(&text)
+        .map_err(|e| rusqlite::Error::FromSqlConversionFailure(i, rusqlite::types::Type::Text, Box::new(e)))
+}
+
 /// Column `i`, an embedding blob, as a vector.
 pub(crate) fn vector_col(r: &Row<'_>, i: usize) -> rusqlite::Result<Vec<f32>> {
     let blob: Vec<u8> = r.get(i)?;

@@ -1,0 +1,125 @@
+//! Metrics per agent and period, from the store: what share of messages Fanline answers
+//! on its own, how the paths split per day (in the creator's time zone), the caps in
+//! use, reuse, backlog, declines, time to answer, escalations per 100 fans.
+
+use crate::{Fanline, Result};
+use chrono::{DateTime, Utc};
+use fanline_engine::caps::{parse_tz, windows};
+use fanline_engine::RoutePath;
+use fanline_store::TopAnswer;
+use serde::Serialize;
+use std::collections::BTreeMap;
+
+#[derive(Debug, Clone, Serialize)]
+pub struct DayPaths {
+    /// The creator's local date.
+    pub date: String,
+    pub paths: BTreeMap<RoutePath, u64>,
+    pub auto_answer_rate: f64,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Metrics {
+    pub agent: String,
+    pub days: u32,
+    pub since: DateTime<Utc>,
+    pub timezone: String,
+    /// Messages routed (a fan's acceptance of an offer is not a new message).
+    pub messages: u64,
+    /// Share of messages answered without the creator (A and C).
+    pub auto_answer_rate: f64,
+    pub paths: BTreeMap<RoutePath, u64>,
+    pub per_day: Vec<DayPaths>,
+    pub escalations_today: u32,
+    pub max_per_day: u32,
+    pub escalations_this_week: u32,
+    pub max_per_week: u32,
+    /// Share of messages served a canonical answer (C).
+    pub reuse_rate: f64,
+    pub top_answers: Vec<TopAnswer>,
+    /// Accepted escalations waiting for the creator.
+    pub backlog: u32,
+    pub pending_offers: u32,
+    /// Escalations the creator declined, of those answered or declined in the period.
+    pub decline_rate: f64,
+    /// Offers the fans accepted, of those made in the period.
+    pub offer_acceptance_rate: f64,
+    /// Median hours from acceptance to answer.
+    pub median_hours_to_answer: Option<f64>,
+    /// Escalations accepted in the period per 100 fans who wrote.
+    pub escalations_per_100_fans: f64,
+}
+
+fn ratio(a: u64, b: u64) -> f64 {
+    if b == 0 {
+        0.0
+    } else {
+        a as f64 / b as f64
+    }
+}
+
+fn auto(paths: &BTreeMap<RoutePath, u64>) -> (u64, u64) {
+    let routed: u64 = paths.iter().filter(|(p, _)| **p != RoutePath::E).map(|(_, n)| n).sum();
+    let auto = paths.get(&RoutePath::A).unwrap_or(&0) + paths.get(&RoutePath::C).unwrap_or(&0);
+    (auto, routed)
+}
+
+impl Fanline {
+    /// Metrics over the last `days` days (today included).
+    pub fn metrics(&self, agent: Option<&str>, days: u32) -> Result<Metrics> {
+        let agent = self.agent(agent)?;
+        let rules = self.store.agent_config(agent.id)?;
+        let tz = parse_tz(&rules.timezone)?;
+        let now = self.now();
+        let w = windows(now, tz);
+        let days = days.max(1);
+        let since = w.day_start - chrono::Duration::days(days as i64 - 1);
+        let raw = self.store.raw_metrics(agent.id, since, w.day_start, w.week_start)?;
+        let mut paths: BTreeMap<RoutePath, u64> = BTreeMap::new();
+        let mut per_day: BTreeMap<String, BTreeMap<RoutePath, u64>> = BTreeMap::new();
+        for (at, path) in &raw.decisions {
+            *paths.entry(*path).or_default() += 1;
+            let date = at
+                .parse::<DateTime<Utc>>()
+                .map(|t| t.with_timezone(&tz).date_naive().to_string())
+                .unwrap_or_else(|_| at.chars().take(10).collect());
+            *per_day.entry(date).or_default().entry(*path).or_default() += 1;
+        }
+        let (auto_n, routed) = auto(&paths);
+        let mut secs = raw.answer_seconds.clone();
+        secs.sort_by(f64::total_cmp);
+        let median = (!secs.is_empty()).then(|| {
+            let n = secs.len();
+            let m = if n % 2 == 1 { secs[n / 2] } else { (secs[n / 2 - 1] + secs[n / 2]) / 2.0 };
+            m / 3600.0
+        });
+        Ok(Metrics {
+            agent: agent.name,
+            days,
+            since,
+            timezone: rules.timezone.clone(),
+            messages: routed,
+            auto_answer_rate: ratio(auto_n, routed),
+            per_day: per_day
+                .into_iter()
+                .map(|(date, paths)| {
+                    let (a, r) = auto(&paths);
+                    DayPaths { date, auto_answer_rate: ratio(a, r), paths }
+                })
+                .collect(),
+            reuse_rate: ratio(*paths.get(&RoutePath::C).unwrap_or(&0), routed),
+            paths,
+            escalations_today: raw.accepted_today,
+            max_per_day: rules.max_escalations_per_day,
+            escalations_this_week: raw.accepted_this_week,
+            max_per_week: rules.max_escalations_per_week,
+            top_answers: raw.top_answers,
+            backlog: raw.backlog,
+            pending_offers: raw.pending_offers,
+            decline_rate: ratio(raw.declined as u64, (raw.answered + raw.declined) as u64),
+            offer_acceptance_rate: ratio(raw.offers_accepted as u64, raw.offers as u64),
+            median_hours_to_answer: median,
+            escalations_per_100_fans: 100.0 * ratio(raw.offers_accepted as u64, raw.active_fans as u64),
+        })
+    }
+}

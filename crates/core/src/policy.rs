@@ -1,0 +1,108 @@
+//! The policy file of each agent: `<data dir>/policies/<agent>.toml`. It is read again
+//! whenever it changes (size or modification time), so edits apply without a restart.
+//! An invalid edit does not stop routing: the last valid policy stays in force and
+//! every decision says so until the file is fixed.
+
+use crate::{Error, Fanline, Result};
+use fanline_engine::route::{Policy, PolicyError};
+use serde::Serialize;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::SystemTime;
+
+/// The policy in force for an agent, and any problem with its file.
+#[derive(Debug, Clone)]
+pub struct PolicyState {
+    pub policy: Arc<Policy>,
+    /// The file is invalid; the previous valid policy (or none) is in force.
+    pub warning: Option<String>,
+}
+
+/// A file's modification time and size.
+type Stamp = Option<(SystemTime, u64)>;
+
+#[derive(Debug, Clone, Default)]
+pub(crate) struct PolicyCache {
+    /// (file stamp when read, the file's error if invalid, the last valid policy)
+    entries: std::collections::HashMap<PathBuf, (Stamp, Option<String>, Arc<Policy>)>,
+}
+
+/// What `fanline policy check` reports.
+#[derive(Debug, Clone, Serialize)]
+pub struct PolicyReport {
+    pub path: PathBuf,
+    pub tiers: Vec<String>,
+    pub topics: Vec<String>,
+    pub risk: Vec<String>,
+}
+
+fn stamp(path: &Path) -> Stamp {
+    let m = std::fs::metadata(path).ok()?;
+    Some((m.modified().ok()?, m.len()))
+}
+
+/// Parse a policy file, with errors that name the file, the line and the field.
+pub fn load_policy(path: &Path) -> Result<Policy> {
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| Error::Io { path: path.to_path_buf(), detail: format!("cannot read the policy file: {e}") })?;
+    Policy::parse(&text).map_err(|error| Error::Policy { path: path.to_path_buf(), error })
+}
+
+/// Check a policy file and summarise it.
+pub fn check_policy(path: &Path) -> Result<PolicyReport> {
+    let p = load_policy(path)?;
+    Ok(PolicyReport {
+        path: path.to_path_buf(),
+        tiers: p.tiers.keys().map(|t| t.to_string()).collect(),
+        topics: p.topics.keys().cloned().collect(),
+        risk: p.risk.keys().map(|r| r.as_str().to_string()).collect(),
+    })
+}
+
+impl Fanline {
+    /// Where an agent's policy file lives.
+    pub fn policy_path(&self, agent: &str) -> PathBuf {
+        self.config.data_dir.join("policies").join(format!("{agent}.toml"))
+    }
+
+    /// The policy in force for an agent (re-read if the file changed).
+    pub fn policy(&self, agent: &str) -> PolicyState {
+        let path = self.policy_path(agent);
+        let now = stamp(&path);
+        let mut cache = self.policies.lock().unwrap_or_else(|p| p.into_inner());
+        let entry = cache.entries.entry(path.clone()).or_insert((None, None, Arc::new(Policy::default())));
+        if entry.0 != now || (now.is_none() && !entry.2.is_empty()) {
+            entry.0 = now;
+            match now {
+                None => {
+                    entry.1 = None;
+                    entry.2 = Arc::new(Policy::default());
+                }
+                Some(_) => match load_policy(&path) {
+                    Ok(p) => {
+                        entry.1 = None;
+                        entry.2 = Arc::new(p);
+                    }
+                    Err(e) => {
+                        tracing::warn!("{e}; the previous policy stays in force");
+                        entry.1 = Some(format!("{e}; the previous valid policy is in force"));
+                    }
+                },
+            }
+        }
+        PolicyState { policy: entry.2.clone(), warning: entry.1.clone() }
+    }
+
+    /// Write an agent's policy file after checking it; returns the parsed policy.
+    pub fn policy_save(&self, agent: &str, text: &str) -> Result<Policy> {
+        let path = self.policy_path(agent);
+        let p = Policy::parse(text).map_err(|error: PolicyError| Error::Policy { path: path.clone(), error })?;
+        let dir = path.parent().expect("policies/<agent>.toml has a parent");
+        let io = |e: std::io::Error| Error::Io { path: path.clone(), detail: e.to_string() };
+        std::fs::create_dir_all(dir).map_err(io)?;
+        let tmp = dir.join(format!(".{agent}.toml.tmp"));
+        std::fs::write(&tmp, text).map_err(io)?;
+        std::fs::rename(&tmp, &path).map_err(io)?;
+        Ok(p)
+    }
+}

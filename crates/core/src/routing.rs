@@ -1,0 +1,239 @@
+//! Routing a fan message: stored first, routed by the engine's plan, the decision
+//! stored with its signals, trace and effects in one transaction.
+
+use crate::backend::Backend;
+use crate::{Error, Fanline, Result};
+use fanline_engine::reuse::{ReuseCandidate, ReuseVerdict};
+use fanline_engine::route::reply::{self, Citation};
+use fanline_engine::route::{route, Alternative, FanProfile, Refusal, RouteInput, Routed, Signals, Trace};
+use fanline_engine::RoutePath;
+use fanline_store::{Decision, NewDecision, NewEscalation, NewRouting, Role};
+use serde::Serialize;
+
+/// The longest message routed (characters).
+pub const MAX_MESSAGE_CHARS: usize = 8000;
+
+/// The canonical answer served on path C.
+#[derive(Debug, Clone, Serialize)]
+pub struct Served {
+    pub canonical_id: i64,
+    pub question: String,
+    pub times_reused: u64,
+}
+
+/// A routed message: the decision, the reply, why, and what it caused.
+#[derive(Debug, Clone, Serialize)]
+pub struct RouteReport {
+    pub decision_id: i64,
+    pub message_id: i64,
+    pub conversation_id: i64,
+    pub agent: String,
+    pub fan: String,
+    pub path: RoutePath,
+    pub reason: String,
+    pub reply: String,
+    pub citations: Vec<Citation>,
+    pub served: Option<Served>,
+    pub escalation_id: Option<i64>,
+    pub refusal: Option<Refusal>,
+    pub signals: Option<Signals>,
+    /// The reuse verdict and the canonical answers it looked at.
+    pub reuse: Option<ReuseVerdict>,
+    pub candidates: Vec<ReuseCandidate>,
+    pub trace: Trace,
+    /// The policy file is invalid (the previous valid policy was used).
+    pub policy_warning: Option<String>,
+}
+
+/// What is stored in a decision's `signals` column.
+#[derive(Serialize)]
+struct StoredSignals<'a> {
+    signals: &'a Option<Signals>,
+    reuse: &'a Option<ReuseVerdict>,
+    candidates: &'a [ReuseCandidate],
+    citations: &'a [Citation],
+    refusal: &'a Option<Refusal>,
+    policy_warning: &'a Option<String>,
+}
+
+/// How replies name the creator: the agent's name, unless it is the unnamed default.
+pub(crate) fn creator_name(agent: &str) -> String {
+    if agent == "default" {
+        "the creator".to_string()
+    } else {
+        agent.to_string()
+    }
+}
+
+fn to_json<T: Serialize>(v: &T) -> serde_json::Value {
+    serde_json::to_value(v).expect("plain data serialises to JSON")
+}
+
+impl Fanline {
+    /// Route a fan's message to an agent.
+    pub fn route(&self, agent: Option<&str>, fan_handle: &str, message: &str) -> Result<RouteReport> {
+        let message = message.trim();
+        if message.is_empty() {
+            return Err(Error::InvalidInput("the message is empty".into()));
+        }
+        if message.chars().count() > MAX_MESSAGE_CHARS {
+            return Err(Error::InvalidInput(format!(
+                "the message is {} characters long; the limit is {MAX_MESSAGE_CHARS}",
+                message.chars().count()
+            )));
+        }
+        let agent = self.agent(agent)?;
+        let fan = self.store.fan_by_handle(fan_handle.trim())?.ok_or_else(|| {
+            Error::InvalidInput(format!(
+                "no fan {:?}; add them with `fanline fan add {} --tier free`",
+                fan_handle.trim(),
+                fan_handle.trim()
+            ))
+        })?;
+        let rules = self.store.agent_config(agent.id)?;
+        let policy = self.policy(&agent.name);
+        // Stored before it is routed: whatever happens next, the message is kept.
+        let (conversation_id, message_id) = self.store.record_message(agent.id, fan.id, Role::Fan, message)?;
+        let profile = FanProfile { id: fan.id, handle: fan.handle.clone(), tier: fan.tier, layer: fan.layer };
+        let now = self.now();
+        let input = RouteInput {
+            agent_id: agent.id,
+            rules: &rules,
+            settings: &self.config.routing,
+            policy: &policy.policy,
+            fan: &profile,
+            message,
+            now,
+        };
+        let routed = route(&input, &Backend { app: self, conversation_id })?;
+        let creator = creator_name(&agent.name);
+        let (text, citations, served) = self.compose(&creator, message, &routed)?;
+        let offer = routed.escalation.as_ref().map(|e| NewEscalation {
+            agent_id: agent.id,
+            fan_id: fan.id,
+            message_id: Some(message_id),
+            decision_id: None,
+            question: message.to_string(),
+            reason: e.reason,
+            priority: e.priority,
+            context_summary: e.context_summary.clone(),
+            expires_at: Some(fanline_store::timestamp(
+                now + chrono::Duration::hours(self.config.routing.offer_expiry_hours as i64),
+            )),
+        });
+        let stored = StoredSignals {
+            signals: &routed.signals,
+            reuse: &routed.reuse,
+            candidates: &routed.canonical,
+            citations: &citations,
+            refusal: &routed.refusal,
+            policy_warning: &policy.warning,
+        };
+        let offer_text = |id: i64| {
+            let e = routed.escalation.as_ref().expect("an offer is written with its plan");
+            reply::offer(&creator, id, e.reason, e.expected_reply_after)
+        };
+        let reply_for = |offer_id: Option<i64>| offer_id.map(offer_text).unwrap_or_else(|| text.clone());
+        let written = self.store.record_routing(
+            &NewRouting {
+                decision: NewDecision {
+                    message_id,
+                    agent_id: agent.id,
+                    fan_id: fan.id,
+                    path: routed.path,
+                    reason: routed.reason.clone(),
+                    signals: to_json(&stored),
+                    trace: to_json(&routed.trace),
+                    reply: String::new(),
+                },
+                served: served.as_ref().map(|s| s.canonical_id),
+                offer,
+                expected_reply_after: routed.escalation.as_ref().and_then(|e| e.expected_reply_after),
+            },
+            &reply_for,
+        )?;
+        let text = reply_for(written.escalation_id);
+        Ok(RouteReport {
+            decision_id: written.decision_id,
+            message_id,
+            conversation_id,
+            agent: agent.name,
+            fan: fan.handle,
+            path: routed.path,
+            reason: routed.reason,
+            reply: text,
+            citations,
+            served: served.map(|s| Served { times_reused: written.times_reused.unwrap_or(s.times_reused), ..s }),
+            escalation_id: written.escalation_id,
+            refusal: routed.refusal,
+            signals: routed.signals,
+            reuse: routed.reuse,
+            candidates: routed.canonical,
+            trace: routed.trace,
+            policy_warning: policy.warning,
+        })
+    }
+
+    /// The fan's reply for a routed message (path D's is finished once the offer is stored).
+    fn compose(&self, creator: &str, message: &str, r: &Routed) -> Result<(String, Vec<Citation>, Option<Served>)> {
+        Ok(match r.path {
+            RoutePath::A => {
+                let (text, cites) = reply::grounded_answer(&r.chunks, self.config.routing.support_similarity);
+                (text, cites, None)
+            }
+            RoutePath::B => {
+                let stats = r
+                    .signals
+                    .as_ref()
+                    .map(|s| s.text.clone())
+                    .unwrap_or_else(|| fanline_engine::signals::text::stats(message));
+                (reply::clarifying_question(message, &stats, &r.chunks), Vec::new(), None)
+            }
+            RoutePath::C => {
+                let c = r.served().expect("path C serves a candidate");
+                let a = self.store.canonical(c.canonical_id)?;
+                let times = a.times_reused + 1;
+                let text = reply::canonical_reply(creator, &a.answer, &a.question_pattern, times);
+                (
+                    text,
+                    Vec::new(),
+                    Some(Served { canonical_id: a.id, question: a.question_pattern, times_reused: times }),
+                )
+            }
+            RoutePath::F => {
+                let refusal = r.refusal.as_ref().expect("path F has a refusal");
+                let q = match refusal.alternative {
+                    Alternative::CanonicalAnswer { canonical_id, .. } => {
+                        Some(self.store.canonical(canonical_id)?.question_pattern)
+                    }
+                    _ => None,
+                };
+                (reply::refusal(refusal, q.as_deref()), Vec::new(), None)
+            }
+            RoutePath::D | RoutePath::E => (String::new(), Vec::new(), None),
+        })
+    }
+
+    /// The decision log: an agent's decisions, newest first.
+    pub fn decisions(
+        &self,
+        agent: Option<&str>,
+        path: Option<RoutePath>,
+        fan: Option<&str>,
+        limit: usize,
+    ) -> Result<Vec<Decision>> {
+        let agent = self.agent(agent)?;
+        let fan_id = match fan {
+            Some(h) => {
+                Some(self.store.fan_by_handle(h)?.ok_or_else(|| Error::InvalidInput(format!("no fan {h:?}")))?.id)
+            }
+            None => None,
+        };
+        Ok(self.store.list_decisions(agent.id, path, fan_id, limit.max(1))?)
+    }
+
+    /// One decision with its signals and trace.
+    pub fn decision(&self, id: i64) -> Result<Decision> {
+        Ok(self.store.decision(id)?)
+    }
+}

@@ -1,0 +1,212 @@
+//! What the fan reads for each path, before any language model is involved: the
+//! grounding for A (an extractive answer with citations), a clarifying question for B
+//! (a template that names what is unclear), the canonical answer with attribution for C,
+//! the offer for D, and the refusal with its alternative for F.
+
+use super::types::{Alternative, ChunkHit, Refusal};
+use crate::signals::TextStats;
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+
+/// A source an answer cites.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Citation {
+    pub n: usize,
+    pub chunk_id: i64,
+    pub title: String,
+    pub heading: String,
+    pub source_path: String,
+}
+
+/// The first sentences of `text` up to about `max` characters.
+pub fn excerpt(text: &str, max: usize) -> String {
+    let flat = text.split_whitespace().collect::<Vec<_>>().join(" ");
+    if flat.chars().count() <= max {
+        return flat;
+    }
+    let mut out = String::new();
+    for s in flat.split_inclusive(['.', '!', '?']) {
+        if out.chars().count() + s.chars().count() > max && !out.is_empty() {
+            break;
+        }
+        out.push_str(s);
+    }
+    if out.chars().count() > max {
+        out = format!("{}…", out.chars().take(max.saturating_sub(1)).collect::<String>());
+    }
+    out.trim().to_string()
+}
+
+/// Path A without a language model: the best supporting passages, quoted, each with a
+/// numbered citation.
+pub fn grounded_answer(chunks: &[ChunkHit], support_similarity: f32) -> (String, Vec<Citation>) {
+    let mut used: Vec<&ChunkHit> = chunks.iter().filter(|c| c.similarity >= support_similarity).take(2).collect();
+    if used.is_empty() {
+        used = chunks.iter().take(1).collect();
+    }
+    let citations: Vec<Citation> = used
+        .iter()
+        .enumerate()
+        .map(|(i, c)| Citation {
+            n: i + 1,
+            chunk_id: c.chunk_id,
+            title: c.title.clone(),
+            heading: c.heading.clone(),
+            source_path: c.source_path.clone(),
+        })
+        .collect();
+    let body =
+        used.iter().enumerate().map(|(i, c)| format!("{} [{}]", excerpt(&c.text, 400), i + 1)).collect::<Vec<_>>();
+    let sources = citations
+        .iter()
+        .map(|c| {
+            let place = if c.heading.is_empty() { c.title.clone() } else { format!("{} › {}", c.title, c.heading) };
+            format!("[{}] {place}", c.n)
+        })
+        .collect::<Vec<_>>();
+    (format!("{}\n\nSources: {}", body.join("\n\n"), sources.join("; ")), citations)
+}
+
+/// Path B: a clarifying question that says what is unclear, offering the topics the
+/// documents cover near the message when there are any.
+pub fn clarifying_question(message: &str, stats: &TextStats, chunks: &[ChunkHit]) -> String {
+    let quoted = excerpt(message, 80);
+    let what = if stats.pronoun_reference {
+        format!("I'm not sure what \"{quoted}\" refers to.")
+    } else {
+        format!("\"{quoted}\" could mean a few things.")
+    };
+    let mut topics: Vec<String> = Vec::new();
+    for c in chunks {
+        let t = if c.heading.is_empty() {
+            c.title.clone()
+        } else {
+            c.heading.rsplit(" > ").next().unwrap_or(&c.heading).to_string()
+        };
+        if t.chars().count() >= 4 && !topics.contains(&t) {
+            topics.push(t);
+        }
+        if topics.len() == 3 {
+            break;
+        }
+    }
+    if topics.is_empty() {
+        format!("{what} Could you tell me a bit more about what you'd like to know?")
+    } else {
+        format!("{what} Do you mean {}? Or something else — tell me a bit more.", or_list(&topics))
+    }
+}
+
+fn or_list(items: &[String]) -> String {
+    match items {
+        [] => String::new(),
+        [a] => a.clone(),
+        [init @ .., last] => format!("{} or {last}", init.join(", ")),
+    }
+}
+
+/// Path C: the creator's answer, attributed, with how many fans it has served.
+pub fn canonical_reply(creator: &str, answer: &str, question: &str, times_reused: u64) -> String {
+    let others = times_reused.saturating_sub(1);
+    let count = match others {
+        0 => String::new(),
+        1 => ", already shared with 1 other fan".into(),
+        n => format!(", already shared with {n} other fans"),
+    };
+    format!("{answer}\n\n— {creator}'s answer to \"{}\"{count}", excerpt(question, 120))
+}
+
+fn when(t: DateTime<Utc>) -> String {
+    t.format("%a %d %b %H:%M UTC").to_string()
+}
+
+/// Path D: the offer to send the question to the creator.
+pub fn offer(
+    creator: &str,
+    escalation_id: i64,
+    reason: crate::EscalationReason,
+    expected_after: Option<DateTime<Utc>>,
+) -> String {
+    let reason = match reason {
+        crate::EscalationReason::Novel => "it's a question I don't have an answer to yet",
+        crate::EscalationReason::Complex => "it deserves a personal answer",
+        crate::EscalationReason::Strategic => "it's a topic they handle themselves",
+    };
+    let away = expected_after
+        .map(|t| format!(" {creator} is away right now; expect a reply after {}.", when(t)))
+        .unwrap_or_default();
+    format!(
+        "This one is best answered by {creator} personally ({reason}). Shall I send it to them? Accept offer #{escalation_id} to queue it.{away}"
+    )
+}
+
+/// Path F: the refusal, its reason, and what to do instead. `canonical` turns an
+/// alternative canonical answer id into its question, when it is offered.
+pub fn refusal(r: &Refusal, canonical: Option<&str>) -> String {
+    let alt = match &r.alternative {
+        Alternative::CanonicalAnswer { .. } => match canonical {
+            Some(q) => format!("A close question has an answer already: \"{}\" — ask me that.", excerpt(q, 120)),
+            None => String::new(),
+        },
+        Alternative::TryAgainAt { at } => format!("You can ask again after {}.", when(*at)),
+        Alternative::Suggestion { text } => text.clone(),
+    };
+    let reason = match r.code {
+        "daily_cap_reached" | "weekly_cap_reached" => {
+            "the creator has reached the number of questions they can take for now".to_string()
+        }
+        "outside_hours" => "the creator is away and not taking questions right now".to_string(),
+        "tier_not_allowed" => "this inbox isn't open to your membership tier".to_string(),
+        "blocked_topic" | "policy" => "that's a topic the creator doesn't answer here".to_string(),
+        "escalation_disabled" => "the creator isn't taking personal questions right now".to_string(),
+        _ => "I can't take this one".to_string(),
+    };
+    format!("Sorry — {reason}. {alt}").trim().to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::Layer;
+
+    fn chunk(id: i64, sim: f32, heading: &str, text: &str) -> ChunkHit {
+        ChunkHit {
+            chunk_id: id,
+            document_id: 1,
+            title: "Guide".into(),
+            source_path: "guide.md".into(),
+            heading: heading.into(),
+            text: text.into(),
+            layer: Layer::Public,
+            similarity: sim,
+        }
+    }
+
+    #[test]
+    fn grounded_answers_cite_their_passages() {
+        let chunks =
+            [chunk(7, 0.7, "Guide > Gear", "I use a Fuji X-T4. It is light."), chunk(8, 0.2, "", "Unrelated.")];
+        let (text, cites) = grounded_answer(&chunks, 0.45);
+        assert_eq!(cites.len(), 1);
+        assert_eq!(cites[0].chunk_id, 7);
+        assert!(text.contains("Fuji X-T4") && text.contains("[1]") && !text.contains("Unrelated"), "{text}");
+    }
+
+    #[test]
+    fn excerpts_stop_at_sentences() {
+        let e = excerpt("One sentence here. Another one follows. And a third.", 30);
+        assert_eq!(e, "One sentence here.");
+        assert_eq!(excerpt("short", 30), "short");
+    }
+
+    #[test]
+    fn replies_name_what_matters() {
+        let s = crate::signals::text::stats("what about it?");
+        let q = clarifying_question("what about it?", &s, &[chunk(1, 0.3, "Guide > Gear", "x")]);
+        assert!(q.contains("refers to") && q.contains("Gear"), "{q}");
+        let c = canonical_reply("Jules", "Use a tripod.", "What tripod?", 3);
+        assert!(c.contains("Jules's answer") && c.contains("2 other fans"), "{c}");
+        let o = offer("Jules", 12, crate::EscalationReason::Novel, None);
+        assert!(o.contains("#12"), "{o}");
+    }
+}

@@ -1,0 +1,611 @@
+//! The routing plan for one message.
+//!
+//! ```text
+//! wave 0  text_signals    PII, complexity, vagueness, sensitive subjects, keyword topics
+//! wave 1  gate            tier not allowed / blocked keyword / refused topic → F (early exit)
+//! wave 2  embed ‖ history the query vector, and the fan's history and cap counts (concurrently)
+//! wave 3  canonical ‖ chunks ‖ topics   the searches and topic closeness (concurrently)
+//! wave 4  signals         similarity, novelty, confidence, risk tier
+//! wave 5  policy          the effective rules for this tier, topic and risk
+//! wave 6  decide          the path: C, B, A, D, or F
+//! ```
+
+use super::policy::{Action, Policy};
+use super::types::*;
+use super::{Outcome, Plan, RoutingSettings};
+use crate::caps::{parse_tz, windows, CapWindows};
+use crate::hours::{availability, Availability};
+use crate::reuse::{judge, ReuseCandidate, ReuseVerdict};
+use crate::signals::risk::{assess, sensitive_subjects, RiskTier, Sensitive};
+use crate::signals::{complexity, find_pii, text, vagueness, PiiMatch, TextStats};
+use crate::vector::dot;
+use crate::{AgentConfig, EscalationReason, Layer, Result, RoutePath, Tier};
+use chrono::{DateTime, Utc};
+use std::sync::OnceLock;
+
+/// What routing reaches the store, the index and the model through.
+pub trait RouteBackend: Sync {
+    /// The fan's history with the agent, and the agent's accepted escalations since the
+    /// starts of the current cap windows.
+    fn history(&self, agent_id: i64, fan: &FanProfile, caps: &CapWindows) -> Result<FanHistory>;
+    /// The message's vector.
+    fn embed(&self, text: &str) -> Result<Vec<f32>>;
+    /// Vectors of topic phrases (blocked topics, policy topic descriptions); cached by
+    /// the implementation, they rarely change.
+    fn topic_vectors(&self, phrases: &[String]) -> Result<Vec<Vec<f32>>>;
+    /// The canonical answers closest to `vector` that a fan at `layer` may see, one per
+    /// answer, scored by [`crate::reuse::answer_score`] over their best `settings.reuse.top_m`
+    /// phrasings, with their phrasing counts and (when `settings.reuse.per_answer`)
+    /// their own thresholds.
+    fn canonical(
+        &self,
+        agent_id: i64,
+        vector: &[f32],
+        layer: Layer,
+        settings: &RoutingSettings,
+        k: usize,
+    ) -> Result<Vec<ReuseCandidate>>;
+    /// The chunks closest to the message that a fan at `layer` may see.
+    fn chunks(&self, agent_id: i64, vector: &[f32], text: &str, layer: Layer, k: usize) -> Result<Vec<ChunkHit>>;
+}
+
+/// One message to route, with the rules it is routed under.
+#[derive(Debug, Clone, Copy)]
+pub struct RouteInput<'a> {
+    pub agent_id: i64,
+    pub rules: &'a AgentConfig,
+    pub settings: &'a RoutingSettings,
+    pub policy: &'a Policy,
+    pub fan: &'a FanProfile,
+    pub message: &'a str,
+    pub now: DateTime<Utc>,
+}
+
+/// Candidates and chunks looked at per message.
+const CANONICAL_K: usize = 5;
+const CHUNK_K: usize = 5;
+/// Messages in an escalation's context summary.
+const SUMMARY_MESSAGES: usize = 5;
+/// A canonical answer at least this close is offered as the alternative to a refusal.
+const ALTERNATIVE_SIMILARITY: f32 = 0.5;
+
+struct TextSignals {
+    stats: TextStats,
+    complexity: f64,
+    vagueness: f64,
+    pii: Vec<PiiMatch>,
+    sensitive: Vec<(Sensitive, RiskTier)>,
+    keyword_topics: Vec<TopicHit>,
+}
+
+/// The rules in force for this message after the policy's overrides.
+#[derive(Debug, Clone)]
+struct Effective {
+    confidence_threshold: f64,
+    novelty_threshold: f64,
+    complexity_threshold: f64,
+    escalation_enabled: bool,
+    forced: Option<(Action, String)>,
+    priority_bonus: i64,
+}
+
+struct Decision {
+    path: RoutePath,
+    reason: String,
+    escalation: Option<EscalationPlan>,
+    refusal: Option<Refusal>,
+}
+
+struct State<'a> {
+    input: &'a RouteInput<'a>,
+    backend: &'a dyn RouteBackend,
+    caps: CapWindows,
+    text: OnceLock<TextSignals>,
+    vector: OnceLock<Vec<f32>>,
+    history: OnceLock<FanHistory>,
+    canonical: OnceLock<Vec<ReuseCandidate>>,
+    chunks: OnceLock<Vec<ChunkHit>>,
+    topics: OnceLock<Vec<TopicHit>>,
+    signals: OnceLock<Signals>,
+    verdict: OnceLock<ReuseVerdict>,
+    effective: OnceLock<Effective>,
+    availability: OnceLock<Availability>,
+    decision: OnceLock<Decision>,
+}
+
+impl State<'_> {
+    fn get<T>(cell: &OnceLock<T>) -> &T {
+        cell.get().expect("the plan runs a step after the steps it depends on")
+    }
+}
+
+/// Whole-word, case-insensitive phrase match.
+fn mentions(text_lower: &str, phrase: &str) -> bool {
+    let p = phrase.trim().to_lowercase();
+    !p.is_empty()
+        && text_lower.match_indices(&p).any(|(i, _)| {
+            let before = text_lower[..i].chars().last();
+            let after = text_lower[i + p.len()..].chars().next();
+            !before.is_some_and(char::is_alphanumeric) && !after.is_some_and(char::is_alphanumeric)
+        })
+}
+
+fn text_signals(s: &State) -> Result<Outcome> {
+    let i = s.input;
+    let stats = text::stats(i.message);
+    let lower = i.message.to_lowercase();
+    let mut keyword_topics = Vec::new();
+    for t in &i.rules.blocked_topics {
+        if mentions(&lower, t) {
+            keyword_topics.push(TopicHit { topic: t.clone(), by: "keyword", similarity: None, blocked: true });
+        }
+    }
+    for (name, t) in &i.policy.topics {
+        if t.keywords.iter().any(|k| mentions(&lower, k)) {
+            keyword_topics.push(TopicHit { topic: name.clone(), by: "keyword", similarity: None, blocked: false });
+        }
+    }
+    let ts = TextSignals {
+        complexity: complexity(&stats),
+        vagueness: vagueness(&stats),
+        pii: find_pii(i.message),
+        sensitive: sensitive_subjects(i.message),
+        keyword_topics,
+        stats,
+    };
+    let note = format!(
+        "complexity {:.2}, vagueness {:.2}, {} personal data, {} keyword topic(s)",
+        ts.complexity,
+        ts.vagueness,
+        ts.pii.len(),
+        ts.keyword_topics.len()
+    );
+    let _ = s.text.set(ts);
+    Ok(Outcome::Done(note))
+}
+
+fn tiers(list: &[Tier]) -> String {
+    list.iter().map(|t| t.as_str()).collect::<Vec<_>>().join(", ")
+}
+
+fn and_list(list: &[Tier]) -> String {
+    match list {
+        [] => "no".into(),
+        [one] => one.to_string(),
+        [init @ .., last] => format!("{} and {last}", tiers(init)),
+    }
+}
+
+fn refuse(s: &State, code: &'static str, reason: String, alternative: Alternative) -> Outcome {
+    let note = reason.clone();
+    let _ = s.decision.set(Decision {
+        path: RoutePath::F,
+        reason: reason.clone(),
+        escalation: None,
+        refusal: Some(Refusal { code, reason, alternative }),
+    });
+    Outcome::Decided(note)
+}
+
+fn gate(s: &State) -> Result<Outcome> {
+    let i = s.input;
+    let t = State::get(&s.text);
+    if !i.rules.allowed_user_tiers.contains(&i.fan.tier) {
+        return Ok(refuse(
+            s,
+            "tier_not_allowed",
+            format!(
+                "the {} tier is not among the tiers this inbox serves ({})",
+                i.fan.tier,
+                tiers(&i.rules.allowed_user_tiers)
+            ),
+            Alternative::Suggestion {
+                text: format!("This inbox answers {} fans.", and_list(&i.rules.allowed_user_tiers)),
+            },
+        ));
+    }
+    if let Some(hit) = t.keyword_topics.iter().find(|h| h.blocked) {
+        return Ok(refuse(
+            s,
+            "blocked_topic",
+            format!("the message mentions \"{}\", a topic the creator does not take", hit.topic),
+            Alternative::Suggestion { text: "Ask about something else the creator covers.".into() },
+        ));
+    }
+    if let Some(hit) = t.keyword_topics.iter().find(|h| i.policy.topics[&h.topic].action == Some(Action::Refuse)) {
+        return Ok(refuse(
+            s,
+            "policy",
+            format!("the policy refuses the topic \"{}\" (keyword)", hit.topic),
+            Alternative::Suggestion { text: "Ask about something else the creator covers.".into() },
+        ));
+    }
+    Ok(Outcome::Done(format!("tier {} allowed, no blocked keyword", i.fan.tier)))
+}
+
+fn embed(s: &State) -> Result<Outcome> {
+    let v = s.backend.embed(s.input.message)?;
+    let n = v.len();
+    let _ = s.vector.set(v);
+    Ok(Outcome::Done(format!("{n}-dimensional vector")))
+}
+
+fn history(s: &State) -> Result<Outcome> {
+    let h = s.backend.history(s.input.agent_id, s.input.fan, &s.caps)?;
+    let note = format!(
+        "{} earlier escalation(s), {} declined offer(s); caps used {}/{} today, {}/{} this week; previous path {}",
+        h.earlier_escalations,
+        h.declined_offers,
+        h.escalations_today,
+        s.input.rules.max_escalations_per_day,
+        h.escalations_this_week,
+        s.input.rules.max_escalations_per_week,
+        h.previous_path.map(|p| p.as_str()).unwrap_or("none")
+    );
+    let _ = s.history.set(h);
+    Ok(Outcome::Done(note))
+}
+
+fn canonical(s: &State) -> Result<Outcome> {
+    let i = s.input;
+    let c = s.backend.canonical(i.agent_id, State::get(&s.vector).as_slice(), i.fan.layer, i.settings, CANONICAL_K)?;
+    let verdict = judge(i.message, &c, &i.settings.reuse);
+    let note = match &verdict {
+        ReuseVerdict::Reuse { index, similarity, margin } => {
+            format!("canonical answer #{} matches ({similarity:.3}, lead {margin:.3})", c[*index].canonical_id)
+        }
+        ReuseVerdict::Reject { check, detail } => format!("no reuse ({check}: {detail})"),
+    };
+    let _ = s.canonical.set(c);
+    let _ = s.verdict.set(verdict);
+    Ok(Outcome::Done(note))
+}
+
+fn chunks(s: &State) -> Result<Outcome> {
+    let i = s.input;
+    let c = s.backend.chunks(i.agent_id, State::get(&s.vector).as_slice(), i.message, i.fan.layer, CHUNK_K)?;
+    let note = match c.first() {
+        Some(b) => format!("{} chunk(s), best {:.3} ({})", c.len(), b.similarity, b.title),
+        None => "no chunk visible to this fan".into(),
+    };
+    let _ = s.chunks.set(c);
+    Ok(Outcome::Done(note))
+}
+
+fn topics(s: &State) -> Result<Outcome> {
+    let i = s.input;
+    let mut phrases: Vec<(String, bool, String)> =
+        i.rules.blocked_topics.iter().map(|t| (t.clone(), true, t.clone())).collect();
+    for (name, t) in &i.policy.topics {
+        if let Some(d) = t.description.as_ref().filter(|d| !d.trim().is_empty()) {
+            phrases.push((name.clone(), false, d.clone()));
+        }
+    }
+    if phrases.is_empty() {
+        let _ = s.topics.set(Vec::new());
+        return Ok(Outcome::Skipped("no blocked topics or policy topics".into()));
+    }
+    let texts: Vec<String> = phrases.iter().map(|p| p.2.clone()).collect();
+    let vectors = s.backend.topic_vectors(&texts)?;
+    let q = State::get(&s.vector);
+    let line = i.settings.blocked_topic_similarity;
+    let hits: Vec<TopicHit> = phrases
+        .into_iter()
+        .zip(vectors)
+        .map(|((topic, blocked, _), v)| TopicHit { topic, by: "meaning", similarity: Some(dot(q, &v)), blocked })
+        .collect();
+    let on = hits.iter().filter(|h| h.similarity.unwrap_or(0.0) >= line).count();
+    let note = format!("{} topic(s) compared, {on} at or above {line:.2}", hits.len());
+    let _ = s.topics.set(hits);
+    Ok(Outcome::Done(note))
+}
+
+fn signals(s: &State) -> Result<Outcome> {
+    let i = s.input;
+    let (t, chunks, canonical) = (State::get(&s.text), State::get(&s.chunks), State::get(&s.canonical));
+    let line = i.settings.blocked_topic_similarity;
+    let topic_sims = State::get(&s.topics);
+    let canonical_similarity = canonical.iter().map(|c| c.similarity).reduce(f32::max);
+    let chunk_similarity = chunks.iter().map(|c| c.similarity).reduce(f32::max);
+    let similarity = canonical_similarity.into_iter().chain(chunk_similarity).fold(0f32, f32::max).max(0.0);
+    let supporting = chunks.iter().filter(|c| c.similarity >= i.settings.support_similarity).count();
+    let confidence = confidence(chunk_similarity.unwrap_or(0.0), supporting, t.complexity);
+    let closest_blocked = topic_sims.iter().filter(|h| h.blocked).filter_map(|h| h.similarity).reduce(f32::max);
+    let (risk, risk_reasons) = assess(&t.pii, &t.sensitive, closest_blocked.map(|c| line - c));
+    let mut topics: Vec<TopicHit> = t.keyword_topics.clone();
+    topics.extend(topic_sims.iter().filter(|h| h.similarity.unwrap_or(0.0) >= line).cloned());
+    let sig = Signals {
+        similarity,
+        canonical_similarity,
+        chunk_similarity,
+        // Similarities are f32: round to 6 places so 1 − 0.3f32 is 0.7, not 0.6999999.
+        novelty: ((1.0 - similarity as f64).max(0.0) * 1e6).round() / 1e6,
+        complexity: t.complexity,
+        vagueness: t.vagueness,
+        confidence,
+        supporting_chunks: supporting,
+        risk,
+        risk_reasons,
+        pii: t.pii.iter().map(|p| p.kind).collect(),
+        topics,
+        text: t.stats.clone(),
+    };
+    let note = format!(
+        "similarity {:.3}, novelty {:.3}, confidence {:.3}, risk {}",
+        sig.similarity, sig.novelty, sig.confidence, sig.risk
+    );
+    let _ = s.signals.set(sig);
+    Ok(Outcome::Done(note))
+}
+
+/// Confidence of an answer from the documents: 0.6 × the best chunk's strength + 0.2 ×
+/// support + 0.2 × (1 − complexity). Strength rescales the model's question-to-passage
+/// cosine, which runs lower than question-to-question: 0.25 or less is no match, 0.60
+/// or more a full one. Support counts supporting chunks up to 2, as a share of 2.
+pub fn confidence(best_chunk: f32, supporting: usize, complexity: f64) -> f64 {
+    let strength = ((best_chunk as f64 - 0.25) / 0.35).clamp(0.0, 1.0);
+    let support = supporting.min(2) as f64 / 2.0;
+    (0.6 * strength + 0.2 * support + 0.2 * (1.0 - complexity)).clamp(0.0, 1.0)
+}
+
+/// The default when the policy says nothing of a risk tier: CRITICAL messages go to the
+/// creator at the top of the queue.
+const CRITICAL_PRIORITY: i64 = 1000;
+
+fn policy(s: &State) -> Result<Outcome> {
+    let i = s.input;
+    let sig = State::get(&s.signals);
+    let mut e = Effective {
+        confidence_threshold: i.rules.auto_answer_confidence_threshold,
+        novelty_threshold: i.settings.novelty_threshold,
+        complexity_threshold: i.settings.complexity_threshold,
+        escalation_enabled: i.rules.escalation_enabled,
+        forced: None,
+        priority_bonus: 0,
+    };
+    let mut notes = Vec::new();
+    if let Some(t) = i.policy.tiers.get(&i.fan.tier) {
+        if let Some(v) = t.confidence_threshold {
+            e.confidence_threshold = v.0;
+        }
+        if let Some(v) = t.novelty_threshold {
+            e.novelty_threshold = v.0;
+        }
+        if let Some(v) = t.complexity_threshold {
+            e.complexity_threshold = v.0;
+        }
+        if let Some(v) = t.escalation_enabled {
+            e.escalation_enabled = v;
+        }
+        e.priority_bonus += t.priority.unwrap_or(0);
+        notes.push(format!("tier {} overrides", i.fan.tier));
+    }
+    let force = |action: Option<Action>, why: String, e: &mut Effective| {
+        let Some(a) = action.filter(|a| *a != Action::Auto) else { return };
+        // Refusal outranks escalation.
+        if e.forced.as_ref().is_none_or(|(f, _)| *f == Action::Escalate && a == Action::Refuse) {
+            e.forced = Some((a, why));
+        }
+    };
+    for hit in sig.topics.iter().filter(|h| !h.blocked) {
+        let t = &i.policy.topics[&hit.topic];
+        e.priority_bonus += t.priority.unwrap_or(0);
+        force(t.action, format!("the policy for topic \"{}\" ({})", hit.topic, hit.by), &mut e);
+        notes.push(format!("topic {}", hit.topic));
+    }
+    match i.policy.risk.get(&sig.risk) {
+        Some(r) => {
+            e.priority_bonus += r.priority.unwrap_or(0);
+            force(r.action, format!("the policy for {} risk", sig.risk), &mut e);
+            notes.push(format!("risk {}", sig.risk));
+        }
+        None if sig.risk == RiskTier::Critical => {
+            e.priority_bonus += CRITICAL_PRIORITY;
+            force(Some(Action::Escalate), "CRITICAL risk always goes to the creator".into(), &mut e);
+            notes.push("risk CRITICAL (default)".into());
+        }
+        None => {}
+    }
+    let note = format!(
+        "confidence ≥ {:.2}, novel ≥ {:.2}, complex ≥ {:.2}, escalation {}{}{}",
+        e.confidence_threshold,
+        e.novelty_threshold,
+        e.complexity_threshold,
+        if e.escalation_enabled { "on" } else { "off" },
+        e.forced.as_ref().map(|(a, w)| format!(", forced {a:?} by {w}")).unwrap_or_default(),
+        if notes.is_empty() { String::new() } else { format!(" ({})", notes.join(", ")) }
+    );
+    let _ = s.effective.set(e);
+    Ok(Outcome::Done(note))
+}
+
+fn tier_priority(t: Tier) -> i64 {
+    match t {
+        Tier::Free => 0,
+        Tier::Follower => 10,
+        Tier::Paid => 20,
+    }
+}
+
+fn reason_priority(r: EscalationReason) -> i64 {
+    match r {
+        EscalationReason::Novel => 5,
+        EscalationReason::Complex => 10,
+        EscalationReason::Strategic => 15,
+    }
+}
+
+/// An extractive summary of the conversation's last messages: each one's first
+/// sentence, at most 160 characters, with who wrote it.
+pub fn context_summary(messages: &[(String, String)]) -> String {
+    let start = messages.len().saturating_sub(SUMMARY_MESSAGES);
+    messages[start..]
+        .iter()
+        .map(|(role, body)| {
+            let body = body.split_whitespace().collect::<Vec<_>>().join(" ");
+            let first = body.split_inclusive(['.', '?', '!']).next().unwrap_or(&body).trim().to_string();
+            let first = if first.chars().count() > 160 {
+                format!("{}…", first.chars().take(159).collect::<String>())
+            } else {
+                first
+            };
+            format!("{role}: {first}")
+        })
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+/// A close canonical answer the fan may see, else `fallback`.
+fn alternative(s: &State, fallback: Alternative) -> Alternative {
+    State::get(&s.canonical)
+        .iter()
+        .filter(|c| c.similarity >= ALTERNATIVE_SIMILARITY)
+        .max_by(|a, b| a.similarity.total_cmp(&b.similarity))
+        .map(|c| Alternative::CanonicalAnswer { canonical_id: c.canonical_id, similarity: c.similarity })
+        .unwrap_or(fallback)
+}
+
+fn escalate(s: &State, reason: EscalationReason, why: String) -> Result<Outcome> {
+    let i = s.input;
+    let (e, h) = (State::get(&s.effective), State::get(&s.history));
+    if !e.escalation_enabled {
+        let alt =
+            alternative(s, Alternative::Suggestion { text: "The creator is not taking questions here now.".into() });
+        return Ok(refuse(s, "escalation_disabled", format!("{why}, but escalation to the creator is off"), alt));
+    }
+    if h.escalations_today >= i.rules.max_escalations_per_day {
+        let alt = alternative(s, Alternative::TryAgainAt { at: s.caps.day_end });
+        let reason = format!("{why}, but today's {} escalations are used", i.rules.max_escalations_per_day);
+        return Ok(refuse(s, "daily_cap_reached", reason, alt));
+    }
+    if h.escalations_this_week >= i.rules.max_escalations_per_week {
+        let alt = alternative(s, Alternative::TryAgainAt { at: s.caps.week_end });
+        let reason = format!("{why}, but this week's {} escalations are used", i.rules.max_escalations_per_week);
+        return Ok(refuse(s, "weekly_cap_reached", reason, alt));
+    }
+    let avail = availability(i.now, &i.rules.timezone, &i.rules.availability_windows)?;
+    let _ = s.availability.set(avail);
+    let expected_reply_after = match avail {
+        Availability::Open => None,
+        Availability::Closed { next_open } if i.rules.outside_hours == crate::OutsideHours::Refuse => {
+            let reason = format!("{why}, but the creator is away (back at {})", next_open.format("%Y-%m-%d %H:%M UTC"));
+            return Ok(refuse(s, "outside_hours", reason, Alternative::TryAgainAt { at: next_open }));
+        }
+        Availability::Closed { next_open } => Some(next_open),
+    };
+    let priority = tier_priority(i.fan.tier) + reason_priority(reason) + e.priority_bonus;
+    let plan =
+        EscalationPlan { reason, priority, expected_reply_after, context_summary: context_summary(&h.recent_messages) };
+    let note = format!("{why}: offer escalation ({reason}, priority {priority})");
+    let _ = s.decision.set(Decision { path: RoutePath::D, reason: why, escalation: Some(plan), refusal: None });
+    Ok(Outcome::Decided(note))
+}
+
+fn decide(s: &State) -> Result<Outcome> {
+    let i = s.input;
+    let (sig, e, h) = (State::get(&s.signals), State::get(&s.effective), State::get(&s.history));
+    let line = i.settings.blocked_topic_similarity;
+    if let Some(hit) = sig.topics.iter().find(|t| t.blocked && t.similarity.unwrap_or(0.0) >= line) {
+        let reason = format!(
+            "the message is about \"{}\", a topic the creator does not take (similarity {:.2})",
+            hit.topic,
+            hit.similarity.unwrap_or(0.0)
+        );
+        let alt = Alternative::Suggestion { text: "Ask about something else the creator covers.".into() };
+        return Ok(refuse(s, "blocked_topic", reason, alt));
+    }
+    match &e.forced {
+        Some((Action::Refuse, why)) => {
+            let alt = alternative(s, Alternative::Suggestion { text: "Ask about something else.".into() });
+            return Ok(refuse(s, "policy", format!("{why} refuses it"), alt));
+        }
+        Some((Action::Escalate, why)) => {
+            return escalate(s, EscalationReason::Strategic, format!("{why} sends it to the creator"));
+        }
+        _ => {}
+    }
+    let decided = |path: RoutePath, reason: String| {
+        let note = reason.clone();
+        let _ = s.decision.set(Decision { path, reason, escalation: None, refusal: None });
+        Ok(Outcome::Decided(note))
+    };
+    if let Some(ReuseVerdict::Reuse { similarity, .. }) = s.verdict.get() {
+        return decided(RoutePath::C, format!("a canonical answer matches (similarity {similarity:.3})"));
+    }
+    let vague = sig.vagueness >= i.settings.vagueness_threshold;
+    // Clarify, but never twice in a row.
+    if vague && i.rules.clarification_enabled && h.previous_path != Some(RoutePath::B) {
+        return decided(
+            RoutePath::B,
+            format!("the message is vague ({:.2} ≥ {:.2})", sig.vagueness, i.settings.vagueness_threshold),
+        );
+    }
+    let novel = sig.novelty >= e.novelty_threshold;
+    let complex = sig.complexity >= e.complexity_threshold;
+    if sig.confidence >= e.confidence_threshold && !novel && !complex {
+        return decided(
+            RoutePath::A,
+            format!(
+                "the documents answer it (confidence {:.2} ≥ {:.2}, novelty {:.2} < {:.2})",
+                sig.confidence, e.confidence_threshold, sig.novelty, e.novelty_threshold
+            ),
+        );
+    }
+    let (reason, why) = if complex {
+        (EscalationReason::Complex, format!("complex ({:.2} ≥ {:.2})", sig.complexity, e.complexity_threshold))
+    } else if novel {
+        (EscalationReason::Novel, format!("novel ({:.2} ≥ {:.2})", sig.novelty, e.novelty_threshold))
+    } else {
+        (
+            EscalationReason::Novel,
+            format!("not covered well enough (confidence {:.2} < {:.2})", sig.confidence, e.confidence_threshold),
+        )
+    };
+    escalate(s, reason, why)
+}
+
+/// Route one message: run the plan and return the decision with its trace.
+pub fn route(input: &RouteInput<'_>, backend: &dyn RouteBackend) -> Result<Routed> {
+    let tz = parse_tz(&input.rules.timezone)?;
+    let state = State {
+        input,
+        backend,
+        caps: windows(input.now, tz),
+        text: OnceLock::new(),
+        vector: OnceLock::new(),
+        history: OnceLock::new(),
+        canonical: OnceLock::new(),
+        chunks: OnceLock::new(),
+        topics: OnceLock::new(),
+        signals: OnceLock::new(),
+        verdict: OnceLock::new(),
+        effective: OnceLock::new(),
+        availability: OnceLock::new(),
+        decision: OnceLock::new(),
+    };
+    let plan = Plan::new()
+        .step("text_signals", &[], text_signals)?
+        .step("gate", &["text_signals"], gate)?
+        .step("embed", &["gate"], embed)?
+        .step("history", &["gate"], history)?
+        .step("canonical", &["embed"], canonical)?
+        .step("chunks", &["embed"], chunks)?
+        .step("topics", &["embed"], topics)?
+        .step("signals", &["canonical", "chunks", "topics", "history"], signals)?
+        .step("policy", &["signals"], policy)?
+        .step("decide", &["policy"], decide)?;
+    let trace = plan.run(&state)?;
+    let d = state.decision.into_inner().expect("the gate or the decide step decides");
+    Ok(Routed {
+        path: d.path,
+        reason: d.reason,
+        signals: state.signals.into_inner(),
+        trace,
+        reuse: state.verdict.into_inner(),
+        canonical: state.canonical.into_inner().unwrap_or_default(),
+        chunks: state.chunks.into_inner().unwrap_or_default(),
+        escalation: d.escalation,
+        refusal: d.refusal,
+        availability: state.availability.into_inner(),
+    })
+}

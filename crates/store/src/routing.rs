@@ -1,0 +1,217 @@
+//! What routing reads from the store (a fan's history, the candidates' facts) and how
+//! a decision is written: the decision, the agent's reply, a reuse count or an
+//! escalation offer, all in one transaction.
+
+use crate::escalations::{timestamp, NewEscalation};
+use crate::messages::{NewDecision, Role};
+use crate::util::{parsed, placeholders, vector_col};
+use crate::{Result, Store};
+use chrono::{DateTime, Utc};
+use fanline_engine::route::FanHistory;
+use fanline_engine::{Layer, RoutePath};
+use rusqlite::{params, params_from_iter, OptionalExtension};
+use std::collections::HashMap;
+
+/// Facts about a canonical answer that routing needs to judge it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CanonicalBrief {
+    pub id: i64,
+    pub agent_id: i64,
+    pub layer: Layer,
+    pub phrasings: usize,
+}
+
+/// A decision and what it causes, written together.
+#[derive(Debug, Clone)]
+pub struct NewRouting {
+    pub decision: NewDecision,
+    /// Path C: the canonical answer served (its reuse count goes up).
+    pub served: Option<i64>,
+    /// Path D: the escalation offered (its decision id is filled in here).
+    pub offer: Option<NewEscalation>,
+    pub expected_reply_after: Option<DateTime<Utc>>,
+}
+
+/// What writing a routing created.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RoutingWritten {
+    pub decision_id: i64,
+    pub reply_message_id: i64,
+    pub escalation_id: Option<i64>,
+    /// Path C: the served answer's reuse count after this serving.
+    pub times_reused: Option<u64>,
+}
+
+impl Store {
+    /// A fan's history with an agent, and the agent's escalations accepted since
+    /// `day_start` and `week_start`. `conversation_id`: the conversation being routed.
+    pub fn fan_history(
+        &self,
+        agent_id: i64,
+        fan_id: i64,
+        conversation_id: Option<i64>,
+        day_start: DateTime<Utc>,
+        week_start: DateTime<Utc>,
+        messages: usize,
+    ) -> Result<FanHistory> {
+        let conn = self.conn();
+        let (earlier, declined): (u32, u32) = conn.query_row(
+            "SELECT count(*), coalesce(sum(status IN ('declined', 'expired') AND accepted_at IS NULL), 0)
+             FROM escalations WHERE agent_id = ?1 AND fan_id = ?2",
+            params![agent_id, fan_id],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )?;
+        let count = |since: DateTime<Utc>| -> rusqlite::Result<u32> {
+            conn.query_row(
+                "SELECT count(*) FROM escalations WHERE agent_id = ?1 AND accepted_at >= ?2",
+                params![agent_id, timestamp(since)],
+                |r| r.get(0),
+            )
+        };
+        let (today, week) = (count(day_start)?, count(week_start)?);
+        let mut previous_path = None;
+        let mut recent = Vec::new();
+        if let Some(c) = conversation_id {
+            previous_path = conn
+                .query_row(
+                    "SELECT d.path FROM decisions d JOIN messages m ON m.id = d.message_id
+                     WHERE m.conversation_id = ?1 ORDER BY d.id DESC LIMIT 1",
+                    [c],
+                    |r| parsed::<RoutePath>(r, 0),
+                )
+                .optional()?;
+            let mut stmt = conn.prepare_cached(
+                "SELECT role, body FROM (SELECT id, role, body FROM messages WHERE conversation_id = ?1
+                 ORDER BY id DESC LIMIT ?2) ORDER BY id",
+            )?;
+            recent = stmt
+                .query_map(params![c, messages as i64], |r| Ok((r.get(0)?, r.get(1)?)))?
+                .collect::<rusqlite::Result<_>>()?;
+        }
+        Ok(FanHistory {
+            earlier_escalations: earlier,
+            declined_offers: declined,
+            escalations_today: today,
+            escalations_this_week: week,
+            previous_path,
+            recent_messages: recent,
+        })
+    }
+
+    /// Facts about canonical answers, by id (missing ids are left out).
+    pub fn canonical_briefs(&self, ids: &[i64]) -> Result<Vec<CanonicalBrief>> {
+        if ids.is_empty() {
+            return Ok(Vec::new());
+        }
+        let conn = self.conn();
+        let mut stmt = conn.prepare_cached(&format!(
+            "SELECT a.id, a.agent_id, a.layer, count(v.id) FROM canonical_answers a
+             JOIN canonical_variants v ON v.canonical_answer_id = a.id
+             WHERE a.id IN ({}) GROUP BY a.id",
+            placeholders(ids.len())
+        ))?;
+        let rows = stmt
+            .query_map(params_from_iter(ids), |r| {
+                Ok(CanonicalBrief {
+                    id: r.get(0)?,
+                    agent_id: r.get(1)?,
+                    layer: parsed(r, 2)?,
+                    phrasings: r.get::<_, i64>(3)? as usize,
+                })
+            })?
+            .collect::<rusqlite::Result<_>>()?;
+        Ok(rows)
+    }
+
+    /// The texts of phrasings, by variant id.
+    pub fn variant_texts(&self, ids: &[i64]) -> Result<HashMap<i64, String>> {
+        if ids.is_empty() {
+            return Ok(HashMap::new());
+        }
+        let conn = self.conn();
+        let mut stmt = conn.prepare_cached(&format!(
+            "SELECT id, text FROM canonical_variants WHERE id IN ({})",
+            placeholders(ids.len())
+        ))?;
+        let rows =
+            stmt.query_map(params_from_iter(ids), |r| Ok((r.get(0)?, r.get(1)?)))?.collect::<rusqlite::Result<_>>()?;
+        Ok(rows)
+    }
+
+    /// The vectors of all phrasings of a canonical answer.
+    pub fn canonical_vectors(&self, id: i64) -> Result<Vec<Vec<f32>>> {
+        let conn = self.conn();
+        let mut stmt =
+            conn.prepare_cached("SELECT embedding FROM canonical_variants WHERE canonical_answer_id = ?1")?;
+        let rows = stmt.query_map([id], |r| vector_col(r, 0))?.collect::<rusqlite::Result<_>>()?;
+        Ok(rows)
+    }
+
+    /// Write a decision with its effects in one transaction: the decision, the reuse
+    /// count (C) or the escalation offer (D), and the agent's reply in the conversation
+    /// (`reply` is given the offer's id, which the reply names).
+    pub fn record_routing(&self, w: &NewRouting, reply: &dyn Fn(Option<i64>) -> String) -> Result<RoutingWritten> {
+        let mut conn = self.conn();
+        let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+        let d = &w.decision;
+        let decision_id: i64 = tx.query_row(
+            "INSERT INTO decisions (message_id, agent_id, fan_id, path, reason, signals, trace, reply,
+                                    canonical_answer_id)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9) RETURNING id",
+            params![
+                d.message_id,
+                d.agent_id,
+                d.fan_id,
+                d.path.as_str(),
+                d.reason,
+                d.signals.to_string(),
+                d.trace.to_string(),
+                d.reply,
+                w.served
+            ],
+            |r| r.get(0),
+        )?;
+        let times_reused = match w.served {
+            Some(id) => Some(tx.query_row(
+                "UPDATE canonical_answers SET times_reused = times_reused + 1,
+                     last_served_at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now')
+                 WHERE id = ?1 RETURNING times_reused",
+                [id],
+                |r| r.get::<_, i64>(0).map(|n| n as u64),
+            )?),
+            None => None,
+        };
+        let escalation_id = match &w.offer {
+            Some(e) => Some(tx.query_row(
+                "INSERT INTO escalations (agent_id, fan_id, message_id, decision_id, question, reason, priority,
+                                          context_summary, expires_at, expected_reply_after)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10) RETURNING id",
+                params![
+                    e.agent_id,
+                    e.fan_id,
+                    e.message_id,
+                    decision_id,
+                    e.question,
+                    e.reason.as_str(),
+                    e.priority,
+                    e.context_summary,
+                    e.expires_at,
+                    w.expected_reply_after.map(timestamp)
+                ],
+                |r| r.get(0),
+            )?),
+            None => None,
+        };
+        let text = reply(escalation_id);
+        tx.execute("UPDATE decisions SET reply = ?2 WHERE id = ?1", params![decision_id, text])?;
+        let conversation: i64 =
+            tx.query_row("SELECT conversation_id FROM messages WHERE id = ?1", [d.message_id], |r| r.get(0))?;
+        let reply_message_id: i64 = tx.query_row(
+            "INSERT INTO messages (conversation_id, role, body) VALUES (?1, ?2, ?3) RETURNING id",
+            params![conversation, Role::Agent.as_str(), text],
+            |r| r.get(0),
+        )?;
+        tx.commit()?;
+        Ok(RoutingWritten { decision_id, reply_message_id, escalation_id, times_reused })
+    }
+}
