@@ -24,7 +24,7 @@ pub struct Metrics {
     pub days: u32,
     pub since: DateTime<Utc>,
     pub timezone: String,
-    /// Messages routed (a fan's acceptance of an offer is not a new message).
+    /// Messages routed (an offer's acceptance is a second decision on the same message).
     pub messages: u64,
     /// Share of messages answered without the creator (A and C).
     pub auto_answer_rate: f64,
@@ -77,7 +77,9 @@ impl Fanline {
         let raw = self.store.raw_metrics(agent.id, since, w.day_start, w.week_start)?;
         let mut paths: BTreeMap<RoutePath, u64> = BTreeMap::new();
         let mut per_day: BTreeMap<String, BTreeMap<RoutePath, u64>> = BTreeMap::new();
-        for (at, path) in &raw.decisions {
+        let mut messages = std::collections::HashSet::new();
+        for (at, path, message) in &raw.decisions {
+            messages.insert(*message);
             *paths.entry(*path).or_default() += 1;
             let date = at
                 .parse::<DateTime<Utc>>()
@@ -85,7 +87,8 @@ impl Fanline {
                 .unwrap_or_else(|_| at.chars().take(10).collect());
             *per_day.entry(date).or_default().entry(*path).or_default() += 1;
         }
-        let (auto_n, routed) = auto(&paths);
+        let (auto_n, _) = auto(&paths);
+        let routed = messages.len() as u64;
         let mut secs = raw.answer_seconds.clone();
         secs.sort_by(f64::total_cmp);
         let median = (!secs.is_empty()).then(|| {

@@ -22,8 +22,9 @@ pub struct TopAnswer {
 /// Raw counts for one agent since a time.
 #[derive(Debug, Clone, Default, PartialEq, Serialize)]
 pub struct RawMetrics {
-    /// Every decision in the period: (created_at, path).
-    pub decisions: Vec<(String, RoutePath)>,
+    /// Every decision in the period: (created_at, path, message id). A message has
+    /// several when an offer (D) is then accepted (E) or refused at the cap (F).
+    pub decisions: Vec<(String, RoutePath, i64)>,
     pub top_answers: Vec<TopAnswer>,
     pub accepted_today: u32,
     pub accepted_this_week: u32,
@@ -55,10 +56,10 @@ impl Store {
         let since = timestamp(since);
         let mut m = RawMetrics::default();
         let mut stmt = conn.prepare_cached(
-            "SELECT created_at, path FROM decisions WHERE agent_id = ?1 AND created_at >= ?2 ORDER BY id",
+            "SELECT created_at, path, message_id FROM decisions WHERE agent_id = ?1 AND created_at >= ?2 ORDER BY id",
         )?;
         m.decisions = stmt
-            .query_map(params![agent_id, since], |r| Ok((r.get(0)?, parsed(r, 1)?)))?
+            .query_map(params![agent_id, since], |r| Ok((r.get(0)?, parsed(r, 1)?, r.get(2)?)))?
             .collect::<rusqlite::Result<_>>()?;
         let mut stmt = conn.prepare_cached(
             "SELECT a.id, a.question_pattern, a.times_reused,

@@ -1,0 +1,305 @@
+//! Routing against the real store, index and model: the full loop, caps under
+//! concurrency, time zones and DST, layers, policy reload, stored traces.
+
+mod common;
+
+use chrono::{DateTime, Utc};
+use common::{kb, open, open_cfg};
+use fanline_core::{Fanline, NewCanonicalInput};
+use fanline_engine::ports::Clock;
+use fanline_engine::{Layer, RoutePath, Tier};
+use proptest::prelude::*;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+
+struct TestClock(Mutex<DateTime<Utc>>);
+
+impl TestClock {
+    fn at(t: &str) -> Arc<TestClock> {
+        Arc::new(TestClock(Mutex::new(t.parse().unwrap())))
+    }
+    fn set(&self, t: &str) {
+        *self.0.lock().unwrap() = t.parse().unwrap();
+    }
+}
+
+impl Clock for TestClock {
+    fn now(&self) -> DateTime<Utc> {
+        *self.0.lock().unwrap()
+    }
+}
+
+fn with_public_kb(app: &Fanline) {
+    app.import(None, &[kb("public")], Layer::Public, &mut |_| {}).unwrap();
+}
+
+#[test]
+fn escalate_accept_answer_then_paraphrases_are_served_from_the_canonical_answer() {
+    let dir = tempfile::tempdir().unwrap();
+    let app = open(dir.path());
+    with_public_kb(&app);
+    app.fan_add("ana", Tier::Free, Layer::Public).unwrap();
+    app.fan_add("cy", Tier::Follower, Layer::Public).unwrap();
+
+    let q = "Would you ever do a sponsored video with a brand?";
+    let d = app.route(None, "ana", q).unwrap();
+    assert_eq!(d.path, RoutePath::D, "{}", d.reason);
+    let offer = d.escalation_id.unwrap();
+    assert!(d.reply.contains(&format!("#{offer}")), "{}", d.reply);
+
+    let e = app.accept(offer).unwrap();
+    assert_eq!(e.path, RoutePath::E);
+    let queue = app.queue(None, 10).unwrap();
+    assert_eq!(queue.len(), 1);
+    assert_eq!((queue[0].id, queue[0].fan.as_str()), (offer, "ana"));
+    assert!(queue[0].context_summary.contains(q), "{}", queue[0].context_summary);
+
+    let c =
+        app.queue_answer(offer, "Rarely: only brands I already use, and I say so up front.", Layer::Public).unwrap();
+    assert_eq!(c.question_pattern, q);
+    assert_eq!(c.times_reused, 0);
+    assert!(app.queue(None, 10).unwrap().is_empty());
+
+    // Another fan, a paraphrase: served from the canonical answer, with attribution.
+    let r = app.route(None, "cy", "Would you ever make a sponsored video for a brand?").unwrap();
+    assert_eq!(r.path, RoutePath::C, "{}", r.reason);
+    let served = r.served.as_ref().unwrap();
+    assert_eq!((served.canonical_id, served.times_reused), (c.id, 1));
+    assert!(r.reply.contains("only brands I already use") && r.reply.contains(q), "{}", r.reply);
+    let r2 = app.route(None, "ana", "would you do a brand sponsored video").unwrap();
+    assert_eq!(r2.path, RoutePath::C, "{}", r2.reason);
+    assert_eq!(app.canonical_show(c.id).unwrap().times_reused, 2);
+    assert_eq!(app.decision(r2.decision_id).unwrap().canonical_answer_id, Some(c.id));
+
+    // The creator may attach a later question to the answer instead of writing a new one.
+    let d2 = app.route(None, "cy", "Do you take money from brands to talk about their products?").unwrap();
+    assert_eq!(d2.path, RoutePath::D, "{}", d2.reason);
+    let id2 = d2.escalation_id.unwrap();
+    app.accept(id2).unwrap();
+    let attached = app.queue_attach(id2, c.id).unwrap();
+    assert_eq!(attached.variants.len(), 2);
+
+    let m = app.metrics(None, 7).unwrap();
+    assert_eq!(m.paths.get(&RoutePath::C), Some(&2));
+    assert_eq!(m.escalations_today, 2);
+    assert_eq!(m.top_answers[0].canonical_id, c.id);
+    assert_eq!(m.top_answers[0].times_reused, 2);
+    assert!(m.auto_answer_rate > 0.0 && m.median_hours_to_answer.is_some());
+}
+
+#[test]
+fn messages_are_stored_before_routing_and_decisions_with_their_trace() {
+    let dir = tempfile::tempdir().unwrap();
+    let app = open(dir.path());
+    with_public_kb(&app);
+    app.fan_add("ana", Tier::Free, Layer::Public).unwrap();
+    let r = app.route(None, "ana", "What camera do you use for your videos?").unwrap();
+    let stored = app.decision(r.decision_id).unwrap();
+    assert_eq!(stored.path, r.path);
+    assert_eq!(stored.reply, r.reply);
+    let steps = stored.trace["steps"].as_array().unwrap();
+    assert_eq!(steps.len(), 10);
+    assert_eq!(stored.signals["signals"]["risk"], "low");
+    assert!(stored.signals["signals"]["similarity"].as_f64().unwrap() > 0.3);
+
+    // Bad input: clear errors.
+    assert_eq!(app.route(None, "ana", "   ").unwrap_err().code(), "invalid_input");
+    assert_eq!(app.route(None, "nobody", "hi there").unwrap_err().code(), "invalid_input");
+    let long = "word ".repeat(3000);
+    assert_eq!(app.route(None, "ana", &long).unwrap_err().code(), "invalid_input");
+
+    // With the model missing, routing fails clearly, and the message is kept.
+    let mut cfg = common::config(dir.path());
+    cfg.embedder.model_dir = dir.path().join("no-model");
+    let broken = Fanline::open(cfg).unwrap();
+    let err = broken.route(None, "ana", "Is the message kept?").unwrap_err();
+    assert_eq!(err.code(), "engine", "{err}");
+    let kept = broken.store().recent_messages(r.conversation_id, 10).unwrap();
+    assert_eq!(kept.last().unwrap().body, "Is the message kept?");
+}
+
+#[test]
+fn caps_hold_exactly_under_a_thousand_concurrent_routings() {
+    let dir = tempfile::tempdir().unwrap();
+    let app = open(dir.path());
+    app.rule_set(None, "max_escalations_per_day", "7").unwrap();
+    for f in 0..10 {
+        app.fan_add(&format!("fan{f}"), Tier::Free, Layer::Public).unwrap();
+    }
+    let next = AtomicUsize::new(0);
+    let (accepted, refused, offers) = (AtomicUsize::new(0), AtomicUsize::new(0), AtomicUsize::new(0));
+    std::thread::scope(|s| {
+        for _ in 0..8 {
+            s.spawn(|| loop {
+                let i = next.fetch_add(1, Ordering::SeqCst);
+                if i >= 1000 {
+                    break;
+                }
+                let msg = format!("Question {i}: how do glaciers on planet {} shape their valleys over time?", i * 7);
+                let r = app.route(None, &format!("fan{}", i % 10), &msg).unwrap();
+                if let Some(id) = r.escalation_id {
+                    offers.fetch_add(1, Ordering::SeqCst);
+                    let a = app.accept(id).unwrap();
+                    if a.accepted {
+                        accepted.fetch_add(1, Ordering::SeqCst);
+                    } else {
+                        refused.fetch_add(1, Ordering::SeqCst);
+                    }
+                } else {
+                    assert_eq!(r.path, RoutePath::F, "{}", r.reason);
+                    assert_eq!(r.refusal.as_ref().unwrap().code, "daily_cap_reached");
+                }
+            });
+        }
+    });
+    assert_eq!(accepted.load(Ordering::SeqCst), 7, "exactly the cap");
+    assert_eq!(offers.load(Ordering::SeqCst), 7 + refused.load(Ordering::SeqCst));
+    let m = app.metrics(None, 1).unwrap();
+    assert_eq!(m.escalations_today, 7);
+    assert_eq!(m.messages, 1000, "every message has its decision");
+}
+
+#[test]
+fn daily_caps_follow_the_creators_midnight_across_a_dst_change() {
+    let dir = tempfile::tempdir().unwrap();
+    let clock = TestClock::at("2026-03-08T04:30:00Z"); // 23:30 EST on Saturday 7 March
+    let app =
+        Fanline::open_with(common::config(dir.path()), Some(common::embedder())).unwrap().with_clock(clock.clone());
+    app.init(None).unwrap();
+    app.rule_set(None, "timezone", "America/New_York").unwrap();
+    app.rule_set(None, "max_escalations_per_day", "1").unwrap();
+    app.fan_add("ana", Tier::Free, Layer::Public).unwrap();
+    let novel = |n: u32| format!("What is the migration route of the arctic tern number {n}?");
+
+    let r = app.route(None, "ana", &novel(1)).unwrap();
+    assert!(app.accept(r.escalation_id.unwrap()).unwrap().accepted);
+    // 23:50 local: today's one escalation is used; it resets at local midnight (05:00 UTC).
+    clock.set("2026-03-08T04:50:00Z");
+    let r = app.route(None, "ana", &novel(2)).unwrap();
+    assert_eq!(r.refusal.as_ref().map(|f| f.code), Some("daily_cap_reached"), "{}", r.reason);
+    assert!(r.reply.contains("Sun 08 Mar 05:00 UTC"), "{}", r.reply);
+    // 00:10 local on Sunday: a new day.
+    clock.set("2026-03-08T05:10:00Z");
+    let r = app.route(None, "ana", &novel(3)).unwrap();
+    assert!(app.accept(r.escalation_id.unwrap()).unwrap().accepted, "{}", r.reason);
+    // Clocks went forward at 02:00: Sunday's midnight-to-midnight is 23 hours and the
+    // next day starts at 04:00 UTC (00:00 EDT), not 05:00.
+    clock.set("2026-03-09T03:59:00Z");
+    let r = app.route(None, "ana", &novel(4)).unwrap();
+    assert_eq!(r.refusal.as_ref().map(|f| f.code), Some("daily_cap_reached"));
+    assert!(r.reply.contains("Mon 09 Mar 04:00 UTC"), "{}", r.reply);
+    clock.set("2026-03-09T04:00:00Z");
+    let r = app.route(None, "ana", &novel(5)).unwrap();
+    assert_eq!(r.path, RoutePath::D, "{}", r.reason);
+}
+
+#[test]
+fn the_policy_file_is_reloaded_without_a_restart() {
+    let dir = tempfile::tempdir().unwrap();
+    let app = open(dir.path());
+    with_public_kb(&app);
+    app.fan_add("ana", Tier::Free, Layer::Public).unwrap();
+    let q = "How much does your editing course cost?";
+    let before = app.route(None, "ana", q).unwrap();
+    assert!(!before.reason.contains("topic"), "{}", before.reason);
+
+    let path = app.policy_path("default");
+    std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+    std::fs::write(&path, "[topics.pricing]\nkeywords = [\"cost\", \"price\"]\naction = \"escalate\"\npriority = 40\n")
+        .unwrap();
+    let r = app.route(None, "ana", q).unwrap();
+    assert_eq!(r.path, RoutePath::D, "{}", r.reason);
+    assert!(r.reason.contains("pricing"), "{}", r.reason);
+    assert!(r.policy_warning.is_none());
+
+    // A broken edit: the previous policy stays in force, and the decision says so.
+    std::fs::write(&path, "[topics.pricing]\nkeywords = [\"cost\"]\naction = \"sometimes\"\n").unwrap();
+    let r = app.route(None, "ana", q).unwrap();
+    assert_eq!(r.path, RoutePath::D);
+    let w = r.policy_warning.unwrap();
+    assert!(w.contains("line 3") && w.contains("action"), "{w}");
+
+    // Removed: no policy.
+    std::fs::remove_file(&path).unwrap();
+    let r = app.route(None, "ana", q).unwrap();
+    assert!(!r.reason.contains("pricing"), "{}", r.reason);
+
+    // The CLI's check names the line and field too.
+    std::fs::write(&path, "[tiers.paid]\nnovelty_threshold = 2\n").unwrap();
+    let err = fanline_core::policy::check_policy(&path).unwrap_err();
+    assert_eq!(err.code(), "invalid_policy");
+    assert!(err.to_string().contains("line 2, field `novelty_threshold`"), "{err}");
+}
+
+#[test]
+fn rules_are_checked_before_they_are_stored() {
+    let dir = tempfile::tempdir().unwrap();
+    let app = open(dir.path());
+    assert!(app.rule_set(None, "timezone", "Mars/Base").is_err());
+    assert!(app.rule_set(None, "auto_answer_confidence_threshold", "1.5").is_err());
+    assert!(app.rule_set(None, "no_such_rule", "1").unwrap_err().to_string().contains("max_escalations_per_day"));
+    let r = app.rule_set(None, "blocked_topics", "politics, religion").unwrap();
+    assert_eq!(r.blocked_topics, ["politics", "religion"]);
+    let r = app.rule_set(None, "allowed_user_tiers", "free,follower,paid").unwrap();
+    assert_eq!(r.allowed_user_tiers, [Tier::Free, Tier::Follower, Tier::Paid]);
+    let w = r#"[{"days":["mon","tue"],"start":"09:00","end":"17:00"}]"#;
+    assert_eq!(app.rule_set(None, "availability_windows", w).unwrap().availability_windows.len(), 1);
+    assert!(app
+        .rule_set(None, "availability_windows", r#"[{"days":["funday"],"start":"09:00","end":"17:00"}]"#)
+        .is_err());
+    assert_eq!(app.rule_get(None, "timezone").unwrap(), "UTC");
+}
+
+fn layered_app() -> (tempfile::TempDir, Fanline, Vec<(String, Layer)>) {
+    let dir = tempfile::tempdir().unwrap();
+    let app = open_cfg(common::config(dir.path()));
+    for (sub, layer) in [("public", Layer::Public), ("friends", Layer::Friends), ("intimate", Layer::Intimate)] {
+        app.import(None, &[kb(sub)], layer, &mut |_| {}).unwrap();
+    }
+    let questions = vec![
+        ("What camera do you use?".to_string(), Layer::Public),
+        ("Where do you live these days?".to_string(), Layer::Friends),
+        ("How is your health after the surgery?".to_string(), Layer::Intimate),
+    ];
+    for (i, (q, layer)) in questions.iter().enumerate() {
+        let input = NewCanonicalInput {
+            question: q.clone(),
+            variants: vec![],
+            answer: format!("Answer {i} for {layer} fans."),
+            layer: *layer,
+        };
+        app.canonical_add(None, &input).unwrap();
+    }
+    for (h, l) in [("pub", Layer::Public), ("friend", Layer::Friends), ("close", Layer::Intimate)] {
+        app.fan_add(h, Tier::Free, l).unwrap();
+    }
+    (dir, app, questions)
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 24, ..ProptestConfig::default() })]
+    #[test]
+    fn nothing_above_the_fans_layer_is_ever_served_or_cited(fan in 0usize..3, q in 0usize..6) {
+        static APP: std::sync::OnceLock<(tempfile::TempDir, Fanline, Vec<(String, Layer)>)> = std::sync::OnceLock::new();
+        let (_, app, questions) = APP.get_or_init(layered_app);
+        let (handle, layer) = [("pub", Layer::Public), ("friend", Layer::Friends), ("close", Layer::Intimate)][fan];
+        let extra = ["Tell me about your morning routine", "What lens do you film with?", "Are you doing okay lately?"];
+        let text = if q < 3 { questions[q].0.clone() } else { extra[q - 3].to_string() };
+        let r = app.route(None, handle, &text).unwrap();
+        if let Some(s) = &r.served {
+            let c = app.canonical_show(s.canonical_id).unwrap();
+            prop_assert!(layer.can_see(c.layer), "{handle} was served a {} answer", c.layer);
+        }
+        let ids: Vec<i64> = r.citations.iter().map(|c| c.chunk_id).collect();
+        for c in app.store().chunks_by_ids(&ids).unwrap() {
+            prop_assert!(layer.can_see(c.layer), "{handle} was cited a {} chunk", c.layer);
+        }
+        for c in &r.candidates {
+            prop_assert!(layer.can_see(c.layer));
+        }
+        // Exactly their own layer's question is served to a fan who may see it.
+        if q < 3 && layer.can_see(questions[q].1) {
+            prop_assert_eq!(r.path, RoutePath::C, "{}", r.reason);
+        }
+    }
+}
