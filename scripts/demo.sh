@@ -1,7 +1,10 @@
 #!/usr/bin/env bash
 # The main job on the embedded defaults (local model, no API key): set up, build
 # `fanline`, create the data directory, import the sample creator's knowledge base at
-# its three layers, and answer a few fan questions from it.
+# its three layers, search it, then route fan messages through every path: answered
+# from the documents (A), a clarifying question (B), escalated to the creator (D),
+# accepted into the queue (E), answered by the creator, then served again from that
+# canonical answer (C), and refused (F).
 #
 #   FANLINE_DATA_DIR  data directory to use (default: the OS data folder)
 #   FANLINE_PROFILE   cargo profile to build (default: release; the tests use dev,
@@ -29,5 +32,35 @@ ask "What microphone do you use for your videos?" public
 ask "I can't finish my draft, any advice?" public
 ask "What is the next novel about?" public
 ask "What is the next novel about?" friends
+
+# Routing. Two fans: one on the free tier, one paid (the default rules serve free
+# and follower fans only).
+"$FANLINE" fan add maya --tier free >/dev/null
+"$FANLINE" fan add theo --tier follower >/dev/null
+"$FANLINE" fan add pat --tier paid >/dev/null
+field() { python3 -c "import json,sys; d=json.load(sys.stdin); print(d$1 if d$1 is not None else '')"; }
+route() { # fan, message → prints the path and the reply; leaves the JSON in $LAST
+  echo; echo "── $1: $2"
+  LAST="$("$FANLINE" route --fan "$1" "$2" --json)"
+  echo "path $(field "['path']" <<<"$LAST") — $(field "['reason']" <<<"$LAST")"
+  field "['reply']" <<<"$LAST" | sed 's/^/   /'
+}
+route maya "How much does your writing workshop cost?"
+route maya "and that?"
+QUESTION="Would you ever co-write a novel with one of your readers?"
+route maya "$QUESTION"
+OFFER="$(field "['escalation_id']" <<<"$LAST")"
+if [ -n "$OFFER" ]; then
+  echo; echo "── maya accepts offer #$OFFER"; "$FANLINE" accept "$OFFER"
+  echo; echo "── the creator's queue"; "$FANLINE" queue list
+  echo; echo "── the creator answers #$OFFER"
+  "$FANLINE" queue answer "$OFFER" --text "I love the idea, but no: my novels are a solitary craft. I do run a co-writing workshop twice a year."
+fi
+route theo "Would you ever co-write a novel with a reader?"
+route pat "Can we hop on a call about my manuscript?"
+echo; echo "── why did that go where it went? (the last decision's trace)"
+"$FANLINE" decisions show "$(field "['decision_id']" <<<"$LAST")" | tail -n 11
+echo; echo "── metrics"
+"$FANLINE" metrics --days 1
 echo
 "$FANLINE" doctor

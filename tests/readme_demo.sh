@@ -22,7 +22,21 @@ section "What microphone do you use for your videos?" public | grep -q "Rode Pod
 section "What is the next novel about?" public | grep -q "Lantern Keepers" && fail "friends content shown to a public viewer"
 section "What is the next novel about?" friends | grep -q "Lantern Keepers" || fail "friends content hidden from a friend"
 grep -q "everything is in place" <<<"$out" || fail "doctor did not pass"
+# Routing: every path shows up, and the creator's answer is reused.
+route_section() { awk -v h="── $1: $2" 'index($0, h) == 1 {f=1; next} /^── / {f=0} f' <<<"$out"; }
+route_section maya "How much does your writing workshop cost?" | grep -q "^path A" || fail "workshop price not answered from the documents (A)"
+route_section maya "How much does your writing workshop cost?" | grep -q "29 euros" || fail "path A's grounding lacks the price"
+route_section maya "and that?" | grep -q "^path B" || fail "vague message not clarified (B)"
+route_section maya "Would you ever co-write a novel with one of your readers?" | grep -q "^path D" || fail "novel question not escalated (D)"
+grep -q "path E — Sent to the creator" <<<"$out" || fail "acceptance did not queue the escalation (E)"
+route_section theo "Would you ever co-write a novel with a reader?" | grep -q "^path C" || fail "the paraphrase was not served from the canonical answer (C)"
+route_section theo "Would you ever co-write a novel with a reader?" | grep -q "solitary craft" || fail "C did not serve the creator's answer"
+route_section pat "Can we hop on a call about my manuscript?" | grep -q "^path F" || fail "paid fan not refused by the default tiers (F)"
+grep -q "why — 10 steps" <<<"$out" || fail "the decision trace was not printed"
+grep -q "paths: A 1  B 1  C 1  D 1  E 1  F 1" <<<"$out" || fail "metrics do not show one of each path"
 # Running it again is idempotent: nothing is imported twice.
 again="$(FANLINE_DATA_DIR="$data" bash "$ROOT/scripts/demo.sh" 2>&1)" || fail "second run failed"
 grep -q "0 imported, 5 unchanged" <<<"$again" || fail "second run re-imported files"
+# The second time, the co-writing question is served from the library straight away.
+awk '/── maya: Would you ever co-write/{f=1;next} /^── /{f=0} f' <<<"$again" | grep -q "^path C" || fail "second run did not reuse the answer"
 echo "1 passed, 0 failed"

@@ -249,4 +249,16 @@ pub enum BenchCmd {
         #[arg(long, default_value_t = 60)]
         docs: usize,
     },
+    /// Decision latency (p50/p99) and decisions per second at several library sizes.
+    Route {
+        /// Canonical answers to route against, comma-separated.
+        #[arg(long, value_delimiter = ',', default_values_t = [1_000usize, 10_000, 100_000])]
+        sizes: Vec<usize>,
+        /// Decisions timed per size.
+        #[arg(long, default_value_t = 300)]
+        decisions: usize,
+        /// Knowledge base to import first (default: the sample one, when present).
+        #[arg(long)]
+        knowledge: Option<PathBuf>,
+    },
 }

@@ -470,3 +470,30 @@ pub fn policy(p: &PolicyReport) {
     println!("  topics: {}", if p.topics.is_empty() { "-".into() } else { p.topics.join(", ") });
     println!("  risk:   {}", if p.risk.is_empty() { "-".into() } else { p.risk.join(", ") });
 }
+
+pub fn bench_route(r: &fanline_core::bench_route::RouteBenchReport) {
+    println!(
+        "{:>9} {:>9} {:>8} {:>8} {:>10} {:>9} {:>9} {:>9} {:>9}  paths",
+        "canonical", "decisions", "p50 ms", "p99 ms", "embed p50", "plan p50", "rest p50", "dec/s 1t", "dec/s 2t"
+    );
+    for row in &r.rows {
+        let paths: Vec<String> = row.paths.iter().map(|(p, n)| format!("{p} {n}")).collect();
+        println!(
+            "{:>9} {:>9} {:>8.2} {:>8.2} {:>10.2} {:>9.2} {:>9.2} {:>9.0} {:>9.0}  {}",
+            row.canonical_answers,
+            row.decisions,
+            row.p50_us / 1000.0,
+            row.p99_us / 1000.0,
+            row.embed_p50_us / 1000.0,
+            row.plan_p50_us / 1000.0,
+            row.rest_p50_us / 1000.0,
+            row.decisions_per_second_1_thread,
+            row.decisions_per_second_2_threads,
+            paths.join(" ")
+        );
+    }
+    for row in &r.rows {
+        let steps: Vec<String> = row.steps_p50_us.iter().map(|(k, v)| format!("{k} {:.2}", v / 1000.0)).collect();
+        println!("{:>9}  step p50 ms: {}", row.canonical_answers, steps.join(", "));
+    }
+}

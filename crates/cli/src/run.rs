@@ -25,6 +25,15 @@ pub fn run(cli: Cli) -> fanline_core::Result<()> {
         let report = bench::run(&cfg, &opts, &mut |m| eprintln!("{m}"))?;
         return print::out(json, &report, print::bench);
     }
+    if let Command::Bench(BenchCmd::Route { sizes, decisions, knowledge }) = &cli.command {
+        let opts = fanline_core::bench_route::RouteBenchOptions {
+            sizes: sizes.clone(),
+            decisions: *decisions,
+            knowledge: knowledge.clone().or_else(fanline_core::bench_route::default_knowledge),
+        };
+        let report = fanline_core::bench_route::run(&cfg, &opts, &mut |m| eprintln!("{m}"))?;
+        return print::out(json, &report, print::bench_route);
+    }
     if let Command::Eval(a) | Command::Calibrate(a) = &cli.command {
         let opts = fanline_core::eval::EvalOptions::new(a.dataset.parse()?, &a.path, a.per_intent, &cfg);
         let (_scratch, app) = fanline_core::eval::scratch(&cfg)?;

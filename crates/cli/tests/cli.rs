@@ -188,3 +188,80 @@ fn fans_are_added_updated_and_listed() {
         .stderr(predicates::str::contains("free follower paid"));
     assert_eq!(json_err(d.path(), &["fan", "add", "  ", "--tier", "free"])["code"], "invalid_input");
 }
+
+#[test]
+fn route_accept_queue_metrics_config_and_policy() {
+    let d = tempfile::tempdir().unwrap();
+    json(d.path(), &["init"]);
+    json(d.path(), &["import", kb("public").to_str().unwrap()]);
+    assert_eq!(json(d.path(), &["fan", "add", "ana", "--tier", "free"])["tier"], "free");
+
+    let r = json(d.path(), &["route", "--fan", "ana", "How much does your writing workshop cost?"]);
+    assert_eq!(r["path"], "A");
+    assert!(r["signals"]["confidence"].as_f64().unwrap() >= 0.75);
+    assert_eq!(r["trace"]["steps"].as_array().unwrap().len(), 10);
+    assert!(r["reply"].as_str().unwrap().contains("29 euros"));
+
+    let d1 = json(d.path(), &["route", "--fan", "ana", "Would you ever co-write a novel with one of your readers?"]);
+    assert_eq!(d1["path"], "D");
+    let id = d1["escalation_id"].as_i64().unwrap().to_string();
+    assert_eq!(json(d.path(), &["accept", &id])["path"], "E");
+    let q = json(d.path(), &["queue", "list"]);
+    assert_eq!(q[0]["fan"], "ana");
+    let c = json(d.path(), &["queue", "answer", &id, "--text", "No, I write alone.", "--layer", "public"]);
+    assert_eq!(c["question_pattern"], "Would you ever co-write a novel with one of your readers?");
+    let again = json(d.path(), &["route", "--fan", "ana", "Would you ever co-write a novel with a reader?"]);
+    assert_eq!(again["path"], "C");
+    assert_eq!(again["served"]["times_reused"], 1);
+
+    let shown = json(d.path(), &["decisions", "show", &again["decision_id"].to_string()]);
+    assert_eq!(shown["path"], "C");
+    assert_eq!(json(d.path(), &["decisions", "list", "--path", "C"]).as_array().unwrap().len(), 1);
+    let m = json(d.path(), &["metrics", "--days", "1"]);
+    assert_eq!(m["paths"]["C"], 1);
+    assert_eq!(m["escalations_today"], 1);
+
+    // Rules: get, set, bad values.
+    assert_eq!(json(d.path(), &["config", "set", "max_escalations_per_day", "3"])["max_escalations_per_day"], 3);
+    assert_eq!(json(d.path(), &["config", "get", "max_escalations_per_day"]), 3);
+    assert_eq!(json_err(d.path(), &["config", "set", "timezone", "Nowhere/Land"])["code"], "invalid_input");
+
+    // Policy: a bad file names the line and field; a good one is installed and used.
+    let bad = d.path().join("bad.toml");
+    std::fs::write(&bad, "[topics.pricing]\nkeywords = [\"cost\"]\nactoin = \"escalate\"\n").unwrap();
+    let e = json_err(d.path(), &["policy", "check", bad.to_str().unwrap()]);
+    assert_eq!(e["code"], "invalid_policy");
+    assert!(e["message"].as_str().unwrap().contains("line 3, field `actoin`"), "{e}");
+    let good = d.path().join("good.toml");
+    std::fs::write(&good, "[topics.pricing]\nkeywords = [\"cost\"]\naction = \"escalate\"\n").unwrap();
+    assert_eq!(json(d.path(), &["policy", "set", good.to_str().unwrap()])["topics"][0], "pricing");
+    let p = json(d.path(), &["route", "--fan", "ana", "How much does your writing workshop cost?"]);
+    assert_eq!(p["path"], "D");
+    assert_eq!(json_err(d.path(), &["route", "--fan", "nobody", "hi"])["code"], "invalid_input");
+    assert_eq!(json_err(d.path(), &["accept", "999"])["code"], "not_found");
+}
+
+fn datasets() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/datasets")
+}
+
+#[test]
+fn eval_and_calibrate_on_the_shared_datasets() {
+    let d = tempfile::tempdir().unwrap();
+    let covid = datasets().join("covid_faq");
+    assert!(covid.is_dir(), "the evaluation datasets are beside the clone: {}", covid.display());
+    let r = json(d.path(), &["eval", "covid_faq", covid.to_str().unwrap()]);
+    let m = &r["reuse"];
+    assert!(m["in_scope"].as_u64().unwrap() > 50 && m["reuse_hits"].as_u64().unwrap() > 0, "{r}");
+    // The router's defaults keep wrong reuse on the COVID pairs at most 2%.
+    assert!(m["wrong_reuse_rate"].as_f64().unwrap() <= 0.02, "{m}");
+    assert!(r["ablation"].as_array().unwrap().len() >= 8);
+    let c = json(d.path(), &["eval", "clariq", datasets().join("clariq").to_str().unwrap()]);
+    assert!(c["clarification"]["requests"].as_u64().unwrap() >= 50);
+    let cal = json(d.path(), &["calibrate", "covid_faq", covid.to_str().unwrap()]);
+    assert!(cal["settings_tried"].as_u64().unwrap() > 1000);
+    assert!(cal["metrics"]["wrong_reuse_rate"].as_f64().unwrap() <= 0.02);
+    assert_eq!(json_err(d.path(), &["eval", "imdb", "."])["code"], "invalid_input");
+    // Evaluation never touches the creator's data directory.
+    assert!(!d.path().join("fanline.db").exists());
+}

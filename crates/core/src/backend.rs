@@ -9,7 +9,7 @@ use std::collections::HashMap;
 
 /// Phrasings looked at to find the nearest canonical answers: enough for several
 /// phrasings of each of the top answers.
-const PHRASING_DEPTH: usize = 60;
+const PHRASING_DEPTH: usize = 24;
 
 pub(crate) struct Backend<'a> {
     pub app: &'a Fanline,

@@ -70,9 +70,10 @@ pub fn percentile(samples: &mut [f64], p: f64) -> f64 {
     samples[i.min(samples.len() - 1)]
 }
 
-struct Rng(u64);
+/// A small deterministic generator (xorshift) for benchmark data.
+pub(crate) struct Rng(pub(crate) u64);
 impl Rng {
-    fn next(&mut self) -> u64 {
+    pub(crate) fn next(&mut self) -> u64 {
         self.0 ^= self.0 << 13;
         self.0 ^= self.0 >> 7;
         self.0 ^= self.0 << 17;
@@ -81,7 +82,7 @@ impl Rng {
     fn pick<'a>(&mut self, xs: &'a [&'a str]) -> &'a str {
         xs[(self.next() % xs.len() as u64) as usize]
     }
-    fn unit(&mut self) -> f32 {
+    pub(crate) fn unit(&mut self) -> f32 {
         (self.next() >> 11) as f32 / (1u64 << 53) as f32
     }
 }

@@ -50,6 +50,15 @@ impl Fanline {
         Ok(self.store.canonical(change.document_id)?)
     }
 
+    /// Store many canonical answers whose questions are already embedded, in one
+    /// transaction; returns how many phrasings were indexed.
+    pub fn canonical_add_many(&self, agent: Option<&str>, items: &[NewCanonical]) -> Result<usize> {
+        let agent = self.agent(agent)?;
+        let change = self.write_indexed(true, |store| store.add_canonical_many(agent.id, items))?;
+        self.flush()?;
+        Ok(change.added.len())
+    }
+
     /// Add another phrasing of the question to a canonical answer.
     pub fn canonical_add_variant(&self, id: i64, text: &str) -> Result<CanonicalAnswer> {
         if text.trim().is_empty() {

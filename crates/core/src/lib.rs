@@ -8,6 +8,7 @@
 mod app;
 mod backend;
 pub mod bench;
+pub mod bench_route;
 mod canonical;
 pub mod config;
 mod doctor;

@@ -250,7 +250,11 @@ fn rules_are_checked_before_they_are_stored() {
     assert_eq!(app.rule_get(None, "timezone").unwrap(), "UTC");
 }
 
-fn layered_app() -> (tempfile::TempDir, Fanline, Vec<(String, Layer)>) {
+/// A data dir with content and canonical answers at every layer, and the canonical
+/// questions with their layers.
+type Layered = (tempfile::TempDir, Fanline, Vec<(String, Layer)>);
+
+fn layered_app() -> Layered {
     let dir = tempfile::tempdir().unwrap();
     let app = open_cfg(common::config(dir.path()));
     for (sub, layer) in [("public", Layer::Public), ("friends", Layer::Friends), ("intimate", Layer::Intimate)] {
@@ -280,7 +284,7 @@ proptest! {
     #![proptest_config(ProptestConfig { cases: 24, ..ProptestConfig::default() })]
     #[test]
     fn nothing_above_the_fans_layer_is_ever_served_or_cited(fan in 0usize..3, q in 0usize..6) {
-        static APP: std::sync::OnceLock<(tempfile::TempDir, Fanline, Vec<(String, Layer)>)> = std::sync::OnceLock::new();
+        static APP: std::sync::OnceLock<Layered> = std::sync::OnceLock::new();
         let (_, app, questions) = APP.get_or_init(layered_app);
         let (handle, layer) = [("pub", Layer::Public), ("friend", Layer::Friends), ("close", Layer::Intimate)][fan];
         let extra = ["Tell me about your morning routine", "What lens do you film with?", "Are you doing okay lately?"];

@@ -111,6 +111,22 @@ impl Store {
         Ok((id, DocumentChange { document_id: id, removed: Vec::new(), added, generation }))
     }
 
+    /// Store many canonical answers in one transaction (bulk imports, benchmarks).
+    pub fn add_canonical_many(&self, agent_id: i64, items: &[NewCanonical]) -> Result<DocumentChange> {
+        let mut conn = self.conn();
+        let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+        let mut added = Vec::new();
+        let mut last = 0;
+        for c in items {
+            let (id, a) = insert_canonical(&tx, agent_id, c)?;
+            added.extend(a);
+            last = id;
+        }
+        let generation = bump_generation(&tx)?;
+        tx.commit()?;
+        Ok(DocumentChange { document_id: last, removed: Vec::new(), added, generation })
+    }
+
     /// Add another phrasing to an existing canonical answer.
     pub fn add_canonical_variant(&self, canonical_id: i64, text: &str, embedding: &[f32]) -> Result<DocumentChange> {
         let mut conn = self.conn();

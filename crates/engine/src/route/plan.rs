@@ -52,11 +52,14 @@ impl Trace {
 }
 
 type StepFn<'a, S> = Box<dyn Fn(&S) -> Result<Outcome> + Send + Sync + 'a>;
+type SkipFn<'a, S> = Box<dyn Fn(&S) -> Option<String> + Send + Sync + 'a>;
 
 struct Step<'a, S> {
     name: &'static str,
     after: Vec<&'static str>,
     run: StepFn<'a, S>,
+    /// Checked when the step's wave starts: `Some(why)` skips it without a thread.
+    skip: Option<SkipFn<'a, S>>,
 }
 
 /// A plan over state `S`.
@@ -91,8 +94,22 @@ impl<'a, S: Sync> Plan<'a, S> {
                 "step {name:?} runs after {missing:?}, which is not in the plan before it"
             )));
         }
-        self.steps.push(Step { name, after: after.to_vec(), run: Box::new(run) });
+        self.steps.push(Step { name, after: after.to_vec(), run: Box::new(run), skip: None });
         Ok(self)
+    }
+
+    /// Like [`step`](Self::step), with a cheap check made when its wave starts: when it
+    /// says why, the step is skipped there and then, without taking a thread.
+    pub fn step_unless(
+        self,
+        name: &'static str,
+        after: &[&'static str],
+        skip: impl Fn(&S) -> Option<String> + Send + Sync + 'a,
+        run: impl Fn(&S) -> Result<Outcome> + Send + Sync + 'a,
+    ) -> Result<Self> {
+        let mut p = self.step(name, after, run)?;
+        p.steps.last_mut().expect("just added").skip = Some(Box::new(skip));
+        Ok(p)
     }
 
     /// The waves: each step's wave is one more than its latest dependency's.
@@ -124,6 +141,17 @@ impl<'a, S: Sync> Plan<'a, S> {
                 for &i in &wave {
                     records[i] = Some(skipped(self.steps[i].name, w, &format!("decided by {by}")));
                 }
+                continue;
+            }
+            let mut wave = wave;
+            wave.retain(|&i| match self.steps[i].skip.as_ref().and_then(|f| f(state)) {
+                Some(why) => {
+                    records[i] = Some(skipped(self.steps[i].name, w, &why));
+                    false
+                }
+                None => true,
+            });
+            if wave.is_empty() {
                 continue;
             }
             let results: Vec<(usize, u64, u64, Result<Outcome>)> = if wave.len() == 1 {
@@ -252,6 +280,21 @@ mod tests {
         assert_eq!(trace.decided_by.as_deref(), Some("gate"));
         let e = trace.step("embed").unwrap();
         assert_eq!((e.outcome.as_str(), e.note.as_str()), ("skipped", "decided by gate"));
+    }
+
+    #[test]
+    fn a_step_can_be_skipped_before_it_starts() {
+        let plan = Plan::new()
+            .step("a", &[], |_: &()| Ok(Outcome::Done(String::new())))
+            .unwrap()
+            .step_unless("b", &["a"], |_| Some("nothing to do".into()), |_| panic!("must not run"))
+            .unwrap()
+            .step("c", &["b"], |_| Ok(Outcome::Done("c ran".into())))
+            .unwrap();
+        let trace = plan.run(&()).unwrap();
+        assert_eq!(trace.step("b").unwrap().outcome, "skipped");
+        assert_eq!(trace.step("b").unwrap().note, "nothing to do");
+        assert_eq!(trace.step("c").unwrap().outcome, "done");
     }
 
     #[test]

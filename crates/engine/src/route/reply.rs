@@ -60,7 +60,8 @@ pub fn grounded_answer(chunks: &[ChunkHit], support_similarity: f32) -> (String,
     let sources = citations
         .iter()
         .map(|c| {
-            let place = if c.heading.is_empty() { c.title.clone() } else { format!("{} › {}", c.title, c.heading) };
+            // A heading path starts at the document's title.
+            let place = if c.heading.is_empty() { c.title.clone() } else { c.heading.replace(" > ", " › ") };
             format!("[{}] {place}", c.n)
         })
         .collect::<Vec<_>>();

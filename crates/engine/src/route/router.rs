@@ -281,10 +281,6 @@ fn topics(s: &State) -> Result<Outcome> {
             phrases.push((name.clone(), false, d.clone()));
         }
     }
-    if phrases.is_empty() {
-        let _ = s.topics.set(Vec::new());
-        return Ok(Outcome::Skipped("no blocked topics or policy topics".into()));
-    }
     let texts: Vec<String> = phrases.iter().map(|p| p.2.clone()).collect();
     let vectors = s.backend.topic_vectors(&texts)?;
     let q = State::get(&s.vector);
@@ -298,6 +294,18 @@ fn topics(s: &State) -> Result<Outcome> {
     let note = format!("{} topic(s) compared, {on} at or above {line:.2}", hits.len());
     let _ = s.topics.set(hits);
     Ok(Outcome::Done(note))
+}
+
+/// Nothing to compare with: no blocked topics, no policy topic with a description.
+fn no_topics(s: &State) -> Option<String> {
+    let i = s.input;
+    let described = i.policy.topics.values().any(|t| t.description.as_ref().is_some_and(|d| !d.trim().is_empty()));
+    if i.rules.blocked_topics.is_empty() && !described {
+        let _ = s.topics.set(Vec::new());
+        Some("no blocked topics or policy topics".into())
+    } else {
+        None
+    }
 }
 
 fn signals(s: &State) -> Result<Outcome> {
@@ -590,7 +598,7 @@ pub fn route(input: &RouteInput<'_>, backend: &dyn RouteBackend) -> Result<Route
         .step("history", &["gate"], history)?
         .step("canonical", &["embed"], canonical)?
         .step("chunks", &["embed"], chunks)?
-        .step("topics", &["embed"], topics)?
+        .step_unless("topics", &["embed"], no_topics, topics)?
         .step("signals", &["canonical", "chunks", "topics", "history"], signals)?
         .step("policy", &["signals"], policy)?
         .step("decide", &["policy"], decide)?;
