@@ -74,8 +74,8 @@ pub enum Command {
     /// Measure routing quality on a labelled dataset (clinc150, banking77, quora, mqp,
     /// covid_faq, clariq).
     Eval(EvalArgs),
-    /// Propose reuse thresholds from a labelled dataset.
-    Calibrate(EvalArgs),
+    /// Propose reuse thresholds from a labelled dataset, or from the agent's own history.
+    Calibrate(CalibrateArgs),
 }
 
 #[derive(Debug, Subcommand)]
@@ -125,6 +125,12 @@ pub enum DecisionsCmd {
     },
     /// One decision with its signals and trace: why it took its path.
     Show { id: i64 },
+    /// Judge a served canonical answer (path C) right or wrong; `calibrate --history` learns from it.
+    Judge {
+        id: i64,
+        #[arg(value_parser = ["right", "wrong"])]
+        verdict: String,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -145,6 +151,22 @@ pub enum PolicyCmd {
     Path,
     /// Check a file and install it as the agent's policy.
     Set { file: PathBuf },
+}
+
+#[derive(Debug, Args)]
+pub struct CalibrateArgs {
+    /// clinc150, banking77, quora, mqp or covid_faq (omit with --history)
+    #[arg(required_unless_present = "history", requires = "path")]
+    pub dataset: Option<String>,
+    /// The dataset's folder (or its file).
+    pub path: Option<PathBuf>,
+    /// Calibrate on this agent's own history: served answers judged right or wrong,
+    /// escalations answered anew or attached to an existing answer.
+    #[arg(long, conflicts_with = "dataset")]
+    pub history: bool,
+    /// Phrasings stored per canonical answer (clinc150, banking77).
+    #[arg(long, default_value_t = fanline_core::eval::DEFAULT_PER_INTENT)]
+    pub per_intent: usize,
 }
 
 #[derive(Debug, Args)]

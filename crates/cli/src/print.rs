@@ -497,3 +497,22 @@ pub fn bench_route(r: &fanline_core::bench_route::RouteBenchReport) {
         println!("{:>9}  step p50 ms: {}", row.canonical_answers, steps.join(", "));
     }
 }
+
+pub fn history_calibration(c: &fanline_core::eval::calibrate::HistoryCalibration) {
+    println!(
+        "{}: {} past decisions with a known right answer ({} where an answer was right to serve), {} settings tried",
+        c.agent, c.examples, c.reusable, c.settings_tried
+    );
+    println!("proposed: {}\n", params(&c.params));
+    reuse_header();
+    reuse_row(&c.metrics);
+    reuse_row(&c.current);
+    println!(
+        "\nto use it, in config.toml:\n[routing.reuse]\nthreshold = {:.2}\nyoung_threshold = {:.2}\nmargin = {:.2}",
+        c.params.threshold, c.params.young_threshold, c.params.margin
+    );
+}
+
+pub fn judged(d: &Decision) {
+    println!("decision #{} (path {}) judged; `fanline calibrate --history` learns from it", d.id, d.path);
+}

@@ -1,5 +1,6 @@
 use crate::cli::{
-    BenchCmd, CanonicalCmd, Cli, Command, ConfigCmd, DecisionsCmd, DocumentsCmd, FanCmd, PolicyCmd, QueueCmd,
+    BenchCmd, CalibrateArgs, CanonicalCmd, Cli, Command, ConfigCmd, DecisionsCmd, DocumentsCmd, FanCmd, PolicyCmd,
+    QueueCmd,
 };
 use crate::print;
 use fanline_core::{bench, Config, Fanline, ImportEvent, NewCanonicalInput};
@@ -34,20 +35,22 @@ pub fn run(cli: Cli) -> fanline_core::Result<()> {
         let report = fanline_core::bench_route::run(&cfg, &opts, &mut |m| eprintln!("{m}"))?;
         return print::out(json, &report, print::bench_route);
     }
-    if let Command::Eval(a) | Command::Calibrate(a) = &cli.command {
+    if let Command::Eval(a) = &cli.command {
         let opts = fanline_core::eval::EvalOptions::new(a.dataset.parse()?, &a.path, a.per_intent, &cfg);
         let (_scratch, app) = fanline_core::eval::scratch(&cfg)?;
         let bar = print::Progress::new(json, "texts embedded");
-        let mut tick = |done: usize, total: usize| bar.tick(done, total);
-        return if matches!(cli.command, Command::Eval(_)) {
-            let report = app.eval(&opts, &mut tick)?;
-            bar.finish();
-            print::out(json, &report, print::eval)
-        } else {
-            let c = app.calibrate(&opts, &mut tick)?;
-            bar.finish();
-            print::out(json, &c, print::calibration)
-        };
+        let report = app.eval(&opts, &mut |done, total| bar.tick(done, total))?;
+        bar.finish();
+        return print::out(json, &report, print::eval);
+    }
+    if let Command::Calibrate(CalibrateArgs { dataset: Some(dataset), path: Some(path), per_intent, .. }) = &cli.command
+    {
+        let opts = fanline_core::eval::EvalOptions::new(dataset.parse()?, path, *per_intent, &cfg);
+        let (_scratch, app) = fanline_core::eval::scratch(&cfg)?;
+        let bar = print::Progress::new(json, "texts embedded");
+        let c = app.calibrate(&opts, &mut |done, total| bar.tick(done, total))?;
+        bar.finish();
+        return print::out(json, &c, print::calibration);
     }
     if let Command::Policy(PolicyCmd::Check { file }) = &cli.command {
         return print::out(json, &fanline_core::policy::check_policy(file)?, print::policy);
@@ -111,6 +114,11 @@ pub fn run(cli: Cli) -> fanline_core::Result<()> {
             print::out(json, app.decisions(agent, *path, fan.as_deref(), *limit)?.as_slice(), print::decisions)
         }
         Command::Decisions(DecisionsCmd::Show { id }) => print::out(json, &app.decision(*id)?, print::decision),
+        Command::Decisions(DecisionsCmd::Judge { id, verdict }) => {
+            app.judge_reuse(*id, verdict == "right")?;
+            print::out(json, &app.decision(*id)?, print::judged)
+        }
+        Command::Calibrate(_) => print::out(json, &app.calibrate_history(agent)?, print::history_calibration),
         Command::Metrics { days } => print::out(json, &app.metrics(agent, *days)?, print::metrics),
         Command::Config(c) => match c {
             ConfigCmd::Show => print::out(json, &app.rules(agent)?, print::rules),
@@ -142,6 +150,6 @@ pub fn run(cli: Cli) -> fanline_core::Result<()> {
                 std::process::exit(1)
             }
         }
-        Command::Bench(_) | Command::Eval(_) | Command::Calibrate(_) => unreachable!("handled above"),
+        Command::Bench(_) | Command::Eval(_) => unreachable!("handled above"),
     }
 }

@@ -71,7 +71,7 @@ impl ReuseParams {
 pub const ESTABLISHED: usize = 3;
 
 /// One canonical answer as a candidate for a question, scored by its best phrasings.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ReuseCandidate {
     pub canonical_id: i64,
     /// How many phrasings the answer has.

@@ -25,7 +25,7 @@ pub use fans::Fan;
 pub use messages::{Decision, Message, NewDecision, Role};
 pub use metrics::{RawMetrics, TopAnswer};
 pub use migrate::{Migration, MIGRATIONS};
-pub use routing::{CanonicalBrief, NewRouting, RoutingWritten};
+pub use routing::{CanonicalBrief, NewRouting, ReuseExample, RoutingWritten};
 
 use rusqlite::{Connection, OpenFlags};
 use std::path::{Path, PathBuf};

@@ -215,3 +215,70 @@ impl Store {
         Ok(RoutingWritten { decision_id, reply_message_id, escalation_id, times_reused })
     }
 }
+
+/// One past decision whose right reuse answer is known, for calibration.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ReuseExample {
+    pub decision_id: i64,
+    /// The fan's message.
+    pub question: String,
+    /// The decision's stored `signals` JSON (it holds the candidates it judged).
+    pub signals: serde_json::Value,
+    /// The canonical answer that was right to serve, or None if none was.
+    pub right: Option<i64>,
+}
+
+impl Store {
+    /// Record the creator's verdict on a decision that served a canonical answer.
+    pub fn set_reuse_feedback(&self, decision_id: i64, correct: bool) -> Result<()> {
+        let conn = self.conn();
+        let path: Option<String> =
+            conn.query_row("SELECT path FROM decisions WHERE id = ?1", [decision_id], |r| r.get(0)).optional()?;
+        match path.as_deref() {
+            None => return Err(crate::Error::not_found("decision", decision_id)),
+            Some("C") => {}
+            Some(p) => {
+                return Err(crate::Error::Invalid {
+                    what: "feedback",
+                    detail: format!("decision {decision_id} took path {p}; only served answers (C) are judged"),
+                })
+            }
+        }
+        conn.execute(
+            "INSERT INTO reuse_feedback (decision_id, correct) VALUES (?1, ?2)
+             ON CONFLICT (decision_id) DO UPDATE SET correct = excluded.correct",
+            params![decision_id, correct],
+        )?;
+        Ok(())
+    }
+
+    /// Past decisions whose right answer is known: served answers the creator judged,
+    /// and escalations the creator answered, where attaching the question to an
+    /// existing answer says that answer was right and writing a new one says none was.
+    pub fn reuse_history(&self, agent_id: i64) -> Result<Vec<ReuseExample>> {
+        let conn = self.conn();
+        let mut stmt = conn.prepare(
+            "SELECT d.id, m.body, d.signals, CASE WHEN f.correct = 1 THEN d.canonical_answer_id END
+             FROM decisions d JOIN reuse_feedback f ON f.decision_id = d.id JOIN messages m ON m.id = d.message_id
+             WHERE d.agent_id = ?1
+             UNION ALL
+             SELECT d.id, m.body, d.signals,
+                    CASE WHEN a.source_escalation_id IS e.id THEN NULL ELSE e.canonical_answer_id END
+             FROM escalations e JOIN decisions d ON d.id = e.decision_id JOIN messages m ON m.id = d.message_id
+             JOIN canonical_answers a ON a.id = e.canonical_answer_id
+             WHERE e.agent_id = ?1 AND e.status = 'answered'
+             ORDER BY 1",
+        )?;
+        let rows = stmt
+            .query_map([agent_id], |r| {
+                Ok(ReuseExample {
+                    decision_id: r.get(0)?,
+                    question: r.get(1)?,
+                    signals: crate::util::json_value(r, 2)?,
+                    right: r.get(3)?,
+                })
+            })?
+            .collect::<rusqlite::Result<_>>()?;
+        Ok(rows)
+    }
+}

@@ -4,8 +4,8 @@
 //! split of its training data, never on the split `eval` reports.
 
 use super::{data, DatasetKind, EvalOptions, Prepared, ReuseMetrics};
-use crate::{Fanline, Result};
-use fanline_engine::reuse::ReuseParams;
+use crate::{Error, Fanline, Result};
+use fanline_engine::reuse::{judge, ReuseCandidate, ReuseParams, ReuseVerdict};
 use serde::Serialize;
 
 #[derive(Debug, Clone, Serialize)]
@@ -87,5 +87,131 @@ impl Fanline {
             metrics,
             current,
         })
+    }
+}
+
+/// Calibration from the creator's own history (`fanline calibrate --history`).
+#[derive(Debug, Clone, Serialize)]
+pub struct HistoryCalibration {
+    pub agent: String,
+    /// Past decisions whose right answer is known.
+    pub examples: usize,
+    /// …of which a canonical answer was right to serve.
+    pub reusable: usize,
+    pub settings_tried: usize,
+    pub params: ReuseParams,
+    pub metrics: ReuseMetrics,
+    pub current: ReuseMetrics,
+}
+
+/// Fewer examples than this teach nothing reliable.
+pub const MIN_HISTORY: usize = 20;
+
+struct Example {
+    question: String,
+    candidates: Vec<ReuseCandidate>,
+    right: Option<i64>,
+}
+
+fn score_history(examples: &[Example], p: &ReuseParams, setting: &str) -> ReuseMetrics {
+    let (mut ins, mut ins_ok, mut oos, mut oos_ok, mut rejected, mut hits, mut wrong) = (0, 0, 0, 0, 0, 0, 0);
+    for e in examples {
+        let served = match judge(&e.question, &e.candidates, p) {
+            ReuseVerdict::Reuse { index, .. } => Some(e.candidates[index].canonical_id),
+            ReuseVerdict::Reject { .. } => None,
+        };
+        match served {
+            Some(s) => {
+                hits += 1;
+                wrong += usize::from(Some(s) != e.right);
+            }
+            None => rejected += 1,
+        }
+        match e.right {
+            Some(r) => {
+                ins += 1;
+                ins_ok += usize::from(served == Some(r));
+            }
+            None => {
+                oos += 1;
+                oos_ok += usize::from(served.is_none());
+            }
+        }
+    }
+    let ratio = |a: usize, b: usize| if b == 0 { 0.0 } else { a as f64 / b as f64 };
+    ReuseMetrics {
+        setting: setting.into(),
+        in_scope: ins,
+        in_scope_correct: ins_ok,
+        in_scope_accuracy: ratio(ins_ok, ins),
+        out_of_scope: oos,
+        oos_recall: ratio(oos_ok, oos),
+        oos_precision: ratio(oos_ok, rejected),
+        reuse_hits: hits,
+        wrong_reuse: wrong,
+        wrong_reuse_rate: ratio(wrong, hits),
+    }
+}
+
+impl Fanline {
+    /// Propose reuse thresholds from the agent's own history: answers the creator judged
+    /// right or wrong, questions the creator attached to an existing answer (it was the
+    /// right one) or answered anew (none was). Maximises correct reuse while wrong
+    /// reuse stays within 2% of the answers served.
+    pub fn calibrate_history(&self, agent: Option<&str>) -> Result<HistoryCalibration> {
+        let agent = self.agent(agent)?;
+        let examples: Vec<Example> = self
+            .store
+            .reuse_history(agent.id)?
+            .into_iter()
+            .filter_map(|x| {
+                let candidates: Vec<ReuseCandidate> =
+                    serde_json::from_value(x.signals.get("candidates")?.clone()).ok()?;
+                Some(Example { question: x.question, candidates, right: x.right })
+            })
+            .collect();
+        if examples.len() < MIN_HISTORY {
+            return Err(Error::InvalidInput(format!(
+                "not enough history: {} decisions with a known right answer, at least {MIN_HISTORY} needed \
+                 (answer or attach escalations, or judge served answers with `fanline decisions judge`)",
+                examples.len()
+            )));
+        }
+        let base = self.config.routing.reuse;
+        let mut best: Option<(f64, ReuseParams, ReuseMetrics)> = None;
+        let mut tried = 0;
+        for margin in MARGINS {
+            for t in 40..=99 {
+                for y in (40..=99).step_by(3) {
+                    let p =
+                        ReuseParams { threshold: t as f32 / 100.0, young_threshold: y as f32 / 100.0, margin, ..base };
+                    let m = score_history(&examples, &p, "calibrated");
+                    tried += 1;
+                    let s = if m.wrong_reuse_rate > 0.02 {
+                        -m.wrong_reuse_rate
+                    } else {
+                        m.in_scope_accuracy + m.oos_recall * 1e-3
+                    };
+                    if best.as_ref().is_none_or(|b| s > b.0 + 1e-9) {
+                        best = Some((s, p, m));
+                    }
+                }
+            }
+        }
+        let (_, params, metrics) = best.expect("non-empty grid");
+        Ok(HistoryCalibration {
+            agent: agent.name,
+            examples: examples.len(),
+            reusable: examples.iter().filter(|e| e.right.is_some()).count(),
+            settings_tried: tried,
+            params,
+            metrics,
+            current: score_history(&examples, &base, "current"),
+        })
+    }
+
+    /// The creator's verdict on a served canonical answer.
+    pub fn judge_reuse(&self, decision_id: i64, correct: bool) -> Result<()> {
+        Ok(self.store.set_reuse_feedback(decision_id, correct)?)
     }
 }
