@@ -15,7 +15,11 @@
 //! shortness is 1, 0.9, 0.6, 0.3, 0 for 0, 1, 2, 3, 4+ content words (words of 3+
 //! letters that are not function words); pronoun reference is 1 when the message leans
 //! on "it", "this", "that", "they"… with at most 3 content words to say what they are;
-//! low information is the share of words that are function words.
+//! low information is the share of words that are function words. An open request for a
+//! bare topic ("tell me about X", "information on X", or just "X") is at least 0.8 vague
+//! when the topic is one content word and 0.65 when it is two: "kiwi" may be the fruit,
+//! the bird or the people (measured on ClariQ, see ARCHITECTURE.md). A topic about the
+//! creator ("your camera") is not open.
 
 use serde::Serialize;
 
@@ -28,6 +32,9 @@ pub struct TextStats {
     pub clause_markers: usize,
     pub long_word_share: f64,
     pub pronoun_reference: bool,
+    /// An open request for a bare topic ("tell me about X", "information on X", "I'm
+    /// interested in X", or just "X"): how many content words name the topic.
+    pub open_topic_words: Option<usize>,
 }
 
 const FUNCTION_WORDS: &[&str] = &[
@@ -89,6 +96,57 @@ fn words(text: &str) -> Vec<String> {
         .collect()
 }
 
+/// Openings of a request for information about a topic, longest first.
+const OPEN_REQUESTS: &[&str] = &[
+    "i'm looking for information about",
+    "i'm looking for information on",
+    "i am looking for information on",
+    "find me information about",
+    "find me information on",
+    "give me information about",
+    "give me information on",
+    "find information about",
+    "find information on",
+    "i'd like to learn about",
+    "i want to learn about",
+    "i want to know about",
+    "i'd like to know about",
+    "tell me more about",
+    "tell me more on",
+    "information about",
+    "information on",
+    "i'm interested in",
+    "i am interested in",
+    "i'm looking for",
+    "i am looking for",
+    "tell me about",
+    "looking for",
+    "info on",
+    "what about",
+];
+
+/// The content words of an open topic request, or None if the text is not one. A topic
+/// that refers to the creator ("your camera") is not open: it is the creator's domain.
+fn open_topic(text: &str, ws: &[String]) -> Option<usize> {
+    let lower = ws.join(" ");
+    let rest = match OPEN_REQUESTS.iter().find(|p| lower.starts_with(*p)) {
+        Some(p) => lower[p.len()..].trim().to_string(),
+        // A bare noun phrase: a few words, no question, no interrogative opening.
+        None if ws.len() <= 3
+            && !text.contains('?')
+            && !ws.first().is_some_and(|w| INTERROGATIVES.contains(&w.as_str())) =>
+        {
+            lower
+        }
+        None => return None,
+    };
+    let topic: Vec<&str> = rest.split(' ').filter(|w| !w.is_empty()).collect();
+    if topic.is_empty() || topic.iter().any(|w| matches!(*w, "you" | "your" | "yours" | "yourself")) {
+        return None;
+    }
+    Some(topic.iter().filter(|w| w.chars().count() >= 3 && !FUNCTION_WORDS.contains(w)).count())
+}
+
 /// The counts behind both scores.
 pub fn stats(text: &str) -> TextStats {
     let ws = words(text);
@@ -104,6 +162,7 @@ pub fn stats(text: &str) -> TextStats {
         clause_markers: punctuation + clause_words,
         long_word_share: if ws.is_empty() { 0.0 } else { long as f64 / ws.len() as f64 },
         pronoun_reference: content <= 3 && ws.iter().any(|w| PRONOUNS.contains(&w.as_str())),
+        open_topic_words: open_topic(text, &ws),
     }
 }
 
@@ -127,7 +186,12 @@ pub fn vagueness(s: &TextStats) -> f64 {
     };
     let pronoun = if s.pronoun_reference { 1.0 } else { 0.0 };
     let low_info = if s.words == 0 { 1.0 } else { 1.0 - s.content_words as f64 / s.words as f64 };
-    0.7 * short + 0.2 * pronoun + 0.1 * low_info
+    let breadth = match s.open_topic_words {
+        Some(0 | 1) => 0.8,
+        Some(2) => 0.65,
+        _ => 0.0,
+    };
+    (0.7 * short + 0.2 * pronoun + 0.1 * low_info).max(breadth)
 }
 
 #[cfg(test)]
@@ -152,6 +216,17 @@ mod tests {
             "Can I get a refund for the annual workshop membership?",
         ] {
             assert!(v(t) < 0.3, "{t:?}: {}", v(t));
+        }
+        // Open requests for a bare topic are vague; about the creator, they are not.
+        for t in ["Tell me about kiwi", "figs", "I'm interested in dinosaurs", "Find information on Porterville."] {
+            assert!(v(t) >= 0.6, "{t:?}: {}", v(t));
+        }
+        for t in [
+            "Tell me about your camera",
+            "Tell me about hotels in New York with a pool",
+            "What camera do you use for filming?",
+        ] {
+            assert!(v(t) < 0.6, "{t:?}: {}", v(t));
         }
         // A pronoun with enough context to resolve it is not vague.
         assert!(!stats("Is the workshop worth it for a beginner novelist writing thrillers?").pronoun_reference);
