@@ -36,6 +36,25 @@ pub fn timestamp(t: DateTime<Utc>) -> String {
     t.format("%Y-%m-%dT%H:%M:%S%.3fZ").to_string()
 }
 
+/// The agent and question of an escalation that may be answered (pending or
+/// accepted), inside a transaction.
+fn answerable(tx: &rusqlite::Transaction<'_>, id: i64) -> Result<(i64, String)> {
+    let (agent_id, question, status): (i64, String, String) = tx
+        .query_row("SELECT agent_id, question, status FROM escalations WHERE id = ?1", [id], |r| {
+            Ok((r.get(0)?, r.get(1)?, r.get(2)?))
+        })
+        .optional()?
+        .ok_or_else(|| Error::not_found("escalation", id))?;
+    let status: EscalationStatus = status.parse()?;
+    if !matches!(status, EscalationStatus::Pending | EscalationStatus::Accepted) {
+        return Err(Error::Invalid {
+            what: "escalation",
+            detail: format!("escalation {id} is {status}; only pending or accepted ones can be answered"),
+        });
+    }
+    Ok((agent_id, question))
+}
+
 /// An escalation to create (offered to the fan, status pending).
 #[derive(Debug, Clone)]
 pub struct NewEscalation {
@@ -274,19 +293,7 @@ impl Store {
     ) -> Result<(i64, DocumentChange)> {
         let mut conn = self.conn();
         let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
-        let (agent_id, question, status): (i64, String, String) = tx
-            .query_row("SELECT agent_id, question, status FROM escalations WHERE id = ?1", [id], |r| {
-                Ok((r.get(0)?, r.get(1)?, r.get(2)?))
-            })
-            .optional()?
-            .ok_or_else(|| Error::not_found("escalation", id))?;
-        let status: EscalationStatus = status.parse()?;
-        if !matches!(status, EscalationStatus::Pending | EscalationStatus::Accepted) {
-            return Err(Error::Invalid {
-                what: "escalation",
-                detail: format!("escalation {id} is {status}; only pending or accepted ones can be answered"),
-            });
-        }
+        let (agent_id, question) = answerable(&tx, id)?;
         let (canonical_id, added) = insert_canonical(
             &tx,
             agent_id,
@@ -313,19 +320,7 @@ impl Store {
     pub fn attach_escalation(&self, id: i64, canonical_id: i64, question_embedding: &[f32]) -> Result<DocumentChange> {
         let mut conn = self.conn();
         let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
-        let (agent_id, question, status): (i64, String, String) = tx
-            .query_row("SELECT agent_id, question, status FROM escalations WHERE id = ?1", [id], |r| {
-                Ok((r.get(0)?, r.get(1)?, r.get(2)?))
-            })
-            .optional()?
-            .ok_or_else(|| Error::not_found("escalation", id))?;
-        let status: EscalationStatus = status.parse()?;
-        if !matches!(status, EscalationStatus::Pending | EscalationStatus::Accepted) {
-            return Err(Error::Invalid {
-                what: "escalation",
-                detail: format!("escalation {id} is {status}; only pending or accepted ones can be answered"),
-            });
-        }
+        let (agent_id, question) = answerable(&tx, id)?;
         let (c_agent, answer, layer): (i64, String, Layer) = tx
             .query_row("SELECT agent_id, answer, layer FROM canonical_answers WHERE id = ?1", [canonical_id], |r| {
                 Ok((r.get(0)?, r.get(1)?, parsed(r, 2)?))

@@ -80,6 +80,26 @@ fn decision_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Decision> {
     })
 }
 
+/// Insert a decision (with the canonical answer it served, if any); returns its id.
+pub(crate) fn insert_decision(conn: &rusqlite::Connection, d: &NewDecision, served: Option<i64>) -> Result<i64> {
+    Ok(conn.query_row(
+        "INSERT INTO decisions (message_id, agent_id, fan_id, path, reason, signals, trace, reply, canonical_answer_id)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9) RETURNING id",
+        params![
+            d.message_id,
+            d.agent_id,
+            d.fan_id,
+            d.path.as_str(),
+            d.reason,
+            d.signals.to_string(),
+            d.trace.to_string(),
+            d.reply,
+            served
+        ],
+        |r| r.get(0),
+    )?)
+}
+
 const DECISION_COLS: &str =
     "id, message_id, agent_id, fan_id, path, reason, signals, trace, reply, created_at, canonical_answer_id";
 
@@ -137,21 +157,7 @@ impl Store {
 
     /// Store a decision with its signals and trace.
     pub fn record_decision(&self, d: &NewDecision) -> Result<i64> {
-        Ok(self.conn().query_row(
-            "INSERT INTO decisions (message_id, agent_id, fan_id, path, reason, signals, trace, reply)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8) RETURNING id",
-            params![
-                d.message_id,
-                d.agent_id,
-                d.fan_id,
-                d.path.as_str(),
-                d.reason,
-                d.signals.to_string(),
-                d.trace.to_string(),
-                d.reply
-            ],
-            |r| r.get(0),
-        )?)
+        insert_decision(&self.conn(), d, None)
     }
 
     pub fn decision(&self, id: i64) -> Result<Decision> {

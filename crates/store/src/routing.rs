@@ -3,7 +3,7 @@
 //! escalation offer, all in one transaction.
 
 use crate::escalations::{timestamp, NewEscalation};
-use crate::messages::{NewDecision, Role};
+use crate::messages::{insert_decision, NewDecision, Role};
 use crate::util::{parsed, placeholders, vector_col};
 use crate::{Result, Store};
 use chrono::{DateTime, Utc};
@@ -154,23 +154,7 @@ impl Store {
         let mut conn = self.conn();
         let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
         let d = &w.decision;
-        let decision_id: i64 = tx.query_row(
-            "INSERT INTO decisions (message_id, agent_id, fan_id, path, reason, signals, trace, reply,
-                                    canonical_answer_id)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9) RETURNING id",
-            params![
-                d.message_id,
-                d.agent_id,
-                d.fan_id,
-                d.path.as_str(),
-                d.reason,
-                d.signals.to_string(),
-                d.trace.to_string(),
-                d.reply,
-                w.served
-            ],
-            |r| r.get(0),
-        )?;
+        let decision_id = insert_decision(&tx, d, w.served)?;
         let times_reused = match w.served {
             Some(id) => Some(tx.query_row(
                 "UPDATE canonical_answers SET times_reused = times_reused + 1,

@@ -3,7 +3,7 @@
 //! the lexical checks on and off. It maximises [`objective`]; CLINC150 is tuned on a
 //! split of its training data, never on the split `eval` reports.
 
-use super::{data, DatasetKind, EvalOptions, Prepared, ReuseMetrics};
+use super::{data, DatasetKind, EvalOptions, Prepared, ReuseMetrics, Tally};
 use crate::{Error, Fanline, Result};
 use fanline_engine::reuse::{judge, ReuseCandidate, ReuseParams, ReuseVerdict};
 use serde::Serialize;
@@ -114,43 +114,15 @@ struct Example {
 }
 
 fn score_history(examples: &[Example], p: &ReuseParams, setting: &str) -> ReuseMetrics {
-    let (mut ins, mut ins_ok, mut oos, mut oos_ok, mut rejected, mut hits, mut wrong) = (0, 0, 0, 0, 0, 0, 0);
+    let mut t = Tally::default();
     for e in examples {
         let served = match judge(&e.question, &e.candidates, p) {
             ReuseVerdict::Reuse { index, .. } => Some(e.candidates[index].canonical_id),
             ReuseVerdict::Reject { .. } => None,
         };
-        match served {
-            Some(s) => {
-                hits += 1;
-                wrong += usize::from(Some(s) != e.right);
-            }
-            None => rejected += 1,
-        }
-        match e.right {
-            Some(r) => {
-                ins += 1;
-                ins_ok += usize::from(served == Some(r));
-            }
-            None => {
-                oos += 1;
-                oos_ok += usize::from(served.is_none());
-            }
-        }
+        t.add(served.is_some(), served.is_some() && served == e.right, e.right.is_some());
     }
-    let ratio = |a: usize, b: usize| if b == 0 { 0.0 } else { a as f64 / b as f64 };
-    ReuseMetrics {
-        setting: setting.into(),
-        in_scope: ins,
-        in_scope_correct: ins_ok,
-        in_scope_accuracy: ratio(ins_ok, ins),
-        out_of_scope: oos,
-        oos_recall: ratio(oos_ok, oos),
-        oos_precision: ratio(oos_ok, rejected),
-        reuse_hits: hits,
-        wrong_reuse: wrong,
-        wrong_reuse_rate: ratio(wrong, hits),
-    }
+    t.metrics(setting)
 }
 
 impl Fanline {

@@ -155,6 +155,53 @@ struct Query {
     vector: Vec<f32>,
 }
 
+/// Counts of one setting's verdicts.
+#[derive(Debug, Default)]
+pub(crate) struct Tally {
+    in_scope: usize,
+    in_scope_correct: usize,
+    out_of_scope: usize,
+    oos_kept: usize,
+    rejected: usize,
+    hits: usize,
+    wrong: usize,
+}
+
+impl Tally {
+    /// One query: whether an answer was served, whether it was a right one, and
+    /// whether any answer was right to serve.
+    pub(crate) fn add(&mut self, served: bool, right: bool, in_scope: bool) {
+        if served {
+            self.hits += 1;
+            self.wrong += usize::from(!right);
+        } else {
+            self.rejected += 1;
+        }
+        if in_scope {
+            self.in_scope += 1;
+            self.in_scope_correct += usize::from(right);
+        } else {
+            self.out_of_scope += 1;
+            self.oos_kept += usize::from(!served);
+        }
+    }
+
+    pub(crate) fn metrics(&self, setting: &str) -> ReuseMetrics {
+        ReuseMetrics {
+            setting: setting.to_string(),
+            in_scope: self.in_scope,
+            in_scope_correct: self.in_scope_correct,
+            in_scope_accuracy: ratio(self.in_scope_correct, self.in_scope),
+            out_of_scope: self.out_of_scope,
+            oos_recall: ratio(self.oos_kept, self.out_of_scope),
+            oos_precision: ratio(self.oos_kept, self.rejected),
+            reuse_hits: self.hits,
+            wrong_reuse: self.wrong,
+            wrong_reuse_rate: ratio(self.wrong, self.hits),
+        }
+    }
+}
+
 /// An evaluation set embedded once; settings are then cheap to score.
 pub struct Prepared {
     library: Library,
@@ -190,36 +237,12 @@ impl Prepared {
         thresholds: &[Option<f32>],
         searched: &Searched,
     ) -> ReuseMetrics {
-        let (mut ins, mut ins_ok, mut oos, mut oos_ok, mut rejected, mut hits, mut wrong) = (0, 0, 0, 0, 0, 0, 0);
+        let mut t = Tally::default();
         for (q, nearest) in self.queries.iter().zip(&searched.0) {
             let served = self.library.judge(&q.text, nearest, thresholds, p);
-            let right = served.is_some_and(|a| q.acceptable.contains(&a));
-            if served.is_some() {
-                hits += 1;
-                wrong += usize::from(!right);
-            } else {
-                rejected += 1;
-            }
-            if q.acceptable.is_empty() {
-                oos += 1;
-                oos_ok += usize::from(served.is_none());
-            } else {
-                ins += 1;
-                ins_ok += usize::from(right);
-            }
+            t.add(served.is_some(), served.is_some_and(|a| q.acceptable.contains(&a)), !q.acceptable.is_empty());
         }
-        ReuseMetrics {
-            setting: setting.to_string(),
-            in_scope: ins,
-            in_scope_correct: ins_ok,
-            in_scope_accuracy: ratio(ins_ok, ins),
-            out_of_scope: oos,
-            oos_recall: ratio(oos_ok, oos),
-            oos_precision: ratio(oos_ok, rejected),
-            reuse_hits: hits,
-            wrong_reuse: wrong,
-            wrong_reuse_rate: ratio(wrong, hits),
-        }
+        t.metrics(setting)
     }
 
     pub fn thresholds(&self, slack: f32, floor: f32) -> Vec<Option<f32>> {
