@@ -1,5 +1,6 @@
 //! Routing: every fan message to one of the paths A–F, as a plan of named steps.
 
+mod decide;
 pub mod plan;
 pub mod policy;
 pub mod reply;
@@ -7,8 +8,9 @@ mod router;
 mod settings;
 mod types;
 
+pub use decide::context_summary;
 pub use plan::{Outcome, Plan, StepRecord, Trace};
 pub use policy::{Action, Policy, PolicyError};
-pub use router::{confidence, context_summary, route, RouteBackend, RouteInput};
+pub use router::{confidence, route, RouteBackend, RouteInput};
 pub use settings::RoutingSettings;
 pub use types::*;

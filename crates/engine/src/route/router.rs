@@ -9,17 +9,20 @@
 //! wave 5  policy          the effective rules for this tier, topic and risk
 //! wave 6  decide          the path: C, B, A, D, or F
 //! ```
+//!
+//! The gathering steps are here; `policy` and `decide` are in `decide.rs`.
 
+use super::decide::{and_list, decide, policy, refuse, tiers};
 use super::policy::{Action, Policy};
 use super::types::*;
 use super::{Outcome, Plan, RoutingSettings};
 use crate::caps::{parse_tz, windows, CapWindows};
-use crate::hours::{availability, Availability};
+use crate::hours::Availability;
 use crate::reuse::{judge, ReuseCandidate, ReuseVerdict};
 use crate::signals::risk::{assess, sensitive_subjects, RiskTier, Sensitive};
 use crate::signals::{complexity, find_pii, text, vagueness, PiiMatch, TextStats};
 use crate::vector::dot;
-use crate::{AgentConfig, EscalationReason, Layer, Result, RoutePath, Tier};
+use crate::{AgentConfig, Layer, Result, RoutePath};
 use chrono::{DateTime, Utc};
 use std::sync::OnceLock;
 
@@ -65,56 +68,56 @@ pub struct RouteInput<'a> {
 const CANONICAL_K: usize = 5;
 const CHUNK_K: usize = 5;
 /// Messages in an escalation's context summary.
-const SUMMARY_MESSAGES: usize = 5;
+pub(super) const SUMMARY_MESSAGES: usize = 5;
 /// A canonical answer at least this close is offered as the alternative to a refusal.
-const ALTERNATIVE_SIMILARITY: f32 = 0.5;
+pub(super) const ALTERNATIVE_SIMILARITY: f32 = 0.5;
 
-struct TextSignals {
-    stats: TextStats,
-    complexity: f64,
-    vagueness: f64,
-    pii: Vec<PiiMatch>,
-    sensitive: Vec<(Sensitive, RiskTier)>,
-    keyword_topics: Vec<TopicHit>,
+pub(super) struct TextSignals {
+    pub(super) stats: TextStats,
+    pub(super) complexity: f64,
+    pub(super) vagueness: f64,
+    pub(super) pii: Vec<PiiMatch>,
+    pub(super) sensitive: Vec<(Sensitive, RiskTier)>,
+    pub(super) keyword_topics: Vec<TopicHit>,
 }
 
 /// The rules in force for this message after the policy's overrides.
 #[derive(Debug, Clone)]
-struct Effective {
-    confidence_threshold: f64,
-    novelty_threshold: f64,
-    complexity_threshold: f64,
-    escalation_enabled: bool,
-    forced: Option<(Action, String)>,
-    priority_bonus: i64,
+pub(super) struct Effective {
+    pub(super) confidence_threshold: f64,
+    pub(super) novelty_threshold: f64,
+    pub(super) complexity_threshold: f64,
+    pub(super) escalation_enabled: bool,
+    pub(super) forced: Option<(Action, String)>,
+    pub(super) priority_bonus: i64,
 }
 
-struct Decision {
-    path: RoutePath,
-    reason: String,
-    escalation: Option<EscalationPlan>,
-    refusal: Option<Refusal>,
+pub(super) struct Decision {
+    pub(super) path: RoutePath,
+    pub(super) reason: String,
+    pub(super) escalation: Option<EscalationPlan>,
+    pub(super) refusal: Option<Refusal>,
 }
 
-struct State<'a> {
-    input: &'a RouteInput<'a>,
-    backend: &'a dyn RouteBackend,
-    caps: CapWindows,
-    text: OnceLock<TextSignals>,
-    vector: OnceLock<Vec<f32>>,
-    history: OnceLock<FanHistory>,
-    canonical: OnceLock<Vec<ReuseCandidate>>,
-    chunks: OnceLock<Vec<ChunkHit>>,
-    topics: OnceLock<Vec<TopicHit>>,
-    signals: OnceLock<Signals>,
-    verdict: OnceLock<ReuseVerdict>,
-    effective: OnceLock<Effective>,
-    availability: OnceLock<Availability>,
-    decision: OnceLock<Decision>,
+pub(super) struct State<'a> {
+    pub(super) input: &'a RouteInput<'a>,
+    pub(super) backend: &'a dyn RouteBackend,
+    pub(super) caps: CapWindows,
+    pub(super) text: OnceLock<TextSignals>,
+    pub(super) vector: OnceLock<Vec<f32>>,
+    pub(super) history: OnceLock<FanHistory>,
+    pub(super) canonical: OnceLock<Vec<ReuseCandidate>>,
+    pub(super) chunks: OnceLock<Vec<ChunkHit>>,
+    pub(super) topics: OnceLock<Vec<TopicHit>>,
+    pub(super) signals: OnceLock<Signals>,
+    pub(super) verdict: OnceLock<ReuseVerdict>,
+    pub(super) effective: OnceLock<Effective>,
+    pub(super) availability: OnceLock<Availability>,
+    pub(super) decision: OnceLock<Decision>,
 }
 
 impl State<'_> {
-    fn get<T>(cell: &OnceLock<T>) -> &T {
+    pub(super) fn get<T>(cell: &OnceLock<T>) -> &T {
         cell.get().expect("the plan runs a step after the steps it depends on")
     }
 }
@@ -162,29 +165,6 @@ fn text_signals(s: &State) -> Result<Outcome> {
     );
     let _ = s.text.set(ts);
     Ok(Outcome::Done(note))
-}
-
-fn tiers(list: &[Tier]) -> String {
-    list.iter().map(|t| t.as_str()).collect::<Vec<_>>().join(", ")
-}
-
-fn and_list(list: &[Tier]) -> String {
-    match list {
-        [] => "no".into(),
-        [one] => one.to_string(),
-        [init @ .., last] => format!("{} and {last}", tiers(init)),
-    }
-}
-
-fn refuse(s: &State, code: &'static str, reason: String, alternative: Alternative) -> Outcome {
-    let note = reason.clone();
-    let _ = s.decision.set(Decision {
-        path: RoutePath::F,
-        reason: reason.clone(),
-        escalation: None,
-        refusal: Some(Refusal { code, reason, alternative }),
-    });
-    Outcome::Decided(note)
 }
 
 fn gate(s: &State) -> Result<Outcome> {
@@ -354,222 +334,6 @@ pub fn confidence(best_chunk: f32, supporting: usize, complexity: f64) -> f64 {
     let strength = ((best_chunk as f64 - 0.25) / 0.35).clamp(0.0, 1.0);
     let support = supporting.min(2) as f64 / 2.0;
     (0.6 * strength + 0.2 * support + 0.2 * (1.0 - complexity)).clamp(0.0, 1.0)
-}
-
-/// The default when the policy says nothing of a risk tier: CRITICAL messages go to the
-/// creator at the top of the queue.
-const CRITICAL_PRIORITY: i64 = 1000;
-
-fn policy(s: &State) -> Result<Outcome> {
-    let i = s.input;
-    let sig = State::get(&s.signals);
-    let mut e = Effective {
-        confidence_threshold: i.rules.auto_answer_confidence_threshold,
-        novelty_threshold: i.settings.novelty_threshold,
-        complexity_threshold: i.settings.complexity_threshold,
-        escalation_enabled: i.rules.escalation_enabled,
-        forced: None,
-        priority_bonus: 0,
-    };
-    let mut notes = Vec::new();
-    if let Some(t) = i.policy.tiers.get(&i.fan.tier) {
-        if let Some(v) = t.confidence_threshold {
-            e.confidence_threshold = v.0;
-        }
-        if let Some(v) = t.novelty_threshold {
-            e.novelty_threshold = v.0;
-        }
-        if let Some(v) = t.complexity_threshold {
-            e.complexity_threshold = v.0;
-        }
-        if let Some(v) = t.escalation_enabled {
-            e.escalation_enabled = v;
-        }
-        e.priority_bonus += t.priority.unwrap_or(0);
-        notes.push(format!("tier {} overrides", i.fan.tier));
-    }
-    let force = |action: Option<Action>, why: String, e: &mut Effective| {
-        let Some(a) = action.filter(|a| *a != Action::Auto) else { return };
-        // Refusal outranks escalation.
-        if e.forced.as_ref().is_none_or(|(f, _)| *f == Action::Escalate && a == Action::Refuse) {
-            e.forced = Some((a, why));
-        }
-    };
-    for hit in sig.topics.iter().filter(|h| !h.blocked) {
-        let t = &i.policy.topics[&hit.topic];
-        e.priority_bonus += t.priority.unwrap_or(0);
-        force(t.action, format!("the policy for topic \"{}\" ({})", hit.topic, hit.by), &mut e);
-        notes.push(format!("topic {}", hit.topic));
-    }
-    match i.policy.risk.get(&sig.risk) {
-        Some(r) => {
-            e.priority_bonus += r.priority.unwrap_or(0);
-            force(r.action, format!("the policy for {} risk", sig.risk), &mut e);
-            notes.push(format!("risk {}", sig.risk));
-        }
-        None if sig.risk == RiskTier::Critical => {
-            e.priority_bonus += CRITICAL_PRIORITY;
-            force(Some(Action::Escalate), "CRITICAL risk always goes to the creator".into(), &mut e);
-            notes.push("risk CRITICAL (default)".into());
-        }
-        None => {}
-    }
-    let note = format!(
-        "confidence ≥ {:.2}, novel ≥ {:.2}, complex ≥ {:.2}, escalation {}{}{}",
-        e.confidence_threshold,
-        e.novelty_threshold,
-        e.complexity_threshold,
-        if e.escalation_enabled { "on" } else { "off" },
-        e.forced.as_ref().map(|(a, w)| format!(", forced {a:?} by {w}")).unwrap_or_default(),
-        if notes.is_empty() { String::new() } else { format!(" ({})", notes.join(", ")) }
-    );
-    let _ = s.effective.set(e);
-    Ok(Outcome::Done(note))
-}
-
-fn tier_priority(t: Tier) -> i64 {
-    match t {
-        Tier::Free => 0,
-        Tier::Follower => 10,
-        Tier::Paid => 20,
-    }
-}
-
-fn reason_priority(r: EscalationReason) -> i64 {
-    match r {
-        EscalationReason::Novel => 5,
-        EscalationReason::Complex => 10,
-        EscalationReason::Strategic => 15,
-    }
-}
-
-/// An extractive summary of the conversation's last messages: each one's first
-/// sentence, at most 160 characters, with who wrote it.
-pub fn context_summary(messages: &[(String, String)]) -> String {
-    let start = messages.len().saturating_sub(SUMMARY_MESSAGES);
-    messages[start..]
-        .iter()
-        .map(|(role, body)| {
-            let body = body.split_whitespace().collect::<Vec<_>>().join(" ");
-            let first = body.split_inclusive(['.', '?', '!']).next().unwrap_or(&body).trim().to_string();
-            let first = if first.chars().count() > 160 {
-                format!("{}…", first.chars().take(159).collect::<String>())
-            } else {
-                first
-            };
-            format!("{role}: {first}")
-        })
-        .collect::<Vec<_>>()
-        .join("\n")
-}
-
-/// A close canonical answer the fan may see, else `fallback`.
-fn alternative(s: &State, fallback: Alternative) -> Alternative {
-    State::get(&s.canonical)
-        .iter()
-        .filter(|c| c.similarity >= ALTERNATIVE_SIMILARITY)
-        .max_by(|a, b| a.similarity.total_cmp(&b.similarity))
-        .map(|c| Alternative::CanonicalAnswer { canonical_id: c.canonical_id, similarity: c.similarity })
-        .unwrap_or(fallback)
-}
-
-fn escalate(s: &State, reason: EscalationReason, why: String) -> Result<Outcome> {
-    let i = s.input;
-    let (e, h) = (State::get(&s.effective), State::get(&s.history));
-    if !e.escalation_enabled {
-        let alt =
-            alternative(s, Alternative::Suggestion { text: "The creator is not taking questions here now.".into() });
-        return Ok(refuse(s, "escalation_disabled", format!("{why}, but escalation to the creator is off"), alt));
-    }
-    if h.escalations_today >= i.rules.max_escalations_per_day {
-        let alt = alternative(s, Alternative::TryAgainAt { at: s.caps.day_end });
-        let reason = format!("{why}, but today's {} escalations are used", i.rules.max_escalations_per_day);
-        return Ok(refuse(s, "daily_cap_reached", reason, alt));
-    }
-    if h.escalations_this_week >= i.rules.max_escalations_per_week {
-        let alt = alternative(s, Alternative::TryAgainAt { at: s.caps.week_end });
-        let reason = format!("{why}, but this week's {} escalations are used", i.rules.max_escalations_per_week);
-        return Ok(refuse(s, "weekly_cap_reached", reason, alt));
-    }
-    let avail = availability(i.now, &i.rules.timezone, &i.rules.availability_windows)?;
-    let _ = s.availability.set(avail);
-    let expected_reply_after = match avail {
-        Availability::Open => None,
-        Availability::Closed { next_open } if i.rules.outside_hours == crate::OutsideHours::Refuse => {
-            let reason = format!("{why}, but the creator is away (back at {})", next_open.format("%Y-%m-%d %H:%M UTC"));
-            return Ok(refuse(s, "outside_hours", reason, Alternative::TryAgainAt { at: next_open }));
-        }
-        Availability::Closed { next_open } => Some(next_open),
-    };
-    let priority = tier_priority(i.fan.tier) + reason_priority(reason) + e.priority_bonus;
-    let plan =
-        EscalationPlan { reason, priority, expected_reply_after, context_summary: context_summary(&h.recent_messages) };
-    let note = format!("{why}: offer escalation ({reason}, priority {priority})");
-    let _ = s.decision.set(Decision { path: RoutePath::D, reason: why, escalation: Some(plan), refusal: None });
-    Ok(Outcome::Decided(note))
-}
-
-fn decide(s: &State) -> Result<Outcome> {
-    let i = s.input;
-    let (sig, e, h) = (State::get(&s.signals), State::get(&s.effective), State::get(&s.history));
-    let line = i.settings.blocked_topic_similarity;
-    if let Some(hit) = sig.topics.iter().find(|t| t.blocked && t.similarity.unwrap_or(0.0) >= line) {
-        let reason = format!(
-            "the message is about \"{}\", a topic the creator does not take (similarity {:.2})",
-            hit.topic,
-            hit.similarity.unwrap_or(0.0)
-        );
-        let alt = Alternative::Suggestion { text: "Ask about something else the creator covers.".into() };
-        return Ok(refuse(s, "blocked_topic", reason, alt));
-    }
-    match &e.forced {
-        Some((Action::Refuse, why)) => {
-            let alt = alternative(s, Alternative::Suggestion { text: "Ask about something else.".into() });
-            return Ok(refuse(s, "policy", format!("{why} refuses it"), alt));
-        }
-        Some((Action::Escalate, why)) => {
-            return escalate(s, EscalationReason::Strategic, format!("{why} sends it to the creator"));
-        }
-        _ => {}
-    }
-    let decided = |path: RoutePath, reason: String| {
-        let note = reason.clone();
-        let _ = s.decision.set(Decision { path, reason, escalation: None, refusal: None });
-        Ok(Outcome::Decided(note))
-    };
-    if let Some(ReuseVerdict::Reuse { similarity, .. }) = s.verdict.get() {
-        return decided(RoutePath::C, format!("a canonical answer matches (similarity {similarity:.3})"));
-    }
-    let vague = sig.vagueness >= i.settings.vagueness_threshold;
-    // Clarify, but never twice in a row.
-    if vague && i.rules.clarification_enabled && h.previous_path != Some(RoutePath::B) {
-        return decided(
-            RoutePath::B,
-            format!("the message is vague ({:.2} ≥ {:.2})", sig.vagueness, i.settings.vagueness_threshold),
-        );
-    }
-    let novel = sig.novelty >= e.novelty_threshold;
-    let complex = sig.complexity >= e.complexity_threshold;
-    if sig.confidence >= e.confidence_threshold && !novel && !complex {
-        return decided(
-            RoutePath::A,
-            format!(
-                "the documents answer it (confidence {:.2} ≥ {:.2}, novelty {:.2} < {:.2})",
-                sig.confidence, e.confidence_threshold, sig.novelty, e.novelty_threshold
-            ),
-        );
-    }
-    let (reason, why) = if complex {
-        (EscalationReason::Complex, format!("complex ({:.2} ≥ {:.2})", sig.complexity, e.complexity_threshold))
-    } else if novel {
-        (EscalationReason::Novel, format!("novel ({:.2} ≥ {:.2})", sig.novelty, e.novelty_threshold))
-    } else {
-        (
-            EscalationReason::Novel,
-            format!("not covered well enough (confidence {:.2} < {:.2})", sig.confidence, e.confidence_threshold),
-        )
-    };
-    escalate(s, reason, why)
 }
 
 /// Route one message: run the plan and return the decision with its trace.
