@@ -33,6 +33,8 @@ pub struct EmbedderSettings {
     pub cache_capacity: usize,
     /// ONNX Runtime threads per inference; 0 means all cores.
     pub threads: usize,
+    /// Let ONNX Runtime's threads spin between inferences (see ARCHITECTURE.md).
+    pub spinning: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -93,6 +95,7 @@ impl Default for EmbedderSettings {
             max_length: 256,
             cache_capacity: 4096,
             threads: 0,
+            spinning: false,
         }
     }
 }
@@ -218,6 +221,7 @@ impl Config {
             max_length: self.embedder.max_length,
             cache_capacity: self.embedder.cache_capacity,
             threads: (self.embedder.threads > 0).then_some(self.embedder.threads),
+            spinning: self.embedder.spinning,
         }
     }
 }

@@ -15,6 +15,7 @@ fn main() {
         max_length: 256,
         cache_capacity: 16,
         threads,
+        spinning: std::env::var("SPINNING").is_ok_and(|v| v == "1"),
     };
     let para = "My morning routine depends on a fixed daily time. Most people skip this step. \
         The editing workflow works best with a two-pass edit. Try it for two weeks. Camera settings \

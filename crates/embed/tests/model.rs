@@ -28,6 +28,7 @@ fn config() -> EmbedderConfig {
         max_length: 256,
         cache_capacity: 1000,
         threads: None,
+        spinning: false,
     }
 }
 
