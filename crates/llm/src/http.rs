@@ -1,0 +1,99 @@
+//! What both adapters share: sending a request, turning an HTTP failure into an
+//! [`Error`], and reading Server-Sent Events (parsed by `eventsource-stream`).
+
+use crate::{Error, Result};
+use eventsource_stream::{Event, Eventsource};
+use futures::stream::{BoxStream, StreamExt};
+use std::time::Duration;
+
+pub(crate) fn client(connect_timeout: Duration) -> reqwest::Client {
+    reqwest::Client::builder().connect_timeout(connect_timeout).build().expect("a TLS backend is compiled in")
+}
+
+fn transport(provider: &str, e: reqwest::Error) -> Error {
+    if e.is_timeout() {
+        Error::Timeout { provider: provider.into(), detail: e.to_string() }
+    } else if e.is_decode() || e.is_body() {
+        Error::Protocol { provider: provider.into(), detail: e.to_string() }
+    } else {
+        Error::Connect { provider: provider.into(), detail: e.to_string() }
+    }
+}
+
+/// `Retry-After` in seconds (the HTTP-date form is not used by the APIs we speak).
+fn retry_after(r: &reqwest::Response) -> Option<Duration> {
+    let v = r.headers().get(reqwest::header::RETRY_AFTER)?.to_str().ok()?;
+    v.trim().parse::<f64>().ok().filter(|s| *s >= 0.0).map(Duration::from_secs_f64)
+}
+
+/// Send, and fail with the status and the start of the body unless it is a success.
+pub(crate) async fn send(provider: &str, req: reqwest::RequestBuilder) -> Result<reqwest::Response> {
+    let r = req.send().await.map_err(|e| transport(provider, e))?;
+    if r.status().is_success() {
+        return Ok(r);
+    }
+    let status = r.status().as_u16();
+    let wait = retry_after(&r);
+    let body: String = r.text().await.unwrap_or_default().chars().take(300).collect();
+    Err(Error::Status { provider: provider.into(), status, body, retry_after: wait })
+}
+
+/// The response body as a stream of SSE events.
+pub(crate) fn events(provider: &str, r: reqwest::Response) -> BoxStream<'static, Result<Event>> {
+    let name = provider.to_string();
+    r.bytes_stream()
+        .eventsource()
+        .map(move |e| match e {
+            Ok(ev) => Ok(ev),
+            Err(eventsource_stream::EventStreamError::Transport(t)) => Err(transport(&name, t)),
+            Err(other) => Err(Error::Protocol { provider: name.clone(), detail: other.to_string() }),
+        })
+        .boxed()
+}
+
+/// Parse an event's JSON data.
+pub(crate) fn json(provider: &str, data: &str) -> Result<serde_json::Value> {
+    serde_json::from_str(data).map_err(|e| Error::Protocol {
+        provider: provider.into(),
+        detail: format!("bad JSON in an event ({e}): {}", data.chars().take(120).collect::<String>()),
+    })
+}
+
+/// The chunks of an SSE response: `parse` turns each event into chunks, or `None` at
+/// the provider's end marker. A stream that stops before the end marker, or an event
+/// that does not parse, ends the stream with an error.
+pub(crate) fn chunk_stream(
+    provider: &str,
+    r: reqwest::Response,
+    parse: fn(&str, &Event) -> Result<Option<Vec<crate::Chunk>>>,
+) -> crate::ChunkStream {
+    let name = provider.to_string();
+    let evs = events(provider, r);
+    futures::stream::unfold((evs, false), move |(mut evs, done)| {
+        let name = name.clone();
+        async move {
+            if done {
+                return None;
+            }
+            loop {
+                match evs.next().await {
+                    None => return Some((Err(Error::Truncated { provider: name }), (evs, true))),
+                    Some(Err(e)) => return Some((Err(e), (evs, true))),
+                    Some(Ok(ev)) => match parse(&name, &ev) {
+                        Err(e) => return Some((Err(e), (evs, true))),
+                        Ok(None) => return None,
+                        Ok(Some(cs)) if cs.is_empty() => continue,
+                        Ok(Some(cs)) => return Some((Ok(cs), (evs, false))),
+                    },
+                }
+            }
+        }
+    })
+    .flat_map(|r: Result<Vec<crate::Chunk>>| {
+        futures::stream::iter(match r {
+            Ok(cs) => cs.into_iter().map(Ok).collect::<Vec<_>>(),
+            Err(e) => vec![Err(e)],
+        })
+    })
+    .boxed()
+}
