@@ -19,6 +19,8 @@ for pc in webkit2gtk-4.1 gtk+-3.0 ayatana-appindicator3-0.1 librsvg-2.0 openssl;
     break
   fi
 done
+# The OS keychain (Secret Service over D-Bus) for API keys.
+pkg-config --exists dbus-1 2>/dev/null || need_apt+=(libdbus-1-dev)
 if [ ${#need_apt[@]} -gt 0 ]; then
   echo "installing system packages: ${need_apt[*]}"
   SUDO=""; [ "$(id -u)" = 0 ] || SUDO="sudo"
