@@ -51,6 +51,16 @@ pub enum Command {
         fan: String,
         message: String,
     },
+    /// Route a fan's message and stream the answer as it is written (try path A).
+    Ask {
+        #[arg(long)]
+        fan: String,
+        message: String,
+    },
+    /// Language-model providers: any OpenAI-compatible server (Ollama, llama.cpp, LM
+    /// Studio, vLLM, OpenAI) or Anthropic; tried in priority order.
+    #[command(subcommand)]
+    Provider(ProviderCmd),
     /// The fan accepts an escalation offer (it is queued for the creator, within the caps).
     Accept { id: i64 },
     /// The creator's queue of escalations.
@@ -108,6 +118,43 @@ pub enum QueueCmd {
         #[arg(long, default_value_t = 24)]
         hours: u32,
     },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ProviderCmd {
+    /// Add a provider. Its key, if it needs one, goes to the OS keychain.
+    Add {
+        name: String,
+        /// openai (any OpenAI-compatible server) or anthropic
+        #[arg(long, default_value = "openai")]
+        kind: String,
+        /// e.g. http://localhost:11434/v1 (Ollama), http://localhost:8080/v1 (llama.cpp),
+        /// https://api.openai.com/v1, https://api.anthropic.com
+        #[arg(long)]
+        base_url: String,
+        #[arg(long)]
+        model: String,
+        /// Lower is tried first.
+        #[arg(long, default_value_t = 0)]
+        priority: i64,
+        #[arg(long)]
+        context_window: Option<u32>,
+        /// USD per million input tokens, for the cost estimate.
+        #[arg(long, default_value_t = 0.0)]
+        input_price: f64,
+        /// USD per million output tokens.
+        #[arg(long, default_value_t = 0.0)]
+        output_price: f64,
+        /// Read the API key from standard input (so it stays out of shell history).
+        #[arg(long)]
+        key_stdin: bool,
+    },
+    /// The providers in priority order, where their keys come from, their metrics.
+    List,
+    /// A real round trip through a provider, with its latency.
+    Test { name: String },
+    /// Remove a provider and its key.
+    Remove { name: String },
 }
 
 #[derive(Debug, Subcommand)]

@@ -516,3 +516,87 @@ pub fn history_calibration(c: &fanline_core::eval::calibrate::HistoryCalibration
 pub fn judged(d: &Decision) {
     println!("decision #{} (path {}) judged; `fanline calibrate --history` learns from it", d.id, d.path);
 }
+
+/// Tokens to stdout as they are written (nothing with --json: the report follows).
+pub fn stream(json: bool) -> impl FnMut(fanline_core::StreamEvent<'_>) + Send {
+    move |e| {
+        if json {
+            return;
+        }
+        use std::io::Write;
+        let mut out = std::io::stdout().lock();
+        match e {
+            fanline_core::StreamEvent::Token(t) => {
+                let _ = write!(out, "{t}");
+            }
+            fanline_core::StreamEvent::Restart => {
+                let _ = writeln!(out, "\n[the answer was cut off; starting over]");
+            }
+        }
+        let _ = out.flush();
+    }
+}
+
+pub fn asked(r: &RouteReport) {
+    match (&r.generation, r.path) {
+        (Some(g), fanline_engine::RoutePath::A | fanline_engine::RoutePath::B) => {
+            let how = match (g.source, &g.provider, &g.reason) {
+                ("llm", Some(p), _) => {
+                    format!("written by {p} ({} in, {} out tokens)", g.input_tokens, g.output_tokens)
+                }
+                (s, _, Some(why)) => format!("{s}: {why}"),
+                (s, _, None) => s.to_string(),
+            };
+            println!("\n\n(path {} — {})", r.path, how);
+        }
+        _ => {
+            println!("{}\n\n(path {} — {})", r.reply, r.path, r.reason);
+        }
+    }
+}
+
+/// An API key from standard input (first line).
+pub fn read_key() -> fanline_core::Result<String> {
+    let mut key = String::new();
+    std::io::stdin()
+        .read_line(&mut key)
+        .map_err(|e| fanline_core::Error::InvalidInput(format!("reading the key from standard input: {e}")))?;
+    Ok(key.trim().to_string())
+}
+
+pub fn provider(p: &fanline_core::ProviderInfo) {
+    let s = &p.settings;
+    let key = match p.key {
+        fanline_llm::keys::KeySource::Keychain => "key in the OS keychain".to_string(),
+        fanline_llm::keys::KeySource::Environment => format!("key from {}", p.key_variable),
+        fanline_llm::keys::KeySource::None => format!("no key (set {} if it needs one)", p.key_variable),
+    };
+    print!("{:<3} {:<14} {:<9} {:<28} {}  {key}", s.priority, s.name, s.kind, s.model, s.base_url);
+    if let Some(st) = &p.stats {
+        print!(
+            "  | {} calls, {} errors, {} retries, breaker {:?}, p50 {}",
+            st.calls,
+            st.errors,
+            st.retries,
+            st.breaker,
+            st.p50_ms.map(|v| format!("{v:.0} ms")).unwrap_or_else(|| "-".into())
+        );
+    }
+    println!();
+}
+
+pub fn providers(list: &[fanline_core::ProviderInfo]) {
+    if list.is_empty() {
+        println!("no providers; answers are extractive. Add one, e.g. for Ollama:");
+        println!("  fanline provider add ollama --base-url http://localhost:11434/v1 --model llama3.2");
+    }
+    list.iter().for_each(provider);
+}
+
+pub fn provider_test(t: &fanline_core::ProviderTest) {
+    if t.ok {
+        println!("{}: ok in {:.0} ms — {:?}", t.name, t.latency_ms, t.reply);
+    } else {
+        println!("{}: FAILED after {:.0} ms — {}", t.name, t.latency_ms, t.error.as_deref().unwrap_or(""));
+    }
+}

@@ -1,6 +1,6 @@
 use crate::cli::{
     BenchCmd, CalibrateArgs, CanonicalCmd, Cli, Command, ConfigCmd, DecisionsCmd, DocumentsCmd, FanCmd, PolicyCmd,
-    QueueCmd,
+    ProviderCmd, QueueCmd,
 };
 use crate::print;
 use fanline_core::{bench, Config, Fanline, ImportEvent, NewCanonicalInput};
@@ -98,6 +98,49 @@ pub fn run(cli: Cli) -> fanline_core::Result<()> {
         }
         Command::Fan(FanCmd::List) => print::out(json, app.fans()?.as_slice(), print::fans),
         Command::Route { fan, message } => print::out(json, &app.route(agent, fan, message)?, print::route),
+        Command::Ask { fan, message } => {
+            let r = app.route_streaming(agent, fan, message, &mut print::stream(json))?;
+            print::out(json, &r, print::asked)
+        }
+        Command::Provider(p) => match p {
+            ProviderCmd::Add {
+                name,
+                kind,
+                base_url,
+                model,
+                priority,
+                context_window,
+                input_price,
+                output_price,
+                key_stdin,
+            } => {
+                let key = if *key_stdin { Some(print::read_key()?) } else { None };
+                let input = fanline_core::NewProvider {
+                    name: name.clone(),
+                    kind: kind.clone(),
+                    base_url: base_url.clone(),
+                    model: model.clone(),
+                    priority: *priority,
+                    context_window: *context_window,
+                    prices: fanline_llm::Prices { input_per_mtok: *input_price, output_per_mtok: *output_price },
+                    key,
+                };
+                print::out(json, &app.provider_add(&input)?, print::provider)
+            }
+            ProviderCmd::List => print::out(json, app.providers()?.as_slice(), print::providers),
+            ProviderCmd::Test { name } => {
+                let t = app.provider_test(name)?;
+                print::out(json, &t, print::provider_test)?;
+                if t.ok {
+                    Ok(())
+                } else {
+                    std::process::exit(1)
+                }
+            }
+            ProviderCmd::Remove { name } => {
+                print::out(json, &app.provider_remove(name)?, |p| println!("removed provider {} and its key", p.name))
+            }
+        },
         Command::Accept { id } => print::out(json, &app.accept(*id)?, print::accept),
         Command::Queue(q) => match q {
             QueueCmd::List { limit } => print::out(json, app.queue(agent, *limit)?.as_slice(), print::queue),

@@ -265,3 +265,81 @@ fn eval_and_calibrate_on_the_shared_datasets() {
     // Evaluation never touches the creator's data directory.
     assert!(!d.path().join("fanline.db").exists());
 }
+
+/// Every file under `dir`, as bytes.
+fn all_bytes(dir: &Path) -> Vec<(PathBuf, Vec<u8>)> {
+    let mut out = Vec::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        for e in std::fs::read_dir(&d).unwrap().flatten() {
+            let p = e.path();
+            if p.is_dir() {
+                stack.push(p);
+            } else if let Ok(b) = std::fs::read(&p) {
+                out.push((p, b));
+            }
+        }
+    }
+    out
+}
+
+#[test]
+fn providers_ask_streams_and_the_key_never_reaches_the_disk_or_the_logs() {
+    let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(1).enable_all().build().unwrap();
+    let (base, script) = rt.block_on(fanline_llm::testing::start());
+    let d = tempfile::tempdir().unwrap();
+    let secret = "sk-fanline-test-8c1f0e9a7b";
+    let key_var = "FANLINE_API_KEY_CLOUD";
+    let run = |args: &[&str]| {
+        let out = fanline(d.path()).args(args).env(key_var, secret).env("FANLINE_LOG", "trace").output().unwrap();
+        let all = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+        assert!(!all.contains(secret), "{args:?} printed the key");
+        (out.status.success(), String::from_utf8_lossy(&out.stdout).to_string(), all)
+    };
+    json(d.path(), &["init"]);
+    json(d.path(), &["import", kb("public").to_str().unwrap()]);
+    json(d.path(), &["fan", "add", "ana", "--tier", "free"]);
+
+    let url = format!("{base}/v1");
+    let (ok, out, all) = run(&["provider", "add", "cloud", "--base-url", &url, "--model", "test-model", "--json"]);
+    assert!(ok, "{all}");
+    let p: Value = serde_json::from_str(&out).unwrap();
+    assert_eq!((p["name"].as_str(), p["key"].as_str()), (Some("cloud"), Some("environment")));
+    let (ok, out, _) = run(&["provider", "test", "cloud"]);
+    assert!(ok && out.contains("cloud: ok in"), "{out}");
+    // The key went to the server, as a bearer token.
+    let h = script.last_headers.lock().unwrap().clone().unwrap();
+    assert_eq!(h["authorization"].to_str().unwrap(), format!("Bearer {secret}"));
+
+    // ask streams the model's answer and says who wrote it.
+    let (ok, out, all) = run(&["ask", "--fan", "ana", "How much does your writing workshop cost?"]);
+    assert!(ok, "{all}");
+    assert!(out.starts_with(&fanline_llm::testing::ANSWER.concat()), "{out}");
+    assert!(out.contains("(path A — written by cloud"), "{out}");
+    let (_, out, _) = run(&["provider", "list"]);
+    assert!(out.contains("key from FANLINE_API_KEY_CLOUD") && out.contains("calls"), "{out}");
+
+    // Not in the database, the index, or any other file of the data directory.
+    for (path, bytes) in all_bytes(d.path()) {
+        assert!(!bytes.windows(secret.len()).any(|w| w == secret.as_bytes()), "the key is in {}", path.display());
+    }
+
+    // Storing a key where no keychain exists says how to use the environment instead.
+    let out = fanline(d.path())
+        .args(["provider", "add", "other", "--base-url", &url, "--model", "m", "--key-stdin", "--json"])
+        .write_stdin(format!("{secret}\n"))
+        .output()
+        .unwrap();
+    if !out.status.success() {
+        let e: Value = serde_json::from_slice(&out.stdout).unwrap();
+        assert_eq!(e["error"]["code"], "keychain");
+        assert!(e["error"]["message"].as_str().unwrap().contains("FANLINE_API_KEY_OTHER"), "{e}");
+        // The provider was not half-added.
+        let (_, out, _) = run(&["provider", "list", "--json"]);
+        assert!(!out.contains("\"other\""), "{out}");
+    } else {
+        run(&["provider", "remove", "other"]);
+    }
+    let (ok, _, _) = run(&["provider", "remove", "cloud"]);
+    assert!(ok);
+}

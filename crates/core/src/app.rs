@@ -18,6 +18,9 @@ pub struct Fanline {
     index_report: OnceLock<OpenReport>,
     pub(crate) clock: Arc<dyn Clock>,
     pub(crate) policies: Mutex<PolicyCache>,
+    pub(crate) runtime: OnceLock<tokio::runtime::Runtime>,
+    /// The provider chain, with the settings it was built from.
+    pub(crate) chain: Mutex<Option<(Vec<fanline_store::ProviderSettings>, Arc<fanline_llm::Chain>)>>,
 }
 
 /// What `init` did.
@@ -72,6 +75,8 @@ impl Fanline {
             index_report: OnceLock::new(),
             clock: Arc::new(SystemClock),
             policies: Mutex::new(PolicyCache::default()),
+            runtime: OnceLock::new(),
+            chain: Mutex::new(None),
         })
     }
 

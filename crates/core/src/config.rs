@@ -20,6 +20,7 @@ pub struct Config {
     pub import: ImportSettings,
     pub search: SearchSettings,
     pub routing: fanline_engine::route::RoutingSettings,
+    pub llm: crate::llm::LlmSettings,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -81,6 +82,7 @@ impl Default for Config {
             import: ImportSettings::default(),
             search: SearchSettings::default(),
             routing: Default::default(),
+            llm: Default::default(),
         }
     }
 }
@@ -258,9 +260,26 @@ mod tests {
         let err = Config::load_from(&file).unwrap_err().to_string();
         assert!(err.contains("search.strategy"), "{err}");
 
-        // The documented example lists every default as it is.
+        // The documented example lists every default as it is, and every key.
         let example = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples/config.toml");
         assert_eq!(Config::load_from(&example).unwrap(), Config::default().with_absolute_paths());
+        let text = std::fs::read_to_string(&example).unwrap();
+        let listed = |v: &serde_json::Value, key: &str| {
+            v.is_object() || text.contains(&format!("\n{key} =")) || text.contains(&format!("# {key} ="))
+        };
+        fn walk(v: &serde_json::Value, f: &dyn Fn(&serde_json::Value, &str) -> bool, missing: &mut Vec<String>) {
+            if let serde_json::Value::Object(m) = v {
+                for (k, x) in m {
+                    if !f(x, k) {
+                        missing.push(k.clone());
+                    }
+                    walk(x, f, missing);
+                }
+            }
+        }
+        let mut missing = Vec::new();
+        walk(&serde_json::to_value(Config::default()).unwrap(), &listed, &mut missing);
+        assert!(missing.is_empty(), "examples/config.toml does not list {missing:?}");
 
         // A missing file is fine: defaults apply.
         let c = Config::load_from(&dir.path().join("none.toml")).unwrap();

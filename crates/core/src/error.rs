@@ -22,6 +22,8 @@ pub enum Error {
     Io { path: PathBuf, detail: String },
     #[error("policy file {path}: {error}")]
     Policy { path: PathBuf, error: fanline_engine::route::PolicyError },
+    #[error(transparent)]
+    Llm(fanline_llm::Error),
 }
 
 pub type Result<T, E = Error> = std::result::Result<T, E>;
@@ -66,6 +68,9 @@ impl Error {
             Error::InvalidInput(_) => "invalid_input",
             Error::Io { .. } => "io",
             Error::Policy { .. } => "invalid_policy",
+            Error::Llm(fanline_llm::Error::NoProvider) => "no_provider",
+            Error::Llm(fanline_llm::Error::Key(_)) => "keychain",
+            Error::Llm(_) => "llm",
         }
     }
 

@@ -2,10 +2,12 @@
 //! stored with its signals, trace and effects in one transaction.
 
 use crate::backend::Backend;
+use crate::compose::Generation;
+use crate::llm::StreamEvent;
 use crate::{Error, Fanline, Result};
 use fanline_engine::reuse::{ReuseCandidate, ReuseVerdict};
 use fanline_engine::route::reply::{self, Citation};
-use fanline_engine::route::{route, Alternative, FanProfile, Refusal, RouteInput, Routed, Signals, Trace};
+use fanline_engine::route::{route, FanProfile, Refusal, RouteInput, Signals, Trace};
 use fanline_engine::RoutePath;
 use fanline_store::{Decision, NewDecision, NewEscalation, NewRouting, Role};
 use serde::Serialize;
@@ -43,6 +45,8 @@ pub struct RouteReport {
     pub trace: Trace,
     /// The policy file is invalid (the previous valid policy was used).
     pub policy_warning: Option<String>,
+    /// How the reply was written: by a language model, or without one.
+    pub generation: Option<Generation>,
 }
 
 /// What is stored in a decision's `signals` column.
@@ -54,6 +58,7 @@ struct StoredSignals<'a> {
     citations: &'a [Citation],
     refusal: &'a Option<Refusal>,
     policy_warning: &'a Option<String>,
+    generation: &'a Option<Generation>,
 }
 
 /// How replies name the creator: the agent's name, unless it is the unnamed default.
@@ -72,6 +77,18 @@ fn to_json<T: Serialize>(v: &T) -> serde_json::Value {
 impl Fanline {
     /// Route a fan's message to an agent.
     pub fn route(&self, agent: Option<&str>, fan_handle: &str, message: &str) -> Result<RouteReport> {
+        self.route_streaming(agent, fan_handle, message, &mut |_| {})
+    }
+
+    /// Route a fan's message, streaming a generated answer (path A) or clarifying
+    /// question (path B) token by token into `sink` as it is written.
+    pub fn route_streaming(
+        &self,
+        agent: Option<&str>,
+        fan_handle: &str,
+        message: &str,
+        sink: &mut (dyn FnMut(StreamEvent<'_>) + Send),
+    ) -> Result<RouteReport> {
         let message = message.trim();
         if message.is_empty() {
             return Err(Error::InvalidInput("the message is empty".into()));
@@ -107,7 +124,8 @@ impl Fanline {
         };
         let routed = route(&input, &Backend { app: self, conversation_id })?;
         let creator = creator_name(&agent.name);
-        let (text, citations, served) = self.compose(&creator, message, &routed)?;
+        let composed = self.compose(&creator, &rules.persona, message, conversation_id, &routed, sink)?;
+        let (text, citations, served) = (composed.text, composed.citations, composed.served);
         let offer = routed.escalation.as_ref().map(|e| NewEscalation {
             agent_id: agent.id,
             fan_id: fan.id,
@@ -116,7 +134,7 @@ impl Fanline {
             question: message.to_string(),
             reason: e.reason,
             priority: e.priority,
-            context_summary: e.context_summary.clone(),
+            context_summary: composed.summary.clone().unwrap_or_else(|| e.context_summary.clone()),
             expires_at: Some(fanline_store::timestamp(
                 now + chrono::Duration::hours(self.config.routing.offer_expiry_hours as i64),
             )),
@@ -128,6 +146,7 @@ impl Fanline {
             citations: &citations,
             refusal: &routed.refusal,
             policy_warning: &policy.warning,
+            generation: &composed.generation,
         };
         let offer_text = |id: i64| {
             let e = routed.escalation.as_ref().expect("an offer is written with its plan");
@@ -171,46 +190,7 @@ impl Fanline {
             candidates: routed.canonical,
             trace: routed.trace,
             policy_warning: policy.warning,
-        })
-    }
-
-    /// The fan's reply for a routed message (path D's is finished once the offer is stored).
-    fn compose(&self, creator: &str, message: &str, r: &Routed) -> Result<(String, Vec<Citation>, Option<Served>)> {
-        Ok(match r.path {
-            RoutePath::A => {
-                let (text, cites) = reply::grounded_answer(&r.chunks, self.config.routing.support_similarity);
-                (text, cites, None)
-            }
-            RoutePath::B => {
-                let stats = r
-                    .signals
-                    .as_ref()
-                    .map(|s| s.text.clone())
-                    .unwrap_or_else(|| fanline_engine::signals::text::stats(message));
-                (reply::clarifying_question(message, &stats, &r.chunks), Vec::new(), None)
-            }
-            RoutePath::C => {
-                let c = r.served().expect("path C serves a candidate");
-                let a = self.store.canonical(c.canonical_id)?;
-                let times = a.times_reused + 1;
-                let text = reply::canonical_reply(creator, &a.answer, &a.question_pattern, times);
-                (
-                    text,
-                    Vec::new(),
-                    Some(Served { canonical_id: a.id, question: a.question_pattern, times_reused: times }),
-                )
-            }
-            RoutePath::F => {
-                let refusal = r.refusal.as_ref().expect("path F has a refusal");
-                let q = match refusal.alternative {
-                    Alternative::CanonicalAnswer { canonical_id, .. } => {
-                        Some(self.store.canonical(canonical_id)?.question_pattern)
-                    }
-                    _ => None,
-                };
-                (reply::refusal(refusal, q.as_deref()), Vec::new(), None)
-            }
-            RoutePath::D | RoutePath::E => (String::new(), Vec::new(), None),
+            generation: composed.generation,
         })
     }
 

@@ -13,6 +13,8 @@ mod error;
 mod http;
 pub mod keys;
 pub mod openai;
+#[cfg(feature = "testing")]
+pub mod testing;
 mod types;
 
 pub use anthropic::Anthropic;

@@ -2,9 +2,7 @@
 //! injected faults: retries, Retry-After, restarts after a broken stream, fallback,
 //! circuit breakers.
 
-mod fake;
-
-use fake::{start, Fault, ANSWER};
+use fanline_llm::testing::{start, Fault, ANSWER};
 use fanline_llm::{Anthropic, BreakerState, Chain, Event, OpenAiCompatible, Prices, Provider, Request, Resilience};
 use std::sync::atomic::Ordering;
 use std::sync::Arc;

@@ -13,6 +13,7 @@ mod fans;
 mod messages;
 mod metrics;
 mod migrate;
+mod providers;
 mod routing;
 mod util;
 
@@ -25,6 +26,7 @@ pub use fans::Fan;
 pub use messages::{Decision, Message, NewDecision, Role};
 pub use metrics::{RawMetrics, TopAnswer};
 pub use migrate::{Migration, MIGRATIONS};
+pub use providers::ProviderSettings;
 pub use routing::{CanonicalBrief, NewRouting, ReuseExample, RoutingWritten};
 
 use rusqlite::{Connection, OpenFlags};

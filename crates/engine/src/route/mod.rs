@@ -3,6 +3,7 @@
 mod decide;
 pub mod plan;
 pub mod policy;
+pub mod prompt;
 pub mod reply;
 mod router;
 mod settings;

@@ -1,6 +1,6 @@
-//! Model servers for the tests: real HTTP on loopback (port 0), speaking OpenAI's chat
-//! completions stream and Anthropic's Messages stream, with faults on demand.
-#![allow(dead_code)]
+//! Model servers for tests (feature `testing`): real HTTP on loopback (port 0),
+//! speaking OpenAI's chat completions stream and Anthropic's Messages stream, with
+//! faults on demand.
 
 use axum::body::{Body, Bytes};
 use axum::extract::State;

@@ -1,0 +1,204 @@
+//! The fan's reply for a routed message. Path A is written by the configured language
+//! model from the retrieved passages (streamed, with citations) and falls back to an
+//! extractive answer from the same passages when no provider is configured or all
+//! fail; path B's clarifying question likewise falls back to a template; an
+//! escalation's context summary is the model's, or the extractive one. The decision
+//! records which was given.
+
+use crate::llm::StreamEvent;
+use crate::routing::Served;
+use crate::{Fanline, Result};
+use fanline_engine::route::reply::{self, Citation};
+use fanline_engine::route::{prompt, Alternative, ChunkHit, Routed};
+use fanline_engine::RoutePath;
+use serde::Serialize;
+
+/// Passages given to the model for path A.
+const PASSAGES: usize = 4;
+
+/// How a reply was written.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Generation {
+    /// "llm", "extractive" (path A without a model) or "template" (path B without one).
+    pub source: &'static str,
+    pub provider: Option<String>,
+    pub model: Option<String>,
+    pub input_tokens: u64,
+    pub output_tokens: u64,
+    /// Calls made (retries and fallbacks included).
+    pub calls: usize,
+    /// Why no model wrote it.
+    pub reason: Option<String>,
+}
+
+impl Generation {
+    fn without(source: &'static str, reason: String) -> Generation {
+        Generation {
+            source,
+            provider: None,
+            model: None,
+            input_tokens: 0,
+            output_tokens: 0,
+            calls: 0,
+            reason: Some(reason),
+        }
+    }
+}
+
+pub(crate) struct Composed {
+    pub text: String,
+    pub citations: Vec<Citation>,
+    pub served: Option<Served>,
+    pub generation: Option<Generation>,
+    /// Path D: the model's summary of the conversation for the creator.
+    pub summary: Option<String>,
+}
+
+fn citations(chunks: &[ChunkHit]) -> Vec<Citation> {
+    chunks
+        .iter()
+        .enumerate()
+        .map(|(i, c)| Citation {
+            n: i + 1,
+            chunk_id: c.chunk_id,
+            title: c.title.clone(),
+            heading: c.heading.clone(),
+            source_path: c.source_path.clone(),
+        })
+        .collect()
+}
+
+impl Fanline {
+    /// Run the model; `Ok(None)` with the reason when there is no answer from it.
+    fn written(
+        &self,
+        (system, user): (String, String),
+        cacheable: bool,
+        sink: &mut (dyn FnMut(StreamEvent<'_>) + Send),
+    ) -> Result<std::result::Result<(String, Generation), String>> {
+        Ok(match self.generate(system, user, cacheable, sink) {
+            Ok(Some(g)) => Ok((
+                g.text.trim().to_string(),
+                Generation {
+                    source: "llm",
+                    provider: Some(g.provider),
+                    model: Some(g.model),
+                    input_tokens: g.input_tokens,
+                    output_tokens: g.output_tokens,
+                    calls: g.attempts.len(),
+                    reason: None,
+                },
+            )),
+            Ok(None) => Err("no language model provider is configured".to_string()),
+            Err(crate::Error::Llm(e)) => {
+                tracing::warn!("generation failed, answering without a model: {e}");
+                // Whatever was streamed is void: the fallback follows.
+                sink(StreamEvent::Restart);
+                Err(e.to_string())
+            }
+            Err(e) => return Err(e),
+        })
+    }
+
+    pub(crate) fn compose(
+        &self,
+        creator: &str,
+        persona: &str,
+        message: &str,
+        conversation_id: i64,
+        r: &Routed,
+        sink: &mut (dyn FnMut(StreamEvent<'_>) + Send),
+    ) -> Result<Composed> {
+        let history = || -> Result<Vec<(String, String)>> {
+            Ok(self.store.recent_messages(conversation_id, 6)?.into_iter().map(|m| (m.role, m.body)).collect())
+        };
+        let mut out =
+            Composed { text: String::new(), citations: Vec::new(), served: None, generation: None, summary: None };
+        match r.path {
+            RoutePath::A => {
+                let chunks: Vec<ChunkHit> = r.chunks.iter().take(PASSAGES).cloned().collect();
+                let h = history()?;
+                // The first message of a conversation is not personal: its answer may be reused.
+                let cacheable = h.len() <= 1;
+                match self.written(prompt::answer(persona, creator, message, &h, &chunks), cacheable, sink)? {
+                    Ok((text, g)) => {
+                        let cites = citations(&chunks);
+                        let used: Vec<&Citation> =
+                            cites.iter().filter(|c| text.contains(&format!("[{}]", c.n))).collect();
+                        let sources = used
+                            .iter()
+                            .map(|c| {
+                                format!(
+                                    "[{}] {}",
+                                    c.n,
+                                    if c.heading.is_empty() {
+                                        c.title.clone()
+                                    } else {
+                                        c.heading.replace(" > ", " › ")
+                                    }
+                                )
+                            })
+                            .collect::<Vec<_>>();
+                        out.text = if sources.is_empty() {
+                            text
+                        } else {
+                            format!("{text}\n\nSources: {}", sources.join("; "))
+                        };
+                        out.citations = used.into_iter().cloned().collect();
+                        out.generation = Some(g);
+                    }
+                    Err(reason) => {
+                        let (text, cites) = reply::grounded_answer(&r.chunks, self.config.routing.support_similarity);
+                        sink(StreamEvent::Token(&text));
+                        out.text = text;
+                        out.citations = cites;
+                        out.generation = Some(Generation::without("extractive", reason));
+                    }
+                }
+            }
+            RoutePath::B => match self.written(prompt::clarify(persona, message, &r.chunks), false, sink)? {
+                Ok((text, g)) => {
+                    out.text = text;
+                    out.generation = Some(g);
+                }
+                Err(reason) => {
+                    let stats = r
+                        .signals
+                        .as_ref()
+                        .map(|s| s.text.clone())
+                        .unwrap_or_else(|| fanline_engine::signals::text::stats(message));
+                    out.text = reply::clarifying_question(message, &stats, &r.chunks);
+                    sink(StreamEvent::Token(&out.text));
+                    out.generation = Some(Generation::without("template", reason));
+                }
+            },
+            RoutePath::C => {
+                let c = r.served().expect("path C serves a candidate");
+                let a = self.store.canonical(c.canonical_id)?;
+                let times = a.times_reused + 1;
+                out.text = reply::canonical_reply(creator, &a.answer, &a.question_pattern, times);
+                out.served = Some(Served { canonical_id: a.id, question: a.question_pattern, times_reused: times });
+            }
+            RoutePath::D => {
+                if !self.chain()?.is_empty() {
+                    let h = history()?;
+                    if let Ok((text, _)) = self.written(prompt::summary(&h), false, &mut |_| {})? {
+                        out.summary = Some(text);
+                    }
+                }
+            }
+            RoutePath::F => {
+                let refusal = r.refusal.as_ref().expect("path F has a refusal");
+                let q = match refusal.alternative {
+                    Alternative::CanonicalAnswer { canonical_id, .. } => {
+                        Some(self.store.canonical(canonical_id)?.question_pattern)
+                    }
+                    _ => None,
+                };
+                out.text = reply::refusal(refusal, q.as_deref());
+            }
+            RoutePath::E => {}
+        }
+        Ok(out)
+    }
+}
