@@ -116,8 +116,20 @@ impl Fanline {
             Composed { text: String::new(), citations: Vec::new(), served: None, generation: None, summary: None };
         match r.path {
             RoutePath::A => {
-                let chunks: Vec<ChunkHit> = r.chunks.iter().take(PASSAGES).cloned().collect();
+                let mut chunks: Vec<ChunkHit> = r.chunks.iter().take(PASSAGES).cloned().collect();
                 let h = history()?;
+                // Fit the smallest context window: drop the weakest passages first
+                // (about 4 characters a token, and room for the answer).
+                if let Some(window) = self.chain()?.context_window() {
+                    let budget = (window as usize).saturating_sub(self.config.llm.max_tokens as usize) * 4;
+                    while chunks.len() > 1 {
+                        let (s, u) = prompt::answer(persona, creator, message, &h, &chunks);
+                        if s.len() + u.len() <= budget {
+                            break;
+                        }
+                        chunks.pop();
+                    }
+                }
                 // The first message of a conversation is not personal: its answer may be reused.
                 let cacheable = h.len() <= 1;
                 match self.written(prompt::answer(persona, creator, message, &h, &chunks), cacheable, sink)? {

@@ -170,3 +170,27 @@ fn bad_provider_settings_are_refused() {
     assert!(!t.ok && t.error.unwrap().contains("cannot reach"));
     assert_eq!(app.provider_remove("nope").unwrap_err().code(), "not_found");
 }
+
+#[test]
+fn the_prompt_fits_the_smallest_context_window() {
+    let dir = tempfile::tempdir().unwrap();
+    let app = app_with_kb(dir.path());
+    let (base, script) = server();
+    let mut p = provider("tiny", "openai", &base, 0);
+    // Room for the instructions, the message and about one passage, not four.
+    p.context_window = Some(600);
+    app.provider_add(&p).unwrap();
+    let r = app.route(None, "ana", PRICE).unwrap();
+    assert_eq!(r.generation.unwrap().source, "llm");
+    let body = script.last_body.lock().unwrap().clone().unwrap();
+    let system = body["messages"][0]["content"].as_str().unwrap();
+    let passages = system.matches("\n[").count();
+    assert!((1..4).contains(&passages), "{passages} passages: {system}");
+    assert!(passages == 1 || system.len() + PRICE.len() <= (600 - 400) * 4, "{}", system.len());
+    // With a large window, all four fit.
+    app.provider_remove("tiny").unwrap();
+    app.provider_add(&provider("big", "openai", &base, 0)).unwrap();
+    app.route(None, "bo", "How much does your writing workshop cost per year?").unwrap();
+    let body = script.last_body.lock().unwrap().clone().unwrap();
+    assert_eq!(body["messages"][0]["content"].as_str().unwrap().matches("\n[").count(), 4);
+}

@@ -147,6 +147,12 @@ impl Chain {
         self.slots.is_empty()
     }
 
+    /// The smallest context window among the providers: a prompt that fits it fits
+    /// whichever answers.
+    pub fn context_window(&self) -> Option<u32> {
+        self.slots.iter().map(|s| s.provider.capabilities().context_window).min()
+    }
+
     pub fn stats(&self) -> Vec<ProviderStats> {
         self.slots
             .iter()
