@@ -77,6 +77,8 @@ impl Fanline {
         sink: &mut (dyn FnMut(StreamEvent<'_>) + Send),
     ) -> Result<std::result::Result<(String, Generation), String>> {
         Ok(match self.generate(system, user, cacheable, sink) {
+            // An empty answer is no answer: the fan never gets a blank reply.
+            Ok(Some(g)) if g.text.trim().is_empty() => Err(format!("{} returned an empty answer", g.provider)),
             Ok(Some(g)) => Ok((
                 g.text.trim().to_string(),
                 Generation {

@@ -154,6 +154,20 @@ fn with_the_primary_failing_30_percent_every_message_gets_one_decision_and_one_a
 }
 
 #[test]
+fn an_empty_answer_from_the_model_is_never_the_reply() {
+    let dir = tempfile::tempdir().unwrap();
+    let app = app_with_kb(dir.path());
+    let (base, script) = server();
+    app.provider_add(&provider("mute", "openai", &base, 0)).unwrap();
+    script.push(Fault::Empty);
+    let r = app.route(None, "ana", PRICE).unwrap();
+    let g = r.generation.unwrap();
+    assert_eq!(g.source, "extractive");
+    assert!(g.reason.unwrap().contains("empty answer"));
+    assert!(r.reply.contains("29 euros"), "{}", r.reply);
+}
+
+#[test]
 fn bad_provider_settings_are_refused() {
     let dir = tempfile::tempdir().unwrap();
     let app = open(dir.path());

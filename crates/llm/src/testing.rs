@@ -27,6 +27,8 @@ pub enum Fault {
     Truncated,
     /// Some tokens, then silence for this long.
     Stall(Duration),
+    /// A well-formed stream with no text at all.
+    Empty,
 }
 
 #[derive(Default)]
@@ -91,6 +93,9 @@ async fn openai(State(s): State<Arc<Script>>, headers: HeaderMap, body: String) 
         return r;
     }
     let delta = |t: &str| format!("data: {{\"choices\":[{{\"index\":0,\"delta\":{{\"content\":{t:?}}}}}]}}\n\n");
+    if f == Fault::Empty {
+        return sse(vec!["data: [DONE]\n\n".into()], None);
+    }
     let mut ev = vec![delta(ANSWER[0])];
     match f {
         Fault::Malformed => ev.push("data: {\"choices\": [oops\n\n".into()),
