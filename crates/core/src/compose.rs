@@ -54,20 +54,6 @@ pub(crate) struct Composed {
     pub summary: Option<String>,
 }
 
-fn citations(chunks: &[ChunkHit]) -> Vec<Citation> {
-    chunks
-        .iter()
-        .enumerate()
-        .map(|(i, c)| Citation {
-            n: i + 1,
-            chunk_id: c.chunk_id,
-            title: c.title.clone(),
-            heading: c.heading.clone(),
-            source_path: c.source_path.clone(),
-        })
-        .collect()
-}
-
 impl Fanline {
     /// Run the model; `Ok(None)` with the reason when there is no answer from it.
     fn written(
@@ -136,29 +122,13 @@ impl Fanline {
                 let cacheable = h.len() <= 1;
                 match self.written(prompt::answer(persona, creator, message, &h, &chunks), cacheable, sink)? {
                     Ok((text, g)) => {
-                        let cites = citations(&chunks);
-                        let used: Vec<&Citation> =
-                            cites.iter().filter(|c| text.contains(&format!("[{}]", c.n))).collect();
-                        let sources = used
-                            .iter()
-                            .map(|c| {
-                                format!(
-                                    "[{}] {}",
-                                    c.n,
-                                    if c.heading.is_empty() {
-                                        c.title.clone()
-                                    } else {
-                                        c.heading.replace(" > ", " › ")
-                                    }
-                                )
-                            })
-                            .collect::<Vec<_>>();
-                        out.text = if sources.is_empty() {
-                            text
-                        } else {
-                            format!("{text}\n\nSources: {}", sources.join("; "))
-                        };
-                        out.citations = used.into_iter().cloned().collect();
+                        // The passages the answer cites, listed under it.
+                        let used: Vec<Citation> = reply::citations(&chunks)
+                            .into_iter()
+                            .filter(|c| text.contains(&format!("[{}]", c.n)))
+                            .collect();
+                        out.text = if used.is_empty() { text } else { format!("{text}\n\n{}", reply::sources(&used)) };
+                        out.citations = used;
                         out.generation = Some(g);
                     }
                     Err(reason) => {

@@ -3,40 +3,27 @@
 //! (`text_delta`), `message_delta` (output tokens), `message_stop`; `ping` and
 //! `error` events may come at any time.
 
-use crate::http::{self, send};
+use crate::http::{self, send, Endpoint};
 use crate::{Capabilities, Chunk, ChunkStream, Error, Provider, Request, Result};
 use futures::future::BoxFuture;
 use serde_json::{json, Value};
-use std::time::Duration;
 
 pub const API_VERSION: &str = "2023-06-01";
 
+/// `base_url` is `https://api.anthropic.com` unless a proxy is used.
 #[derive(Debug, Clone)]
 pub struct Anthropic {
-    pub name: String,
-    /// `https://api.anthropic.com` unless a proxy is used.
-    pub base_url: String,
-    pub model: String,
-    pub api_key: Option<String>,
-    pub context_window: u32,
-    client: reqwest::Client,
+    pub ep: Endpoint,
 }
 
 impl Anthropic {
     pub fn new(name: &str, base_url: &str, model: &str, api_key: Option<String>, context_window: u32) -> Self {
-        Anthropic {
-            name: name.into(),
-            base_url: base_url.trim_end_matches('/').into(),
-            model: model.into(),
-            api_key,
-            context_window,
-            client: http::client(Duration::from_secs(5)),
-        }
+        Anthropic { ep: Endpoint::new(name, base_url, model, api_key, context_window) }
     }
 
     fn headers(&self, r: reqwest::RequestBuilder) -> reqwest::RequestBuilder {
         let r = r.header("anthropic-version", API_VERSION);
-        match &self.api_key {
+        match &self.ep.api_key {
             Some(k) => r.header("x-api-key", k),
             None => r,
         }
@@ -92,25 +79,25 @@ fn step_chunks(provider: &str, ev: &eventsource_stream::Event) -> Result<Option<
 
 impl Provider for Anthropic {
     fn name(&self) -> &str {
-        &self.name
+        &self.ep.name
     }
     fn model(&self) -> &str {
-        &self.model
+        &self.ep.model
     }
     fn capabilities(&self) -> Capabilities {
-        Capabilities { context_window: self.context_window, streaming: true, json_output: false }
+        Capabilities { context_window: self.ep.context_window, streaming: true, json_output: false }
     }
 
     fn available(&self) -> BoxFuture<'_, Result<()>> {
         Box::pin(async move {
-            let r = self.headers(self.client.get(format!("{}/v1/models", self.base_url)));
-            send(&self.name, r).await.map(|_| ())
+            let r = self.headers(self.ep.client.get(format!("{}/v1/models", self.ep.base_url)));
+            send(&self.ep.name, r).await.map(|_| ())
         })
     }
 
     fn generate(&self, req: &Request) -> BoxFuture<'_, Result<ChunkStream>> {
         let body = json!({
-            "model": self.model,
+            "model": self.ep.model,
             "system": req.system,
             "messages": req.turns.iter().map(|t| json!({"role": t.role, "content": t.content})).collect::<Vec<_>>(),
             "max_tokens": req.max_tokens,
@@ -118,9 +105,9 @@ impl Provider for Anthropic {
             "stream": true,
         });
         Box::pin(async move {
-            let r = self.headers(self.client.post(format!("{}/v1/messages", self.base_url))).json(&body);
-            let resp = send(&self.name, r).await?;
-            Ok(http::chunk_stream(&self.name, resp, step_chunks))
+            let r = self.headers(self.ep.client.post(format!("{}/v1/messages", self.ep.base_url))).json(&body);
+            let resp = send(&self.ep.name, r).await?;
+            Ok(http::chunk_stream(&self.ep.name, resp, step_chunks))
         })
     }
 }

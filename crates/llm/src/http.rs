@@ -6,8 +6,33 @@ use eventsource_stream::{Event, Eventsource};
 use futures::stream::{BoxStream, StreamExt};
 use std::time::Duration;
 
-pub(crate) fn client(connect_timeout: Duration) -> reqwest::Client {
-    reqwest::Client::builder().connect_timeout(connect_timeout).build().expect("a TLS backend is compiled in")
+/// Where a provider is and who it is: what both adapters hold.
+#[derive(Debug, Clone)]
+pub struct Endpoint {
+    /// The name it was configured under.
+    pub name: String,
+    /// Without a trailing slash.
+    pub base_url: String,
+    pub model: String,
+    pub api_key: Option<String>,
+    pub context_window: u32,
+    pub(crate) client: reqwest::Client,
+}
+
+impl Endpoint {
+    pub fn new(name: &str, base_url: &str, model: &str, api_key: Option<String>, context_window: u32) -> Endpoint {
+        Endpoint {
+            name: name.into(),
+            base_url: base_url.trim_end_matches('/').into(),
+            model: model.into(),
+            api_key,
+            context_window,
+            client: reqwest::Client::builder()
+                .connect_timeout(Duration::from_secs(5))
+                .build()
+                .expect("a TLS backend is compiled in"),
+        }
+    }
 }
 
 fn transport(provider: &str, e: reqwest::Error) -> Error {

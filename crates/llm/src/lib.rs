@@ -21,5 +21,6 @@ pub use anthropic::Anthropic;
 pub use breaker::BreakerState;
 pub use chain::{Attempt, Chain, Event, Generated, Prices, ProviderStats, Resilience};
 pub use error::{Error, Result};
+pub use http::Endpoint;
 pub use openai::OpenAiCompatible;
 pub use types::{Capabilities, Chunk, ChunkStream, Provider, Request, Turn};

@@ -3,38 +3,25 @@
 //! comes as `data: {"choices":[{"delta":{"content":…}}]}` events and ends with
 //! `data: [DONE]`.
 
-use crate::http::{self, send};
+use crate::http::{self, send, Endpoint};
 use crate::{Capabilities, Chunk, ChunkStream, Error, Provider, Request, Result};
 use futures::future::BoxFuture;
 use serde_json::{json, Value};
-use std::time::Duration;
 
+/// `base_url` e.g. `https://api.openai.com/v1`, `http://localhost:11434/v1` (Ollama),
+/// `http://localhost:8080/v1` (llama.cpp).
 #[derive(Debug, Clone)]
 pub struct OpenAiCompatible {
-    pub name: String,
-    /// e.g. `https://api.openai.com/v1`, `http://localhost:11434/v1` (Ollama),
-    /// `http://localhost:8080/v1` (llama.cpp).
-    pub base_url: String,
-    pub model: String,
-    pub api_key: Option<String>,
-    pub context_window: u32,
-    client: reqwest::Client,
+    pub ep: Endpoint,
 }
 
 impl OpenAiCompatible {
     pub fn new(name: &str, base_url: &str, model: &str, api_key: Option<String>, context_window: u32) -> Self {
-        OpenAiCompatible {
-            name: name.into(),
-            base_url: base_url.trim_end_matches('/').into(),
-            model: model.into(),
-            api_key,
-            context_window,
-            client: http::client(Duration::from_secs(5)),
-        }
+        OpenAiCompatible { ep: Endpoint::new(name, base_url, model, api_key, context_window) }
     }
 
     fn auth(&self, r: reqwest::RequestBuilder) -> reqwest::RequestBuilder {
-        match &self.api_key {
+        match &self.ep.api_key {
             Some(k) => r.bearer_auth(k),
             None => r,
         }
@@ -44,7 +31,7 @@ impl OpenAiCompatible {
         let mut messages = vec![json!({"role": "system", "content": req.system})];
         messages.extend(req.turns.iter().map(|t| json!({"role": t.role, "content": t.content})));
         let mut b = json!({
-            "model": self.model,
+            "model": self.ep.model,
             "messages": messages,
             "stream": true,
             "stream_options": {"include_usage": true},
@@ -83,28 +70,28 @@ fn chunks(provider: &str, ev: &eventsource_stream::Event) -> Result<Option<Vec<C
 
 impl Provider for OpenAiCompatible {
     fn name(&self) -> &str {
-        &self.name
+        &self.ep.name
     }
     fn model(&self) -> &str {
-        &self.model
+        &self.ep.model
     }
     fn capabilities(&self) -> Capabilities {
-        Capabilities { context_window: self.context_window, streaming: true, json_output: true }
+        Capabilities { context_window: self.ep.context_window, streaming: true, json_output: true }
     }
 
     fn available(&self) -> BoxFuture<'_, Result<()>> {
         Box::pin(async move {
-            let r = self.auth(self.client.get(format!("{}/models", self.base_url)));
-            send(&self.name, r).await.map(|_| ())
+            let r = self.auth(self.ep.client.get(format!("{}/models", self.ep.base_url)));
+            send(&self.ep.name, r).await.map(|_| ())
         })
     }
 
     fn generate(&self, req: &Request) -> BoxFuture<'_, Result<ChunkStream>> {
         let body = self.body(req);
         Box::pin(async move {
-            let r = self.auth(self.client.post(format!("{}/chat/completions", self.base_url))).json(&body);
-            let resp = send(&self.name, r).await?;
-            Ok(http::chunk_stream(&self.name, resp, chunks))
+            let r = self.auth(self.ep.client.post(format!("{}/chat/completions", self.ep.base_url))).json(&body);
+            let resp = send(&self.ep.name, r).await?;
+            Ok(http::chunk_stream(&self.ep.name, resp, chunks))
         })
     }
 }

@@ -44,8 +44,16 @@ pub fn grounded_answer(chunks: &[ChunkHit], support_similarity: f32) -> (String,
     if used.is_empty() {
         used = chunks.iter().take(1).collect();
     }
-    let citations: Vec<Citation> = used
-        .iter()
+    let citations = citations(used.iter().copied());
+    let body =
+        used.iter().enumerate().map(|(i, c)| format!("{} [{}]", excerpt(&c.text, 400), i + 1)).collect::<Vec<_>>();
+    (format!("{}\n\n{}", body.join("\n\n"), sources(&citations)), citations)
+}
+
+/// Numbered citations of passages, from 1.
+pub fn citations<'a>(chunks: impl IntoIterator<Item = &'a ChunkHit>) -> Vec<Citation> {
+    chunks
+        .into_iter()
         .enumerate()
         .map(|(i, c)| Citation {
             n: i + 1,
@@ -54,18 +62,19 @@ pub fn grounded_answer(chunks: &[ChunkHit], support_similarity: f32) -> (String,
             heading: c.heading.clone(),
             source_path: c.source_path.clone(),
         })
-        .collect();
-    let body =
-        used.iter().enumerate().map(|(i, c)| format!("{} [{}]", excerpt(&c.text, 400), i + 1)).collect::<Vec<_>>();
-    let sources = citations
-        .iter()
+        .collect()
+}
+
+/// "Sources: [1] Title › Heading; [2] …" (a heading path starts at the document's title).
+pub fn sources<'a>(citations: impl IntoIterator<Item = &'a Citation>) -> String {
+    let list: Vec<String> = citations
+        .into_iter()
         .map(|c| {
-            // A heading path starts at the document's title.
             let place = if c.heading.is_empty() { c.title.clone() } else { c.heading.replace(" > ", " › ") };
             format!("[{}] {place}", c.n)
         })
-        .collect::<Vec<_>>();
-    (format!("{}\n\nSources: {}", body.join("\n\n"), sources.join("; ")), citations)
+        .collect();
+    format!("Sources: {}", list.join("; "))
 }
 
 /// Path B: a clarifying question that says what is unclear, offering the topics the
