@@ -218,7 +218,7 @@ impl Runner {
             report.violations.extend(r.violations.iter().cloned());
             report.blocked |= r.violations.iter().any(|v| v.code == "critic.unavailable");
         }
-        report.violations.sort_by(|a, b| b.severity.cmp(&a.severity));
+        report.violations.sort_by_key(|v| std::cmp::Reverse(v.severity));
         report.total_ms = started.elapsed().as_secs_f64() * 1000.0;
         report
     }
