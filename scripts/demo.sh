@@ -59,7 +59,7 @@ fi
 route theo "Would you ever co-write a novel with a reader?"
 route pat "Can we hop on a call about my manuscript?"
 echo; echo "── why did that go where it went? (the last decision's trace)"
-"$FANLINE" decisions show "$(field "['decision_id']" <<<"$LAST")" | tail -n 11
+"$FANLINE" decisions show "$(field "['decision_id']" <<<"$LAST")" | tail -n 18
 echo; echo "── metrics"
 "$FANLINE" metrics --days 1
 echo

@@ -32,7 +32,8 @@ grep -q "path E — Sent to the creator" <<<"$out" || fail "acceptance did not q
 route_section theo "Would you ever co-write a novel with a reader?" | grep -q "^path C" || fail "the paraphrase was not served from the canonical answer (C)"
 route_section theo "Would you ever co-write a novel with a reader?" | grep -q "solitary craft" || fail "C did not serve the creator's answer"
 route_section pat "Can we hop on a call about my manuscript?" | grep -q "^path F" || fail "paid fan not refused by the default tiers (F)"
-grep -q "why — 10 steps" <<<"$out" || fail "the decision trace was not printed"
+grep -q "why — [0-9]* steps" <<<"$out" || fail "the decision trace was not printed"
+grep -q "critic:prompt-injection:message" <<<"$out" || fail "the critics are not in the trace"
 grep -q "paths: A 1  B 1  C 1  D 1  E 1  F 1" <<<"$out" || fail "metrics do not show one of each path"
 # Running it again is idempotent: nothing is imported twice.
 again="$(FANLINE_DATA_DIR="$data" bash "$ROOT/scripts/demo.sh" 2>&1)" || fail "second run failed"

@@ -290,13 +290,14 @@ fn trace(t: &Trace) {
         t.total_us as f64 / 1000.0,
         t.decided_by.as_ref().map(|d| format!(", decided by {d}")).unwrap_or_default()
     );
+    let width = t.steps.iter().map(|s| s.step.chars().count()).max().unwrap_or(0);
     for s in &t.steps {
         let timing = if s.outcome == "skipped" && s.duration_us == 0 {
             "-".to_string()
         } else {
             format!("{:.2} ms", s.duration_us as f64 / 1000.0)
         };
-        println!("  {} {:<13} {:<8} {:>9}  {}", s.wave, s.step, s.outcome, timing, s.note);
+        println!("  {} {:<width$} {:<8} {:>9}  {}", s.wave, s.step, s.outcome, timing, s.note);
     }
 }
 

@@ -46,6 +46,8 @@ impl Generation {
 }
 
 pub(crate) struct Composed {
+    /// The passages path A's answer was drafted from.
+    pub passages: Vec<String>,
     pub text: String,
     pub citations: Vec<Citation>,
     pub served: Option<Served>,
@@ -88,6 +90,10 @@ impl Fanline {
         })
     }
 
+    /// Compose the reply. `redo`: path A again, after the critics rejected a draft:
+    /// `Some(problems)` rewrites it with the problems named, `Some("")` answers
+    /// without the model.
+    #[allow(clippy::too_many_arguments)]
     pub(crate) fn compose(
         &self,
         creator: &str,
@@ -95,13 +101,20 @@ impl Fanline {
         message: &str,
         conversation_id: i64,
         r: &Routed,
+        redo: Option<&str>,
         sink: &mut (dyn FnMut(StreamEvent<'_>) + Send),
     ) -> Result<Composed> {
         let history = || -> Result<Vec<(String, String)>> {
             Ok(self.store.recent_messages(conversation_id, 6)?.into_iter().map(|m| (m.role, m.body)).collect())
         };
-        let mut out =
-            Composed { text: String::new(), citations: Vec::new(), served: None, generation: None, summary: None };
+        let mut out = Composed {
+            passages: Vec::new(),
+            text: String::new(),
+            citations: Vec::new(),
+            served: None,
+            generation: None,
+            summary: None,
+        };
         match r.path {
             RoutePath::A => {
                 let mut chunks: Vec<ChunkHit> = r.chunks.iter().take(PASSAGES).cloned().collect();
@@ -120,7 +133,19 @@ impl Fanline {
                 }
                 // The first message of a conversation is not personal: its answer may be reused.
                 let cacheable = h.len() <= 1;
-                match self.written(prompt::answer(persona, creator, message, &h, &chunks), cacheable, sink)? {
+                out.passages = chunks.iter().map(|c| c.text.clone()).collect();
+                let (system, mut user) = prompt::answer(persona, creator, message, &h, &chunks);
+                let attempt = match redo {
+                    Some("") => Err("the model's drafts were rejected by the critics".to_string()),
+                    Some(problems) => {
+                        user.push_str(&format!(
+                            "\n\nA previous draft was rejected: {problems}. Write the answer again, using only the passages."
+                        ));
+                        self.written((system, user), false, sink)?
+                    }
+                    None => self.written((system, user), cacheable, sink)?,
+                };
+                match attempt {
                     Ok((text, g)) => {
                         // The passages the answer cites, listed under it.
                         let used: Vec<Citation> = reply::citations(&chunks)

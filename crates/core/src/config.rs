@@ -21,6 +21,7 @@ pub struct Config {
     pub search: SearchSettings,
     pub routing: fanline_engine::route::RoutingSettings,
     pub llm: crate::llm::LlmSettings,
+    pub critics: fanline_critics::Settings,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -83,6 +84,7 @@ impl Default for Config {
             search: SearchSettings::default(),
             routing: Default::default(),
             llm: Default::default(),
+            critics: Default::default(),
         }
     }
 }
@@ -141,6 +143,8 @@ impl Config {
                     // Short names for the two paths people set most.
                     "model_dir" => "embedder__model_dir".into(),
                     "ort_library" => "embedder__ort_library".into(),
+                    // FANLINE_CRITICS_MAX_CONCURRENT and the like: the critics' settings.
+                    k if k.starts_with("critics_") => format!("critics__{}", &k["critics_".len()..]).into(),
                     _ => k.into(),
                 })
                 .split("__"),

@@ -12,6 +12,7 @@ pub mod bench_route;
 mod canonical;
 mod compose;
 pub mod config;
+mod critics;
 mod doctor;
 mod error;
 pub mod eval;
@@ -33,7 +34,7 @@ pub use error::{Error, ErrorBody, Result};
 pub use knowledge::{FileOutcome, FileStatus, ImportEvent, ImportSummary, SearchResult};
 pub use llm::{LlmSettings, NewProvider, ProviderInfo, ProviderTest, StreamEvent};
 pub use queue::{AcceptReport, QueueItem};
-pub use routing::{RouteReport, Served, MAX_MESSAGE_CHARS};
+pub use routing::{CriticReports, RouteReport, Served, MAX_MESSAGE_CHARS};
 pub use rules::validate_rules;
 
 pub use fanline_store::{Agent, CanonicalAnswer, CanonicalSummary, Decision, DocumentRecord, Escalation, Fan};

@@ -3,11 +3,13 @@
 
 use crate::backend::Backend;
 use crate::compose::Generation;
+use crate::critics;
 use crate::llm::StreamEvent;
 use crate::{Error, Fanline, Result};
+use fanline_critics::{Report, Subject};
 use fanline_engine::reuse::{ReuseCandidate, ReuseVerdict};
 use fanline_engine::route::reply::{self, Citation};
-use fanline_engine::route::{route, FanProfile, Refusal, RouteInput, Signals, Trace};
+use fanline_engine::route::{route, FanProfile, Refusal, RouteInput, Routed, Signals, Trace};
 use fanline_engine::RoutePath;
 use fanline_store::{Decision, NewDecision, NewEscalation, NewRouting, Role};
 use serde::Serialize;
@@ -47,6 +49,7 @@ pub struct RouteReport {
     pub policy_warning: Option<String>,
     /// How the reply was written: by a language model, or without one.
     pub generation: Option<Generation>,
+    pub critics: CriticReports,
 }
 
 /// What is stored in a decision's `signals` column.
@@ -59,6 +62,14 @@ struct StoredSignals<'a> {
     refusal: &'a Option<Refusal>,
     policy_warning: &'a Option<String>,
     generation: &'a Option<Generation>,
+    critics: &'a CriticReports,
+}
+
+/// The critics' reports on the message and on the drafted answer.
+#[derive(Debug, Clone, Serialize)]
+pub struct CriticReports {
+    pub message: Report,
+    pub draft: Option<Report>,
 }
 
 /// How replies name the creator: the agent's name, unless it is the unnamed default.
@@ -113,7 +124,18 @@ impl Fanline {
         let (conversation_id, message_id) = self.store.record_message(agent.id, fan.id, Role::Fan, message)?;
         let profile = FanProfile { id: fan.id, handle: fan.handle.clone(), tier: fan.tier, layer: fan.layer };
         let now = self.now();
-        let input = RouteInput {
+        // The message's critics first: they may send it to the creator or refuse it.
+        let mut subject = Subject {
+            message: message.to_string(),
+            draft: None,
+            risk: Some(critics::text_risk(message)),
+            passages: Vec::new(),
+            blocked_topics: rules.blocked_topics.clone(),
+            forbidden_phrases: critics::FORBIDDEN_PHRASES.iter().map(|s| s.to_string()).collect(),
+            max_answer_chars: critics::MAX_ANSWER_CHARS,
+        };
+        let on_message = self.criticise(&subject)?;
+        let mut input = RouteInput {
             agent_id: agent.id,
             rules: &rules,
             settings: &self.config.routing,
@@ -121,10 +143,60 @@ impl Fanline {
             fan: &profile,
             message,
             now,
+            forced: critics::verdict(&on_message, &policy.policy, "message").reroute,
         };
-        let routed = route(&input, &Backend { app: self, conversation_id })?;
+        let backend = Backend { app: self, conversation_id };
+        let mut routed = route(&input, &backend)?;
         let creator = creator_name(&agent.name);
-        let composed = self.compose(&creator, &rules.persona, message, conversation_id, &routed, sink)?;
+        let compose = |routed: &Routed, redo: Option<&str>, sink: &mut (dyn FnMut(StreamEvent<'_>) + Send)| {
+            self.compose(&creator, &rules.persona, message, conversation_id, routed, redo, sink)
+        };
+        let mut composed = compose(&routed, None, sink)?;
+        // A drafted answer's critics: redact, rewrite once, or reroute, as the policy says.
+        let mut on_draft = None;
+        if routed.path == RoutePath::A {
+            subject.draft = Some(composed.text.clone());
+            subject.passages = composed.passages.clone();
+            subject.risk = routed.signals.as_ref().map(|s| s.risk).or(subject.risk);
+            let mut report = self.criticise(&subject)?;
+            let mut v = critics::verdict(&report, &policy.policy, "draft");
+            let by_model = composed.generation.as_ref().is_some_and(|g| g.source == "llm");
+            if v.reroute.is_none() && !v.regenerate.is_empty() && by_model {
+                sink(StreamEvent::Restart);
+                composed = compose(&routed, Some(&v.regenerate.join("; ")), sink)?;
+                subject.draft = Some(composed.text.clone());
+                report = self.criticise(&subject)?;
+                v = critics::verdict(&report, &policy.policy, "draft");
+                if v.reroute.is_none() && !v.regenerate.is_empty() {
+                    sink(StreamEvent::Restart);
+                    composed = compose(&routed, Some(""), sink)?;
+                    v = critics::Verdict::default();
+                }
+            }
+            if let Some(reroute) = v.reroute {
+                sink(StreamEvent::Restart);
+                input.forced = Some(reroute);
+                let first = routed.trace.clone();
+                routed = route(&input, &backend)?;
+                critics::trace(&mut routed.trace, &report, "draft (first routing)");
+                routed.trace.steps.splice(
+                    0..0,
+                    first.steps.into_iter().map(|mut s| {
+                        s.step = format!("first:{}", s.step);
+                        s
+                    }),
+                );
+                composed = compose(&routed, None, sink)?;
+            } else if !v.redact.is_empty() {
+                composed.text = critics::redact(&composed.text, &v.redact);
+            }
+            on_draft = Some(report);
+        }
+        critics::trace(&mut routed.trace, &on_message, "message");
+        if let (Some(r), RoutePath::A) = (&on_draft, routed.path) {
+            critics::trace(&mut routed.trace, r, "draft");
+        }
+        let critic_reports = CriticReports { message: on_message, draft: on_draft };
         let (text, citations, served) = (composed.text, composed.citations, composed.served);
         let offer = routed.escalation.as_ref().map(|e| NewEscalation {
             agent_id: agent.id,
@@ -147,6 +219,7 @@ impl Fanline {
             refusal: &routed.refusal,
             policy_warning: &policy.warning,
             generation: &composed.generation,
+            critics: &critic_reports,
         };
         let offer_text = |id: i64| {
             let e = routed.escalation.as_ref().expect("an offer is written with its plan");
@@ -191,6 +264,7 @@ impl Fanline {
             trace: routed.trace,
             policy_warning: policy.warning,
             generation: composed.generation,
+            critics: critic_reports,
         })
     }
 

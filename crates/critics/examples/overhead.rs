@@ -1,7 +1,7 @@
 //! The cost per message of the built-in critics (no model), through the runner with
 //! gating on, for a low-risk message with a drafted answer and for a high-risk one.
 //! `cargo run --release -p fanline-critics --example overhead`
-use fanline_critics::builtin::builtin;
+use fanline_critics::builtin::profiled;
 use fanline_critics::{Runner, Settings, Subject};
 use fanline_engine::signals::RiskTier;
 use std::time::Instant;
@@ -9,8 +9,8 @@ use std::time::Instant;
 fn main() {
     let rt = tokio::runtime::Builder::new_current_thread().enable_time().build().unwrap();
     let mut runner = Runner::new(Settings::default());
-    for c in builtin() {
-        runner.add(c);
+    for (c, p) in profiled() {
+        runner.add_with(c, p);
     }
     let passage = "The Fiction Workshop costs 29 euros a month or 290 euros a year. It includes the monthly live \
                    critique session, the private forum and written feedback on your pages."
@@ -20,7 +20,9 @@ fn main() {
         for i in 0..2000 {
             let s = Subject {
                 message: format!("Hi Jules! How much does the workshop cost per year? Asking for the {i}th time"),
-                draft: Some("The Fiction Workshop costs 290 euros a year, with a monthly live critique session. [1]".into()),
+                draft: Some(
+                    "The Fiction Workshop costs 290 euros a year, with a monthly live critique session. [1]".into(),
+                ),
                 risk: Some(risk),
                 passages: vec![passage.clone()],
                 blocked_topics: vec!["politics".into(), "religion".into()],

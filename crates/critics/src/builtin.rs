@@ -323,6 +323,22 @@ impl Critic for Style {
     }
 }
 
+/// The built-in critics with their schedules: as their names imply, except that the
+/// draft PII check runs on every message (a leak in an answer matters whatever the
+/// message's risk).
+pub fn profiled() -> Vec<(Arc<dyn Critic>, crate::Profile)> {
+    builtin()
+        .into_iter()
+        .map(|c| {
+            let mut p = crate::classify(c.name());
+            if c.name() == "quick-pii-draft" {
+                p.policy = crate::RunPolicy::Always;
+            }
+            (c, p)
+        })
+        .collect()
+}
+
 /// The built-in critics that need no model, in one list.
 pub fn builtin() -> Vec<Arc<dyn Critic>> {
     vec![

@@ -109,6 +109,7 @@ impl Case {
             fan: &self.fan,
             message,
             now: self.now,
+            forced: None,
         };
         route(&input, b).unwrap()
     }

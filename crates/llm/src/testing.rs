@@ -29,6 +29,8 @@ pub enum Fault {
     Stall(Duration),
     /// A well-formed stream with no text at all.
     Empty,
+    /// A well-formed stream with this text (one token per word).
+    Say(&'static str),
 }
 
 #[derive(Default)]
@@ -95,6 +97,11 @@ async fn openai(State(s): State<Arc<Script>>, headers: HeaderMap, body: String) 
     let delta = |t: &str| format!("data: {{\"choices\":[{{\"index\":0,\"delta\":{{\"content\":{t:?}}}}}]}}\n\n");
     if f == Fault::Empty {
         return sse(vec!["data: [DONE]\n\n".into()], None);
+    }
+    if let Fault::Say(text) = f {
+        let mut ev: Vec<String> = text.split_inclusive(' ').map(delta).collect();
+        ev.push("data: [DONE]\n\n".into());
+        return sse(ev, None);
     }
     let mut ev = vec![delta(ANSWER[0])];
     match f {

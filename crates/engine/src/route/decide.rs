@@ -72,6 +72,13 @@ pub(super) fn policy(s: &State) -> Result<Outcome> {
             e.forced = Some((a, why));
         }
     };
+    if let Some((a, why)) = &i.forced {
+        force(Some(*a), why.clone(), &mut e);
+        if *a == Action::Escalate {
+            e.priority_bonus += 50;
+        }
+        notes.push("a critic's verdict".into());
+    }
     for hit in sig.topics.iter().filter(|h| !h.blocked) {
         let t = &i.policy.topics[&hit.topic];
         e.priority_bonus += t.priority.unwrap_or(0);

@@ -87,12 +87,31 @@ pub struct RiskPolicy {
     pub priority: Option<i64>,
 }
 
+/// What to do when a critic finds a violation.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum CriticAction {
+    /// Send it anyway (the violation is recorded).
+    Allow,
+    /// Remove the offending span from the draft.
+    Redact,
+    /// Write the draft once more; if it still fails, answer without the model.
+    Regenerate,
+    /// Offer the message to the creator instead (path D).
+    Escalate,
+    /// Refuse the message (path F).
+    Refuse,
+}
+
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct Policy {
     pub tiers: BTreeMap<Tier, TierPolicy>,
     pub topics: BTreeMap<String, TopicPolicy>,
     pub risk: BTreeMap<RiskTier, RiskPolicy>,
+    /// Violation code (or its prefix: "pii", "safety.self_harm") → action. The longest
+    /// matching key wins; unlisted codes take the defaults of [`Policy::critic_action`].
+    pub critics: BTreeMap<String, CriticAction>,
 }
 
 /// A policy file that does not parse or validate.
@@ -143,7 +162,31 @@ impl Policy {
     }
 
     pub fn is_empty(&self) -> bool {
-        self.tiers.is_empty() && self.topics.is_empty() && self.risk.is_empty()
+        self.tiers.is_empty() && self.topics.is_empty() && self.risk.is_empty() && self.critics.is_empty()
+    }
+
+    /// The action for a violation code: the policy's longest matching key, else the
+    /// default — personal data is redacted; crisis, advice and unjudged text go to the
+    /// creator; harassment, blocked topics and prompt injection are refused; unsupported
+    /// claims and style are rewritten once.
+    pub fn critic_action(&self, code: &str) -> CriticAction {
+        let matching = self
+            .critics
+            .iter()
+            .filter(|(k, _)| code == k.as_str() || code.starts_with(&format!("{k}.")))
+            .max_by_key(|(k, _)| k.len());
+        if let Some((_, a)) = matching {
+            return *a;
+        }
+        let family = code.split('.').next().unwrap_or(code);
+        match (family, code) {
+            ("pii", _) => CriticAction::Redact,
+            (_, "safety.harassment") => CriticAction::Refuse,
+            ("safety", _) | ("critic", _) => CriticAction::Escalate,
+            ("topic", _) | ("injection", _) => CriticAction::Refuse,
+            ("grounding", _) | ("style", _) => CriticAction::Regenerate,
+            _ => CriticAction::Allow,
+        }
     }
 }
 
@@ -191,6 +234,21 @@ priority = 1000
         assert_eq!(p.topics["pricing"].action, Some(Action::Escalate));
         assert_eq!(p.risk[&RiskTier::Critical].priority, Some(1000));
         assert!(Policy::parse("").unwrap().is_empty());
+    }
+
+    #[test]
+    fn critic_actions_default_and_are_overridden_by_the_longest_key() {
+        let p = Policy::parse("[critics]\npii = \"escalate\"\n\"pii.email\" = \"allow\"\n").unwrap();
+        assert_eq!(p.critic_action("pii.email"), CriticAction::Allow);
+        assert_eq!(p.critic_action("pii.payment_card"), CriticAction::Escalate);
+        let d = Policy::default();
+        assert_eq!(d.critic_action("pii.phone"), CriticAction::Redact);
+        assert_eq!(d.critic_action("safety.self_harm"), CriticAction::Escalate);
+        assert_eq!(d.critic_action("safety.harassment"), CriticAction::Refuse);
+        assert_eq!(d.critic_action("injection.override"), CriticAction::Refuse);
+        assert_eq!(d.critic_action("grounding.unsupported"), CriticAction::Regenerate);
+        assert_eq!(d.critic_action("critic.unavailable"), CriticAction::Escalate);
+        assert!(Policy::parse("[critics]\npii = \"shred\"\n").is_err());
     }
 
     #[test]

@@ -53,7 +53,7 @@ pub trait RouteBackend: Sync {
 }
 
 /// One message to route, with the rules it is routed under.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone)]
 pub struct RouteInput<'a> {
     pub agent_id: i64,
     pub rules: &'a AgentConfig,
@@ -62,6 +62,9 @@ pub struct RouteInput<'a> {
     pub fan: &'a FanProfile,
     pub message: &'a str,
     pub now: DateTime<Utc>,
+    /// An action decided outside the plan (a critic's verdict on the message or on a
+    /// drafted answer), with why: applied like a policy action.
+    pub forced: Option<(super::Action, String)>,
 }
 
 /// Candidates and chunks looked at per message.
