@@ -250,9 +250,18 @@ mod tests {
 
         std::env::set_var("FANLINE_IMPORT__MAX_CHARS", "800");
         std::env::set_var("FANLINE_MODEL_DIR", "/models/x");
+        std::env::set_var("FANLINE_CRITICS_MAX_CONCURRENT", "3");
+        std::env::set_var("FANLINE_CRITICS_GATING", "false");
         let c = Config::load_from(&file).unwrap();
-        std::env::remove_var("FANLINE_IMPORT__MAX_CHARS");
-        std::env::remove_var("FANLINE_MODEL_DIR");
+        for v in [
+            "FANLINE_IMPORT__MAX_CHARS",
+            "FANLINE_MODEL_DIR",
+            "FANLINE_CRITICS_MAX_CONCURRENT",
+            "FANLINE_CRITICS_GATING",
+        ] {
+            std::env::remove_var(v);
+        }
+        assert_eq!((c.critics.max_concurrent, c.critics.gating), (3, false));
         assert_eq!(c.import.max_chars, 800);
         assert_eq!(c.embedder.model_dir, PathBuf::from("/models/x"));
 
