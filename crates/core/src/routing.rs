@@ -131,8 +131,12 @@ impl Fanline {
             risk: Some(critics::text_risk(message)),
             passages: Vec::new(),
             blocked_topics: rules.blocked_topics.clone(),
-            forbidden_phrases: critics::FORBIDDEN_PHRASES.iter().map(|s| s.to_string()).collect(),
-            max_answer_chars: critics::MAX_ANSWER_CHARS,
+            forbidden_phrases: critics::FORBIDDEN_PHRASES
+                .iter()
+                .map(|s| s.to_string())
+                .chain(policy.policy.style.forbidden_phrases.iter().cloned())
+                .collect(),
+            max_answer_chars: policy.policy.style.max_answer_chars.unwrap_or(critics::MAX_ANSWER_CHARS),
         };
         let on_message = self.criticise(&subject)?;
         let mut input = RouteInput {
@@ -154,6 +158,8 @@ impl Fanline {
         let mut composed = compose(&routed, None, sink)?;
         // A drafted answer's critics: redact, rewrite once, or reroute, as the policy says.
         let mut on_draft = None;
+        // Drafts the critics rejected, for the trace.
+        let mut rejected: Vec<Report> = Vec::new();
         if routed.path == RoutePath::A {
             subject.draft = Some(composed.text.clone());
             subject.passages = composed.passages.clone();
@@ -165,7 +171,7 @@ impl Fanline {
                 sink(StreamEvent::Restart);
                 composed = compose(&routed, Some(&v.regenerate.join("; ")), sink)?;
                 subject.draft = Some(composed.text.clone());
-                report = self.criticise(&subject)?;
+                rejected.push(std::mem::replace(&mut report, self.criticise(&subject)?));
                 v = critics::verdict(&report, &policy.policy, "draft");
                 if v.reroute.is_none() && !v.regenerate.is_empty() {
                     sink(StreamEvent::Restart);
@@ -193,6 +199,9 @@ impl Fanline {
             on_draft = Some(report);
         }
         critics::trace(&mut routed.trace, &on_message, "message");
+        for (i, r) in rejected.iter().enumerate() {
+            critics::trace(&mut routed.trace, r, &format!("draft {} (rewritten)", i + 1));
+        }
         if let (Some(r), RoutePath::A) = (&on_draft, routed.path) {
             critics::trace(&mut routed.trace, r, "draft");
         }

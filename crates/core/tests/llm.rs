@@ -268,3 +268,18 @@ fn the_critics_check_messages_and_drafts_and_the_policy_decides() {
     let m = app.critic_metrics();
     assert!(m.total > 20 && m.gated > 0 && m.successful > 0, "{m:?}");
 }
+
+#[test]
+fn the_persona_style_from_the_policy_file_is_enforced() {
+    let dir = tempfile::tempdir().unwrap();
+    let app = app_with_kb(dir.path());
+    let (base, script) = server();
+    app.provider_add(&provider("local", "openai", &base, 0)).unwrap();
+    app.policy_save("default", "[style]\nforbidden_phrases = [\"dear valued fan\"]\nmax_answer_chars = 500\n").unwrap();
+    script.push(Fault::Say("Dear valued fan, the Fiction Workshop costs 29 euros a month."));
+    script.push(Fault::Say("PROBLEM: not the creator's voice"));
+    let r = app.route(None, "ana", PRICE).unwrap();
+    assert!(r.reply.starts_with(&ANSWER.concat()), "rewritten: {}", r.reply);
+    let rejected = r.trace.steps.iter().find(|s| s.step == "critic:style:draft 1 (rewritten)").unwrap();
+    assert!(rejected.note.contains("style.forbidden_phrase"), "{rejected:?}");
+}

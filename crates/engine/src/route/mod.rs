@@ -11,7 +11,7 @@ mod types;
 
 pub use decide::context_summary;
 pub use plan::{Outcome, Plan, StepRecord, Trace};
-pub use policy::{Action, CriticAction, Policy, PolicyError};
+pub use policy::{Action, CriticAction, Policy, PolicyError, StylePolicy};
 pub use router::{confidence, route, RouteBackend, RouteInput};
 pub use settings::RoutingSettings;
 pub use types::*;

@@ -112,6 +112,17 @@ pub struct Policy {
     /// Violation code (or its prefix: "pii", "safety.self_harm") → action. The longest
     /// matching key wins; unlisted codes take the defaults of [`Policy::critic_action`].
     pub critics: BTreeMap<String, CriticAction>,
+    pub style: StylePolicy,
+}
+
+/// The persona's style, checked on every drafted answer.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct StylePolicy {
+    /// Phrases the persona never uses.
+    pub forbidden_phrases: Vec<String>,
+    /// The longest answer, in characters.
+    pub max_answer_chars: Option<usize>,
 }
 
 /// A policy file that does not parse or validate.
@@ -162,7 +173,11 @@ impl Policy {
     }
 
     pub fn is_empty(&self) -> bool {
-        self.tiers.is_empty() && self.topics.is_empty() && self.risk.is_empty() && self.critics.is_empty()
+        self.tiers.is_empty()
+            && self.topics.is_empty()
+            && self.risk.is_empty()
+            && self.critics.is_empty()
+            && self.style == StylePolicy::default()
     }
 
     /// The action for a violation code: the policy's longest matching key, else the
