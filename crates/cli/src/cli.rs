@@ -318,6 +318,11 @@ pub enum BenchCmd {
         #[arg(long, default_value_t = 60)]
         docs: usize,
     },
+    /// The cost per message of the critics that need no model.
+    Critics {
+        #[arg(long, default_value_t = 2000)]
+        messages: usize,
+    },
     /// Decision latency (p50/p99) and decisions per second at several library sizes.
     Route {
         /// Canonical answers to route against, comma-separated.

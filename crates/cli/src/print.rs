@@ -601,3 +601,10 @@ pub fn provider_test(t: &fanline_core::ProviderTest) {
         println!("{}: FAILED after {:.0} ms — {}", t.name, t.latency_ms, t.error.as_deref().unwrap_or(""));
     }
 }
+
+pub fn bench_critics(rows: &[fanline_critics::bench::OverheadRow]) {
+    println!("{:<30} {:>9} {:>10} {:>10}", "critics (no model)", "messages", "p50 µs", "p99 µs");
+    for r in rows {
+        println!("{:<30} {:>9} {:>10.1} {:>10.1}", r.case, r.messages, r.p50_us, r.p99_us);
+    }
+}

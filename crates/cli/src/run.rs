@@ -26,6 +26,9 @@ pub fn run(cli: Cli) -> fanline_core::Result<()> {
         let report = bench::run(&cfg, &opts, &mut |m| eprintln!("{m}"))?;
         return print::out(json, &report, print::bench);
     }
+    if let Command::Bench(BenchCmd::Critics { messages }) = &cli.command {
+        return print::out(json, fanline_critics::bench::overhead(*messages).as_slice(), print::bench_critics);
+    }
     if let Command::Bench(BenchCmd::Route { sizes, decisions, knowledge }) = &cli.command {
         let opts = fanline_core::bench_route::RouteBenchOptions {
             sizes: sizes.clone(),

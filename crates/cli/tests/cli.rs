@@ -346,3 +346,12 @@ fn providers_ask_streams_and_the_key_never_reaches_the_disk_or_the_logs() {
     let (ok, _, _) = run(&["provider", "remove", "cloud"]);
     assert!(ok);
 }
+
+#[test]
+fn bench_critics_prints_the_overhead_per_message() {
+    let d = tempfile::tempdir().unwrap();
+    let rows = json(d.path(), &["bench", "critics", "--messages", "50"]);
+    let rows = rows.as_array().unwrap();
+    assert_eq!(rows.len(), 2);
+    assert!(rows.iter().all(|r| r["p50_us"].as_f64().unwrap() > 0.0 && r["messages"] == 50));
+}

@@ -9,6 +9,7 @@
 //! Outputs are validated; every run, and every gated critic with the reason, is in the
 //! [`Report`].
 
+pub mod bench;
 pub mod builtin;
 mod model;
 mod runner;

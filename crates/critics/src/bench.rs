@@ -1,13 +1,24 @@
-//! The cost per message of the built-in critics (no model), through the runner with
-//! gating on, for a low-risk message with a drafted answer and for a high-risk one.
-//! `cargo run --release -p fanline-critics --example overhead`
-use fanline_critics::builtin::profiled;
-use fanline_critics::{Runner, Settings, Subject};
+//! `fanline bench critics`: the cost per message of the built-in critics (no model),
+//! through the runner with gating on, for a low-risk message with a drafted answer and
+//! for a high-risk one (the PII critics run too).
+
+use crate::builtin::profiled;
+use crate::{Runner, Settings, Subject};
 use fanline_engine::signals::RiskTier;
+use serde::Serialize;
 use std::time::Instant;
 
-fn main() {
-    let rt = tokio::runtime::Builder::new_current_thread().enable_time().build().unwrap();
+#[derive(Debug, Clone, Serialize)]
+pub struct OverheadRow {
+    pub case: String,
+    pub messages: usize,
+    pub p50_us: f64,
+    pub p99_us: f64,
+}
+
+/// Run `messages` checks per case on a current-thread runtime.
+pub fn overhead(messages: usize) -> Vec<OverheadRow> {
+    let rt = tokio::runtime::Builder::new_current_thread().enable_time().build().expect("a runtime");
     let mut runner = Runner::new(Settings::default());
     for (c, p) in profiled() {
         runner.add_with(c, p);
@@ -15,9 +26,10 @@ fn main() {
     let passage = "The Fiction Workshop costs 29 euros a month or 290 euros a year. It includes the monthly live \
                    critique session, the private forum and written feedback on your pages."
         .to_string();
-    for (label, risk) in [("low risk", RiskTier::Low), ("high risk (PII critics run too)", RiskTier::High)] {
-        let mut us = Vec::new();
-        for i in 0..2000 {
+    let mut rows = Vec::new();
+    for (case, risk) in [("low risk", RiskTier::Low), ("high risk (PII critics too)", RiskTier::High)] {
+        let mut us = Vec::with_capacity(messages);
+        for i in 0..messages.max(1) {
             let s = Subject {
                 message: format!("Hi Jules! How much does the workshop cost per year? Asking for the {i}th time"),
                 draft: Some(
@@ -32,10 +44,11 @@ fn main() {
             let t = Instant::now();
             let r = rt.block_on(runner.run(&s));
             us.push(t.elapsed().as_secs_f64() * 1e6);
-            assert!(r.violations.is_empty(), "{:?}", r.violations);
+            debug_assert!(r.violations.is_empty());
         }
         us.sort_by(f64::total_cmp);
         let p = |q: f64| us[((q / 100.0) * (us.len() - 1) as f64) as usize];
-        println!("{label:<34} p50 {:>6.1} µs   p99 {:>6.1} µs", p(50.0), p(99.0));
+        rows.push(OverheadRow { case: case.into(), messages: us.len(), p50_us: p(50.0), p99_us: p(99.0) });
     }
+    rows
 }
