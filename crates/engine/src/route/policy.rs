@@ -243,6 +243,15 @@ priority = 1000
 "#;
 
     #[test]
+    fn the_readmes_policy_example_parses() {
+        let readme = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../../README.md")).unwrap();
+        let block = readme.split("```toml\n").nth(1).and_then(|b| b.split("```").next()).expect("a toml block");
+        let p = Policy::parse(block).unwrap_or_else(|e| panic!("the README's policy: {e}"));
+        assert_eq!(p.critic_action("safety.self_harm"), CriticAction::Escalate);
+        assert_eq!(p.style.max_answer_chars, Some(900));
+    }
+
+    #[test]
     fn the_documented_example_parses() {
         let p = Policy::parse(EXAMPLE).unwrap();
         assert_eq!(p.tiers[&Tier::Paid].novelty_threshold, Some(Fraction(0.5)));
