@@ -4,6 +4,7 @@
 
 use crate::model::{Critic, CriticError, Output, Severity, Subject, Violation};
 use fanline_engine::signals::risk::sensitive_subjects;
+use fanline_engine::signals::text::mentions;
 use fanline_engine::signals::{find_pii, PiiKind};
 use futures::future::BoxFuture;
 use regex::Regex;
@@ -123,18 +124,6 @@ impl Critic for Safety {
 
 /// The creator's blocked topics, by whole word or phrase, in the message or the draft.
 pub struct BlockedTopics;
-
-fn mentions(lower: &str, phrase: &str) -> Option<usize> {
-    let p = phrase.trim().to_lowercase();
-    if p.is_empty() {
-        return None;
-    }
-    lower.match_indices(&p).map(|(i, _)| i).find(|&i| {
-        let before = lower[..i].chars().last();
-        let after = lower[i + p.len()..].chars().next();
-        !before.is_some_and(char::is_alphanumeric) && !after.is_some_and(char::is_alphanumeric)
-    })
-}
 
 impl Critic for BlockedTopics {
     fn name(&self) -> &str {

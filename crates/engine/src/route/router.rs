@@ -20,6 +20,7 @@ use crate::caps::{parse_tz, windows, CapWindows};
 use crate::hours::Availability;
 use crate::reuse::{judge, ReuseCandidate, ReuseVerdict};
 use crate::signals::risk::{assess, sensitive_subjects, RiskTier, Sensitive};
+use crate::signals::text::mentions;
 use crate::signals::{complexity, find_pii, text, vagueness, PiiMatch, TextStats};
 use crate::vector::dot;
 use crate::{AgentConfig, Layer, Result, RoutePath};
@@ -125,29 +126,18 @@ impl State<'_> {
     }
 }
 
-/// Whole-word, case-insensitive phrase match.
-fn mentions(text_lower: &str, phrase: &str) -> bool {
-    let p = phrase.trim().to_lowercase();
-    !p.is_empty()
-        && text_lower.match_indices(&p).any(|(i, _)| {
-            let before = text_lower[..i].chars().last();
-            let after = text_lower[i + p.len()..].chars().next();
-            !before.is_some_and(char::is_alphanumeric) && !after.is_some_and(char::is_alphanumeric)
-        })
-}
-
 fn text_signals(s: &State) -> Result<Outcome> {
     let i = s.input;
     let stats = text::stats(i.message);
     let lower = i.message.to_lowercase();
     let mut keyword_topics = Vec::new();
     for t in &i.rules.blocked_topics {
-        if mentions(&lower, t) {
+        if mentions(&lower, t).is_some() {
             keyword_topics.push(TopicHit { topic: t.clone(), by: "keyword", similarity: None, blocked: true });
         }
     }
     for (name, t) in &i.policy.topics {
-        if t.keywords.iter().any(|k| mentions(&lower, k)) {
+        if t.keywords.iter().any(|k| mentions(&lower, k).is_some()) {
             keyword_topics.push(TopicHit { topic: name.clone(), by: "keyword", similarity: None, blocked: false });
         }
     }

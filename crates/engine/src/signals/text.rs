@@ -147,6 +147,20 @@ fn open_topic(text: &str, ws: &[String]) -> Option<usize> {
     Some(topic.iter().filter(|w| w.chars().count() >= 3 && !FUNCTION_WORDS.contains(w)).count())
 }
 
+/// Where a phrase occurs in a lower-cased text as whole words (case-insensitive): its
+/// byte offset, or None. "politics" is not in "geopolitics".
+pub fn mentions(text_lower: &str, phrase: &str) -> Option<usize> {
+    let p = phrase.trim().to_lowercase();
+    if p.is_empty() {
+        return None;
+    }
+    text_lower.match_indices(&p).map(|(i, _)| i).find(|&i| {
+        let before = text_lower[..i].chars().last();
+        let after = text_lower[i + p.len()..].chars().next();
+        !before.is_some_and(char::is_alphanumeric) && !after.is_some_and(char::is_alphanumeric)
+    })
+}
+
 /// The counts behind both scores.
 pub fn stats(text: &str) -> TextStats {
     let ws = words(text);
