@@ -50,3 +50,49 @@ fn commands_call_the_library_and_errors_are_code_and_message() {
     let report = invoke(&webview, "doctor", json!({})).unwrap();
     assert_eq!(report["ok"], true, "{report}");
 }
+
+#[test]
+fn the_queue_loop_through_the_commands() {
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = Config { data_dir: dir.path().to_path_buf(), ..Default::default() };
+    let fanline = Fanline::open(cfg).unwrap();
+    fanline.init(None).unwrap();
+    let kb = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../examples/creator-kb/public");
+    fanline.import(None, &[kb], fanline_engine::Layer::Public, &mut |_| {}).unwrap();
+    let app = fanline_desktop::setup(mock_builder(), fanline).build(mock_context(noop_assets())).unwrap();
+    let w = tauri::WebviewWindowBuilder::new(&app, "main", Default::default()).build().unwrap();
+
+    invoke(&w, "fan_add", json!({ "handle": "maya", "tier": "free", "layer": "public" })).unwrap();
+    invoke(&w, "fan_add", json!({ "handle": "theo", "tier": "follower", "layer": "public" })).unwrap();
+    // The simulator: a novel question escalates.
+    let q = "Would you ever co-write a novel with one of your readers?";
+    let d = invoke(&w, "simulate", json!({ "fan": "maya", "message": q })).unwrap();
+    assert_eq!(d["path"], "D", "{d}");
+    let id = d["escalation_id"].as_i64().unwrap();
+    assert_eq!(invoke(&w, "accept", json!({ "id": id })).unwrap()["path"], "E");
+    let queue = invoke(&w, "queue", json!({})).unwrap();
+    assert_eq!(queue[0]["question"], q);
+    let c = invoke(&w, "queue_answer", json!({ "id": id, "text": "No, I write alone.", "layer": "public" })).unwrap();
+    assert_eq!(c["question_pattern"], q);
+    // The same question again: served from the canonical answer, counted on the metrics screen.
+    let again =
+        invoke(&w, "simulate", json!({ "fan": "theo", "message": "Would you ever co-write a novel with a reader?" }))
+            .unwrap();
+    assert_eq!(again["path"], "C");
+    let m = invoke(&w, "metrics", json!({ "days": 7 })).unwrap();
+    assert_eq!(m["top_answers"][0]["times_reused"], 1);
+    let log = invoke(&w, "decisions", json!({ "path": "C" })).unwrap();
+    assert_eq!(log.as_array().unwrap().len(), 1);
+
+    // Rules and the policy file, with errors that say where.
+    let mut rules = invoke(&w, "rules", json!({})).unwrap();
+    rules["max_escalations_per_day"] = json!(3);
+    assert_eq!(invoke(&w, "set_rules", json!({ "rules": rules })).unwrap()["max_escalations_per_day"], 3);
+    let err = invoke(&w, "policy_save", json!({ "text": "[tiers.paid]\nnovelty_threshold = 7\n" })).unwrap_err();
+    assert_eq!(err["code"], "invalid_policy");
+    assert!(err["message"].as_str().unwrap().contains("line 2, field `novelty_threshold`"), "{err}");
+    invoke(&w, "policy_save", json!({ "text": "[tiers.paid]\nnovelty_threshold = 0.5\n" })).unwrap();
+    assert_eq!(invoke(&w, "canonical_list", json!({})).unwrap().as_array().unwrap().len(), 1);
+    assert_eq!(invoke(&w, "providers", json!({})).unwrap().as_array().unwrap().len(), 0);
+    assert_eq!(invoke(&w, "accept", json!({ "id": 999 })).unwrap_err()["code"], "not_found");
+}
