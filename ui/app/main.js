@@ -1,7 +1,26 @@
-// A first screen over the same library functions as the CLI. The full app (queue,
-// canonical library, rules, metrics…) replaces this in the desktop-app issue.
+// The app's screens over the same library functions as the CLI: every action is one
+// command (src-tauri/src/lib.rs) into fanline-core; nothing here decides anything.
 const invoke = window.__TAURI__.core.invoke;
 const $ = (id) => document.getElementById(id);
+const el = (tag, cls, text) => {
+  const e = document.createElement(tag);
+  if (cls) e.className = cls;
+  if (text !== undefined) e.textContent = text;
+  return e;
+};
+const failed = (target, e) => target.replaceChildren(el("p", "fail", `${e.code}: ${e.message}`));
+
+// Tabs, with Alt+1…4.
+function show(tab) {
+  document.querySelectorAll(".tab").forEach((s) => s.classList.toggle("active", s.id === tab));
+  document.querySelectorAll("nav button").forEach((b) => b.classList.toggle("active", b.dataset.tab === tab));
+  ({ queue: loadQueue, simulator: loadFans, metrics: loadMetrics, search: () => $("query").focus() })[tab]();
+}
+document.querySelectorAll("nav button").forEach((b) => b.addEventListener("click", () => show(b.dataset.tab)));
+document.addEventListener("keydown", (ev) => {
+  const tabs = ["queue", "simulator", "metrics", "search"];
+  if (ev.altKey && ev.key >= "1" && ev.key <= "4") show(tabs[Number(ev.key) - 1]);
+});
 
 async function refreshStatus() {
   try {
@@ -15,6 +34,130 @@ async function refreshStatus() {
   }
 }
 
+// Queue: pick an escalation, answer it (it becomes a canonical answer), decline or defer.
+async function loadQueue() {
+  const list = $("queue-list");
+  try {
+    const items = await invoke("queue");
+    list.replaceChildren(...items.map((q) => {
+      const li = el("li", "item");
+      li.append(el("div", "head", `#${q.id} · ${q.fan} (${q.tier}) · ${q.reason} · ${q.age_hours.toFixed(1)} h`), el("p", "", q.question));
+      li.addEventListener("click", () => openItem(q));
+      return li;
+    }));
+    if (items.length === 0) list.replaceChildren(el("li", "muted", "The queue is empty."));
+  } catch (e) {
+    failed(list, e);
+  }
+}
+
+function openItem(q) {
+  const d = $("queue-detail");
+  const text = el("textarea");
+  text.id = "answer-text";
+  text.placeholder = "Your answer (Ctrl+Enter to send)";
+  const layer = el("select");
+  for (const l of ["public", "friends", "intimate"]) layer.append(new Option(l, l));
+  const status = el("p", "muted");
+  const act = (label, fn) => {
+    const b = el("button", "", label);
+    b.addEventListener("click", async () => {
+      try {
+        status.textContent = await fn();
+        await loadQueue();
+      } catch (e) {
+        status.textContent = `${e.code}: ${e.message}`;
+      }
+    });
+    return b;
+  };
+  const answer = act("Answer", async () => {
+    const c = await invoke("queue_answer", { id: q.id, text: text.value, layer: layer.value });
+    return `Answered: canonical answer #${c.id} will serve this question from now on.`;
+  });
+  text.addEventListener("keydown", (ev) => { if (ev.ctrlKey && ev.key === "Enter") answer.click(); });
+  d.replaceChildren(
+    el("h2", "", q.question),
+    el("pre", "summary", q.context_summary || ""),
+    text, layer, answer,
+    act("Decline", async () => (await invoke("queue_decline", { id: q.id }), "Declined.")),
+    act("Defer 24 h", async () => (await invoke("queue_defer", { id: q.id, hours: 24 }), "Deferred for a day.")),
+    status,
+  );
+  text.focus();
+}
+
+// Simulator: send a message as a fan and see the decision and its trace.
+async function loadFans() {
+  try {
+    const fans = await invoke("fans");
+    $("sim-fan").replaceChildren(...fans.map((f) => new Option(`${f.handle} (${f.tier}, ${f.layer})`, f.handle)));
+  } catch (e) {
+    failed($("sim-result"), e);
+  }
+  $("sim-message").focus();
+}
+
+$("sim-form").addEventListener("submit", async (ev) => {
+  ev.preventDefault();
+  const out = $("sim-result");
+  out.replaceChildren(el("p", "muted", "Routing…"));
+  try {
+    const r = await invoke("simulate", { fan: $("sim-fan").value, message: $("sim-message").value });
+    const trace = el("table", "trace");
+    for (const s of r.trace.steps) {
+      const tr = el("tr", s.outcome);
+      tr.append(el("td", "", s.step), el("td", "", s.outcome), el("td", "", s.note));
+      trace.append(tr);
+    }
+    const parts = [el("h2", `path path-${r.path}`, `Path ${r.path} — ${r.reason}`), el("pre", "reply", r.reply)];
+    if (r.escalation_id) {
+      const b = el("button", "", `Accept offer #${r.escalation_id} as the fan`);
+      b.addEventListener("click", async () => {
+        const a = await invoke("accept", { id: r.escalation_id });
+        b.replaceWith(el("p", "", `Path ${a.path}: ${a.reply}`));
+      });
+      parts.push(b);
+    }
+    out.replaceChildren(...parts, el("h3", "", "Why"), trace);
+  } catch (e) {
+    failed(out, e);
+  }
+});
+
+// Metrics: paths per day, the caps, reuse.
+async function loadMetrics() {
+  const body = $("metrics-body");
+  try {
+    const m = await invoke("metrics", { days: 7 });
+    const pct = (x) => `${Math.round(100 * x)}%`;
+    const cards = el("div", "cards");
+    for (const [k, v] of [["messages", m.messages], ["auto-answered", pct(m.auto_answer_rate)], ["reused", pct(m.reuse_rate)],
+      ["escalations today", `${m.escalations_today}/${m.max_per_day}`], ["this week", `${m.escalations_this_week}/${m.max_per_week}`],
+      ["backlog", m.backlog]]) {
+      const c = el("div", "card");
+      c.append(el("div", "value", String(v)), el("div", "label", k));
+      cards.append(c);
+    }
+    const days = el("div", "days");
+    for (const d of m.per_day) {
+      const row = el("div", "day");
+      row.append(el("span", "date", d.date));
+      for (const [p, n] of Object.entries(d.paths)) {
+        const bar = el("span", `bar path-${p}`, `${p} ${n}`);
+        bar.style.flexGrow = n;
+        row.append(bar);
+      }
+      days.append(row);
+    }
+    const top = el("ol", "top");
+    for (const a of m.top_answers) top.append(el("li", "", `${a.question_pattern} — reused ${a.times_reused}×`));
+    body.replaceChildren(cards, el("h3", "", "Paths per day"), days, el("h3", "", "Most reused answers"), top);
+  } catch (e) {
+    failed(body, e);
+  }
+}
+
 $("search-form").addEventListener("submit", async (ev) => {
   ev.preventDefault();
   const list = $("results");
@@ -22,19 +165,15 @@ $("search-form").addEventListener("submit", async (ev) => {
   try {
     const hits = await invoke("search", { query: $("query").value, layer: $("layer").value, limit: 5 });
     for (const h of hits) {
-      const li = document.createElement("li");
-      const head = document.createElement("div");
-      head.className = "head";
-      head.textContent = `${h.similarity.toFixed(3)} · ${h.title}${h.heading ? " › " + h.heading : ""}`;
-      const body = document.createElement("p");
-      body.textContent = h.text;
-      li.append(head, body);
+      const li = el("li");
+      li.append(el("div", "head", `${h.similarity.toFixed(3)} · ${h.title}${h.heading ? " › " + h.heading : ""}`), el("p", "", h.text));
       list.append(li);
     }
     if (hits.length === 0) list.textContent = "No results.";
   } catch (e) {
-    list.textContent = `${e.code}: ${e.message}`;
+    failed(list, e);
   }
 });
 
 refreshStatus();
+show("queue");
