@@ -123,6 +123,22 @@ async fn set_rules(state: State<'_, AppState>, rules: AgentConfig) -> Reply<Agen
     run(state, move |a| a.set_rules(None, &rules)).await
 }
 
+/// The policy file's text (empty when there is none yet).
+#[tauri::command]
+async fn policy_text(state: State<'_, AppState>) -> Reply<String> {
+    run(state, |a| {
+        let path = a.policy_path(&a.agent(None)?.name);
+        Ok(std::fs::read_to_string(path).unwrap_or_default())
+    })
+    .await
+}
+
+/// One decision with its signals and trace.
+#[tauri::command]
+async fn decision(state: State<'_, AppState>, id: i64) -> Reply<Decision> {
+    run(state, move |a| a.decision(id)).await
+}
+
 /// Save the policy file; a validation error names the line and the field.
 #[tauri::command]
 async fn policy_save(state: State<'_, AppState>, text: String) -> Reply<()> {
@@ -175,6 +191,8 @@ pub fn setup<R: Runtime>(builder: tauri::Builder<R>, app: Fanline) -> tauri::Bui
         rules,
         set_rules,
         policy_save,
+        policy_text,
+        decision,
         fans,
         fan_add,
         providers,

@@ -92,6 +92,9 @@ fn the_queue_loop_through_the_commands() {
     assert_eq!(err["code"], "invalid_policy");
     assert!(err["message"].as_str().unwrap().contains("line 2, field `novelty_threshold`"), "{err}");
     invoke(&w, "policy_save", json!({ "text": "[tiers.paid]\nnovelty_threshold = 0.5\n" })).unwrap();
+    assert!(invoke(&w, "policy_text", json!({})).unwrap().as_str().unwrap().contains("novelty_threshold = 0.5"));
+    let one = invoke(&w, "decision", json!({ "id": log[0]["id"] })).unwrap();
+    assert_eq!(one["path"], "C");
     assert_eq!(invoke(&w, "canonical_list", json!({})).unwrap().as_array().unwrap().len(), 1);
     assert_eq!(invoke(&w, "providers", json!({})).unwrap().as_array().unwrap().len(), 0);
     assert_eq!(invoke(&w, "accept", json!({ "id": 999 })).unwrap_err()["code"], "not_found");

@@ -14,12 +14,12 @@ const failed = (target, e) => target.replaceChildren(el("p", "fail", `${e.code}:
 function show(tab) {
   document.querySelectorAll(".tab").forEach((s) => s.classList.toggle("active", s.id === tab));
   document.querySelectorAll("nav button").forEach((b) => b.classList.toggle("active", b.dataset.tab === tab));
-  ({ queue: loadQueue, simulator: loadFans, metrics: loadMetrics, search: () => $("query").focus() })[tab]();
+  ({ queue: loadQueue, simulator: loadFans, metrics: loadMetrics, search: () => $("query").focus(), log: loadLog, rules: loadRules })[tab]();
 }
 document.querySelectorAll("nav button").forEach((b) => b.addEventListener("click", () => show(b.dataset.tab)));
 document.addEventListener("keydown", (ev) => {
-  const tabs = ["queue", "simulator", "metrics", "search"];
-  if (ev.altKey && ev.key >= "1" && ev.key <= "4") show(tabs[Number(ev.key) - 1]);
+  const tabs = ["queue", "simulator", "metrics", "search", "log", "rules"];
+  if (ev.altKey && ev.key >= "1" && ev.key <= "6") show(tabs[Number(ev.key) - 1]);
 });
 
 async function refreshStatus() {
@@ -172,6 +172,84 @@ $("search-form").addEventListener("submit", async (ev) => {
     if (hits.length === 0) list.textContent = "No results.";
   } catch (e) {
     failed(list, e);
+  }
+});
+
+// Decision log: every decision with its path; pick one for its trace.
+function traceTable(steps) {
+  const t = el("table", "trace");
+  for (const s of steps) {
+    const tr = el("tr", s.outcome);
+    tr.append(el("td", "", s.step), el("td", "", s.outcome), el("td", "", s.note));
+    t.append(tr);
+  }
+  return t;
+}
+
+async function loadLog() {
+  const list = $("log-list");
+  try {
+    const path = $("log-path").value || null;
+    const fan = $("log-fan").value.trim() || null;
+    const ds = await invoke("decisions", { path, fan, limit: 200 });
+    list.replaceChildren(...ds.map((d) => {
+      const li = el("li", "item");
+      li.append(el("div", "head", `#${d.id} · path ${d.path} · fan ${d.fan_id} · ${d.created_at.slice(0, 19)}`), el("p", "", d.reason));
+      li.addEventListener("click", () => {
+        $("log-detail").replaceChildren(el("h2", `path path-${d.path}`, `Path ${d.path} — ${d.reason}`), el("pre", "reply", d.reply), el("h3", "", "Why"), traceTable(d.trace.steps || []));
+      });
+      return li;
+    }));
+    if (ds.length === 0) list.replaceChildren(el("li", "muted", "No decisions match."));
+  } catch (e) {
+    failed(list, e);
+  }
+}
+$("log-form").addEventListener("submit", (ev) => { ev.preventDefault(); loadLog(); });
+
+// Rules and the policy file: errors shown where they are.
+let rules = null;
+async function loadRules() {
+  try {
+    rules = await invoke("rules");
+    const form = $("rules-form");
+    form.replaceChildren();
+    for (const [k, v] of Object.entries(rules)) {
+      const label = el("label", "", k);
+      const input = el("input");
+      input.dataset.key = k;
+      input.value = typeof v === "string" ? v : JSON.stringify(v);
+      label.append(input);
+      form.append(label);
+    }
+    $("policy-text").value = await invoke("policy_text");
+  } catch (e) {
+    $("rules-status").textContent = `${e.code}: ${e.message}`;
+  }
+}
+$("rules-save").addEventListener("click", async () => {
+  const next = { ...rules };
+  try {
+    for (const input of $("rules-form").querySelectorAll("input")) {
+      const k = input.dataset.key;
+      next[k] = typeof rules[k] === "string" ? input.value : JSON.parse(input.value);
+    }
+    rules = await invoke("set_rules", { rules: next });
+    $("rules-status").textContent = "Saved.";
+    $("rules-status").className = "ok";
+  } catch (e) {
+    $("rules-status").textContent = e.code ? `${e.code}: ${e.message}` : `Not valid JSON: ${e.message}`;
+    $("rules-status").className = "fail";
+  }
+});
+$("policy-save").addEventListener("click", async () => {
+  try {
+    await invoke("policy_save", { text: $("policy-text").value });
+    $("policy-status").textContent = "Valid and saved; routing uses it from the next message.";
+    $("policy-status").className = "ok";
+  } catch (e) {
+    $("policy-status").textContent = e.message;
+    $("policy-status").className = "fail";
   }
 });
 
