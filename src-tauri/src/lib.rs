@@ -93,6 +93,16 @@ async fn canonical_search(state: State<'_, AppState>, question: String, layer: L
 }
 
 #[tauri::command]
+async fn canonical_show(state: State<'_, AppState>, id: i64) -> Reply<CanonicalAnswer> {
+    run(state, move |a| a.canonical_show(id)).await
+}
+
+#[tauri::command]
+async fn canonical_add_variant(state: State<'_, AppState>, id: i64, text: String) -> Reply<CanonicalAnswer> {
+    run(state, move |a| a.canonical_add_variant(id, &text)).await
+}
+
+#[tauri::command]
 async fn canonical_delete(state: State<'_, AppState>, id: i64) -> Reply<CanonicalAnswer> {
     run(state, move |a| a.canonical_delete(id)).await
 }
@@ -186,6 +196,8 @@ pub fn setup<R: Runtime>(builder: tauri::Builder<R>, app: Fanline) -> tauri::Bui
         canonical_list,
         canonical_search,
         canonical_delete,
+        canonical_show,
+        canonical_add_variant,
         metrics,
         decisions,
         rules,

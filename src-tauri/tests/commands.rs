@@ -95,7 +95,12 @@ fn the_queue_loop_through_the_commands() {
     assert!(invoke(&w, "policy_text", json!({})).unwrap().as_str().unwrap().contains("novelty_threshold = 0.5"));
     let one = invoke(&w, "decision", json!({ "id": log[0]["id"] })).unwrap();
     assert_eq!(one["path"], "C");
-    assert_eq!(invoke(&w, "canonical_list", json!({})).unwrap().as_array().unwrap().len(), 1);
+    let list = invoke(&w, "canonical_list", json!({})).unwrap();
+    assert_eq!(list.as_array().unwrap().len(), 1);
+    let cid = list[0]["id"].as_i64().unwrap();
+    let c = invoke(&w, "canonical_add_variant", json!({ "id": cid, "text": "Do you co-write with fans?" })).unwrap();
+    assert_eq!(c["variants"].as_array().unwrap().len(), 2);
+    assert_eq!(invoke(&w, "canonical_show", json!({ "id": cid })).unwrap()["times_reused"], 1);
     assert_eq!(invoke(&w, "providers", json!({})).unwrap().as_array().unwrap().len(), 0);
     assert_eq!(invoke(&w, "accept", json!({ "id": 999 })).unwrap_err()["code"], "not_found");
 }

@@ -14,12 +14,12 @@ const failed = (target, e) => target.replaceChildren(el("p", "fail", `${e.code}:
 function show(tab) {
   document.querySelectorAll(".tab").forEach((s) => s.classList.toggle("active", s.id === tab));
   document.querySelectorAll("nav button").forEach((b) => b.classList.toggle("active", b.dataset.tab === tab));
-  ({ queue: loadQueue, simulator: loadFans, metrics: loadMetrics, search: () => $("query").focus(), log: loadLog, rules: loadRules })[tab]();
+  ({ queue: loadQueue, simulator: loadFans, metrics: loadMetrics, search: () => $("query").focus(), log: loadLog, rules: loadRules, library: loadLibrary })[tab]();
 }
 document.querySelectorAll("nav button").forEach((b) => b.addEventListener("click", () => show(b.dataset.tab)));
 document.addEventListener("keydown", (ev) => {
-  const tabs = ["queue", "simulator", "metrics", "search", "log", "rules"];
-  if (ev.altKey && ev.key >= "1" && ev.key <= "6") show(tabs[Number(ev.key) - 1]);
+  const tabs = ["queue", "simulator", "metrics", "search", "log", "rules", "library"];
+  if (ev.altKey && ev.key >= "1" && ev.key <= "7") show(tabs[Number(ev.key) - 1]);
 });
 
 async function refreshStatus() {
@@ -252,6 +252,60 @@ $("policy-save").addEventListener("click", async () => {
     $("policy-status").className = "fail";
   }
 });
+
+// Canonical answers: find, open (phrasings, reuse), add a phrasing, delete.
+async function loadLibrary() {
+  const list = $("lib-list");
+  const q = $("lib-query").value.trim();
+  try {
+    const rows = q
+      ? (await invoke("canonical_search", { question: q, layer: "intimate" })).map((h) => ({ id: h.canonical_id, question_pattern: h.question_pattern, times_reused: h.times_reused, layer: h.layer, note: `similarity ${h.similarity.toFixed(3)}` }))
+      : (await invoke("canonical_list")).map((c) => ({ ...c, note: `${c.variants} phrasing(s)` }));
+    list.replaceChildren(...rows.map((c) => {
+      const li = el("li", "item");
+      li.append(el("div", "head", `#${c.id} · ${c.layer} · reused ${c.times_reused}× · ${c.note}`), el("p", "", c.question_pattern));
+      li.addEventListener("click", () => openAnswer(c.id));
+      return li;
+    }));
+    if (rows.length === 0) list.replaceChildren(el("li", "muted", "No canonical answers yet."));
+  } catch (e) {
+    failed(list, e);
+  }
+}
+$("lib-form").addEventListener("submit", (ev) => { ev.preventDefault(); loadLibrary(); });
+
+async function openAnswer(id) {
+  const d = $("lib-detail");
+  try {
+    const c = await invoke("canonical_show", { id });
+    const phrasings = el("ul");
+    for (const v of c.variants) phrasings.append(el("li", v.is_pattern ? "head" : "", v.text));
+    const add = el("input");
+    add.placeholder = "Another way fans ask this (Enter to add)";
+    add.addEventListener("keydown", async (ev) => {
+      if (ev.key !== "Enter") return;
+      try {
+        await invoke("canonical_add_variant", { id, text: add.value });
+        await openAnswer(id);
+      } catch (e) {
+        d.append(el("p", "fail", `${e.code}: ${e.message}`));
+      }
+    });
+    const del = el("button", "", "Delete");
+    del.addEventListener("click", async () => {
+      await invoke("canonical_delete", { id });
+      d.replaceChildren(el("p", "muted", `Deleted #${id}.`));
+      loadLibrary();
+    });
+    d.replaceChildren(
+      el("h2", "", c.question_pattern),
+      el("p", "muted", `${c.layer} · reused ${c.times_reused}× · last served ${c.last_served_at || "never"}`),
+      el("pre", "reply", c.answer), el("h3", "", "Phrasings"), phrasings, add, del,
+    );
+  } catch (e) {
+    failed(d, e);
+  }
+}
 
 refreshStatus();
 show("queue");
