@@ -174,6 +174,38 @@ async fn providers(state: State<'_, AppState>) -> Reply<Vec<ProviderInfo>> {
     run(state, |a| a.providers()).await
 }
 
+/// Add a provider; its key (if any) goes to the OS keychain, never to the database.
+#[tauri::command]
+#[allow(clippy::too_many_arguments)]
+async fn provider_add(
+    state: State<'_, AppState>,
+    name: String,
+    kind: String,
+    base_url: String,
+    model: String,
+    priority: i64,
+    key: Option<String>,
+) -> Reply<ProviderInfo> {
+    run(state, move |a| {
+        a.provider_add(&fanline_core::NewProvider {
+            name,
+            kind,
+            base_url,
+            model,
+            priority,
+            context_window: None,
+            prices: Default::default(),
+            key: key.filter(|k| !k.trim().is_empty()),
+        })
+    })
+    .await
+}
+
+#[tauri::command]
+async fn provider_remove(state: State<'_, AppState>, name: String) -> Reply<String> {
+    run(state, move |a| a.provider_remove(&name).map(|p| p.name)).await
+}
+
 #[tauri::command]
 async fn provider_test(state: State<'_, AppState>, name: String) -> Reply<ProviderTest> {
     run(state, move |a| a.provider_test(&name)).await
@@ -208,6 +240,8 @@ pub fn setup<R: Runtime>(builder: tauri::Builder<R>, app: Fanline) -> tauri::Bui
         fans,
         fan_add,
         providers,
+        provider_add,
+        provider_remove,
         provider_test,
     ])
 }

@@ -102,5 +102,13 @@ fn the_queue_loop_through_the_commands() {
     assert_eq!(c["variants"].as_array().unwrap().len(), 2);
     assert_eq!(invoke(&w, "canonical_show", json!({ "id": cid })).unwrap()["times_reused"], 1);
     assert_eq!(invoke(&w, "providers", json!({})).unwrap().as_array().unwrap().len(), 0);
+    let p =
+        json!({ "name": "local", "kind": "openai", "baseUrl": "http://127.0.0.1:9/v1", "model": "m", "priority": 0 });
+    assert_eq!(invoke(&w, "provider_add", p).unwrap()["name"], "local");
+    let t = invoke(&w, "provider_test", json!({ "name": "local" })).unwrap();
+    assert_eq!(t["ok"], false, "nothing listens on port 9: {t}");
+    assert_eq!(invoke(&w, "provider_remove", json!({ "name": "local" })).unwrap(), "local");
+    let bad = json!({ "name": "x", "kind": "gemini", "baseUrl": "http://h", "model": "m", "priority": 0 });
+    assert_eq!(invoke(&w, "provider_add", bad).unwrap_err()["code"], "invalid_input");
     assert_eq!(invoke(&w, "accept", json!({ "id": 999 })).unwrap_err()["code"], "not_found");
 }

@@ -14,12 +14,12 @@ const failed = (target, e) => target.replaceChildren(el("p", "fail", `${e.code}:
 function show(tab) {
   document.querySelectorAll(".tab").forEach((s) => s.classList.toggle("active", s.id === tab));
   document.querySelectorAll("nav button").forEach((b) => b.classList.toggle("active", b.dataset.tab === tab));
-  ({ queue: loadQueue, simulator: loadFans, metrics: loadMetrics, search: () => $("query").focus(), log: loadLog, rules: loadRules, library: loadLibrary })[tab]();
+  ({ queue: loadQueue, simulator: loadFans, metrics: loadMetrics, search: () => $("query").focus(), log: loadLog, rules: loadRules, library: loadLibrary, providers: loadProviders })[tab]();
 }
 document.querySelectorAll("nav button").forEach((b) => b.addEventListener("click", () => show(b.dataset.tab)));
 document.addEventListener("keydown", (ev) => {
-  const tabs = ["queue", "simulator", "metrics", "search", "log", "rules", "library"];
-  if (ev.altKey && ev.key >= "1" && ev.key <= "7") show(tabs[Number(ev.key) - 1]);
+  const tabs = ["queue", "simulator", "metrics", "search", "log", "rules", "library", "providers"];
+  if (ev.altKey && ev.key >= "1" && ev.key <= "8") show(tabs[Number(ev.key) - 1]);
 });
 
 async function refreshStatus() {
@@ -306,6 +306,52 @@ async function openAnswer(id) {
     failed(d, e);
   }
 }
+
+// Providers: in priority order, where the key comes from, breaker and latency; test, remove, add.
+async function loadProviders() {
+  const t = $("prov-table");
+  try {
+    const ps = await invoke("providers");
+    t.replaceChildren();
+    for (const p of ps) {
+      const tr = el("tr");
+      const st = p.stats ? `${p.stats.calls} calls · ${p.stats.errors} errors · breaker ${p.stats.breaker}` : "";
+      const test = el("button", "", "Test");
+      const result = el("td", "muted");
+      test.addEventListener("click", async () => {
+        result.textContent = "…";
+        const r = await invoke("provider_test", { name: p.name });
+        result.textContent = r.ok ? `ok in ${Math.round(r.latency_ms)} ms` : r.error;
+        result.className = r.ok ? "ok" : "fail";
+      });
+      const rm = el("button", "", "Remove");
+      rm.addEventListener("click", async () => { await invoke("provider_remove", { name: p.name }); loadProviders(); });
+      const actions = el("td");
+      actions.append(test, rm);
+      tr.append(el("td", "", `${p.priority}`), el("td", "head", p.name), el("td", "", `${p.kind} · ${p.model}`), el("td", "", `key: ${p.key}`), el("td", "", st), actions, result);
+      t.append(tr);
+    }
+    if (ps.length === 0) t.replaceChildren(el("tr", "muted", "No providers."));
+  } catch (e) {
+    failed(t, e);
+  }
+}
+$("prov-form").addEventListener("submit", async (ev) => {
+  ev.preventDefault();
+  try {
+    await invoke("provider_add", {
+      name: $("prov-name").value, kind: $("prov-kind").value, baseUrl: $("prov-url").value,
+      model: $("prov-model").value, priority: Number($("prov-priority").value), key: $("prov-key").value || null,
+    });
+    $("prov-key").value = "";
+    $("prov-status").textContent = "Added.";
+    $("prov-status").className = "ok";
+    loadProviders();
+  } catch (e) {
+    $("prov-status").textContent = e.message;
+    $("prov-status").className = "fail";
+  }
+});
 
 refreshStatus();
 show("queue");
