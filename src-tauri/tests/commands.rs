@@ -23,17 +23,24 @@ fn invoke(webview: &tauri::WebviewWindow<tauri::test::MockRuntime>, cmd: &str, a
     .map(|b| b.deserialize::<Value>().unwrap())
 }
 
-#[test]
-fn commands_call_the_library_and_errors_are_code_and_message() {
+type MockApp = tauri::App<tauri::test::MockRuntime>;
+
+/// The app on a fresh data directory with the sample public knowledge, and its window.
+fn app_with_kb() -> (tempfile::TempDir, MockApp, tauri::WebviewWindow<tauri::test::MockRuntime>) {
     let dir = tempfile::tempdir().unwrap();
     let cfg = Config { data_dir: dir.path().to_path_buf(), ..Default::default() };
     let fanline = Fanline::open(cfg).unwrap();
     fanline.init(None).unwrap();
     let kb = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../examples/creator-kb/public");
     fanline.import(None, &[kb], fanline_engine::Layer::Public, &mut |_| {}).unwrap();
-
     let app = fanline_desktop::setup(mock_builder(), fanline).build(mock_context(noop_assets())).unwrap();
     let webview = tauri::WebviewWindowBuilder::new(&app, "main", Default::default()).build().unwrap();
+    (dir, app, webview)
+}
+
+#[test]
+fn commands_call_the_library_and_errors_are_code_and_message() {
+    let (_dir, _app, webview) = app_with_kb();
 
     let hits =
         invoke(&webview, "search", json!({ "query": "what does the workshop cost", "layer": "public", "limit": 2 }))
@@ -53,14 +60,7 @@ fn commands_call_the_library_and_errors_are_code_and_message() {
 
 #[test]
 fn the_queue_loop_through_the_commands() {
-    let dir = tempfile::tempdir().unwrap();
-    let cfg = Config { data_dir: dir.path().to_path_buf(), ..Default::default() };
-    let fanline = Fanline::open(cfg).unwrap();
-    fanline.init(None).unwrap();
-    let kb = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../examples/creator-kb/public");
-    fanline.import(None, &[kb], fanline_engine::Layer::Public, &mut |_| {}).unwrap();
-    let app = fanline_desktop::setup(mock_builder(), fanline).build(mock_context(noop_assets())).unwrap();
-    let w = tauri::WebviewWindowBuilder::new(&app, "main", Default::default()).build().unwrap();
+    let (_dir, _app, w) = app_with_kb();
 
     invoke(&w, "fan_add", json!({ "handle": "maya", "tier": "free", "layer": "public" })).unwrap();
     invoke(&w, "fan_add", json!({ "handle": "theo", "tier": "follower", "layer": "public" })).unwrap();

@@ -21,7 +21,7 @@ pub struct Fanline {
     pub(crate) runtime: OnceLock<tokio::runtime::Runtime>,
     /// The provider chain, with the settings it was built from.
     pub(crate) chain: Mutex<Option<(Vec<fanline_store::ProviderSettings>, Arc<fanline_llm::Chain>)>>,
-    pub(crate) critic_metrics: Mutex<fanline_critics::Metrics>,
+    pub(crate) critic_metrics: Arc<Mutex<fanline_critics::Metrics>>,
 }
 
 /// What `init` did.
@@ -78,7 +78,7 @@ impl Fanline {
             policies: Mutex::new(PolicyCache::default()),
             runtime: OnceLock::new(),
             chain: Mutex::new(None),
-            critic_metrics: Mutex::new(Default::default()),
+            critic_metrics: Arc::default(),
         })
     }
 

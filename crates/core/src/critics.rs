@@ -151,7 +151,7 @@ pub(crate) fn trace(t: &mut Trace, report: &Report, what: &str) {
 impl Fanline {
     /// The critics: the built-in ones, and the LLM judge when a provider is configured.
     pub(crate) fn critics(&self) -> Result<Runner> {
-        let mut runner = Runner::new(self.config.critics);
+        let mut runner = Runner::counting_into(self.config.critics, self.critic_metrics.clone());
         for (c, p) in profiled() {
             runner.add_with(c, p);
         }
@@ -163,20 +163,8 @@ impl Fanline {
     }
 
     /// Run the critics on a subject.
-    pub(crate) fn criticise(&self, subject: &Subject) -> Result<Report> {
-        let runner = self.critics()?;
-        let report = self.runtime().block_on(runner.run(subject));
-        let m = runner.metrics();
-        let mut total = self.critic_metrics.lock().unwrap_or_else(|p| p.into_inner());
-        total.total += m.total;
-        total.successful += m.successful;
-        total.failed += m.failed;
-        total.timed_out += m.timed_out;
-        total.gated += m.gated;
-        total.retried += m.retried;
-        total.run_ms_total += m.run_ms_total;
-        total.queue_ms_total += m.queue_ms_total;
-        Ok(report)
+    pub(crate) fn criticise(&self, runner: &Runner, subject: &Subject) -> Report {
+        self.runtime().block_on(runner.run(subject))
     }
 
     /// The critics' counters since this instance opened.

@@ -50,7 +50,8 @@ pub struct Metrics {
     pub escalations_per_100_fans: f64,
 }
 
-fn ratio(a: u64, b: u64) -> f64 {
+/// `a / b`, or 0 when `b` is 0.
+pub(crate) fn ratio(a: u64, b: u64) -> f64 {
     if b == 0 {
         0.0
     } else {

@@ -138,7 +138,8 @@ impl Fanline {
                 .collect(),
             max_answer_chars: policy.policy.style.max_answer_chars.unwrap_or(critics::MAX_ANSWER_CHARS),
         };
-        let on_message = self.criticise(&subject)?;
+        let critics = self.critics()?;
+        let on_message = self.criticise(&critics, &subject);
         let mut input = RouteInput {
             agent_id: agent.id,
             rules: &rules,
@@ -164,14 +165,14 @@ impl Fanline {
             subject.draft = Some(composed.text.clone());
             subject.passages = composed.passages.clone();
             subject.risk = routed.signals.as_ref().map(|s| s.risk).or(subject.risk);
-            let mut report = self.criticise(&subject)?;
+            let mut report = self.criticise(&critics, &subject);
             let mut v = critics::verdict(&report, &policy.policy, "draft");
             let by_model = composed.generation.as_ref().is_some_and(|g| g.source == "llm");
             if v.reroute.is_none() && !v.regenerate.is_empty() && by_model {
                 sink(StreamEvent::Restart);
                 composed = compose(&routed, Some(&v.regenerate.join("; ")), sink)?;
                 subject.draft = Some(composed.text.clone());
-                rejected.push(std::mem::replace(&mut report, self.criticise(&subject)?));
+                rejected.push(std::mem::replace(&mut report, self.criticise(&critics, &subject)));
                 v = critics::verdict(&report, &policy.policy, "draft");
                 if v.reroute.is_none() && !v.regenerate.is_empty() {
                     sink(StreamEvent::Restart);

@@ -114,7 +114,7 @@ struct Registered {
 pub struct Runner {
     critics: Vec<Registered>,
     settings: Settings,
-    metrics: Mutex<Metrics>,
+    metrics: Arc<Mutex<Metrics>>,
 }
 
 /// Check an output against the rules; in lenient mode fill in what is missing.
@@ -148,7 +148,13 @@ fn validate(out: Output, strict: bool) -> Result<Output, (String, Output)> {
 
 impl Runner {
     pub fn new(settings: Settings) -> Runner {
-        Runner { critics: Vec::new(), settings, metrics: Mutex::new(Metrics::default()) }
+        Self::counting_into(settings, Arc::default())
+    }
+
+    /// A runner whose counters add up in `metrics`, shared with other runners (an app
+    /// keeps one set of counters across the runners it builds).
+    pub fn counting_into(settings: Settings, metrics: Arc<Mutex<Metrics>>) -> Runner {
+        Runner { critics: Vec::new(), settings, metrics }
     }
 
     /// Add a critic, scheduled as its name implies ([`crate::classify`]).

@@ -90,6 +90,21 @@ pub(crate) fn insert_canonical(
     Ok((id, added))
 }
 
+/// Count one more serving of a canonical answer (on any connection or transaction);
+/// returns its reuse count now.
+pub(crate) fn count_serving(conn: &rusqlite::Connection, id: i64) -> Result<u64> {
+    let n: Option<i64> = conn
+        .query_row(
+            "UPDATE canonical_answers SET times_reused = times_reused + 1,
+                 last_served_at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now')
+             WHERE id = ?1 RETURNING times_reused",
+            [id],
+            |r| r.get(0),
+        )
+        .optional()?;
+    n.map(|n| n as u64).ok_or_else(|| Error::not_found("canonical answer", id))
+}
+
 fn variant_keys(tx: &rusqlite::Connection, canonical_id: i64) -> Result<Vec<ItemKey>> {
     let mut stmt = tx.prepare(
         "SELECT v.id, v.canonical_answer_id, a.agent_id, a.layer FROM canonical_variants v
@@ -230,16 +245,6 @@ impl Store {
 
     /// Count one more serving of a canonical answer.
     pub fn record_canonical_reuse(&self, id: i64) -> Result<u64> {
-        let n: Option<i64> = self
-            .conn()
-            .query_row(
-                "UPDATE canonical_answers SET times_reused = times_reused + 1,
-                     last_served_at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now')
-                 WHERE id = ?1 RETURNING times_reused",
-                [id],
-                |r| r.get(0),
-            )
-            .optional()?;
-        n.map(|n| n as u64).ok_or_else(|| Error::not_found("canonical answer", id))
+        count_serving(&self.conn(), id)
     }
 }

@@ -2,6 +2,7 @@
 //! a decision is written: the decision, the agent's reply, a reuse count or an
 //! escalation offer, all in one transaction.
 
+use crate::canonical::count_serving;
 use crate::escalations::{timestamp, NewEscalation};
 use crate::messages::{insert_decision, NewDecision, Role};
 use crate::util::{parsed, placeholders, vector_col};
@@ -155,16 +156,7 @@ impl Store {
         let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
         let d = &w.decision;
         let decision_id = insert_decision(&tx, d, w.served)?;
-        let times_reused = match w.served {
-            Some(id) => Some(tx.query_row(
-                "UPDATE canonical_answers SET times_reused = times_reused + 1,
-                     last_served_at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now')
-                 WHERE id = ?1 RETURNING times_reused",
-                [id],
-                |r| r.get::<_, i64>(0).map(|n| n as u64),
-            )?),
-            None => None,
-        };
+        let times_reused = w.served.map(|id| count_serving(&tx, id)).transpose()?;
         let escalation_id = match &w.offer {
             Some(e) => Some(tx.query_row(
                 "INSERT INTO escalations (agent_id, fan_id, message_id, decision_id, question, reason, priority,

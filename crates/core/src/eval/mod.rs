@@ -215,12 +215,9 @@ pub struct Prepared {
 /// Every query's nearest answers for one way of scoring answers.
 pub struct Searched(Vec<Nearest>);
 
+/// A share of counts (0 when there is nothing to share).
 fn ratio(a: usize, b: usize) -> f64 {
-    if b == 0 {
-        0.0
-    } else {
-        a as f64 / b as f64
-    }
+    crate::metrics::ratio(a as u64, b as u64)
 }
 
 impl Prepared {
