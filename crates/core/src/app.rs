@@ -26,6 +26,7 @@ pub struct Fanline {
 
 /// What `init` did.
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 pub struct InitReport {
     pub data_dir: PathBuf,
     pub database: PathBuf,

@@ -17,6 +17,7 @@ pub struct NewCanonicalInput {
 
 /// A canonical answer found for a question: its best-matching phrasing and similarity.
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 pub struct CanonicalHit {
     pub canonical_id: i64,
     pub similarity: f32,
@@ -77,6 +78,21 @@ impl Fanline {
 
     pub fn canonical_show(&self, id: i64) -> Result<CanonicalAnswer> {
         Ok(self.store.canonical(id)?)
+    }
+
+    /// Edit a canonical answer's text and/or change its layer.
+    pub fn canonical_update(&self, id: i64, answer: Option<&str>, layer: Option<Layer>) -> Result<CanonicalAnswer> {
+        self.write_indexed(false, |store| store.update_canonical(id, answer, layer))?;
+        self.flush()?;
+        Ok(self.store.canonical(id)?)
+    }
+
+    /// Merge the duplicate `from` into `into` (phrasings, reuse count and history move
+    /// over; `into` keeps its answer and layer).
+    pub fn canonical_merge(&self, into: i64, from: i64) -> Result<CanonicalAnswer> {
+        self.write_indexed(false, |store| store.merge_canonical(into, from))?;
+        self.flush()?;
+        Ok(self.store.canonical(into)?)
     }
 
     pub fn canonical_delete(&self, id: i64) -> Result<CanonicalAnswer> {

@@ -18,6 +18,7 @@ const PASSAGES: usize = 4;
 
 /// How a reply was written.
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 pub struct Generation {
     /// "llm", "extractive" (path A without a model) or "template" (path B without one).
     pub source: &'static str,
@@ -43,6 +44,14 @@ impl Generation {
             reason: Some(reason),
         }
     }
+}
+
+/// A path-A answer and what it was drafted from.
+pub(crate) struct Drafted {
+    pub passages: Vec<String>,
+    pub text: String,
+    pub citations: Vec<Citation>,
+    pub generation: Generation,
 }
 
 pub(crate) struct Composed {
@@ -117,53 +126,11 @@ impl Fanline {
         };
         match r.path {
             RoutePath::A => {
-                let mut chunks: Vec<ChunkHit> = r.chunks.iter().take(PASSAGES).cloned().collect();
-                let h = history()?;
-                // Fit the smallest context window: drop the weakest passages first
-                // (about 4 characters a token, and room for the answer).
-                if let Some(window) = self.chain()?.context_window() {
-                    let budget = (window as usize).saturating_sub(self.config.llm.max_tokens as usize) * 4;
-                    while chunks.len() > 1 {
-                        let (s, u) = prompt::answer(persona, creator, message, &h, &chunks);
-                        if s.len() + u.len() <= budget {
-                            break;
-                        }
-                        chunks.pop();
-                    }
-                }
-                // The first message of a conversation is not personal: its answer may be reused.
-                let cacheable = h.len() <= 1;
-                out.passages = chunks.iter().map(|c| c.text.clone()).collect();
-                let (system, mut user) = prompt::answer(persona, creator, message, &h, &chunks);
-                let attempt = match redo {
-                    Some("") => Err("the model's drafts were rejected by the critics".to_string()),
-                    Some(problems) => {
-                        user.push_str(&format!(
-                            "\n\nA previous draft was rejected: {problems}. Write the answer again, using only the passages."
-                        ));
-                        self.written((system, user), false, sink)?
-                    }
-                    None => self.written((system, user), cacheable, sink)?,
-                };
-                match attempt {
-                    Ok((text, g)) => {
-                        // The passages the answer cites, listed under it.
-                        let used: Vec<Citation> = reply::citations(&chunks)
-                            .into_iter()
-                            .filter(|c| text.contains(&format!("[{}]", c.n)))
-                            .collect();
-                        out.text = if used.is_empty() { text } else { format!("{text}\n\n{}", reply::sources(&used)) };
-                        out.citations = used;
-                        out.generation = Some(g);
-                    }
-                    Err(reason) => {
-                        let (text, cites) = reply::grounded_answer(&r.chunks, self.config.routing.support_similarity);
-                        sink(StreamEvent::Token(&text));
-                        out.text = text;
-                        out.citations = cites;
-                        out.generation = Some(Generation::without("extractive", reason));
-                    }
-                }
+                let drafted = self.draft_from(creator, persona, message, &history()?, &r.chunks, redo, sink)?;
+                out.passages = drafted.passages;
+                out.text = drafted.text;
+                out.citations = drafted.citations;
+                out.generation = Some(drafted.generation);
             }
             RoutePath::B => match self.written(prompt::clarify(persona, message, &r.chunks), false, sink)? {
                 Ok((text, g)) => {
@@ -209,5 +176,61 @@ impl Fanline {
             RoutePath::E => {}
         }
         Ok(out)
+    }
+
+    /// An answer to `message` from the passages `chunks`: written by the model (fit to
+    /// its context window, citing passages), else extractive from the passages.
+    #[allow(clippy::too_many_arguments)]
+    pub(crate) fn draft_from(
+        &self,
+        creator: &str,
+        persona: &str,
+        message: &str,
+        h: &[(String, String)],
+        all: &[ChunkHit],
+        redo: Option<&str>,
+        sink: &mut (dyn FnMut(StreamEvent<'_>) + Send),
+    ) -> Result<Drafted> {
+        let mut chunks: Vec<ChunkHit> = all.iter().take(PASSAGES).cloned().collect();
+        // Fit the smallest context window: drop the weakest passages first
+        // (about 4 characters a token, and room for the answer).
+        if let Some(window) = self.chain()?.context_window() {
+            let budget = (window as usize).saturating_sub(self.config.llm.max_tokens as usize) * 4;
+            while chunks.len() > 1 {
+                let (s, u) = prompt::answer(persona, creator, message, h, &chunks);
+                if s.len() + u.len() <= budget {
+                    break;
+                }
+                chunks.pop();
+            }
+        }
+        // The first message of a conversation is not personal: its answer may be reused.
+        let cacheable = h.len() <= 1;
+        let passages = chunks.iter().map(|c| c.text.clone()).collect();
+        let (system, mut user) = prompt::answer(persona, creator, message, h, &chunks);
+        let attempt = match redo {
+            Some("") => Err("the model's drafts were rejected by the critics".to_string()),
+            Some(problems) => {
+                user.push_str(&format!(
+                    "\n\nA previous draft was rejected: {problems}. Write the answer again, using only the passages."
+                ));
+                self.written((system, user), false, sink)?
+            }
+            None => self.written((system, user), cacheable, sink)?,
+        };
+        Ok(match attempt {
+            Ok((text, generation)) => {
+                // The passages the answer cites, listed under it.
+                let used: Vec<Citation> =
+                    reply::citations(&chunks).into_iter().filter(|c| text.contains(&format!("[{}]", c.n))).collect();
+                let text = if used.is_empty() { text } else { format!("{text}\n\n{}", reply::sources(&used)) };
+                Drafted { passages, text, citations: used, generation }
+            }
+            Err(reason) => {
+                let (text, citations) = reply::grounded_answer(all, self.config.routing.support_similarity);
+                sink(StreamEvent::Token(&text));
+                Drafted { passages, text, citations, generation: Generation::without("extractive", reason) }
+            }
+        })
     }
 }

@@ -5,6 +5,7 @@ use fanline_store::MIGRATIONS;
 use serde::Serialize;
 
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 pub struct Check {
     pub name: &'static str,
     pub ok: bool,
@@ -12,6 +13,7 @@ pub struct Check {
 }
 
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 pub struct DoctorReport {
     pub ok: bool,
     pub data_dir: String,

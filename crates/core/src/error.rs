@@ -40,6 +40,7 @@ fn init_command(agent: &str) -> String {
 /// The error as every boundary (CLI `--json`, IPC, HTTP) shows it: a stable code a
 /// program can match on, and a message a person can act on.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 pub struct ErrorBody {
     pub code: &'static str,
     pub message: String,

@@ -10,6 +10,7 @@ use std::time::Instant;
 
 /// What happened to one file.
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 #[serde(tag = "status", rename_all = "snake_case")]
 pub enum FileStatus {
     Imported { document_id: i64, chunks: usize, embedded: usize, replaced: bool },
@@ -19,6 +20,7 @@ pub enum FileStatus {
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 pub struct FileOutcome {
     pub path: String,
     #[serde(flatten)]
@@ -32,7 +34,33 @@ pub enum ImportEvent<'a> {
     FileDone { done: usize, outcome: &'a FileOutcome },
 }
 
+/// An import's progress as plain data, for a progress bar in another process or
+/// window: `done` of `files`, and the file just finished.
+#[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+pub struct ImportProgress {
+    pub files: usize,
+    pub done: usize,
+    pub last: Option<FileOutcome>,
+}
+
+impl ImportEvent<'_> {
+    /// The event as plain data; `files` is the total announced by `Started`.
+    pub fn progress(&self, files: &mut usize) -> ImportProgress {
+        match self {
+            ImportEvent::Started { files: n } => {
+                *files = *n;
+                ImportProgress { files: *n, done: 0, last: None }
+            }
+            ImportEvent::FileDone { done, outcome } => {
+                ImportProgress { files: *files, done: *done, last: Some((*outcome).clone()) }
+            }
+        }
+    }
+}
+
 #[derive(Debug, Clone, Default, Serialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 pub struct ImportSummary {
     pub files: Vec<FileOutcome>,
     pub imported: usize,
@@ -50,6 +78,7 @@ pub struct ImportSummary {
 
 /// One search result: a chunk and where it came from.
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 pub struct SearchResult {
     pub rank: usize,
     /// Fused score of meaning and keywords (see `search.fusion`).
@@ -194,6 +223,22 @@ impl Fanline {
     pub fn documents(&self, agent: Option<&str>) -> Result<Vec<DocumentRecord>> {
         let agent = self.agent(agent)?;
         Ok(self.store.list_documents(agent.id)?)
+    }
+
+    /// Import a document again from where it came from, at its layer (it changed on
+    /// disk; unchanged files are kept as they are).
+    pub fn reimport_document(
+        &self,
+        agent: Option<&str>,
+        id: i64,
+        progress: &mut dyn FnMut(ImportEvent<'_>),
+    ) -> Result<ImportSummary> {
+        let a = self.agent(agent)?;
+        let doc = self.store.document(id)?;
+        if doc.agent_id != a.id {
+            return Err(Error::InvalidInput(format!("document {id} belongs to another agent")));
+        }
+        self.import(Some(&a.name), &[PathBuf::from(&doc.source_path)], doc.layer, progress)
     }
 
     /// Delete a document (by id, or by the path it was imported from) from the database

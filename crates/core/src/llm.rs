@@ -13,6 +13,7 @@ use std::sync::Arc;
 
 /// `[llm]` in the config file.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 #[serde(default)]
 pub struct LlmSettings {
     #[serde(flatten)]
@@ -54,6 +55,7 @@ pub struct NewProvider {
 
 /// A configured provider, where its key comes from, and its metrics in this process.
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 pub struct ProviderInfo {
     #[serde(flatten)]
     pub settings: ProviderSettings,
@@ -64,6 +66,7 @@ pub struct ProviderInfo {
 
 /// A provider's round trip.
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 pub struct ProviderTest {
     pub name: String,
     pub ok: bool,

@@ -11,6 +11,7 @@ use serde::Serialize;
 use std::collections::BTreeMap;
 
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 pub struct DayPaths {
     /// The creator's local date.
     pub date: String,
@@ -19,6 +20,7 @@ pub struct DayPaths {
 }
 
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 pub struct Metrics {
     pub agent: String,
     pub days: u32,

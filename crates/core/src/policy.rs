@@ -29,6 +29,7 @@ pub(crate) struct PolicyCache {
 
 /// What `fanline policy check` reports.
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 pub struct PolicyReport {
     pub path: PathBuf,
     pub tiers: Vec<String>,

@@ -10,6 +10,7 @@ use serde::Serialize;
 
 /// What accepting an offer did.
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 pub struct AcceptReport {
     pub escalation_id: i64,
     pub accepted: bool,
@@ -24,6 +25,7 @@ pub struct AcceptReport {
 
 /// An escalation in the creator's queue, with its fan.
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 pub struct QueueItem {
     pub id: i64,
     pub fan: String,
@@ -49,8 +51,8 @@ fn hours_since(t: &str, now: chrono::DateTime<chrono::Utc>) -> f64 {
 
 impl Fanline {
     fn agent_name(&self, id: i64) -> Result<String> {
-        let name = self.store.list_agents()?.into_iter().find(|a| a.id == id).map(|a| a.name).unwrap_or_default();
-        Ok(crate::routing::creator_name(&name))
+        let agent = self.store.list_agents()?.into_iter().find(|a| a.id == id);
+        Ok(agent.map(|a| crate::routing::creator_name(&a)).unwrap_or_else(|| "the creator".to_string()))
     }
 
     /// The fan accepts an offered escalation. Within the caps it is queued for the
@@ -226,5 +228,26 @@ impl Fanline {
         }
         self.store.defer_escalation(id, self.now() + chrono::Duration::hours(hours as i64))?;
         Ok(self.store.escalation(id)?)
+    }
+}
+
+/// Watches the creator's queue for escalations that arrived since the last look (for
+/// desktop notifications). The first look only learns what is already there.
+#[derive(Debug, Default)]
+pub struct QueueWatch {
+    seen: Option<std::collections::HashSet<i64>>,
+}
+
+impl QueueWatch {
+    /// The queued escalations not seen before.
+    pub fn poll(&mut self, app: &Fanline) -> Result<Vec<QueueItem>> {
+        let items = app.queue(None, 500)?;
+        let ids = items.iter().map(|q| q.id).collect();
+        let new = match &self.seen {
+            None => Vec::new(),
+            Some(seen) => items.into_iter().filter(|q| !seen.contains(&q.id)).collect(),
+        };
+        self.seen = Some(ids);
+        Ok(new)
     }
 }

@@ -19,6 +19,7 @@ pub const MAX_MESSAGE_CHARS: usize = 8000;
 
 /// The canonical answer served on path C.
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 pub struct Served {
     pub canonical_id: i64,
     pub question: String,
@@ -27,6 +28,7 @@ pub struct Served {
 
 /// A routed message: the decision, the reply, why, and what it caused.
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 pub struct RouteReport {
     pub decision_id: i64,
     pub message_id: i64,
@@ -54,6 +56,7 @@ pub struct RouteReport {
 
 /// What is stored in a decision's `signals` column.
 #[derive(Serialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 struct StoredSignals<'a> {
     signals: &'a Option<Signals>,
     reuse: &'a Option<ReuseVerdict>,
@@ -67,17 +70,21 @@ struct StoredSignals<'a> {
 
 /// The critics' reports on the message and on the drafted answer.
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 pub struct CriticReports {
     pub message: Report,
     pub draft: Option<Report>,
 }
 
-/// How replies name the creator: the agent's name, unless it is the unnamed default.
-pub(crate) fn creator_name(agent: &str) -> String {
-    if agent == "default" {
+/// How replies name the creator: the name set at first run, else the agent's name,
+/// unless it is the unnamed default.
+pub(crate) fn creator_name(agent: &fanline_store::Agent) -> String {
+    if !agent.display_name.trim().is_empty() {
+        agent.display_name.trim().to_string()
+    } else if agent.name == "default" {
         "the creator".to_string()
     } else {
-        agent.to_string()
+        agent.name.clone()
     }
 }
 
@@ -152,7 +159,7 @@ impl Fanline {
         };
         let backend = Backend { app: self, conversation_id };
         let mut routed = route(&input, &backend)?;
-        let creator = creator_name(&agent.name);
+        let creator = creator_name(&agent);
         let compose = |routed: &Routed, redo: Option<&str>, sink: &mut (dyn FnMut(StreamEvent<'_>) + Send)| {
             self.compose(&creator, &rules.persona, message, conversation_id, routed, redo, sink)
         };

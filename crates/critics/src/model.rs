@@ -7,6 +7,7 @@ use std::time::Duration;
 
 /// Stages run in this order; a later stage may depend on what an earlier one found.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 #[serde(rename_all = "snake_case")]
 pub enum Stage {
     PreValidation,
@@ -22,6 +23,7 @@ impl Stage {
 
 /// When a critic runs.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 #[serde(rename_all = "snake_case")]
 pub enum RunPolicy {
     /// Every time.
@@ -34,6 +36,7 @@ pub enum RunPolicy {
 
 /// How a critic is scheduled.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 pub struct Profile {
     pub stage: Stage,
     /// 1 runs first within its stage.
@@ -106,6 +109,7 @@ pub fn classify(name: &str) -> Profile {
 
 /// What is checked: the fan's message, and the drafted answer when there is one.
 #[derive(Debug, Clone, Default, PartialEq, Serialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 pub struct Subject {
     pub message: String,
     /// The answer about to be sent (none when only the message is checked).
@@ -128,6 +132,7 @@ impl Subject {
 
 /// How serious a violation is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 #[serde(rename_all = "snake_case")]
 pub enum Severity {
     Low,
@@ -136,6 +141,7 @@ pub enum Severity {
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 pub struct Violation {
     /// A stable code: pii.email, safety.self_harm, topic.blocked, grounding.unsupported…
     pub code: String,
@@ -151,6 +157,7 @@ pub struct Violation {
 /// `value` is the critic's finding (free-form JSON), `score` its confidence that the
 /// text is fine, 0–1.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 pub struct Output {
     pub value: Option<serde_json::Value>,
     pub score: Option<f64>,

@@ -13,6 +13,7 @@ use tokio::time::Instant;
 
 /// Settings (config section `[critics]`, or `FANLINE_CRITICS_*` variables).
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 #[serde(default)]
 pub struct Settings {
     pub max_concurrent: usize,
@@ -46,6 +47,7 @@ impl Default for Settings {
 
 /// What became of one critic.
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 #[serde(tag = "outcome", rename_all = "snake_case")]
 pub enum Outcome {
     Passed,
@@ -58,6 +60,7 @@ pub enum Outcome {
 
 /// One critic's run, for the decision trace.
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 pub struct CriticRun {
     pub critic: String,
     pub stage: Stage,
@@ -75,6 +78,7 @@ pub struct CriticRun {
 
 /// The result of all critics on one subject.
 #[derive(Debug, Clone, Default, PartialEq, Serialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 pub struct Report {
     pub runs: Vec<CriticRun>,
     /// Every violation found, most severe first.
@@ -95,6 +99,7 @@ impl Report {
 
 /// Counters over every run of a runner.
 #[derive(Debug, Clone, Default, PartialEq, Serialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 pub struct Metrics {
     pub total: u64,
     pub successful: u64,

@@ -9,6 +9,7 @@ use serde::Serialize;
 
 /// The current cap windows, as UTC instants.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 pub struct CapWindows {
     pub day_start: DateTime<Utc>,
     /// When the daily cap resets (the next local midnight).

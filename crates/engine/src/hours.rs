@@ -10,6 +10,7 @@ use serde::Serialize;
 
 /// Whether the creator is available now.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 #[serde(tag = "state", rename_all = "snake_case")]
 pub enum Availability {
     /// No windows are set, or `now` is inside one.

@@ -25,6 +25,7 @@ use std::collections::BTreeSet;
 /// The knobs of the reuse verdict. Defaults come from `fanline calibrate` on CLINC150's
 /// training and validation splits (see ARCHITECTURE.md).
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 #[serde(default)]
 pub struct ReuseParams {
     /// An answer's score must reach this…
@@ -72,6 +73,7 @@ pub const ESTABLISHED: usize = 3;
 
 /// One canonical answer as a candidate for a question, scored by its best phrasings.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 pub struct ReuseCandidate {
     pub canonical_id: i64,
     /// How many phrasings the answer has.
@@ -87,6 +89,7 @@ pub struct ReuseCandidate {
 
 /// The verdict on the best candidate.
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 #[serde(tag = "verdict", rename_all = "snake_case")]
 pub enum ReuseVerdict {
     /// Serve candidate `index` (into the candidates given).

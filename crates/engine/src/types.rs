@@ -10,6 +10,7 @@ macro_rules! string_enum {
     ($(#[$m:meta])* $name:ident, $what:literal, { $($(#[$vm:meta])* $variant:ident => $s:literal),+ $(,)? }) => {
         $(#[$m])*
         #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+        #[cfg_attr(feature = "specta", derive(specta::Type))]
         #[serde(rename_all = "lowercase")]
         pub enum $name { $($(#[$vm])* $variant),+ }
 
@@ -112,6 +113,7 @@ string_enum!(
 
 /// The six ways a fan message can go.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 pub enum RoutePath {
     /// Answer with AI from the creator's documents.
     A,
@@ -161,6 +163,7 @@ impl FromStr for RoutePath {
 
 /// A weekly availability window in the creator's time zone, e.g. Mon–Fri 09:00–17:00.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 pub struct AvailabilityWindow {
     /// Days as three-letter English names ("mon".."sun").
     pub days: Vec<String>,
@@ -172,6 +175,7 @@ pub struct AvailabilityWindow {
 
 /// A creator's rules for one agent. Defaults are the documented product defaults.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 #[serde(default)]
 pub struct AgentConfig {
     pub max_escalations_per_day: u32,
@@ -209,6 +213,7 @@ impl Default for AgentConfig {
 
 /// What an indexed item is: a chunk of a document, or a question of a canonical answer.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 #[serde(rename_all = "lowercase")]
 pub enum ItemKind {
     Chunk,
@@ -237,6 +242,7 @@ impl ItemKind {
 /// answer, `id` is the id of one of its questions (the pattern or a variant) and
 /// `owner` the canonical answer's id.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 pub struct ItemKey {
     pub kind: ItemKind,
     pub id: i64,

@@ -13,6 +13,7 @@ use std::time::{Duration, Instant};
 
 /// Resilience settings (config section `[llm]`).
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 #[serde(default)]
 pub struct Resilience {
     /// A whole call, first byte to last token.
@@ -55,6 +56,7 @@ pub enum Event {
 
 /// One call of a generation, for the record.
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 pub struct Attempt {
     pub provider: String,
     /// None when it succeeded.
@@ -64,6 +66,7 @@ pub struct Attempt {
 
 /// A finished answer.
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 pub struct Generated {
     pub text: String,
     pub provider: String,
@@ -75,6 +78,7 @@ pub struct Generated {
 
 /// Prices per million tokens, for the cost estimate.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 pub struct Prices {
     pub input_per_mtok: f64,
     pub output_per_mtok: f64,
@@ -92,6 +96,7 @@ struct Stats {
 
 /// A provider's metrics.
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 pub struct ProviderStats {
     pub name: String,
     pub model: String,

@@ -26,6 +26,7 @@ fn entry(provider: &str) -> Result<keyring::Entry> {
 
 /// Where a key came from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 #[serde(rename_all = "snake_case")]
 pub enum KeySource {
     Environment,

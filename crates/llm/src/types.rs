@@ -6,6 +6,7 @@ use serde::{Deserialize, Serialize};
 
 /// A conversation turn.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 pub struct Turn {
     /// "user" or "assistant".
     pub role: String,
@@ -23,6 +24,7 @@ impl Turn {
 
 /// A generation request.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 pub struct Request {
     pub system: String,
     pub turns: Vec<Turn>,
@@ -51,6 +53,7 @@ pub enum Chunk {
 
 /// What a provider can do.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 pub struct Capabilities {
     /// Tokens of context.
     pub context_window: u32,

@@ -5,15 +5,29 @@ use serde::Serialize;
 
 /// A creator's agent. A creator may run several; `fanline init` creates `default`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 pub struct Agent {
     pub id: i64,
     pub name: String,
+    /// The name fans see in replies ("— Jules's answer"); empty: not set.
+    pub display_name: String,
+    /// When the creator finished the first-run setup; `None`: not yet.
+    pub setup_done_at: Option<String>,
     pub created_at: String,
     pub updated_at: String,
 }
 
+const AGENT_COLUMNS: &str = "id, name, display_name, setup_done_at, created_at, updated_at";
+
 fn agent_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Agent> {
-    Ok(Agent { id: r.get(0)?, name: r.get(1)?, created_at: r.get(2)?, updated_at: r.get(3)? })
+    Ok(Agent {
+        id: r.get(0)?,
+        name: r.get(1)?,
+        display_name: r.get(2)?,
+        setup_done_at: r.get(3)?,
+        created_at: r.get(4)?,
+        updated_at: r.get(5)?,
+    })
 }
 
 impl Store {
@@ -25,7 +39,7 @@ impl Store {
         }
         let conn = self.conn();
         let r = conn.query_row(
-            "INSERT INTO agents (name) VALUES (?1) RETURNING id, name, created_at, updated_at",
+            &format!("INSERT INTO agents (name) VALUES (?1) RETURNING {AGENT_COLUMNS}"),
             [name],
             agent_row,
         );
@@ -41,15 +55,31 @@ impl Store {
     pub fn agent_by_name(&self, name: &str) -> Result<Option<Agent>> {
         Ok(self
             .conn()
-            .query_row("SELECT id, name, created_at, updated_at FROM agents WHERE name = ?1", [name], agent_row)
+            .query_row(&format!("SELECT {AGENT_COLUMNS} FROM agents WHERE name = ?1"), [name], agent_row)
             .optional()?)
     }
 
     pub fn list_agents(&self) -> Result<Vec<Agent>> {
         let conn = self.conn();
-        let mut stmt = conn.prepare("SELECT id, name, created_at, updated_at FROM agents ORDER BY id")?;
+        let mut stmt = conn.prepare(&format!("SELECT {AGENT_COLUMNS} FROM agents ORDER BY id"))?;
         let rows = stmt.query_map([], agent_row)?.collect::<rusqlite::Result<_>>()?;
         Ok(rows)
+    }
+
+    /// Set the name fans see; `finish` also marks the first-run setup as done.
+    pub fn set_agent_profile(&self, agent_id: i64, display_name: &str, finish: bool) -> Result<Agent> {
+        let conn = self.conn();
+        let r = conn.query_row(
+            &format!(
+                "UPDATE agents SET display_name = ?2,
+                    setup_done_at = CASE WHEN ?3 THEN COALESCE(setup_done_at, strftime('%Y-%m-%dT%H:%M:%fZ', 'now'))
+                                         ELSE setup_done_at END
+                 WHERE id = ?1 RETURNING {AGENT_COLUMNS}"
+            ),
+            params![agent_id, display_name.trim(), finish],
+            agent_row,
+        );
+        r.optional()?.ok_or(Error::NotFound { what: "agent", key: agent_id.to_string() })
     }
 
     /// The rules of an agent.

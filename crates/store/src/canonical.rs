@@ -18,6 +18,7 @@ pub struct NewCanonical {
 
 /// One phrasing of a canonical answer's question.
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 pub struct CanonicalVariant {
     pub id: i64,
     pub text: String,
@@ -26,6 +27,7 @@ pub struct CanonicalVariant {
 
 /// A canonical answer with all its questions.
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 pub struct CanonicalAnswer {
     pub id: i64,
     pub agent_id: i64,
@@ -42,6 +44,7 @@ pub struct CanonicalAnswer {
 
 /// A line of the canonical answers list.
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 pub struct CanonicalSummary {
     pub id: i64,
     pub question_pattern: String,

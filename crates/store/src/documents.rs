@@ -28,6 +28,7 @@ pub struct NewChunk {
 
 /// A stored document.
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 pub struct DocumentRecord {
     pub id: i64,
     pub agent_id: i64,
@@ -44,6 +45,7 @@ pub struct DocumentRecord {
 
 /// A stored chunk with the document it came from.
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 pub struct ChunkRecord {
     pub id: i64,
     pub document_id: i64,

@@ -20,6 +20,7 @@ pub struct CapCheck {
 
 /// What an acceptance did.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 #[serde(tag = "outcome", rename_all = "snake_case")]
 pub enum Acceptance {
     /// Accepted; the counts include this one.
@@ -71,6 +72,7 @@ pub struct NewEscalation {
 
 /// A stored escalation.
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 pub struct Escalation {
     pub id: i64,
     pub agent_id: i64,

@@ -5,6 +5,7 @@ use serde::Serialize;
 
 /// Someone who writes to the creator.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 pub struct Fan {
     pub id: i64,
     pub handle: String,

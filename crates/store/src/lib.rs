@@ -6,6 +6,7 @@
 
 mod agents;
 mod canonical;
+mod canonical_edit;
 mod documents;
 mod error;
 mod escalations;

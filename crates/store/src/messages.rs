@@ -9,6 +9,7 @@ use serde::Serialize;
 
 /// Who wrote a message.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 #[serde(rename_all = "lowercase")]
 pub enum Role {
     Fan,
@@ -27,6 +28,7 @@ impl Role {
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 pub struct Message {
     pub id: i64,
     pub conversation_id: i64,
@@ -49,6 +51,7 @@ pub struct NewDecision {
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 pub struct Decision {
     pub id: i64,
     pub message_id: i64,

@@ -11,6 +11,7 @@ use serde::Serialize;
 
 /// A canonical answer among the most reused.
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 pub struct TopAnswer {
     pub canonical_id: i64,
     pub question_pattern: String,
@@ -21,6 +22,7 @@ pub struct TopAnswer {
 
 /// Raw counts for one agent since a time.
 #[derive(Debug, Clone, Default, PartialEq, Serialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 pub struct RawMetrics {
     /// Every decision in the period: (created_at, path, message id). A message has
     /// several when an offer (D) is then accepted (E) or refused at the cap (F).

@@ -9,6 +9,7 @@ use rusqlite::{params, OptionalExtension};
 use serde::Serialize;
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 pub struct ProviderSettings {
     pub id: i64,
     pub name: String,

@@ -24,6 +24,7 @@ pub enum Outcome {
 
 /// One step's record in the trace.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 pub struct StepRecord {
     pub step: String,
     /// "done", "decided", "skipped" or "failed".
@@ -38,6 +39,7 @@ pub struct StepRecord {
 
 /// The record of a whole plan.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 pub struct Trace {
     pub steps: Vec<StepRecord>,
     /// The step that decided, if one did.

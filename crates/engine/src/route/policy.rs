@@ -26,6 +26,7 @@ use std::fmt;
 
 /// A fraction in 0–1.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 #[serde(try_from = "f64", into = "f64")]
 pub struct Fraction(pub f64);
 
@@ -48,6 +49,7 @@ impl From<Fraction> for f64 {
 
 /// What a policy makes of a message.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 #[serde(rename_all = "lowercase")]
 pub enum Action {
     /// Route as usual.
@@ -59,6 +61,7 @@ pub enum Action {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 #[serde(deny_unknown_fields, default)]
 pub struct TierPolicy {
     pub confidence_threshold: Option<Fraction>,
@@ -70,6 +73,7 @@ pub struct TierPolicy {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 #[serde(deny_unknown_fields, default)]
 pub struct TopicPolicy {
     /// Whole words or phrases that put a message on this topic.
@@ -81,6 +85,7 @@ pub struct TopicPolicy {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 #[serde(deny_unknown_fields, default)]
 pub struct RiskPolicy {
     pub action: Option<Action>,
@@ -89,6 +94,7 @@ pub struct RiskPolicy {
 
 /// What to do when a critic finds a violation.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 #[serde(rename_all = "lowercase")]
 pub enum CriticAction {
     /// Send it anyway (the violation is recorded).
@@ -104,6 +110,7 @@ pub enum CriticAction {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 #[serde(deny_unknown_fields, default)]
 pub struct Policy {
     pub tiers: BTreeMap<Tier, TierPolicy>,
@@ -117,6 +124,7 @@ pub struct Policy {
 
 /// The persona's style, checked on every drafted answer.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 #[serde(deny_unknown_fields, default)]
 pub struct StylePolicy {
     /// Phrases the persona never uses.
@@ -127,6 +135,7 @@ pub struct StylePolicy {
 
 /// A policy file that does not parse or validate.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 pub struct PolicyError {
     /// 1-based; 0 when the error has no position.
     pub line: usize,

@@ -10,6 +10,7 @@ use serde::Serialize;
 
 /// A source an answer cites.
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 pub struct Citation {
     pub n: usize,
     pub chunk_id: i64,

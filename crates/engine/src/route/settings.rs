@@ -6,6 +6,7 @@ use crate::reuse::ReuseParams;
 use serde::{Deserialize, Serialize};
 
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 #[serde(default)]
 pub struct RoutingSettings {
     /// Path C: the reuse verdict's knobs.

@@ -11,6 +11,7 @@ use serde::Serialize;
 
 /// The fan a message comes from.
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 pub struct FanProfile {
     pub id: i64,
     pub handle: String,
@@ -20,6 +21,7 @@ pub struct FanProfile {
 
 /// What the store knows about the fan and the agent's caps, read during routing.
 #[derive(Debug, Clone, Default, PartialEq, Serialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 pub struct FanHistory {
     /// Escalations of this fan to this agent, ever (any status).
     pub earlier_escalations: u32,
@@ -37,6 +39,7 @@ pub struct FanHistory {
 
 /// A chunk found for the message.
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 pub struct ChunkHit {
     pub chunk_id: i64,
     pub document_id: i64,
@@ -50,6 +53,7 @@ pub struct ChunkHit {
 
 /// A topic the message is on: a blocked topic of the agent or a policy topic.
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 pub struct TopicHit {
     pub topic: String,
     /// "keyword" or "meaning".
@@ -62,6 +66,7 @@ pub struct TopicHit {
 
 /// Everything routing measured about a message; stored with the decision.
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 pub struct Signals {
     /// Best similarity among the canonical answers and the chunks the fan may see.
     pub similarity: f32,
@@ -84,6 +89,7 @@ pub struct Signals {
 
 /// An escalation to offer (path D).
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 pub struct EscalationPlan {
     pub reason: EscalationReason,
     pub priority: i64,
@@ -94,6 +100,7 @@ pub struct EscalationPlan {
 
 /// Why a message is refused (path F), and what the fan can do instead.
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 pub struct Refusal {
     /// A stable code: tier_not_allowed, blocked_topic, escalation_disabled,
     /// daily_cap_reached, weekly_cap_reached, outside_hours, policy.
@@ -103,6 +110,7 @@ pub struct Refusal {
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum Alternative {
     /// A close canonical answer the fan may see.
@@ -115,6 +123,7 @@ pub enum Alternative {
 
 /// The outcome of routing one message.
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 pub struct Routed {
     pub path: RoutePath,
     /// One sentence: why this path.

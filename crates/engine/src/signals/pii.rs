@@ -10,6 +10,7 @@ use serde::{Deserialize, Serialize};
 use std::sync::OnceLock;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 #[serde(rename_all = "snake_case")]
 pub enum PiiKind {
     Email,
@@ -22,6 +23,7 @@ pub enum PiiKind {
 
 /// One piece of personal data: what it is and where (byte offsets).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 pub struct PiiMatch {
     pub kind: PiiKind,
     pub start: usize,

@@ -25,6 +25,7 @@ use serde::Serialize;
 
 /// Counts a message's complexity and vagueness are computed from.
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 pub struct TextStats {
     pub words: usize,
     pub content_words: usize,

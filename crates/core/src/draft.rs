@@ -1,0 +1,46 @@
+//! "Draft with AI" for the creator's queue: an answer to an escalated question from
+//! the creator's documents, streamed, for the creator to edit before answering.
+
+use crate::backend::Backend;
+use crate::llm::StreamEvent;
+use crate::{Fanline, Generation, Result};
+use fanline_engine::route::reply::Citation;
+use fanline_engine::route::{ChunkHit, RouteBackend};
+use serde::Serialize;
+
+/// A draft answer to an escalation, never sent by itself.
+#[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+pub struct Draft {
+    pub escalation_id: i64,
+    pub text: String,
+    pub citations: Vec<Citation>,
+    pub generation: Generation,
+    /// The passages it was drafted from, as the fan's layer allows.
+    pub passages: Vec<ChunkHit>,
+}
+
+impl Fanline {
+    /// Draft an answer to a queued escalation from the passages the asking fan may see
+    /// (streamed to `sink`); with no model, an extractive draft from those passages.
+    pub fn queue_draft(&self, id: i64, sink: &mut (dyn FnMut(StreamEvent<'_>) + Send)) -> Result<Draft> {
+        let e = self.store.escalation(id)?;
+        let fan = self.store.fan(e.fan_id)?;
+        let agent = self.store.list_agents()?.into_iter().find(|a| a.id == e.agent_id);
+        let agent = agent.ok_or_else(|| crate::Error::InvalidInput(format!("escalation {id} has no agent")))?;
+        let persona = self.store.agent_config(agent.id)?.persona;
+        let creator = crate::routing::creator_name(&agent);
+        let vector = self.embedder()?.embed_one(&e.question)?;
+        self.open_search_index()?;
+        let backend = Backend { app: self, conversation_id: 0 };
+        let chunks = backend.chunks(agent.id, &vector, &e.question, fan.layer, 8)?;
+        let d = self.draft_from(&creator, &persona, &e.question, &[], &chunks, None, sink)?;
+        Ok(Draft {
+            escalation_id: id,
+            text: d.text,
+            citations: d.citations,
+            generation: d.generation,
+            passages: chunks,
+        })
+    }
+}
