@@ -19,6 +19,12 @@ for pc in webkit2gtk-4.1 gtk+-3.0 ayatana-appindicator3-0.1 librsvg-2.0 openssl;
     break
   fi
 done
+# Headless runs and the end-to-end tests of the app: Xvfb, WebKitWebDriver, screenshots;
+# npm for the UI build.
+command -v xvfb-run >/dev/null 2>&1 || need_apt+=(xvfb xauth)
+command -v WebKitWebDriver >/dev/null 2>&1 || need_apt+=(webkit2gtk-driver)
+command -v import >/dev/null 2>&1 || need_apt+=(imagemagick)
+command -v npm >/dev/null 2>&1 || need_apt+=(nodejs npm)
 # The OS keychain (Secret Service over D-Bus) for API keys.
 pkg-config --exists dbus-1 2>/dev/null || need_apt+=(libdbus-1-dev)
 if [ ${#need_apt[@]} -gt 0 ]; then

@@ -9,6 +9,9 @@ cd "$ROOT"
 echo "== format"
 cargo fmt --all --check
 
+echo "== desktop UI: type check against the generated bindings, bundle"
+bash scripts/build-ui.sh
+
 echo "== engine stays pure (no tauri, axum, rusqlite, tantivy, fastembed, reqwest)"
 if cargo tree -p fanline-engine -e normal --prefix none --format '{p}' | grep -Ei '^(tauri|axum|rusqlite|tantivy|fastembed|ort|reqwest|hyper)[- ]'; then
   echo "fanline-engine must not depend on the crates above" >&2
@@ -31,4 +34,15 @@ rm -f "$log"
 
 echo "== the README's main command"
 bash tests/readme_demo.sh
-echo "$((passed + 1)) passed, $failed failed"
+
+echo "== the desktop app end to end (WebDriver, Xvfb)"
+log="$(mktemp)"
+set +e
+bash tests/e2e/run.sh 2>&1 | tee "$log"
+rc=${PIPESTATUS[0]}
+set -e
+e2e=$(grep -Eo '^ℹ pass [0-9]+' "$log" | awk '{print $3}')
+e2e_failed=$(grep -Eo '^ℹ fail [0-9]+' "$log" | awk '{print $3}')
+rm -f "$log"
+[ "$rc" = 0 ] || { echo "$((passed + 1 + ${e2e:-0})) passed, $((failed + ${e2e_failed:-1})) failed"; exit "$rc"; }
+echo "$((passed + 1 + ${e2e:-0})) passed, $failed failed"

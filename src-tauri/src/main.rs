@@ -12,7 +12,7 @@ fn main() {
             std::process::exit(1);
         }
     };
-    fanline_desktop::setup(tauri::Builder::default(), app)
+    fanline_desktop::desktop(app)
         .run(tauri::generate_context!("../tauri.conf.json"))
         .expect("the Fanline window could not be opened");
 }

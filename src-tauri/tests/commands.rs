@@ -112,3 +112,74 @@ fn the_queue_loop_through_the_commands() {
     assert_eq!(invoke(&w, "provider_add", bad).unwrap_err()["code"], "invalid_input");
     assert_eq!(invoke(&w, "accept", json!({ "id": 999 })).unwrap_err()["code"], "not_found");
 }
+
+#[test]
+fn setup_library_editing_and_documents_through_the_commands() {
+    let (_dir, _app, w) = app_with_kb();
+    // The sample knowledge exists, so no first run; the profile still sets the name.
+    let s = invoke(&w, "setup_status", json!({})).unwrap();
+    assert_eq!((s["needs_setup"].as_bool(), s["documents"].as_u64()), (Some(false), Some(5)), "{s}");
+    let s = invoke(&w, "setup_profile", json!({ "displayName": "Jules", "persona": "brief" })).unwrap();
+    assert_eq!(s["creator"], "Jules");
+    let err = invoke(&w, "setup_profile", json!({ "displayName": "", "persona": "" })).unwrap_err();
+    assert_eq!(err["code"], "invalid_input");
+    assert!(invoke(&w, "finish_setup", json!({})).unwrap()["agent"]["setup_done_at"].is_string());
+
+    // Two answers to the same question: edit one, re-layer it, merge the other in.
+    invoke(&w, "fan_add", json!({ "handle": "maya", "tier": "free", "layer": "public" })).unwrap();
+    let mut ids = Vec::new();
+    for q in ["Would you ever co-write a novel with one of your readers?", "Do you write books together with fans?"] {
+        let d = invoke(&w, "simulate", json!({ "fan": "maya", "message": q })).unwrap();
+        assert_eq!(d["path"], "D", "{d}");
+        let id = d["escalation_id"].as_i64().unwrap();
+        invoke(&w, "accept", json!({ "id": id })).unwrap();
+        let c = invoke(&w, "queue_answer", json!({ "id": id, "text": "No, novels are solo work.", "layer": "public" }))
+            .unwrap();
+        ids.push(c["id"].as_i64().unwrap());
+    }
+    let c = invoke(
+        &w,
+        "canonical_update",
+        json!({ "id": ids[0], "answer": "No: novels are solo work.", "layer": "friends" }),
+    )
+    .unwrap();
+    assert_eq!((c["answer"].as_str(), c["layer"].as_str()), (Some("No: novels are solo work."), Some("friends")));
+    let merged = invoke(&w, "canonical_merge", json!({ "into": ids[0], "from": ids[1] })).unwrap();
+    assert_eq!(merged["variants"].as_array().unwrap().len(), 2, "{merged}");
+    assert_eq!(invoke(&w, "canonical_show", json!({ "id": ids[1] })).unwrap_err()["code"], "not_found");
+
+    // A document deleted is gone from the list.
+    let docs = invoke(&w, "documents", json!({})).unwrap();
+    let id = docs[0]["id"].as_i64().unwrap();
+    invoke(&w, "document_delete", json!({ "id": id })).unwrap();
+    assert_eq!(invoke(&w, "documents", json!({})).unwrap().as_array().unwrap().len(), 4);
+}
+
+#[test]
+fn a_notification_names_one_new_question_or_counts_several() {
+    use fanline_core::QueueItem;
+    let item = |id: i64, fan: &str, q: &str| QueueItem {
+        id,
+        fan: fan.into(),
+        tier: fanline_engine::Tier::Free,
+        fan_layer: fanline_engine::Layer::Public,
+        question: q.into(),
+        context_summary: String::new(),
+        reason: fanline_engine::EscalationReason::Novel,
+        priority: 0,
+        status: fanline_engine::EscalationStatus::Accepted,
+        offered_at: String::new(),
+        accepted_at: None,
+        age_hours: 0.0,
+        expires_at: None,
+        deferred_until: None,
+        expected_reply_after: None,
+    };
+    let (t, b) = fanline_desktop::notification_text(&[item(1, "maya", "Would you co-write a novel?")]);
+    assert_eq!((t.as_str(), b.as_str()), ("New question from maya", "Would you co-write a novel?"));
+    let long = "x".repeat(400);
+    let (_, b) = fanline_desktop::notification_text(&[item(1, "maya", &long)]);
+    assert!(b.chars().count() <= 141 && b.ends_with('…'));
+    let (t, b) = fanline_desktop::notification_text(&[item(1, "maya", "a"), item(2, "theo", "b")]);
+    assert_eq!((t.as_str(), b.as_str()), ("2 new questions in your queue", "maya, theo"));
+}

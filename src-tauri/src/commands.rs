@@ -1,0 +1,326 @@
+//! The commands: each is one call into `fanline-core`, run off the UI thread.
+
+use crate::{run, AppState, Reply};
+use fanline_core::metrics::Metrics;
+use fanline_core::{
+    AcceptReport, CanonicalAnswer, CanonicalHit, CanonicalSummary, Decision, DoctorReport, DocumentRecord, Draft,
+    Escalation, Fan, ImportProgress, ImportSummary, ProviderInfo, ProviderTest, QueueItem, RouteReport, SearchResult,
+    SetupStatus, StreamEvent,
+};
+use fanline_engine::{AgentConfig, Layer, RoutePath, Tier};
+use serde::Serialize;
+use tauri::ipc::Channel;
+use tauri::State;
+
+#[tauri::command]
+#[specta::specta]
+pub async fn doctor(state: State<'_, AppState>) -> Reply<DoctorReport> {
+    run(state, |a| a.doctor()).await
+}
+
+#[tauri::command]
+#[specta::specta]
+pub async fn documents(state: State<'_, AppState>) -> Reply<Vec<DocumentRecord>> {
+    run(state, |a| a.documents(None)).await
+}
+
+#[tauri::command]
+#[specta::specta]
+pub async fn search(
+    state: State<'_, AppState>,
+    query: String,
+    layer: Layer,
+    limit: Option<usize>,
+) -> Reply<Vec<SearchResult>> {
+    run(state, move |a| a.search(None, &query, layer, limit)).await
+}
+
+/// The simulator: route a message as a chosen fan.
+#[tauri::command]
+#[specta::specta]
+pub async fn simulate(state: State<'_, AppState>, fan: String, message: String) -> Reply<RouteReport> {
+    run(state, move |a| a.route(None, &fan, &message)).await
+}
+
+#[tauri::command]
+#[specta::specta]
+pub async fn accept(state: State<'_, AppState>, id: i64) -> Reply<AcceptReport> {
+    run(state, move |a| a.accept(id)).await
+}
+
+#[tauri::command]
+#[specta::specta]
+pub async fn queue(state: State<'_, AppState>) -> Reply<Vec<QueueItem>> {
+    run(state, |a| a.queue(None, 200)).await
+}
+
+#[tauri::command]
+#[specta::specta]
+pub async fn queue_answer(state: State<'_, AppState>, id: i64, text: String, layer: Layer) -> Reply<CanonicalAnswer> {
+    run(state, move |a| a.queue_answer(id, &text, layer)).await
+}
+
+#[tauri::command]
+#[specta::specta]
+pub async fn queue_attach(state: State<'_, AppState>, id: i64, canonical_id: i64) -> Reply<CanonicalAnswer> {
+    run(state, move |a| a.queue_attach(id, canonical_id)).await
+}
+
+#[tauri::command]
+#[specta::specta]
+pub async fn queue_decline(state: State<'_, AppState>, id: i64) -> Reply<Escalation> {
+    run(state, move |a| a.queue_decline(id)).await
+}
+
+#[tauri::command]
+#[specta::specta]
+pub async fn queue_defer(state: State<'_, AppState>, id: i64, hours: u32) -> Reply<Escalation> {
+    run(state, move |a| a.queue_defer(id, hours)).await
+}
+
+#[tauri::command]
+#[specta::specta]
+pub async fn canonical_list(state: State<'_, AppState>) -> Reply<Vec<CanonicalSummary>> {
+    run(state, |a| a.canonical_list(None)).await
+}
+
+#[tauri::command]
+#[specta::specta]
+pub async fn canonical_search(state: State<'_, AppState>, question: String, layer: Layer) -> Reply<Vec<CanonicalHit>> {
+    run(state, move |a| a.canonical_search(None, &question, layer, 5)).await
+}
+
+#[tauri::command]
+#[specta::specta]
+pub async fn canonical_show(state: State<'_, AppState>, id: i64) -> Reply<CanonicalAnswer> {
+    run(state, move |a| a.canonical_show(id)).await
+}
+
+#[tauri::command]
+#[specta::specta]
+pub async fn canonical_add_variant(state: State<'_, AppState>, id: i64, text: String) -> Reply<CanonicalAnswer> {
+    run(state, move |a| a.canonical_add_variant(id, &text)).await
+}
+
+#[tauri::command]
+#[specta::specta]
+pub async fn canonical_delete(state: State<'_, AppState>, id: i64) -> Reply<CanonicalAnswer> {
+    run(state, move |a| a.canonical_delete(id)).await
+}
+
+#[tauri::command]
+#[specta::specta]
+pub async fn metrics(state: State<'_, AppState>, days: u32) -> Reply<Metrics> {
+    run(state, move |a| a.metrics(None, days)).await
+}
+
+/// The decision log, filterable by path and fan.
+#[tauri::command]
+#[specta::specta]
+pub async fn decisions(
+    state: State<'_, AppState>,
+    path: Option<RoutePath>,
+    fan: Option<String>,
+    limit: Option<usize>,
+) -> Reply<Vec<Decision>> {
+    run(state, move |a| a.decisions(None, path, fan.as_deref(), limit.unwrap_or(100))).await
+}
+
+#[tauri::command]
+#[specta::specta]
+pub async fn rules(state: State<'_, AppState>) -> Reply<AgentConfig> {
+    run(state, |a| a.rules(None)).await
+}
+
+#[tauri::command]
+#[specta::specta]
+pub async fn set_rules(state: State<'_, AppState>, rules: AgentConfig) -> Reply<AgentConfig> {
+    run(state, move |a| a.set_rules(None, &rules)).await
+}
+
+/// The policy file's text (empty when there is none yet).
+#[tauri::command]
+#[specta::specta]
+pub async fn policy_text(state: State<'_, AppState>) -> Reply<String> {
+    run(state, |a| {
+        let path = a.policy_path(&a.agent(None)?.name);
+        Ok(std::fs::read_to_string(path).unwrap_or_default())
+    })
+    .await
+}
+
+/// One decision with its signals and trace.
+#[tauri::command]
+#[specta::specta]
+pub async fn decision(state: State<'_, AppState>, id: i64) -> Reply<Decision> {
+    run(state, move |a| a.decision(id)).await
+}
+
+/// Save the policy file; a validation error names the line and the field.
+#[tauri::command]
+#[specta::specta]
+pub async fn policy_save(state: State<'_, AppState>, text: String) -> Reply<()> {
+    run(state, move |a| {
+        let agent = a.agent(None)?;
+        a.policy_save(&agent.name, &text).map(|_| ())
+    })
+    .await
+}
+
+#[tauri::command]
+#[specta::specta]
+pub async fn fans(state: State<'_, AppState>) -> Reply<Vec<Fan>> {
+    run(state, |a| a.fans()).await
+}
+
+#[tauri::command]
+#[specta::specta]
+pub async fn fan_add(state: State<'_, AppState>, handle: String, tier: Tier, layer: Layer) -> Reply<Fan> {
+    run(state, move |a| a.fan_add(&handle, tier, layer)).await
+}
+
+#[tauri::command]
+#[specta::specta]
+pub async fn providers(state: State<'_, AppState>) -> Reply<Vec<ProviderInfo>> {
+    run(state, |a| a.providers()).await
+}
+
+/// Add a provider; its key (if any) goes to the OS keychain, never to the database.
+#[tauri::command]
+#[specta::specta]
+#[allow(clippy::too_many_arguments)]
+pub async fn provider_add(
+    state: State<'_, AppState>,
+    name: String,
+    kind: String,
+    base_url: String,
+    model: String,
+    priority: i64,
+    key: Option<String>,
+) -> Reply<ProviderInfo> {
+    run(state, move |a| {
+        a.provider_add(&fanline_core::NewProvider {
+            name,
+            kind,
+            base_url,
+            model,
+            priority,
+            context_window: None,
+            prices: Default::default(),
+            key: key.filter(|k| !k.trim().is_empty()),
+        })
+    })
+    .await
+}
+
+#[tauri::command]
+#[specta::specta]
+pub async fn provider_remove(state: State<'_, AppState>, name: String) -> Reply<String> {
+    run(state, move |a| a.provider_remove(&name).map(|p| p.name)).await
+}
+
+#[tauri::command]
+#[specta::specta]
+pub async fn provider_test(state: State<'_, AppState>, name: String) -> Reply<ProviderTest> {
+    run(state, move |a| a.provider_test(&name)).await
+}
+
+#[tauri::command]
+#[specta::specta]
+pub async fn setup_status(state: State<'_, AppState>) -> Reply<SetupStatus> {
+    run(state, |a| a.setup_status(None)).await
+}
+
+/// First run: the name fans see and the voice of the answers.
+#[tauri::command]
+#[specta::specta]
+pub async fn setup_profile(state: State<'_, AppState>, display_name: String, persona: String) -> Reply<SetupStatus> {
+    run(state, move |a| a.setup_profile(None, &display_name, &persona)).await
+}
+
+#[tauri::command]
+#[specta::specta]
+pub async fn finish_setup(state: State<'_, AppState>) -> Reply<SetupStatus> {
+    run(state, |a| a.finish_setup(None)).await
+}
+
+/// Import files and folders at a layer; progress goes to `on_progress` file by file.
+#[tauri::command]
+#[specta::specta]
+pub async fn import(
+    state: State<'_, AppState>,
+    paths: Vec<String>,
+    layer: Layer,
+    on_progress: Channel<ImportProgress>,
+) -> Reply<ImportSummary> {
+    run(state, move |a| {
+        let paths: Vec<_> = paths.iter().map(std::path::PathBuf::from).collect();
+        let mut files = 0;
+        a.import(None, &paths, layer, &mut |e| drop(on_progress.send(e.progress(&mut files))))
+    })
+    .await
+}
+
+/// Import a document again from its file.
+#[tauri::command]
+#[specta::specta]
+pub async fn document_reimport(
+    state: State<'_, AppState>,
+    id: i64,
+    on_progress: Channel<ImportProgress>,
+) -> Reply<ImportSummary> {
+    run(state, move |a| {
+        let mut files = 0;
+        a.reimport_document(None, id, &mut |e| drop(on_progress.send(e.progress(&mut files))))
+    })
+    .await
+}
+
+#[tauri::command]
+#[specta::specta]
+pub async fn document_delete(state: State<'_, AppState>, id: i64) -> Reply<DocumentRecord> {
+    run(state, move |a| a.delete_document(None, &id.to_string())).await
+}
+
+/// A piece of a streamed draft: more text, or "start again" (a provider failed midway
+/// and the next one takes over).
+#[derive(Clone, Serialize, specta::Type)]
+#[serde(tag = "kind", content = "text", rename_all = "snake_case")]
+pub enum DraftEvent {
+    Token(String),
+    Restart,
+}
+
+/// "Draft with AI": stream a draft answer to a queued question.
+#[tauri::command]
+#[specta::specta]
+pub async fn queue_draft(state: State<'_, AppState>, id: i64, on_event: Channel<DraftEvent>) -> Reply<Draft> {
+    run(state, move |a| {
+        a.queue_draft(id, &mut |e| {
+            let _ = on_event.send(match e {
+                StreamEvent::Token(t) => DraftEvent::Token(t.to_string()),
+                StreamEvent::Restart => DraftEvent::Restart,
+            });
+        })
+    })
+    .await
+}
+
+/// Edit a canonical answer's text and/or change its layer.
+#[tauri::command]
+#[specta::specta]
+pub async fn canonical_update(
+    state: State<'_, AppState>,
+    id: i64,
+    answer: Option<String>,
+    layer: Option<Layer>,
+) -> Reply<CanonicalAnswer> {
+    run(state, move |a| a.canonical_update(id, answer.as_deref(), layer)).await
+}
+
+/// Merge the duplicate `from` into `into`.
+#[tauri::command]
+#[specta::specta]
+pub async fn canonical_merge(state: State<'_, AppState>, into: i64, from: i64) -> Reply<CanonicalAnswer> {
+    run(state, move |a| a.canonical_merge(into, from)).await
+}

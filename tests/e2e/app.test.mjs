@@ -1,0 +1,158 @@
+// The real desktop app, built with its UI embedded, driven through WebDriver
+// (tauri-driver → WebKitWebDriver) under Xvfb on a fresh data directory: the first run
+// (name, an import with progress, rules), a simulated message that escalates, the
+// fan accepting, the creator answering it in the queue, the same question again
+// served from that canonical answer, and the reuse on the metrics screen. A screenshot
+// of each main screen is saved. Run by tests/e2e/run.sh.
+import assert from "node:assert/strict";
+import { mkdirSync } from "node:fs";
+import { join } from "node:path";
+import { after, before, test } from "node:test";
+import { remote } from "webdriverio";
+
+const APP = process.env.FANLINE_E2E_APP;
+const PORT = Number(process.env.FANLINE_E2E_PORT ?? 4444);
+const KB = process.env.FANLINE_E2E_KB;
+const SHOTS = process.env.FANLINE_E2E_SHOTS;
+assert.ok(APP && KB && SHOTS, "run through tests/e2e/run.sh");
+mkdirSync(SHOTS, { recursive: true });
+
+let b;
+const shot = (name) => b.saveScreenshot(join(SHOTS, `${name}.png`));
+const text = async (sel) => (await b.$(sel)).getText();
+const waitText = async (sel, re, timeout = 60000) => {
+  let last = "(missing)";
+  await b.waitUntil(async () => {
+    const e = await b.$(sel);
+    if (!(await e.isExisting())) return false;
+    last = await e.getText();
+    return re.test(last);
+  }, { timeout, interval: 200 }).catch(async () => {
+    await shot(`failed-${sel.replace(/[^a-z0-9]+/gi, "_")}`);
+    throw new Error(`${sel} never matched ${re}; it said: ${last}`);
+  });
+};
+const tab = async (name) => {
+  await (await b.$(`nav button[data-tab="${name}"]`)).click();
+  await b.waitUntil(async () => (await b.$(`#${name}`)).isDisplayed(), { timeout: 10000 });
+};
+const simulate = async (fan, message) => {
+  await tab("simulator");
+  await b.waitUntil(async () => (await b.$$("#sim-fan option")).length > 0, { timeout: 10000 });
+  await (await b.$("#sim-fan")).selectByAttribute("value", fan);
+  await (await b.$("#sim-message")).setValue(message);
+  await (await b.$('#sim-form button[type="submit"]')).click();
+  await waitText("#sim-result h2", /^Path [A-F]/);
+  return text("#sim-result h2");
+};
+const addFan = async (handle, tier) => {
+  await tab("simulator");
+  await (await b.$("#fan-handle")).setValue(handle);
+  await (await b.$("#fan-tier")).selectByVisibleText(tier);
+  await (await b.$('#fan-form button[type="submit"]')).click();
+  await b.waitUntil(async () => (await b.$(`#sim-fan option[value="${handle}"]`)).isExisting(), { timeout: 10000 });
+};
+
+before(async () => {
+  b = await remote({
+    hostname: "127.0.0.1",
+    port: PORT,
+    logLevel: "warn",
+    capabilities: { "tauri:options": { application: APP } },
+  });
+  await b.setWindowSize(1280, 860).catch(() => {});
+});
+
+after(async () => {
+  await b?.deleteSession();
+});
+
+const QUESTION = "Would you ever co-write a novel with one of your readers?";
+const PARAPHRASE = "Would you ever co-write a novel with a reader?";
+
+test("first run: name, import with progress, rules", async () => {
+  await waitText("#firstrun h2", /Welcome to Fanline/, 30000);
+  await (await b.$("#setup-name")).setValue("Jules Marlow");
+  await (await b.$("#setup-persona")).setValue("Warm, brief, first person.");
+  await b.waitUntil(async () => (await (await b.$("#setup-persona")).getValue()) === "Warm, brief, first person.");
+  await shot("01-first-run");
+  await (await b.$("#setup-next")).click();
+  await (await b.$("#firstrun .import-path")).setValue(join(KB, "public"));
+  await (await b.$("#firstrun .import form button")).click();
+  await waitText("#firstrun .import-status", /^Imported \d+/, 180000);
+  const bar = await b.$("#firstrun .import progress");
+  const [value, max, updates] = [await bar.getProperty("value"), await bar.getProperty("max"), Number(await bar.getAttribute("data-updates"))];
+  assert.equal(value, max, "the bar is full");
+  assert.ok(max >= 5, `one step a file (${max})`);
+  assert.ok(updates >= max + 1, `a progress event per file, and the start (${updates})`);
+  assert.match(await text("#firstrun .import-status"), /Imported 5, unchanged 0, skipped 0, failed 0/);
+  await shot("02-first-run-import");
+  await (await b.$("#setup-next")).click();
+  await (await b.$('input[name="max_escalations_per_day"]')).setValue("5");
+  await shot("03-first-run-rules");
+  await (await b.$("#setup-finish")).click();
+  await b.waitUntil(async () => (await b.$("nav")).isDisplayed(), { timeout: 10000 });
+  assert.match(await text("#queue-list"), /The queue is empty/);
+});
+
+test("a novel question escalates; the fan accepts; it reaches the queue with a notification badge", async () => {
+  await addFan("maya", "free");
+  const path = await simulate("maya", QUESTION);
+  assert.match(path, /^Path D/);
+  assert.match(await text("#sim-result pre.reply"), /Jules Marlow personally/);
+  await (await b.$("#sim-accept")).click();
+  await waitText("#sim-result p.ok", /^Path E/);
+  await shot("04-simulator-escalation");
+  // The queue watcher raises a notification and the badge counts the new question.
+  await waitText("#queue-badge", /^1$/, 15000);
+});
+
+test("the creator answers it in the queue", async () => {
+  await tab("queue");
+  await waitText("#queue-list .item", /co-write a novel/);
+  await (await b.$("#queue-list .item")).click();
+  await waitText("#queue-detail h2", /co-write/);
+  // The editor shows what the documents say beside it.
+  await b.waitUntil(async () => (await b.$$("#queue-detail .side .item")).length > 0, { timeout: 30000 });
+  await (await b.$("#answer-text")).setValue("I love the idea, but no: my novels are a solitary craft. I run a co-writing workshop twice a year.");
+  await shot("05-queue");
+  await (await b.$("#answer-send")).click();
+  await waitText("#queue-status", /^Answered: canonical answer #\d+/);
+  await waitText("#queue-list", /The queue is empty/);
+});
+
+test("the same question again is served from the canonical answer, and the reuse shows on the metrics", async () => {
+  await addFan("theo", "follower");
+  const path = await simulate("theo", PARAPHRASE);
+  assert.match(path, /^Path C/);
+  assert.match(await text("#sim-result pre.reply"), /solitary craft/);
+  assert.match(await text("#sim-result pre.reply"), /Jules Marlow's answer/);
+  await shot("06-simulator-reuse");
+  await tab("metrics");
+  await waitText("#top-answers", /reused 1×/);
+  assert.notEqual(await text('.card[data-metric="reused (C)"] .value'), "0%");
+  assert.equal((await b.$$("#metrics canvas")).length, 3);
+  await shot("07-metrics");
+});
+
+test("the other screens", async () => {
+  await tab("library");
+  await waitText("#lib-list", /reused 1×/);
+  await (await b.$("#lib-list .item")).click();
+  await waitText("#lib-detail h2", /co-write/);
+  await shot("08-answers");
+  await tab("knowledge");
+  await waitText("#doc-table", /passages/);
+  await shot("09-knowledge");
+  await tab("log");
+  await waitText("#log-list", /path C/);
+  await (await b.$("#log-list .item")).click();
+  await waitText("#log-detail", /Why/);
+  await shot("10-decisions");
+  await tab("rules");
+  await b.waitUntil(async () => (await b.$('input[name="max_escalations_per_day"]')).isExisting(), { timeout: 10000 });
+  assert.equal(await (await b.$('input[name="max_escalations_per_day"]')).getValue(), "5");
+  await shot("11-rules");
+  await tab("providers");
+  await shot("12-models");
+});

@@ -1,0 +1,33 @@
+#!/usr/bin/env bash
+# End-to-end tests of the real desktop app: build the UI and the app with the UI
+# embedded, start tauri-driver (which drives WebKitWebDriver) under Xvfb, and run
+# app.test.mjs on a fresh data directory. Screenshots go to $FANLINE_E2E_SHOTS
+# (default: target/e2e-screenshots beside the build).
+set -euo pipefail
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
+source "$ROOT/scripts/setup.sh"
+cd "$ROOT"
+bash scripts/build-ui.sh
+cargo build --quiet -p fanline-desktop --features custom-protocol
+command -v tauri-driver >/dev/null 2>&1 || cargo install --quiet tauri-driver --version 2.1.0 --locked
+(cd tests/e2e && [ -d node_modules/webdriverio ] || npm install --no-audit --no-fund --loglevel=error >/dev/null)
+
+WORK="$(mktemp -d)"
+trap 'rm -rf "$WORK"' EXIT
+port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+export FANLINE_E2E_PORT="$(port)" FANLINE_E2E_NATIVE_PORT="$(port)"
+export FANLINE_E2E_APP="$CARGO_TARGET_DIR/debug/fanline-desktop"
+export FANLINE_E2E_KB="$ROOT/examples/creator-kb"
+export FANLINE_E2E_SHOTS="${FANLINE_E2E_SHOTS:-$CARGO_TARGET_DIR/e2e-screenshots}"
+export FANLINE_DATA_DIR="$WORK/data" FANLINE_CONFIG="$WORK/config.toml"
+export NO_AT_BRIDGE=1
+xvfb-run -a -s "-screen 0 1280x900x24" bash -c '
+  tauri-driver --port "$FANLINE_E2E_PORT" --native-port "$FANLINE_E2E_NATIVE_PORT" >"'"$WORK"'/driver.log" 2>&1 &
+  driver=$!
+  for _ in $(seq 50); do (exec 3<>/dev/tcp/127.0.0.1/$FANLINE_E2E_PORT) 2>/dev/null && break; sleep 0.1; done
+  cd tests/e2e && node --test app.test.mjs; rc=$?
+  kill $driver 2>/dev/null; wait $driver 2>/dev/null
+  [ $rc = 0 ] || cat "'"$WORK"'/driver.log" >&2
+  exit $rc
+'
+echo "screenshots: $FANLINE_E2E_SHOTS"

@@ -1,0 +1,31 @@
+// Each screen's setup (once) and loader (each time it is shown).
+import { initAnswers, loadLibrary } from "./answers";
+import { initDecisions, loadLog } from "./decisions";
+import { loadDocuments } from "./knowledge";
+import { initMetrics, loadMetrics } from "./metrics";
+import { initModels, loadProviders } from "./models";
+import { loadQueue } from "./queue";
+import { initRules, loadRules } from "./rules";
+import { initSimulator, loadFans } from "./simulator";
+
+initSimulator();
+initDecisions();
+initRules();
+initAnswers();
+initModels();
+initMetrics();
+
+const loaders: Record<string, () => Promise<void>> = {
+  queue: loadQueue,
+  simulator: loadFans,
+  metrics: loadMetrics,
+  knowledge: loadDocuments,
+  log: loadLog,
+  rules: loadRules,
+  library: loadLibrary,
+  providers: loadProviders,
+};
+
+export async function loadScreen(tab: string): Promise<void> {
+  await loaders[tab]?.();
+}
