@@ -7,6 +7,8 @@
 # canonical answer (C), and refused (F).
 #
 #   FANLINE_DATA_DIR  data directory to use (default: the OS data folder)
+#   FANLINE_NO_APP    set: do not open the desktop app at the end (it opens when
+#                     there is a display)
 #   FANLINE_PROFILE   cargo profile to build (default: release; the tests use dev,
 #                     which they have already built)
 set -euo pipefail
@@ -64,3 +66,14 @@ echo; echo "── metrics"
 "$FANLINE" metrics --days 1
 echo
 "$FANLINE" doctor
+
+# On a machine with a display, the main job ends in the desktop app, on the same data:
+# the queue, the decisions just made with their traces, the metrics with the reuse.
+if [ -n "${DISPLAY:-}${WAYLAND_DISPLAY:-}" ] && [ -z "${FANLINE_NO_APP:-}" ]; then
+  echo; echo "── opening the desktop app (building it the first time)…"
+  bash "$ROOT/scripts/build-ui.sh"
+  cargo build --profile "$PROFILE" --quiet -p fanline-desktop --features custom-protocol
+  exec "$CARGO_TARGET_DIR/$OUT/fanline-desktop"
+else
+  echo; echo "(no display here: on a desktop, this command ends by opening the Fanline app)"
+fi

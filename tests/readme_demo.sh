@@ -12,7 +12,7 @@ data="$(mktemp -d)"
 trap 'rm -rf "$data"' EXIT
 # The tests have built the dev profile already; the script is the same either way.
 export FANLINE_PROFILE="${FANLINE_PROFILE:-dev}"
-out="$(FANLINE_DATA_DIR="$data" bash "$ROOT/scripts/demo.sh" 2>&1)" || { echo "$out"; fail "demo.sh failed"; }
+out="$(FANLINE_NO_APP=1 FANLINE_DATA_DIR="$data" bash "$ROOT/scripts/demo.sh" 2>&1)" || { echo "$out"; fail "demo.sh failed"; }
 
 section() { # the output between "── $1 ($2)" and the next "──"
   awk -v h="── $1 ($2)" 'index($0, h) == 1 {f=1; next} /^── / {f=0} f' <<<"$out"

@@ -19,6 +19,7 @@ export FANLINE_E2E_PORT="$(port)" FANLINE_E2E_NATIVE_PORT="$(port)"
 export FANLINE_E2E_APP="$CARGO_TARGET_DIR/debug/fanline-desktop"
 export FANLINE_E2E_KB="$ROOT/examples/creator-kb"
 export FANLINE_E2E_SHOTS="${FANLINE_E2E_SHOTS:-$CARGO_TARGET_DIR/e2e-screenshots}"
+rm -f "$FANLINE_E2E_SHOTS"/*.png
 export FANLINE_DATA_DIR="$WORK/data" FANLINE_CONFIG="$WORK/config.toml"
 export NO_AT_BRIDGE=1
 xvfb-run -a -s "-screen 0 1280x900x24" bash -c '

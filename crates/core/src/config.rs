@@ -89,6 +89,16 @@ impl Default for Config {
     }
 }
 
+impl EmbedderSettings {
+    fn in_assets(assets: &Path) -> Self {
+        EmbedderSettings {
+            model_dir: assets.join("models/all-minilm-l6-v2"),
+            ort_library: assets.join("onnxruntime/libonnxruntime.so.1.31.1"),
+            ..Default::default()
+        }
+    }
+}
+
 impl Default for EmbedderSettings {
     fn default() -> Self {
         let assets = default_assets_dir();
@@ -153,6 +163,18 @@ impl Config {
         c.absolutize();
         c.validate()?;
         Ok(c)
+    }
+
+    /// An installed app ships the model and ONNX Runtime in `assets` (its resource
+    /// folder): use them where the configured ones are missing.
+    pub fn use_bundled_assets(&mut self, assets: &Path) {
+        let bundled = EmbedderSettings::in_assets(assets);
+        if !self.embedder.model_dir.exists() && bundled.model_dir.exists() {
+            self.embedder.model_dir = bundled.model_dir;
+        }
+        if !self.embedder.ort_library.exists() && bundled.ort_library.exists() {
+            self.embedder.ort_library = bundled.ort_library;
+        }
     }
 
     #[cfg(test)]
@@ -238,6 +260,25 @@ mod tests {
 
     // Environment variables are process-wide: this one test covers every layer so no
     // other test races it.
+    #[test]
+    fn bundled_assets_fill_in_only_what_is_missing() {
+        let dir = tempfile::tempdir().unwrap();
+        let bundled = dir.path().join("bundle");
+        std::fs::create_dir_all(bundled.join("models/all-minilm-l6-v2")).unwrap();
+        std::fs::create_dir_all(bundled.join("onnxruntime")).unwrap();
+        std::fs::write(bundled.join("onnxruntime/libonnxruntime.so.1.31.1"), b"").unwrap();
+        let mut c = Config::default();
+        c.embedder.model_dir = dir.path().join("missing-model");
+        c.embedder.ort_library = dir.path().join("missing.so");
+        c.use_bundled_assets(&bundled);
+        assert_eq!(c.embedder.model_dir, bundled.join("models/all-minilm-l6-v2"));
+        assert_eq!(c.embedder.ort_library, bundled.join("onnxruntime/libonnxruntime.so.1.31.1"));
+        let mut kept = Config::default();
+        kept.embedder.model_dir = dir.path().to_path_buf();
+        kept.use_bundled_assets(&bundled);
+        assert_eq!(kept.embedder.model_dir, dir.path(), "a configured model that exists is kept");
+    }
+
     #[test]
     fn layers_apply_in_order_and_errors_name_the_field() {
         let dir = tempfile::tempdir().unwrap();
