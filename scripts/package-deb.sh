@@ -15,7 +15,8 @@ import json, sys
 assets, root = sys.argv[1], sys.argv[2]
 print(json.dumps({
   "build": {"frontendDist": f"{root}/ui/dist"},
-  "bundle": {"resources": {
+  # Paths in tauri.conf.json are relative to the root; the CLI works from src-tauri.
+  "bundle": {"icon": [f"{root}/icons/{i}" for i in ("32x32.png", "128x128.png", "icon.png")], "resources": {
     f"{assets}/models/all-minilm-l6-v2/": "assets/models/all-minilm-l6-v2/",
     f"{assets}/onnxruntime/libonnxruntime.so.1.31.1": "assets/onnxruntime/libonnxruntime.so.1.31.1",
   }},
@@ -23,6 +24,11 @@ print(json.dumps({
 PY
 )
 # The CLI finds the app through src-tauri/tauri.conf.json (a link to the root one).
-TAURI_APP_PATH=src-tauri TAURI_FRONTEND_PATH=ui ui/node_modules/.bin/tauri build --bundles deb --config "$CONFIG"
+# Build, strip the debug line tables release builds keep for profiling (most of the
+# binary's size), then bundle.
+export TAURI_APP_PATH=src-tauri TAURI_FRONTEND_PATH=ui
+ui/node_modules/.bin/tauri build --no-bundle --config "$CONFIG"
+strip "$CARGO_TARGET_DIR/release/fanline-desktop"
+ui/node_modules/.bin/tauri bundle --bundles deb --config "$CONFIG"
 DEB="$(ls -t "$CARGO_TARGET_DIR"/release/bundle/deb/*.deb | head -1)"
 echo "package: $DEB ($(du -h "$DEB" | cut -f1) to download, $(dpkg-deb -f "$DEB" Installed-Size) KiB installed)"

@@ -21,28 +21,25 @@ fi
 echo "== clippy"
 cargo clippy --workspace --all-targets --quiet -- -D warnings
 
-echo "== tests"
+# Run a command, showing its output and keeping it in $log; its exit code goes to $rc.
 log="$(mktemp)"
-set +e
-cargo test --workspace --quiet 2>&1 | tee "$log"
-rc=${PIPESTATUS[0]}
-set -e
-passed=$(grep -Eo '^test result: [a-zA-Z]+\. [0-9]+ passed' "$log" | awk '{s+=$4} END {print s+0}')
-failed=$(grep -Eo '[0-9]+ failed' "$log" | awk '{s+=$1} END {print s+0}')
-rm -f "$log"
+trap 'rm -f "$log"' EXIT
+logged() { set +e; "$@" 2>&1 | tee "$log"; rc=${PIPESTATUS[0]}; set -e; }
+count() { grep -Eo "$1" "$log" | awk -v f="$2" '{s+=$f} END {print s+0}'; } # sum field $2 of matches of $1
+
+echo "== tests"
+logged cargo test --workspace --quiet --no-fail-fast
+passed=$(count '^test result: [a-zA-Z]+\. [0-9]+ passed' 4)
+failed=$(count '[0-9]+ failed' 1)
 [ "$rc" = 0 ] || { echo "$passed passed, $failed failed"; exit "$rc"; }
 
 echo "== the README's main command"
 bash tests/readme_demo.sh
+passed=$((passed + 1))
 
 echo "== the desktop app end to end (WebDriver, Xvfb)"
-log="$(mktemp)"
-set +e
-bash tests/e2e/run.sh 2>&1 | tee "$log"
-rc=${PIPESTATUS[0]}
-set -e
-e2e=$(grep -Eo '^ℹ pass [0-9]+' "$log" | awk '{print $3}')
-e2e_failed=$(grep -Eo '^ℹ fail [0-9]+' "$log" | awk '{print $3}')
-rm -f "$log"
-[ "$rc" = 0 ] || { echo "$((passed + 1 + ${e2e:-0})) passed, $((failed + ${e2e_failed:-1})) failed"; exit "$rc"; }
-echo "$((passed + 1 + ${e2e:-0})) passed, $failed failed"
+logged bash tests/e2e/run.sh
+passed=$((passed + $(count '^ℹ pass [0-9]+' 3)))
+e2e_failed=$(count '^ℹ fail [0-9]+' 3)
+[ "$rc" = 0 ] || { echo "$passed passed, $((failed + (e2e_failed > 0 ? e2e_failed : 1))) failed"; exit "$rc"; }
+echo "$passed passed, $failed failed"
