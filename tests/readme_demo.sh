@@ -36,7 +36,7 @@ grep -q "why — [0-9]* steps" <<<"$out" || fail "the decision trace was not pri
 grep -q "critic:prompt-injection:message" <<<"$out" || fail "the critics are not in the trace"
 grep -q "paths: A 1  B 1  C 1  D 1  E 1  F 1" <<<"$out" || fail "metrics do not show one of each path"
 # Running it again is idempotent: nothing is imported twice.
-again="$(FANLINE_DATA_DIR="$data" bash "$ROOT/scripts/demo.sh" 2>&1)" || fail "second run failed"
+again="$(FANLINE_NO_APP=1 FANLINE_DATA_DIR="$data" bash "$ROOT/scripts/demo.sh" 2>&1)" || fail "second run failed"
 grep -q "0 imported, 5 unchanged" <<<"$again" || fail "second run re-imported files"
 # The second time, the co-writing question is served from the library straight away.
 awk '/── maya: Would you ever co-write/{f=1;next} /^── /{f=0} f' <<<"$again" | grep -q "^path C" || fail "second run did not reuse the answer"
