@@ -219,6 +219,13 @@ pub async fn provider_remove(state: State<'_, AppState>, name: String) -> Reply<
     run(state, move |a| a.provider_remove(&name).map(|p| p.name)).await
 }
 
+/// Move a provider in the fallback order.
+#[tauri::command]
+#[specta::specta]
+pub async fn provider_set_priority(state: State<'_, AppState>, name: String, priority: i64) -> Reply<ProviderInfo> {
+    run(state, move |a| a.provider_set_priority(&name, priority)).await
+}
+
 #[tauri::command]
 #[specta::specta]
 pub async fn provider_test(state: State<'_, AppState>, name: String) -> Reply<ProviderTest> {

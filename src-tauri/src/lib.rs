@@ -59,6 +59,7 @@ pub fn command_set<R: Runtime>() -> tauri_specta::Builder<R> {
         commands::provider_add,
         commands::provider_remove,
         commands::provider_test,
+        commands::provider_set_priority,
         commands::setup_status,
         commands::setup_profile,
         commands::finish_setup,

@@ -183,3 +183,22 @@ fn a_notification_names_one_new_question_or_counts_several() {
     let (t, b) = fanline_desktop::notification_text(&[item(1, "maya", "a"), item(2, "theo", "b")]);
     assert_eq!((t.as_str(), b.as_str()), ("2 new questions in your queue", "maya, theo"));
 }
+
+#[test]
+fn the_fallback_order_is_changed_in_place() {
+    let (_dir, _app, w) = app_with_kb();
+    for (name, priority) in [("local", 0), ("backup", 1)] {
+        let args = json!({ "name": name, "kind": "openai", "baseUrl": "http://127.0.0.1:9/v1", "model": "m", "priority": priority, "key": null });
+        invoke(&w, "provider_add", args).unwrap();
+    }
+    let names = |w: &tauri::WebviewWindow<tauri::test::MockRuntime>| -> Vec<String> {
+        let ps = invoke(w, "providers", json!({})).unwrap();
+        ps.as_array().unwrap().iter().map(|p| p["name"].as_str().unwrap().to_string()).collect()
+    };
+    assert_eq!(names(&w), ["local", "backup"]);
+    let p = invoke(&w, "provider_set_priority", json!({ "name": "backup", "priority": -1 })).unwrap();
+    assert_eq!(p["priority"], -1);
+    assert_eq!(names(&w), ["backup", "local"]);
+    let err = invoke(&w, "provider_set_priority", json!({ "name": "nope", "priority": 0 })).unwrap_err();
+    assert_eq!(err["code"], "not_found");
+}

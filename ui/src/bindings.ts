@@ -247,6 +247,17 @@ async providerTest(name: string) : Promise<Result<ProviderTest, ErrorBody>> {
     else return { status: "error", error: e  as any };
 }
 },
+/**
+ * Move a provider in the fallback order.
+ */
+async providerSetPriority(name: string, priority: number) : Promise<Result<ProviderInfo, ErrorBody>> {
+    try {
+    return { status: "ok", data: await TAURI_INVOKE("provider_set_priority", { name, priority }) };
+} catch (e) {
+    if(e instanceof Error) throw e;
+    else return { status: "error", error: e  as any };
+}
+},
 async setupStatus() : Promise<Result<SetupStatus, ErrorBody>> {
     try {
     return { status: "ok", data: await TAURI_INVOKE("setup_status") };

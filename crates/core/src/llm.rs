@@ -219,6 +219,13 @@ impl Fanline {
         self.store.list_providers()?.into_iter().map(|p| self.provider_info(p)).collect()
     }
 
+    /// Move a provider in the fallback order (lower is tried first); the chain follows
+    /// from the next call.
+    pub fn provider_set_priority(&self, name: &str, priority: i64) -> Result<ProviderInfo> {
+        let p = self.store.set_provider_priority(name, priority)?;
+        self.provider_info(p)
+    }
+
     /// Remove a provider and its key.
     pub fn provider_remove(&self, name: &str) -> Result<ProviderSettings> {
         let p = self.store.remove_provider(name)?;

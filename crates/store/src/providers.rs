@@ -86,6 +86,13 @@ impl Store {
             .ok_or_else(|| Error::NotFound { what: "provider", key: name.trim().to_string() })
     }
 
+    /// Move a provider in the fallback order (lower is tried first).
+    pub fn set_provider_priority(&self, name: &str, priority: i64) -> Result<ProviderSettings> {
+        let p = self.provider(name)?;
+        self.conn().execute("UPDATE provider_settings SET priority = ?2 WHERE id = ?1", params![p.id, priority])?;
+        self.provider(name)
+    }
+
     pub fn remove_provider(&self, name: &str) -> Result<ProviderSettings> {
         let p = self.provider(name)?;
         self.conn().execute("DELETE FROM provider_settings WHERE id = ?1", [p.id])?;

@@ -26,7 +26,23 @@ export async function loadProviders(): Promise<void> {
       });
       const actions = el("td");
       actions.append(test, rm);
-      tr.append(el("td", "", `${p.priority}`), el("td", "head", p.name), el("td", "", `${p.kind} · ${p.model}`), el("td", "", `key: ${p.key}`), el("td", "", st), actions, result);
+      // The fallback order: lower is tried first; change it in place.
+      const priority = el("input");
+      priority.type = "number";
+      priority.value = String(p.priority);
+      priority.className = "priority";
+      priority.title = "Fallback order: lower is tried first";
+      priority.addEventListener("change", async () => {
+        try {
+          await call(commands.providerSetPriority(p.name, Number(priority.value)));
+          await loadProviders();
+        } catch (e) {
+          say(result, describe(e), false);
+        }
+      });
+      const order = el("td");
+      order.append(priority);
+      tr.append(order, el("td", "head", p.name), el("td", "", `${p.kind} · ${p.model}`), el("td", "", `key: ${p.key}`), el("td", "", st), actions, result);
       return tr;
     }));
     if (ps.length === 0) t.replaceChildren(el("tr", "muted", "No providers: answers are quoted from your documents."));
