@@ -262,8 +262,7 @@ pub async fn import(
 ) -> Reply<ImportSummary> {
     run(state, move |a| {
         let paths: Vec<_> = paths.iter().map(std::path::PathBuf::from).collect();
-        let mut files = 0;
-        a.import(None, &paths, layer, &mut |e| drop(on_progress.send(e.progress(&mut files))))
+        a.import(None, &paths, layer, &mut |e| drop(on_progress.send(e.progress())))
     })
     .await
 }
@@ -276,11 +275,7 @@ pub async fn document_reimport(
     id: i64,
     on_progress: Channel<ImportProgress>,
 ) -> Reply<ImportSummary> {
-    run(state, move |a| {
-        let mut files = 0;
-        a.reimport_document(None, id, &mut |e| drop(on_progress.send(e.progress(&mut files))))
-    })
-    .await
+    run(state, move |a| a.reimport_document(None, id, &mut |e| drop(on_progress.send(e.progress())))).await
 }
 
 #[tauri::command]

@@ -4,6 +4,7 @@
 
 use crate::AppState;
 use fanline_core::{QueueItem, QueueWatch};
+use fanline_engine::route::reply::excerpt;
 use std::time::Duration;
 use tauri::{AppHandle, Emitter, Manager, Runtime};
 use tauri_plugin_notification::NotificationExt;
@@ -20,15 +21,6 @@ pub fn notification_text(new: &[QueueItem]) -> (String, String) {
             format!("{} new questions in your queue", many.len()),
             many.iter().map(|q| q.fan.as_str()).collect::<Vec<_>>().join(", "),
         ),
-    }
-}
-
-fn excerpt(s: &str, n: usize) -> String {
-    let s = s.trim();
-    if s.chars().count() <= n {
-        s.to_string()
-    } else {
-        format!("{}…", s.chars().take(n).collect::<String>().trim_end())
     }
 }
 

@@ -550,8 +550,8 @@ calls: number;
  */
 reason: string | null }
 /**
- * An import's progress as plain data, for a progress bar in another process or
- * window: `done` of `files`, and the file just finished.
+ * An import's progress as plain data, for a progress bar in another window:
+ * `done` of `files`, and the file just finished.
  */
 export type ImportProgress = { files: number; done: number; last: FileOutcome | null }
 export type ImportSummary = { files: FileOutcome[]; imported: number; unchanged: number; skipped: number; failed: number; 

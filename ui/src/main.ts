@@ -8,7 +8,7 @@ import "./style.css";
 import { loadScreen } from "./screens/index";
 import { firstRun } from "./screens/firstrun";
 import { initKnowledge, listenForDrops } from "./screens/knowledge";
-import { loadQueue, queueKeys } from "./screens/queue";
+import { loadQueue, queueKeys, updateBadge } from "./screens/queue";
 
 const TABS = ["queue", "simulator", "metrics", "knowledge", "log", "rules", "library", "providers"] as const;
 type Tab = (typeof TABS)[number];
@@ -50,7 +50,7 @@ async function start(): Promise<void> {
   // New escalations (the Rust side also raises a desktop notification).
   await listen<number>("queue-changed", () => {
     if (active === "queue") void loadQueue();
-    else void call(commands.queue()).then((q) => ($("queue-badge").textContent = q.length ? String(q.length) : ""));
+    else void call(commands.queue()).then((q) => updateBadge(q.length));
   });
   void refreshStatus();
   const setup = await call(commands.setupStatus());

@@ -65,7 +65,7 @@ impl ImportBar {
     pub fn event(&self, ev: &ImportEvent<'_>) {
         match ev {
             ImportEvent::Started { files } => self.0.set_length(*files as u64),
-            ImportEvent::FileDone { done, outcome } => {
+            ImportEvent::FileDone { done, outcome, .. } => {
                 self.0.set_position(*done as u64);
                 self.0.set_message(one_line(&outcome.path, 50));
             }

@@ -26,8 +26,7 @@ impl Fanline {
     pub fn queue_draft(&self, id: i64, sink: &mut (dyn FnMut(StreamEvent<'_>) + Send)) -> Result<Draft> {
         let e = self.store.escalation(id)?;
         let fan = self.store.fan(e.fan_id)?;
-        let agent = self.store.list_agents()?.into_iter().find(|a| a.id == e.agent_id);
-        let agent = agent.ok_or_else(|| crate::Error::InvalidInput(format!("escalation {id} has no agent")))?;
+        let agent = self.store.agent_by_id(e.agent_id)?;
         let persona = self.store.agent_config(agent.id)?.persona;
         let creator = crate::routing::creator_name(&agent);
         let vector = self.embedder()?.embed_one(&e.question)?;

@@ -30,12 +30,19 @@ pub struct FileOutcome {
 /// Progress of an import, for progress bars.
 #[derive(Debug, Clone)]
 pub enum ImportEvent<'a> {
-    Started { files: usize },
-    FileDone { done: usize, outcome: &'a FileOutcome },
+    Started {
+        files: usize,
+    },
+    /// `done` of `files` are finished; `outcome` is the last one.
+    FileDone {
+        done: usize,
+        files: usize,
+        outcome: &'a FileOutcome,
+    },
 }
 
-/// An import's progress as plain data, for a progress bar in another process or
-/// window: `done` of `files`, and the file just finished.
+/// An import's progress as plain data, for a progress bar in another window:
+/// `done` of `files`, and the file just finished.
 #[derive(Debug, Clone, Serialize)]
 #[cfg_attr(feature = "specta", derive(specta::Type))]
 pub struct ImportProgress {
@@ -45,14 +52,11 @@ pub struct ImportProgress {
 }
 
 impl ImportEvent<'_> {
-    /// The event as plain data; `files` is the total announced by `Started`.
-    pub fn progress(&self, files: &mut usize) -> ImportProgress {
+    /// The event as plain data.
+    pub fn progress(&self) -> ImportProgress {
         match self {
-            ImportEvent::Started { files: n } => {
-                *files = *n;
-                ImportProgress { files: *n, done: 0, last: None }
-            }
-            ImportEvent::FileDone { done, outcome } => {
+            ImportEvent::Started { files } => ImportProgress { files: *files, done: 0, last: None },
+            ImportEvent::FileDone { done, files, outcome } => {
                 ImportProgress { files: *files, done: *done, last: Some((*outcome).clone()) }
             }
         }
@@ -122,9 +126,10 @@ impl Fanline {
                 .files
                 .push(FileOutcome { path: path.display().to_string(), status: FileStatus::Skipped { reason: why } });
         }
-        progress(ImportEvent::Started { files: files.len() + summary.files.len() });
+        let total = files.len() + summary.files.len();
+        progress(ImportEvent::Started { files: total });
         for (i, o) in summary.files.iter().enumerate() {
-            progress(ImportEvent::FileDone { done: i + 1, outcome: o });
+            progress(ImportEvent::FileDone { done: i + 1, files: total, outcome: o });
         }
         // Load the model before the first file so a missing model is one clear error,
         // not one per file.
@@ -142,7 +147,7 @@ impl Fanline {
             let outcome = FileOutcome { path: display_path(path), status };
             summary.files.push(outcome);
             let done = summary.files.len();
-            progress(ImportEvent::FileDone { done, outcome: summary.files.last().expect("pushed") });
+            progress(ImportEvent::FileDone { done, files: total, outcome: summary.files.last().expect("pushed") });
         }
         self.flush()?;
         for f in &summary.files {

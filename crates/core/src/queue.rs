@@ -51,8 +51,7 @@ fn hours_since(t: &str, now: chrono::DateTime<chrono::Utc>) -> f64 {
 
 impl Fanline {
     fn agent_name(&self, id: i64) -> Result<String> {
-        let agent = self.store.list_agents()?.into_iter().find(|a| a.id == id);
-        Ok(agent.map(|a| crate::routing::creator_name(&a)).unwrap_or_else(|| "the creator".to_string()))
+        Ok(crate::routing::creator_name(&self.store.agent_by_id(id)?))
     }
 
     /// The fan accepts an offered escalation. Within the caps it is queued for the

@@ -16,15 +16,14 @@ pub struct SetupStatus {
     pub persona: String,
     /// Show the first-run screens: setup not finished and no knowledge yet.
     pub needs_setup: bool,
-    pub documents: usize,
-    pub canonical_answers: usize,
+    pub documents: u64,
+    pub canonical_answers: u64,
 }
 
 impl Fanline {
     pub fn setup_status(&self, agent: Option<&str>) -> Result<SetupStatus> {
         let agent = self.agent(agent)?;
-        let documents = self.store.list_documents(agent.id)?.len();
-        let canonical_answers = self.store.list_canonical(agent.id)?.len();
+        let (documents, canonical_answers) = self.store.knowledge_counts(agent.id)?;
         let persona = self.store.agent_config(agent.id)?.persona;
         Ok(SetupStatus {
             creator: crate::routing::creator_name(&agent),

@@ -45,8 +45,7 @@ fn import_progress_counts_every_file_and_reimport_keeps_unchanged_files() {
     let dir = tempfile::tempdir().unwrap();
     let app = open(dir.path());
     let mut seen = Vec::new();
-    let mut files = 0;
-    let s = app.import(None, &[kb("public")], Layer::Public, &mut |e| seen.push(e.progress(&mut files))).unwrap();
+    let s = app.import(None, &[kb("public")], Layer::Public, &mut |e| seen.push(e.progress())).unwrap();
     assert_eq!(s.imported, 5);
     assert_eq!(seen.len(), 6, "start and one event a file");
     assert_eq!((seen[0].files, seen[0].done), (5, 0));

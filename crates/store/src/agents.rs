@@ -59,6 +59,24 @@ impl Store {
             .optional()?)
     }
 
+    /// The agent with this id.
+    pub fn agent_by_id(&self, id: i64) -> Result<Agent> {
+        self.conn()
+            .query_row(&format!("SELECT {AGENT_COLUMNS} FROM agents WHERE id = ?1"), [id], agent_row)
+            .optional()?
+            .ok_or(Error::NotFound { what: "agent", key: id.to_string() })
+    }
+
+    /// How much knowledge an agent has: documents and canonical answers.
+    pub fn knowledge_counts(&self, agent_id: i64) -> Result<(u64, u64)> {
+        Ok(self.conn().query_row(
+            "SELECT (SELECT count(*) FROM documents WHERE agent_id = ?1),
+                    (SELECT count(*) FROM canonical_answers WHERE agent_id = ?1)",
+            [agent_id],
+            |r| Ok((r.get::<_, i64>(0)? as u64, r.get::<_, i64>(1)? as u64)),
+        )?)
+    }
+
     pub fn list_agents(&self) -> Result<Vec<Agent>> {
         let conn = self.conn();
         let mut stmt = conn.prepare(&format!("SELECT {AGENT_COLUMNS} FROM agents ORDER BY id"))?;
