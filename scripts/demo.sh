@@ -9,18 +9,23 @@
 #   FANLINE_DATA_DIR  data directory to use (default: the OS data folder)
 #   FANLINE_NO_APP    set: do not open the desktop app at the end (it opens when
 #                     there is a display)
-#   FANLINE_PROFILE   cargo profile to build (default: release; the tests use dev,
-#                     which they have already built)
+#   FANLINE_PROFILE   cargo profile to build (default: release)
+#   FANLINE_BIN       a `fanline` binary to use instead of building one (the test
+#                     command passes the one its test build made)
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 source "$ROOT/scripts/setup.sh"
 cd "$ROOT"
 
 PROFILE="${FANLINE_PROFILE:-release}"
-echo "building fanline ($PROFILE)…"
-cargo build --profile "$PROFILE" --quiet -p fanline-cli
 case "$PROFILE" in dev) OUT=debug ;; *) OUT="$PROFILE" ;; esac
-FANLINE="$CARGO_TARGET_DIR/$OUT/fanline"
+if [ -n "${FANLINE_BIN:-}" ]; then
+  FANLINE="$FANLINE_BIN"
+else
+  echo "building fanline ($PROFILE)…"
+  cargo build --profile "$PROFILE" --quiet -p fanline-cli
+  FANLINE="$CARGO_TARGET_DIR/$OUT/fanline"
+fi
 KB="$ROOT/examples/creator-kb"
 
 "$FANLINE" init

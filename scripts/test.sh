@@ -1,45 +1,63 @@
 #!/usr/bin/env bash
-# Set up a fresh machine and run every check and test: formatting, clippy (no
-# warnings), the engine's dependency rule, and the whole test suite with the real model.
+# Set up a fresh machine and run every check and test: formatting, the UI's type check,
+# the engine's dependency rule, clippy (no warnings), the docs (no warnings), the whole
+# test suite, the README's main command and the desktop app end to end.
+#
+# One build serves the tests, the README demo check and the end-to-end run: the test
+# build has the desktop app's UI embedded (custom-protocol) and the stand-in embedder
+# compiled in, and the demo and the end-to-end run use the binaries it made. Each
+# step's time is printed at the end.
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+T0=$SECONDS
 source "$ROOT/scripts/setup.sh"
 cd "$ROOT"
+TIMES=("setup $((SECONDS - T0))")
 
-echo "== format"
-cargo fmt --all --check
-
-echo "== desktop UI: type check against the generated bindings, bundle"
-bash scripts/build-ui.sh
-
-echo "== engine stays pure (no tauri, axum, rusqlite, tantivy, fastembed, reqwest)"
-if cargo tree -p fanline-engine -e normal --prefix none --format '{p}' | grep -Ei '^(tauri|axum|rusqlite|tantivy|fastembed|ort|reqwest|hyper)[- ]'; then
-  echo "fanline-engine must not depend on the crates above" >&2
-  exit 1
-fi
-
-echo "== clippy"
-cargo clippy --workspace --all-targets --quiet -- -D warnings
-
-# Run a command, showing its output and keeping it in $log; its exit code goes to $rc.
+# Run a step, showing its output and keeping it in $log; its exit code goes to $rc, its
+# time to the table at the end.
 log="$(mktemp)"
 trap 'rm -f "$log"' EXIT
-logged() { set +e; "$@" 2>&1 | tee "$log"; rc=${PIPESTATUS[0]}; set -e; }
+step() {
+  local name="$1"; shift
+  echo "== $name"
+  local t=$SECONDS
+  set +e; "$@" 2>&1 | tee "$log"; rc=${PIPESTATUS[0]}; set -e
+  TIMES+=("$name $((SECONDS - t))")
+}
 count() { { grep -Eo "$1" "$log" || true; } | awk -v f="$2" '{s+=$f} END {print s+0}'; } # sum field $2 of matches of $1
+times() { printf '\n%-34s %8s\n' "step" "seconds"; for s in "${TIMES[@]}"; do printf '%-34s %8s\n' "${s% *}" "${s##* }"; done; printf '%-34s %8s\n' "total" "$((SECONDS - T0))"; }
+fail() { echo "$passed passed, $1 failed"; times; exit "$rc"; }
+passed=0
 
-echo "== tests"
-logged cargo test --workspace --quiet --no-fail-fast
+FEATURES="fanline-desktop/custom-protocol,fanline-cli/test-embedder"
+
+step "format" cargo fmt --all --check
+[ "$rc" = 0 ] || fail 1
+step "desktop UI: type check, bundle" bash scripts/build-ui.sh
+[ "$rc" = 0 ] || fail 1
+
+step "engine stays pure" bash -c "! cargo tree -p fanline-engine -e normal --prefix none --format '{p}' \
+  | grep -Ei '^(tauri|axum|rusqlite|tantivy|fastembed|ort|reqwest|hyper|tokio-postgres)[- ]'"
+[ "$rc" = 0 ] || { echo "fanline-engine must not depend on the crates above" >&2; fail 1; }
+
+step "clippy" cargo clippy --workspace --all-targets --features "$FEATURES" --quiet -- -D warnings
+[ "$rc" = 0 ] || fail 1
+step "docs (engine, core)" env RUSTDOCFLAGS="-D warnings" cargo doc --no-deps --quiet -p fanline-engine -p fanline-core
+[ "$rc" = 0 ] || fail 1
+
+step "tests" cargo test --workspace --features "$FEATURES" --quiet --no-fail-fast
 passed=$(count '^test result: [a-zA-Z]+\. [0-9]+ passed' 4)
 failed=$(count '[0-9]+ failed' 1)
-[ "$rc" = 0 ] || { echo "$passed passed, $failed failed"; exit "$rc"; }
+[ "$rc" = 0 ] || fail "$failed"
 
-echo "== the README's main command"
-bash tests/readme_demo.sh
+step "the README's main command" env FANLINE_BIN="$CARGO_TARGET_DIR/debug/fanline" bash tests/readme_demo.sh
+[ "$rc" = 0 ] || fail 1
 passed=$((passed + 1))
 
-echo "== the desktop app end to end (WebDriver, Xvfb)"
-logged bash tests/e2e/run.sh
+step "the desktop app end to end" env FANLINE_E2E_APP="$CARGO_TARGET_DIR/debug/fanline-desktop" bash tests/e2e/run.sh
 passed=$((passed + $(count '^(ℹ|#) pass [0-9]+' 3)))
 e2e_failed=$(count '^(ℹ|#) fail [0-9]+' 3)
-[ "$rc" = 0 ] || { echo "$passed passed, $((failed + (e2e_failed > 0 ? e2e_failed : 1))) failed"; exit "$rc"; }
-echo "$passed passed, $failed failed"
+[ "$rc" = 0 ] || fail "$((e2e_failed > 0 ? e2e_failed : 1))"
+echo "$passed passed, 0 failed"
+times

@@ -3,9 +3,9 @@
 use crate::{run, AppState, Reply};
 use fanline_core::metrics::Metrics;
 use fanline_core::{
-    AcceptReport, CanonicalAnswer, CanonicalHit, CanonicalSummary, Decision, DoctorReport, DocumentRecord, Draft,
-    Escalation, Fan, ImportProgress, ImportSummary, ProviderInfo, ProviderTest, QueueItem, RouteReport, SearchResult,
-    SetupStatus, StreamEvent,
+    AcceptReport, CanonicalAnswer, CanonicalHit, CanonicalSummary, Decision, DoctorReport, DocumentRecord, DocumentRef,
+    Draft, Escalation, Fan, ImportProgress, ImportSummary, NewProvider, ProviderInfo, ProviderTest, QueueItem,
+    RouteReport, SearchResult, SetupStatus, StreamEvent,
 };
 use fanline_engine::{AgentConfig, Layer, RoutePath, Tier};
 use serde::Serialize;
@@ -142,11 +142,7 @@ pub async fn set_rules(state: State<'_, AppState>, rules: AgentConfig) -> Reply<
 #[tauri::command]
 #[specta::specta]
 pub async fn policy_text(state: State<'_, AppState>) -> Reply<String> {
-    run(state, |a| {
-        let path = a.policy_path(&a.agent(None)?.name);
-        Ok(std::fs::read_to_string(path).unwrap_or_default())
-    })
-    .await
+    run(state, |a| a.policy_text(None)).await
 }
 
 /// One decision with its signals and trace.
@@ -189,28 +185,8 @@ pub async fn providers(state: State<'_, AppState>) -> Reply<Vec<ProviderInfo>> {
 #[tauri::command]
 #[specta::specta]
 #[allow(clippy::too_many_arguments)]
-pub async fn provider_add(
-    state: State<'_, AppState>,
-    name: String,
-    kind: String,
-    base_url: String,
-    model: String,
-    priority: i64,
-    key: Option<String>,
-) -> Reply<ProviderInfo> {
-    run(state, move |a| {
-        a.provider_add(&fanline_core::NewProvider {
-            name,
-            kind,
-            base_url,
-            model,
-            priority,
-            context_window: None,
-            prices: Default::default(),
-            key: key.filter(|k| !k.trim().is_empty()),
-        })
-    })
-    .await
+pub async fn provider_add(state: State<'_, AppState>, provider: NewProvider) -> Reply<ProviderInfo> {
+    run(state, move |a| a.provider_add(&provider)).await
 }
 
 #[tauri::command]
@@ -281,7 +257,7 @@ pub async fn document_reimport(
 #[tauri::command]
 #[specta::specta]
 pub async fn document_delete(state: State<'_, AppState>, id: i64) -> Reply<DocumentRecord> {
-    run(state, move |a| a.delete_document(None, &id.to_string())).await
+    run(state, move |a| a.delete_document(None, &DocumentRef::Id(id))).await
 }
 
 /// A piece of a streamed draft: more text, or "start again" (a provider failed midway

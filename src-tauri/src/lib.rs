@@ -24,7 +24,7 @@ pub(crate) async fn run<T: Send + 'static>(
     let app = state.0.clone();
     tauri::async_runtime::spawn_blocking(move || f(&app).map_err(|e| e.body()))
         .await
-        .map_err(|e| ErrorBody { code: "internal", message: format!("the command stopped: {e}") })?
+        .map_err(|e| ErrorBody::internal(format!("the command stopped: {e}")))?
 }
 
 /// The typed command set: the same list serves the IPC handler and the generated

@@ -154,5 +154,33 @@ test("the other screens", async () => {
   assert.equal(await (await b.$('input[name="max_escalations_per_day"]')).getValue(), "5");
   await shot("11-rules");
   await tab("providers");
+  await waitText("#prov-table", /No providers/);
   await shot("12-models");
+});
+
+test("models: add a provider, test it, change its place, remove it", async () => {
+  await tab("providers");
+  const set = async (id, v) => (await b.$(`#${id}`)).setValue(v);
+  await set("prov-name", "local");
+  await set("prov-url", "http://127.0.0.1:9/v1");
+  await set("prov-model", "llama3.2");
+  await set("prov-input-price", "0.5");
+  await (await b.$('#prov-form button[type="submit"]')).click();
+  await waitText("#prov-status", /^Added/);
+  await waitText("#prov-table", /local/);
+  assert.match(await text("#prov-table"), /openai · llama3\.2/);
+  assert.match(await text("#prov-table"), /key: none/);
+  // Nothing listens on port 9: the round trip fails, and says so.
+  const row = await b.$("#prov-table tr");
+  await (await row.$("button=Test")).click();
+  await b.waitUntil(async () => !/^…?$/.test(await (await row.$("td:last-child")).getText()), { timeout: 60000 });
+  assert.doesNotMatch(await (await row.$("td:last-child")).getText(), /^ok/);
+  await shot("13-models-test");
+  // Its place in the fallback order, changed in place.
+  const prio = await row.$("input.priority");
+  await prio.setValue("3");
+  await b.execute((e) => e.dispatchEvent(new Event("change")), prio);
+  await b.waitUntil(async () => (await (await b.$("#prov-table input.priority")).getValue()) === "3", { timeout: 10000 });
+  await (await (await b.$("#prov-table tr")).$("button=Remove")).click();
+  await waitText("#prov-table", /No providers/);
 });

@@ -7,8 +7,13 @@ set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 source "$ROOT/scripts/setup.sh"
 cd "$ROOT"
-bash scripts/build-ui.sh
-cargo build --quiet -p fanline-desktop --features custom-protocol
+# The test command passes the app its test build made (with the UI embedded);
+# run on its own, this builds it.
+if [ -z "${FANLINE_E2E_APP:-}" ]; then
+  bash scripts/build-ui.sh
+  cargo build --quiet -p fanline-desktop --features custom-protocol
+  FANLINE_E2E_APP="$CARGO_TARGET_DIR/debug/fanline-desktop"
+fi
 command -v tauri-driver >/dev/null 2>&1 || cargo install --quiet tauri-driver --version 2.1.0 --locked
 (cd tests/e2e && [ -d node_modules/webdriverio ] || npm install --no-audit --no-fund --loglevel=error >/dev/null)
 
@@ -16,7 +21,7 @@ WORK="$(mktemp -d)"
 trap 'rm -rf "$WORK"' EXIT
 port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 export FANLINE_E2E_PORT="$(port)" FANLINE_E2E_NATIVE_PORT="$(port)"
-export FANLINE_E2E_APP="$CARGO_TARGET_DIR/debug/fanline-desktop"
+export FANLINE_E2E_APP
 export FANLINE_E2E_KB="$ROOT/examples/creator-kb"
 export FANLINE_E2E_SHOTS="${FANLINE_E2E_SHOTS:-$CARGO_TARGET_DIR/e2e-screenshots}"
 rm -f "$FANLINE_E2E_SHOTS"/*.png

@@ -10,11 +10,13 @@ export async function call<T>(p: Promise<Result<T, ErrorBody>>): Promise<T> {
   return r.data;
 }
 
+/** Is `e` an error body from a command? */
+export function isErrorBody(e: unknown): e is ErrorBody {
+  return !!e && typeof e === "object" && "code" in e && "message" in e;
+}
+
 /** An error from a command, or anything else thrown, as one line. */
 export function describe(e: unknown): string {
-  if (e && typeof e === "object" && "code" in e && "message" in e) {
-    const b = e as ErrorBody;
-    return `${b.code}: ${b.message}`;
-  }
+  if (isErrorBody(e)) return `${e.code}: ${e.message}`;
   return e instanceof Error ? e.message : String(e);
 }

@@ -139,7 +139,7 @@ async metrics(days: number) : Promise<Result<Metrics, ErrorBody>> {
 /**
  * The decision log, filterable by path and fan.
  */
-async decisions(path: RoutePath | null, fan: string | null, limit: number | null) : Promise<Result<Decision[], ErrorBody>> {
+async decisions(path: RoutePath | null, fan: string | null, limit: number | null) : Promise<Result<Decision<DecisionDetails>[], ErrorBody>> {
     try {
     return { status: "ok", data: await TAURI_INVOKE("decisions", { path, fan, limit }) };
 } catch (e) {
@@ -188,7 +188,7 @@ async policyText() : Promise<Result<string, ErrorBody>> {
 /**
  * One decision with its signals and trace.
  */
-async decision(id: number) : Promise<Result<Decision, ErrorBody>> {
+async decision(id: number) : Promise<Result<Decision<DecisionDetails>, ErrorBody>> {
     try {
     return { status: "ok", data: await TAURI_INVOKE("decision", { id }) };
 } catch (e) {
@@ -223,9 +223,9 @@ async providers() : Promise<Result<ProviderInfo[], ErrorBody>> {
 /**
  * Add a provider; its key (if any) goes to the OS keychain, never to the database.
  */
-async providerAdd(name: string, kind: string, baseUrl: string, model: string, priority: number, key: string | null) : Promise<Result<ProviderInfo, ErrorBody>> {
+async providerAdd(provider: NewProvider) : Promise<Result<ProviderInfo, ErrorBody>> {
     try {
-    return { status: "ok", data: await TAURI_INVOKE("provider_add", { name, kind, baseUrl, model, priority, key }) };
+    return { status: "ok", data: await TAURI_INVOKE("provider_add", { provider }) };
 } catch (e) {
     if(e instanceof Error) throw e;
     else return { status: "error", error: e  as any };
@@ -363,11 +363,31 @@ async canonicalMerge(into: number, from: number) : Promise<Result<CanonicalAnswe
 /**
  * What accepting an offer did.
  */
-export type AcceptReport = { escalation_id: number; accepted: boolean; 
+export type AcceptReport = { 
+/**
+ * The offer.
+ */
+escalation_id: number; 
+/**
+ * Whether it is queued for the creator.
+ */
+accepted: boolean; 
 /**
  * E when queued, F when a cap refused it.
  */
-path: RoutePath; reply: string; acceptance: Acceptance; decision_id: number | null; 
+path: RoutePath; 
+/**
+ * What the fan reads.
+ */
+reply: string; 
+/**
+ * What the caps said.
+ */
+acceptance: Acceptance; 
+/**
+ * The decision written.
+ */
+decision_id: number | null; 
 /**
  * When the cap that refused it resets.
  */
@@ -403,7 +423,39 @@ setup_done_at: string | null; created_at: string; updated_at: string }
 /**
  * A creator's rules for one agent. Defaults are the documented product defaults.
  */
-export type AgentConfig = { max_escalations_per_day: number; max_escalations_per_week: number; escalation_enabled: boolean; auto_answer_confidence_threshold: number; clarification_enabled: boolean; blocked_topics: string[]; allowed_user_tiers: Tier[]; availability_windows: AvailabilityWindow[]; 
+export type AgentConfig = { 
+/**
+ * Escalations accepted per day at most.
+ */
+max_escalations_per_day: number; 
+/**
+ * Escalations accepted per week at most.
+ */
+max_escalations_per_week: number; 
+/**
+ * Whether messages may be offered to the creator.
+ */
+escalation_enabled: boolean; 
+/**
+ * Path A's confidence threshold (0–1).
+ */
+auto_answer_confidence_threshold: number; 
+/**
+ * Whether vague messages get a clarifying question.
+ */
+clarification_enabled: boolean; 
+/**
+ * Topics refused.
+ */
+blocked_topics: string[]; 
+/**
+ * Tiers served.
+ */
+allowed_user_tiers: Tier[]; 
+/**
+ * When the creator takes escalations (none: always).
+ */
+availability_windows: AvailabilityWindow[]; 
 /**
  * Outside the windows: queue with the expected reply time, or refuse.
  */
@@ -411,7 +463,14 @@ outside_hours: OutsideHours;
 /**
  * IANA time zone name the caps and windows are counted in.
  */
-timezone: string; persona: string }
+timezone: string; 
+/**
+ * The voice of answers.
+ */
+persona: string }
+/**
+ * What a refused fan can do instead.
+ */
 export type Alternative = 
 /**
  * A close canonical answer the fan may see.
@@ -449,7 +508,35 @@ export type CanonicalAnswer = { id: number; agent_id: number; question_pattern: 
 /**
  * A canonical answer found for a question: its best-matching phrasing and similarity.
  */
-export type CanonicalHit = { canonical_id: number; similarity: number; matched_question: string; question_pattern: string; answer: string; layer: Layer; times_reused: number }
+export type CanonicalHit = { 
+/**
+ * The answer's id.
+ */
+canonical_id: number; 
+/**
+ * Cosine similarity of the best phrasing.
+ */
+similarity: number; 
+/**
+ * That phrasing.
+ */
+matched_question: string; 
+/**
+ * The question it was written for.
+ */
+question_pattern: string; 
+/**
+ * The creator's answer.
+ */
+answer: string; 
+/**
+ * Its layer.
+ */
+layer: Layer; 
+/**
+ * How often it was served.
+ */
+times_reused: number }
 /**
  * A line of the canonical answers list.
  */
@@ -458,19 +545,98 @@ export type CanonicalSummary = { id: number; question_pattern: string; variants:
  * One phrasing of a canonical answer's question.
  */
 export type CanonicalVariant = { id: number; text: string; is_pattern: boolean }
-export type Check = { name: string; ok: boolean; detail: string }
+/**
+ * One check of `fanline doctor`.
+ */
+export type Check = { 
+/**
+ * What is checked.
+ */
+name: string; 
+/**
+ * Whether it is in order.
+ */
+ok: boolean; 
+/**
+ * What was found, or what to do.
+ */
+detail: string }
 /**
  * A chunk found for the message.
  */
-export type ChunkHit = { chunk_id: number; document_id: number; title: string; source_path: string; heading: string; text: string; layer: Layer; similarity: number }
+export type ChunkHit = { 
+/**
+ * The chunk's id.
+ */
+chunk_id: number; 
+/**
+ * The document it belongs to.
+ */
+document_id: number; 
+/**
+ * The document's title.
+ */
+title: string; 
+/**
+ * Where the document was imported from.
+ */
+source_path: string; 
+/**
+ * The heading path of the chunk ("Guide > Gear").
+ */
+heading: string; 
+/**
+ * The chunk's text.
+ */
+text: string; 
+/**
+ * The chunk's layer.
+ */
+layer: Layer; 
+/**
+ * Cosine similarity to the message.
+ */
+similarity: number }
 /**
  * A source an answer cites.
  */
-export type Citation = { n: number; chunk_id: number; title: string; heading: string; source_path: string }
+export type Citation = { 
 /**
- * The critics' reports on the message and on the drafted answer.
+ * Its number in the answer (`[n]`).
  */
-export type CriticReports = { message: Report; draft: Report | null }
+n: number; 
+/**
+ * The chunk cited.
+ */
+chunk_id: number; 
+/**
+ * Its document's title.
+ */
+title: string; 
+/**
+ * Its heading path.
+ */
+heading: string; 
+/**
+ * Where its document was imported from.
+ */
+source_path: string }
+/**
+ * The critics' reports on the message and on the text sent.
+ */
+export type CriticReports = { 
+/**
+ * On the fan's message.
+ */
+message: Report; 
+/**
+ * On the text the fan received, when a model or the documents wrote it.
+ */
+draft: Report | null; 
+/**
+ * Drafts turned down before it, oldest first.
+ */
+rejected: Report[] }
 /**
  * One critic's run, for the decision trace.
  */
@@ -479,17 +645,144 @@ export type CriticRun = ({ outcome: "passed" } | { outcome: "violated" } | { out
  * Waiting for a slot under the concurrency limit.
  */
 queue_ms: number; run_ms: number }
+/**
+ * One local day's paths.
+ */
 export type DayPaths = { 
 /**
  * The creator's local date.
  */
-date: string; paths: Partial<{ [key in RoutePath]: number }>; auto_answer_rate: number }
-export type Decision = { id: number; message_id: number; agent_id: number; fan_id: number; path: RoutePath; reason: string; signals: JsonValue; trace: JsonValue; reply: string; 
+date: string; 
+/**
+ * Decisions by path.
+ */
+paths: Partial<{ [key in RoutePath]: number }>; 
+/**
+ * Share of messages answered without the creator (A and C).
+ */
+auto_answer_rate: number }
+/**
+ * A stored decision, its details read as `D`.
+ */
+export type Decision<D> = { 
+/**
+ * The decision's id.
+ */
+id: number; 
+/**
+ * The fan message decided on.
+ */
+message_id: number; 
+/**
+ * The agent.
+ */
+agent_id: number; 
+/**
+ * The fan.
+ */
+fan_id: number; 
+/**
+ * The path.
+ */
+path: RoutePath; 
+/**
+ * Why.
+ */
+reason: string; 
+/**
+ * What routing measured, or what an acceptance did.
+ */
+details: D; 
+/**
+ * The trace of the plan.
+ */
+trace: Trace; 
+/**
+ * What the fan read.
+ */
+reply: string; 
 /**
  * Path C: the canonical answer served.
  */
-canonical_answer_id: number | null; created_at: string }
-export type DoctorReport = { ok: boolean; data_dir: string; database: string; schema_version: number; known_migrations: number; checks: Check[] }
+canonical_answer_id: number | null; 
+/**
+ * When it was decided.
+ */
+created_at: string }
+/**
+ * What a decision's `signals` column holds: what routing measured and produced (for a
+ * routed message), or what an acceptance did (for the fan accepting an offer). Every
+ * field is optional, so decisions of either kind, and of earlier versions, read back.
+ */
+export type DecisionDetails = { 
+/**
+ * What routing measured.
+ */
+signals: Signals | null; 
+/**
+ * The reuse verdict.
+ */
+reuse: ReuseVerdict | null; 
+/**
+ * The canonical answers judged.
+ */
+candidates: ReuseCandidate[]; 
+/**
+ * The passages cited.
+ */
+citations: Citation[]; 
+/**
+ * Why it was refused.
+ */
+refusal: Refusal | null; 
+/**
+ * The policy file's problem, if it had one.
+ */
+policy_warning: string | null; 
+/**
+ * How the reply was written.
+ */
+generation: Generation | null; 
+/**
+ * The critics' reports.
+ */
+critics: CriticReports | null; 
+/**
+ * An acceptance: what it did.
+ */
+acceptance: Acceptance | null; 
+/**
+ * An acceptance: the offer accepted.
+ */
+escalation_id: number | null }
+/**
+ * What `fanline doctor` found.
+ */
+export type DoctorReport = { 
+/**
+ * Every check passed.
+ */
+ok: boolean; 
+/**
+ * The data directory.
+ */
+data_dir: string; 
+/**
+ * The database file.
+ */
+database: string; 
+/**
+ * The database's schema version.
+ */
+schema_version: number; 
+/**
+ * The migrations this Fanline knows.
+ */
+known_migrations: number; 
+/**
+ * Each check.
+ */
+checks: Check[] }
 /**
  * A stored document.
  */
@@ -497,7 +790,23 @@ export type DocumentRecord = { id: number; agent_id: number; source_path: string
 /**
  * A draft answer to an escalation, never sent by itself.
  */
-export type Draft = { escalation_id: number; text: string; citations: Citation[]; generation: Generation; 
+export type Draft = { 
+/**
+ * The escalation drafted for.
+ */
+escalation_id: number; 
+/**
+ * The draft.
+ */
+text: string; 
+/**
+ * The passages it cites.
+ */
+citations: Citation[]; 
+/**
+ * How it was written.
+ */
+generation: Generation; 
 /**
  * The passages it was drafted from, as the fan's layer allows.
  */
@@ -511,11 +820,171 @@ export type DraftEvent = { kind: "token"; text: string } | { kind: "restart" }
  * The error as every boundary (CLI `--json`, IPC, HTTP) shows it: a stable code a
  * program can match on, and a message a person can act on.
  */
-export type ErrorBody = { code: string; message: string }
+export type ErrorBody = { 
+/**
+ * What kind of error.
+ */
+code: ErrorCode; 
+/**
+ * What happened and what to do.
+ */
+message: string }
+/**
+ * A stable code a program can match on.
+ */
+export type ErrorCode = 
+/**
+ * The configuration is invalid.
+ */
+"config" | 
+/**
+ * The database file is damaged or is not a Fanline database.
+ */
+"database_damaged" | 
+/**
+ * The database was written by a newer Fanline.
+ */
+"database_too_new" | 
+/**
+ * The data directory or the database is read-only.
+ */
+"database_read_only" | 
+/**
+ * Another database failure.
+ */
+"database" | 
+/**
+ * What was asked for does not exist.
+ */
+"not_found" | 
+/**
+ * It exists already.
+ */
+"conflict" | 
+/**
+ * The input is invalid.
+ */
+"invalid_input" | 
+/**
+ * Another process is writing the search index.
+ */
+"index_busy" | 
+/**
+ * The search index failed.
+ */
+"index" | 
+/**
+ * The embedding model or ONNX Runtime is not installed.
+ */
+"model_missing" | 
+/**
+ * The embedder failed.
+ */
+"embedder" | 
+/**
+ * The routing engine failed.
+ */
+"engine" | 
+/**
+ * No such agent.
+ */
+"no_agent" | 
+/**
+ * A file could not be read or written.
+ */
+"io" | 
+/**
+ * The policy file is invalid.
+ */
+"invalid_policy" | 
+/**
+ * No language-model provider is configured.
+ */
+"no_provider" | 
+/**
+ * The OS keychain failed.
+ */
+"keychain" | 
+/**
+ * A language-model provider failed.
+ */
+"llm" | 
+/**
+ * Something failed that should not have (a bug).
+ */
+"internal"
 /**
  * A stored escalation.
  */
-export type Escalation = { id: number; agent_id: number; fan_id: number; question: string; reason: EscalationReason; status: EscalationStatus; priority: number; context_summary: string; answer: string | null; answer_layer: Layer | null; canonical_answer_id: number | null; offered_at: string; accepted_at: string | null; answered_at: string | null; expires_at: string | null; deferred_until: string | null; message_id: number | null; 
+export type Escalation = { 
+/**
+ * The escalation's id (the offer number the fan sees).
+ */
+id: number; 
+/**
+ * The agent.
+ */
+agent_id: number; 
+/**
+ * The fan who asked.
+ */
+fan_id: number; 
+/**
+ * The question.
+ */
+question: string; 
+/**
+ * Why it went to the creator.
+ */
+reason: EscalationReason; 
+/**
+ * Where it is in its life.
+ */
+status: EscalationStatus; 
+/**
+ * Its place in the queue.
+ */
+priority: number; 
+/**
+ * The conversation so far.
+ */
+context_summary: string; 
+/**
+ * The creator's answer.
+ */
+answer: string | null; 
+/**
+ * The layer the answer was given at.
+ */
+answer_layer: Layer | null; 
+/**
+ * The canonical answer it became or was attached to.
+ */
+canonical_answer_id: number | null; 
+/**
+ * When it was offered.
+ */
+offered_at: string; 
+/**
+ * When the fan accepted.
+ */
+accepted_at: string | null; 
+/**
+ * When the creator answered.
+ */
+answered_at: string | null; 
+/**
+ * When it expires if nothing happens.
+ */
+expires_at: string | null; 
+/**
+ * Put aside until then.
+ */
+deferred_until: string | null; 
+/**
+ * The fan's message.
+ */
+message_id: number | null; 
 /**
  * Offered outside the creator's hours: when they are back.
  */
@@ -523,24 +992,99 @@ expected_reply_after: string | null }
 /**
  * Why a message is offered to the creator.
  */
-export type EscalationReason = "novel" | "strategic" | "complex"
+export type EscalationReason = 
+/**
+ * Nothing the creator wrote answers it.
+ */
+"novel" | 
+/**
+ * A topic the creator handles personally (by policy or a critic's verdict).
+ */
+"strategic" | 
+/**
+ * It deserves a personal answer.
+ */
+"complex"
 /**
  * Where an escalation is in its life.
  */
-export type EscalationStatus = "pending" | "accepted" | "answered" | "declined" | "expired"
+export type EscalationStatus = 
+/**
+ * Offered; the fan has not accepted yet.
+ */
+"pending" | 
+/**
+ * In the creator's queue.
+ */
+"accepted" | 
+/**
+ * The creator answered.
+ */
+"answered" | 
+/**
+ * Declined by the creator (or the fan).
+ */
+"declined" | 
+/**
+ * Nobody acted in time.
+ */
+"expired"
 /**
  * Someone who writes to the creator.
  */
 export type Fan = { id: number; handle: string; tier: Tier; layer: Layer; created_at: string }
-export type FileOutcome = ({ status: "imported"; document_id: number; chunks: number; embedded: number; replaced: boolean } | { status: "unchanged"; document_id: number } | { status: "skipped"; reason: string } | { status: "failed"; error: string }) & { path: string }
+/**
+ * One file of an import and what happened to it.
+ */
+export type FileOutcome = 
+/**
+ * What happened.
+ */
+(
+/**
+ * Imported (new, or replacing the changed file).
+ */
+{ status: "imported"; document_id: number; chunks: number; embedded: number; replaced: boolean } | 
+/**
+ * Already imported as it is.
+ */
+{ status: "unchanged"; document_id: number } | 
+/**
+ * Not imported, and why (unsupported, empty, binary, too large…).
+ */
+{ status: "skipped"; reason: string } | 
+/**
+ * Reading or storing it failed.
+ */
+{ status: "failed"; error: string }) & { 
+/**
+ * The file.
+ */
+path: string }
 /**
  * How a reply was written.
  */
 export type Generation = { 
 /**
- * "llm", "extractive" (path A without a model) or "template" (path B without one).
+ * Who wrote it.
  */
-source: string; provider: string | null; model: string | null; input_tokens: number; output_tokens: number; 
+source: GenerationSource; 
+/**
+ * The provider that wrote it.
+ */
+provider: string | null; 
+/**
+ * Its model.
+ */
+model: string | null; 
+/**
+ * Tokens in the prompt.
+ */
+input_tokens: number; 
+/**
+ * Tokens written.
+ */
+output_tokens: number; 
 /**
  * Calls made (retries and fallbacks included).
  */
@@ -550,11 +1094,62 @@ calls: number;
  */
 reason: string | null }
 /**
+ * Who wrote a reply.
+ */
+export type GenerationSource = 
+/**
+ * A language model.
+ */
+"llm" | 
+/**
+ * Path A without a model: quoted from the documents.
+ */
+"extractive" | 
+/**
+ * Path B without a model: the template question.
+ */
+"template"
+/**
  * An import's progress as plain data, for a progress bar in another window:
  * `done` of `files`, and the file just finished.
  */
-export type ImportProgress = { files: number; done: number; last: FileOutcome | null }
-export type ImportSummary = { files: FileOutcome[]; imported: number; unchanged: number; skipped: number; failed: number; 
+export type ImportProgress = { 
+/**
+ * Files in the import.
+ */
+files: number; 
+/**
+ * Files finished.
+ */
+done: number; 
+/**
+ * The file just finished.
+ */
+last: FileOutcome | null }
+/**
+ * What an import did.
+ */
+export type ImportSummary = { 
+/**
+ * Each file.
+ */
+files: FileOutcome[]; 
+/**
+ * Files imported (new or changed).
+ */
+imported: number; 
+/**
+ * Files unchanged since the last import.
+ */
+unchanged: number; 
+/**
+ * Files skipped, with their reasons.
+ */
+skipped: number; 
+/**
+ * Files that failed.
+ */
+failed: number; 
 /**
  * Chunks written by this import.
  */
@@ -566,7 +1161,11 @@ embedded: number;
 /**
  * Time spent importing, after the model was loaded.
  */
-seconds: number; chunks_per_second: number }
+seconds: number; 
+/**
+ * Chunks written per second.
+ */
+chunks_per_second: number }
 export type JsonValue = null | boolean | number | string | JsonValue[] | Partial<{ [key in string]: JsonValue }>
 /**
  * Where a key came from.
@@ -576,8 +1175,51 @@ export type KeySource = "environment" | "keychain" | "none"
  * How close a piece of content is to the creator. A fan at layer L may see content
  * of layer L and below, never above.
  */
-export type Layer = "public" | "friends" | "intimate"
-export type Metrics = { agent: string; days: number; since: string; timezone: string; 
+export type Layer = 
+/**
+ * Anyone may see it.
+ */
+"public" | 
+/**
+ * Fans close to the creator.
+ */
+"friends" | 
+/**
+ * The inner circle.
+ */
+"intimate"
+/**
+ * How a topic was recognised in a message.
+ */
+export type MatchedBy = 
+/**
+ * A keyword of the topic appears as a whole word or phrase.
+ */
+"keyword" | 
+/**
+ * The message is close in meaning to the topic's description.
+ */
+"meaning"
+/**
+ * An agent's metrics over a period.
+ */
+export type Metrics = { 
+/**
+ * The agent.
+ */
+agent: string; 
+/**
+ * Days covered, today included.
+ */
+days: number; 
+/**
+ * The period's start.
+ */
+since: string; 
+/**
+ * The time zone days are counted in.
+ */
+timezone: string; 
 /**
  * Messages routed (an offer's acceptance is a second decision on the same message).
  */
@@ -585,15 +1227,47 @@ messages: number;
 /**
  * Share of messages answered without the creator (A and C).
  */
-auto_answer_rate: number; paths: Partial<{ [key in RoutePath]: number }>; per_day: DayPaths[]; escalations_today: number; max_per_day: number; escalations_this_week: number; max_per_week: number; 
+auto_answer_rate: number; 
+/**
+ * Decisions by path.
+ */
+paths: Partial<{ [key in RoutePath]: number }>; 
+/**
+ * Paths per local day.
+ */
+per_day: DayPaths[]; 
+/**
+ * Escalations accepted today.
+ */
+escalations_today: number; 
+/**
+ * The daily cap.
+ */
+max_per_day: number; 
+/**
+ * Escalations accepted this week.
+ */
+escalations_this_week: number; 
+/**
+ * The weekly cap.
+ */
+max_per_week: number; 
 /**
  * Share of messages served a canonical answer (C).
  */
-reuse_rate: number; top_answers: TopAnswer[]; 
+reuse_rate: number; 
+/**
+ * The most reused canonical answers.
+ */
+top_answers: TopAnswer[]; 
 /**
  * Accepted escalations waiting for the creator.
  */
-backlog: number; pending_offers: number; 
+backlog: number; 
+/**
+ * Offers waiting for the fan.
+ */
+pending_offers: number; 
 /**
  * Escalations the creator declined, of those answered or declined in the period.
  */
@@ -611,6 +1285,42 @@ median_hours_to_answer: number | null;
  */
 escalations_per_100_fans: number }
 /**
+ * A provider to add.
+ */
+export type NewProvider = { 
+/**
+ * Its name (unique; the keychain entry is named after it).
+ */
+name: string; 
+/**
+ * "openai" (any OpenAI-compatible server) or "anthropic".
+ */
+kind: string; 
+/**
+ * Where it is.
+ */
+base_url: string; 
+/**
+ * The model to ask.
+ */
+model: string; 
+/**
+ * Lower is tried first.
+ */
+priority: number; 
+/**
+ * Tokens its context holds (the kind's default when not given).
+ */
+context_window: number | null; 
+/**
+ * Prices per million tokens, for the cost estimate.
+ */
+prices?: Prices; 
+/**
+ * Stored in the OS keychain, never in the database (blank: none).
+ */
+key: string | null }
+/**
  * What happens to an escalation outside the creator's availability windows.
  */
 export type OutsideHours = 
@@ -622,11 +1332,58 @@ export type OutsideHours =
  * Refuse it with "back at …".
  */
 "refuse"
-export type PiiKind = "email" | "phone" | "payment_card" | "iban" | "national_id" | "street_address"
+/**
+ * A kind of personal data.
+ */
+export type PiiKind = 
+/**
+ * An e-mail address.
+ */
+"email" | 
+/**
+ * A phone number.
+ */
+"phone" | 
+/**
+ * A payment card number (Luhn-checked).
+ */
+"payment_card" | 
+/**
+ * An IBAN (mod-97-checked).
+ */
+"iban" | 
+/**
+ * A national ID number (US SSN, UK NINO).
+ */
+"national_id" | 
+/**
+ * A street address.
+ */
+"street_address"
+/**
+ * Which text a violation was found in.
+ */
+export type Place = 
+/**
+ * The fan's message.
+ */
+"message" | 
+/**
+ * The answer about to be sent.
+ */
+"draft"
+/**
+ * Prices per million tokens, for the cost estimate.
+ */
+export type Prices = { input_per_mtok: number; output_per_mtok: number }
 /**
  * A configured provider, where its key comes from, and its metrics in this process.
  */
-export type ProviderInfo = ({ id: number; name: string; 
+export type ProviderInfo = 
+/**
+ * Its settings.
+ */
+({ id: number; name: string; 
 /**
  * "openai" (any OpenAI-compatible server) or "anthropic".
  */
@@ -638,7 +1395,19 @@ priority: number; enabled: boolean;
 /**
  * context_window, input_per_mtok, output_per_mtok.
  */
-options: JsonValue }) & { key: KeySource; key_variable: string; stats: ProviderStats | null }
+options: JsonValue }) & { 
+/**
+ * Where its key comes from.
+ */
+key: KeySource; 
+/**
+ * The variable that overrides its key.
+ */
+key_variable: string; 
+/**
+ * Its calls in this process.
+ */
+stats: ProviderStats | null }
 /**
  * A provider's metrics.
  */
@@ -646,24 +1415,139 @@ export type ProviderStats = { name: string; model: string; calls: number; errors
 /**
  * A provider's round trip.
  */
-export type ProviderTest = { name: string; ok: boolean; latency_ms: number; reply: string; error: string | null }
+export type ProviderTest = { 
+/**
+ * The provider.
+ */
+name: string; 
+/**
+ * Whether it answered.
+ */
+ok: boolean; 
+/**
+ * How long it took.
+ */
+latency_ms: number; 
+/**
+ * What it said.
+ */
+reply: string; 
+/**
+ * Why it failed.
+ */
+error: string | null }
 /**
  * An escalation in the creator's queue, with its fan.
  */
-export type QueueItem = { id: number; fan: string; tier: Tier; fan_layer: Layer; question: string; context_summary: string; reason: EscalationReason; priority: number; status: EscalationStatus; offered_at: string; accepted_at: string | null; 
+export type QueueItem = { 
+/**
+ * The escalation.
+ */
+id: number; 
+/**
+ * The fan's handle.
+ */
+fan: string; 
+/**
+ * The fan's tier.
+ */
+tier: Tier; 
+/**
+ * The highest layer the fan may see.
+ */
+fan_layer: Layer; 
+/**
+ * The question.
+ */
+question: string; 
+/**
+ * The conversation so far.
+ */
+context_summary: string; 
+/**
+ * Why it came to the creator.
+ */
+reason: EscalationReason; 
+/**
+ * Its place in the queue.
+ */
+priority: number; 
+/**
+ * Its status.
+ */
+status: EscalationStatus; 
+/**
+ * When it was offered.
+ */
+offered_at: string; 
+/**
+ * When the fan accepted.
+ */
+accepted_at: string | null; 
 /**
  * Hours since the fan accepted (or was offered).
  */
-age_hours: number; expires_at: string | null; deferred_until: string | null; expected_reply_after: string | null }
+age_hours: number; 
+/**
+ * When it leaves the queue unanswered.
+ */
+expires_at: string | null; 
+/**
+ * Put aside until then.
+ */
+deferred_until: string | null; 
+/**
+ * Offered outside the creator's hours: when they are back.
+ */
+expected_reply_after: string | null }
 /**
  * Why a message is refused (path F), and what the fan can do instead.
  */
 export type Refusal = { 
 /**
- * A stable code: tier_not_allowed, blocked_topic, escalation_disabled,
- * daily_cap_reached, weekly_cap_reached, outside_hours, policy.
+ * A stable code.
  */
-code: string; reason: string; alternative: Alternative }
+code: RefusalCode; 
+/**
+ * One sentence for the creator: why.
+ */
+reason: string; 
+/**
+ * What the fan can do instead.
+ */
+alternative: Alternative }
+/**
+ * Why a message is refused: a stable code for programs.
+ */
+export type RefusalCode = 
+/**
+ * The fan's tier is not among the tiers this inbox serves.
+ */
+"tier_not_allowed" | 
+/**
+ * The message is on a topic the creator does not take.
+ */
+"blocked_topic" | 
+/**
+ * It would go to the creator, but escalation is off.
+ */
+"escalation_disabled" | 
+/**
+ * It would go to the creator, but today's escalations are used.
+ */
+"daily_cap_reached" | 
+/**
+ * It would go to the creator, but this week's escalations are used.
+ */
+"weekly_cap_reached" | 
+/**
+ * It would go to the creator, who is away and refuses questions then.
+ */
+"outside_hours" | 
+/**
+ * The policy file (or a critic's verdict it maps) refuses it.
+ */
+"policy"
 /**
  * The result of all critics on one subject.
  */
@@ -679,7 +1563,11 @@ blocked: boolean; total_ms: number }
 /**
  * One canonical answer as a candidate for a question, scored by its best phrasings.
  */
-export type ReuseCandidate = { canonical_id: number; 
+export type ReuseCandidate = { 
+/**
+ * The canonical answer's id.
+ */
+canonical_id: number; 
 /**
  * How many phrasings the answer has.
  */
@@ -695,7 +1583,43 @@ matched_text: string;
 /**
  * The answer's own threshold, if it has enough phrasings to learn one.
  */
-threshold: number | null; layer: Layer }
+threshold: number | null; 
+/**
+ * The answer's layer.
+ */
+layer: Layer }
+/**
+ * The check of the verdict that turned a candidate down.
+ */
+export type ReuseCheck = 
+/**
+ * No canonical answer is visible to the fan.
+ */
+"no_candidate" | 
+/**
+ * The best answer is below the global threshold.
+ */
+"threshold" | 
+/**
+ * The best answer is young (few phrasings) and below the young threshold.
+ */
+"young_threshold" | 
+/**
+ * The best answer is below its own learned threshold.
+ */
+"answer_threshold" | 
+/**
+ * The best answer does not lead the runner-up by the margin.
+ */
+"margin" | 
+/**
+ * One of the question and the phrasing is negated and the other not.
+ */
+"negation" | 
+/**
+ * Both mention numbers, and they differ.
+ */
+"numbers"
 /**
  * The verdict on the best candidate.
  */
@@ -707,8 +1631,27 @@ export type ReuseVerdict =
 /**
  * Serve nothing; `check` names the check that failed.
  */
-{ verdict: "reject"; check: string; detail: string }
-export type RiskTier = "low" | "medium" | "high" | "critical"
+{ verdict: "reject"; check: ReuseCheck; detail: string }
+/**
+ * How risky a message is.
+ */
+export type RiskTier = 
+/**
+ * Nothing of note.
+ */
+"low" | 
+/**
+ * Hostility, or near a blocked topic.
+ */
+"medium" | 
+/**
+ * Personal data, advice asked for, or close to a blocked topic.
+ */
+"high" | 
+/**
+ * Crisis, or payment or identity data.
+ */
+"critical"
 /**
  * The six ways a fan message can go.
  */
@@ -740,19 +1683,83 @@ export type RoutePath =
 /**
  * A routed message: the decision, the reply, why, and what it caused.
  */
-export type RouteReport = { decision_id: number; message_id: number; conversation_id: number; agent: string; fan: string; path: RoutePath; reason: string; reply: string; citations: Citation[]; served: Served | null; escalation_id: number | null; refusal: Refusal | null; signals: Signals | null; 
+export type RouteReport = { 
+/**
+ * The stored decision.
+ */
+decision_id: number; 
+/**
+ * The stored fan message.
+ */
+message_id: number; 
+/**
+ * The conversation it is in.
+ */
+conversation_id: number; 
+/**
+ * The agent's name.
+ */
+agent: string; 
+/**
+ * The fan's handle.
+ */
+fan: string; 
+/**
+ * The path taken.
+ */
+path: RoutePath; 
+/**
+ * One sentence: why.
+ */
+reason: string; 
+/**
+ * What the fan reads.
+ */
+reply: string; 
+/**
+ * The passages the reply cites (path A).
+ */
+citations: Citation[]; 
+/**
+ * The canonical answer served (path C).
+ */
+served: Served | null; 
+/**
+ * The escalation offered (path D).
+ */
+escalation_id: number | null; 
+/**
+ * Why it was refused (path F).
+ */
+refusal: Refusal | null; 
+/**
+ * What routing measured (None when the gate decided).
+ */
+signals: Signals | null; 
 /**
  * The reuse verdict and the canonical answers it looked at.
  */
-reuse: ReuseVerdict | null; candidates: ReuseCandidate[]; trace: Trace; 
+reuse: ReuseVerdict | null; 
 /**
- * The policy file is invalid (the previous valid policy was used).
+ * The canonical answers judged, best first.
+ */
+candidates: ReuseCandidate[]; 
+/**
+ * Every step of the plan and of the critics.
+ */
+trace: Trace; 
+/**
+ * The policy file is invalid (the last valid policy was used).
  */
 policy_warning: string | null; 
 /**
  * How the reply was written: by a language model, or without one.
  */
-generation: Generation | null; critics: CriticReports }
+generation: Generation | null; 
+/**
+ * The critics' reports.
+ */
+critics: CriticReports }
 /**
  * When a critic runs.
  */
@@ -772,7 +1779,11 @@ export type RunPolicy =
 /**
  * One search result: a chunk and where it came from.
  */
-export type SearchResult = { rank: number; 
+export type SearchResult = { 
+/**
+ * Its rank, from 1.
+ */
+rank: number; 
 /**
  * Fused score of meaning and keywords (see `search.fusion`).
  */
@@ -780,23 +1791,87 @@ score: number;
 /**
  * Cosine similarity of the query and the chunk.
  */
-similarity: number; chunk_id: number; document_id: number; source_path: string; title: string; heading: string; text: string; layer: Layer; vector_rank: number | null; text_rank: number | null }
+similarity: number; 
+/**
+ * The chunk.
+ */
+chunk_id: number; 
+/**
+ * Its document.
+ */
+document_id: number; 
+/**
+ * Where the document was imported from.
+ */
+source_path: string; 
+/**
+ * The document's title.
+ */
+title: string; 
+/**
+ * The chunk's heading path.
+ */
+heading: string; 
+/**
+ * The chunk's text.
+ */
+text: string; 
+/**
+ * The chunk's layer.
+ */
+layer: Layer; 
+/**
+ * Its rank by meaning, if it was there.
+ */
+vector_rank: number | null; 
+/**
+ * Its rank by keywords, if it was there.
+ */
+text_rank: number | null }
 /**
  * The canonical answer served on path C.
  */
-export type Served = { canonical_id: number; question: string; times_reused: number }
+export type Served = { 
+/**
+ * The answer's id.
+ */
+canonical_id: number; 
+/**
+ * The question it was written for.
+ */
+question: string; 
+/**
+ * How many times it has been served, this time included.
+ */
+times_reused: number }
 /**
  * Where the creator is in setting up an agent.
  */
-export type SetupStatus = { agent: Agent; 
+export type SetupStatus = { 
+/**
+ * The agent.
+ */
+agent: Agent; 
 /**
  * The name replies use for the creator.
  */
-creator: string; persona: string; 
+creator: string; 
+/**
+ * The voice of answers.
+ */
+persona: string; 
 /**
  * Show the first-run screens: setup not finished and no knowledge yet.
  */
-needs_setup: boolean; documents: number; canonical_answers: number }
+needs_setup: boolean; 
+/**
+ * Documents imported.
+ */
+documents: number; 
+/**
+ * Canonical answers written.
+ */
+canonical_answers: number }
 /**
  * How serious a violation is.
  */
@@ -808,11 +1883,27 @@ export type Signals = {
 /**
  * Best similarity among the canonical answers and the chunks the fan may see.
  */
-similarity: number; canonical_similarity: number | null; chunk_similarity: number | null; 
+similarity: number; 
+/**
+ * Best canonical answer's score, if any answer is visible.
+ */
+canonical_similarity: number | null; 
+/**
+ * Best chunk's cosine similarity, if any chunk is visible.
+ */
+chunk_similarity: number | null; 
 /**
  * 1 − similarity.
  */
-novelty: number; complexity: number; vagueness: number; 
+novelty: number; 
+/**
+ * How complex the message is (0–1).
+ */
+complexity: number; 
+/**
+ * How vague the message is (0–1).
+ */
+vagueness: number; 
 /**
  * How sure an answer from the documents would be (0–1).
  */
@@ -820,23 +1911,75 @@ confidence: number;
 /**
  * Chunks at least `support_similarity` close.
  */
-supporting_chunks: number; risk: RiskTier; risk_reasons: string[]; pii: PiiKind[]; topics: TopicHit[]; text: TextStats }
+supporting_chunks: number; 
+/**
+ * The message's risk tier.
+ */
+risk: RiskTier; 
+/**
+ * Why it has that tier.
+ */
+risk_reasons: string[]; 
+/**
+ * Kinds of personal data found in the message.
+ */
+pii: PiiKind[]; 
+/**
+ * Topics the message is on.
+ */
+topics: TopicHit[]; 
+/**
+ * The counts complexity and vagueness were computed from.
+ */
+text: TextStats }
 /**
  * Stages run in this order; a later stage may depend on what an earlier one found.
  */
 export type Stage = "pre_validation" | "fast" | "core" | "deep" | "post_processing"
 /**
+ * How a step ended, as the trace records it.
+ */
+export type StepOutcome = 
+/**
+ * It ran and found what its note says.
+ */
+"done" | 
+/**
+ * It decided the message.
+ */
+"decided" | 
+/**
+ * It did not run (nothing to do, or an earlier step decided).
+ */
+"skipped" | 
+/**
+ * It failed; the note holds the error.
+ */
+"failed"
+/**
  * One step's record in the trace.
  */
-export type StepRecord = { step: string; 
+export type StepRecord = { 
 /**
- * "done", "decided", "skipped" or "failed".
+ * The step's name (a critic's run is `critic:<name>:<place>`).
  */
-outcome: string; note: string; 
+step: string; 
+/**
+ * How it ended.
+ */
+outcome: StepOutcome; 
+/**
+ * What it found, or why it did not run.
+ */
+note: string; 
 /**
  * Microseconds from the start of the plan (0 for steps that never started).
  */
-start_us: number; duration_us: number; 
+start_us: number; 
+/**
+ * How long it ran, in microseconds.
+ */
+duration_us: number; 
 /**
  * The wave the step ran in (steps of one wave run concurrently).
  */
@@ -844,7 +1987,31 @@ wave: number }
 /**
  * Counts a message's complexity and vagueness are computed from.
  */
-export type TextStats = { words: number; content_words: number; questions: number; clause_markers: number; long_word_share: number; pronoun_reference: boolean; 
+export type TextStats = { 
+/**
+ * Words in the message.
+ */
+words: number; 
+/**
+ * Words of three or more letters that are not function words.
+ */
+content_words: number; 
+/**
+ * Questions asked.
+ */
+questions: number; 
+/**
+ * Clause markers (punctuation, subordinating and coordinating words).
+ */
+clause_markers: number; 
+/**
+ * Share of words of nine or more letters.
+ */
+long_word_share: number; 
+/**
+ * The message leans on a pronoun with little to say what it refers to.
+ */
+pronoun_reference: boolean; 
 /**
  * An open request for a bare topic ("tell me about X", "information on X", "I'm
  * interested in X", or just "X"): how many content words name the topic.
@@ -853,7 +2020,19 @@ open_topic_words: number | null }
 /**
  * A fan's relationship with the creator.
  */
-export type Tier = "free" | "follower" | "paid"
+export type Tier = 
+/**
+ * A fan who pays nothing.
+ */
+"free" | 
+/**
+ * A follower (subscribed, not paying).
+ */
+"follower" | 
+/**
+ * A paying member.
+ */
+"paid"
 /**
  * A canonical answer among the most reused.
  */
@@ -865,13 +2044,17 @@ served_in_period: number }
 /**
  * A topic the message is on: a blocked topic of the agent or a policy topic.
  */
-export type TopicHit = { topic: string; 
+export type TopicHit = { 
 /**
- * "keyword" or "meaning".
+ * The topic's name.
  */
-by: string; 
+topic: string; 
 /**
- * For "meaning": the cosine similarity to the topic's description.
+ * How it was recognised.
+ */
+by: MatchedBy; 
+/**
+ * For [`MatchedBy::Meaning`]: the cosine similarity to the topic's description.
  */
 similarity: number | null; 
 /**
@@ -881,11 +2064,19 @@ blocked: boolean }
 /**
  * The record of a whole plan.
  */
-export type Trace = { steps: StepRecord[]; 
+export type Trace = { 
+/**
+ * Every step, in plan order (then the critics' runs).
+ */
+steps: StepRecord[]; 
 /**
  * The step that decided, if one did.
  */
-decided_by: string | null; total_us: number }
+decided_by: string | null; 
+/**
+ * Microseconds the plan took.
+ */
+total_us: number }
 export type Violation = { 
 /**
  * A stable code: pii.email, safety.self_harm, topic.blocked, grounding.unsupported…
@@ -896,9 +2087,9 @@ code: string; message: string; severity: Severity;
  */
 span: [number, number] | null; 
 /**
- * "message" or "draft".
+ * The text it was found in.
  */
-in: string }
+in: Place }
 
 /** tauri-specta globals **/
 

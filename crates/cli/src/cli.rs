@@ -212,7 +212,7 @@ pub struct CalibrateArgs {
     #[arg(long, conflicts_with = "dataset")]
     pub history: bool,
     /// Phrasings stored per canonical answer (clinc150, banking77).
-    #[arg(long, default_value_t = fanline_core::eval::DEFAULT_PER_INTENT)]
+    #[arg(long, default_value_t = fanline_lab::eval::DEFAULT_PER_INTENT)]
     pub per_intent: usize,
 }
 
@@ -223,7 +223,7 @@ pub struct EvalArgs {
     /// The dataset's folder (or its file).
     pub path: PathBuf,
     /// Phrasings stored per canonical answer (clinc150, banking77).
-    #[arg(long, default_value_t = fanline_core::eval::DEFAULT_PER_INTENT)]
+    #[arg(long, default_value_t = fanline_lab::eval::DEFAULT_PER_INTENT)]
     pub per_intent: usize,
 }
 
@@ -334,5 +334,9 @@ pub enum BenchCmd {
         /// Knowledge base to import first (default: the sample one, when present).
         #[arg(long)]
         knowledge: Option<PathBuf>,
+        /// Read-only database connections to measure with, comma-separated (default:
+        /// `store.readers`); 0 shares the write connection.
+        #[arg(long, value_delimiter = ',')]
+        readers: Vec<u32>,
     },
 }

@@ -15,7 +15,7 @@ fn main() -> std::process::ExitCode {
         .init();
     let json = args.json;
     match run::run(args) {
-        Ok(()) => std::process::ExitCode::SUCCESS,
+        Ok(code) => code,
         Err(e) => {
             print::error(&e, json);
             std::process::ExitCode::FAILURE

@@ -3,7 +3,9 @@ use crate::cli::{
     ProviderCmd, QueueCmd,
 };
 use crate::print;
-use fanline_core::{bench, Config, Fanline, ImportEvent, NewCanonicalInput};
+use fanline_core::{Config, DocumentRef, Fanline, ImportEvent, NewCanonicalInput};
+use fanline_lab::{bench, bench_route, eval};
+use std::process::ExitCode;
 
 fn config(cli: &Cli) -> fanline_core::Result<Config> {
     let mut c = match &cli.config {
@@ -17,49 +19,57 @@ fn config(cli: &Cli) -> fanline_core::Result<Config> {
     Ok(c)
 }
 
-pub fn run(cli: Cli) -> fanline_core::Result<()> {
+/// Run the command; `Ok` carries the exit code (a failed check is not an error).
+pub fn run(cli: Cli) -> fanline_core::Result<ExitCode> {
+    dispatch(cli).map(|ok| if ok { ExitCode::SUCCESS } else { ExitCode::FAILURE })
+}
+
+/// Run the command; `Ok(false)`: it ran, and what it checked failed.
+fn dispatch(cli: Cli) -> fanline_core::Result<bool> {
     let cfg = config(&cli)?;
     let json = cli.json;
     let agent = cli.agent.as_deref();
     if let Command::Bench(BenchCmd::Search { sizes, queries, docs }) = &cli.command {
         let opts = bench::BenchOptions { sizes: sizes.clone(), queries: *queries, import_docs: *docs };
         let report = bench::run(&cfg, &opts, &mut |m| eprintln!("{m}"))?;
-        return print::out(json, &report, print::bench);
+        return print::out(json, &report, print::bench).map(|_| true);
     }
     if let Command::Bench(BenchCmd::Critics { messages }) = &cli.command {
-        return print::out(json, fanline_critics::bench::overhead(*messages).as_slice(), print::bench_critics);
+        return print::out(json, fanline_critics::bench::overhead(*messages).as_slice(), print::bench_critics)
+            .map(|_| true);
     }
-    if let Command::Bench(BenchCmd::Route { sizes, decisions, knowledge }) = &cli.command {
-        let opts = fanline_core::bench_route::RouteBenchOptions {
+    if let Command::Bench(BenchCmd::Route { sizes, decisions, knowledge, readers }) = &cli.command {
+        let opts = bench_route::RouteBenchOptions {
             sizes: sizes.clone(),
             decisions: *decisions,
-            knowledge: knowledge.clone().or_else(fanline_core::bench_route::default_knowledge),
+            knowledge: knowledge.clone().or_else(bench_route::default_knowledge),
+            readers: readers.clone(),
         };
-        let report = fanline_core::bench_route::run(&cfg, &opts, &mut |m| eprintln!("{m}"))?;
-        return print::out(json, &report, print::bench_route);
+        let report = bench_route::run(&cfg, &opts, &mut |m| eprintln!("{m}"))?;
+        return print::out(json, &report, print::bench_route).map(|_| true);
     }
     if let Command::Eval(a) = &cli.command {
-        let opts = fanline_core::eval::EvalOptions::new(a.dataset.parse()?, &a.path, a.per_intent, &cfg);
-        let (_scratch, app) = fanline_core::eval::scratch(&cfg)?;
+        let opts = eval::EvalOptions::new(a.dataset.parse()?, &a.path, a.per_intent, &cfg);
+        let (_scratch, app) = eval::scratch(&cfg)?;
         let bar = print::Progress::new(json, "texts embedded");
-        let report = app.eval(&opts, &mut |done, total| bar.tick(done, total))?;
+        let report = eval::eval(&app, &opts, &mut |done, total| bar.tick(done, total))?;
         bar.finish();
-        return print::out(json, &report, print::eval);
+        return print::out(json, &report, print::eval).map(|_| true);
     }
     if let Command::Calibrate(CalibrateArgs { dataset: Some(dataset), path: Some(path), per_intent, .. }) = &cli.command
     {
-        let opts = fanline_core::eval::EvalOptions::new(dataset.parse()?, path, *per_intent, &cfg);
-        let (_scratch, app) = fanline_core::eval::scratch(&cfg)?;
+        let opts = eval::EvalOptions::new(dataset.parse()?, path, *per_intent, &cfg);
+        let (_scratch, app) = eval::scratch(&cfg)?;
         let bar = print::Progress::new(json, "texts embedded");
-        let c = app.calibrate(&opts, &mut |done, total| bar.tick(done, total))?;
+        let c = eval::calibrate::calibrate(&app, &opts, &mut |done, total| bar.tick(done, total))?;
         bar.finish();
-        return print::out(json, &c, print::calibration);
+        return print::out(json, &c, print::calibration).map(|_| true);
     }
     if let Command::Policy(PolicyCmd::Check { file }) = &cli.command {
-        return print::out(json, &fanline_core::policy::check_policy(file)?, print::policy);
+        return print::out(json, &fanline_core::policy::check_policy(file)?, print::policy).map(|_| true);
     }
     let app = Fanline::open(cfg)?;
-    match &cli.command {
+    let done = match &cli.command {
         Command::Init => print::out(json, &app.init(agent)?, print::init),
         Command::Import(a) => {
             let bar = print::ImportBar::new(json);
@@ -72,7 +82,11 @@ pub fn run(cli: Cli) -> fanline_core::Result<()> {
         }
         Command::Documents(DocumentsCmd::List) => print::out(json, app.documents(agent)?.as_slice(), print::documents),
         Command::Documents(DocumentsCmd::Delete { id_or_path }) => {
-            print::out(json, &app.delete_document(agent, id_or_path)?, print::deleted_document)
+            let doc = match id_or_path.parse::<i64>() {
+                Ok(id) => DocumentRef::Id(id),
+                Err(_) => DocumentRef::Path(id_or_path.into()),
+            };
+            print::out(json, &app.delete_document(agent, &doc)?, print::deleted_document)
         }
         Command::Canonical(c) => match c {
             CanonicalCmd::Add { question, answer, variants, layer } => {
@@ -134,15 +148,9 @@ pub fn run(cli: Cli) -> fanline_core::Result<()> {
             ProviderCmd::Test { name } => {
                 let t = app.provider_test(name)?;
                 print::out(json, &t, print::provider_test)?;
-                if t.ok {
-                    Ok(())
-                } else {
-                    std::process::exit(1)
-                }
+                return Ok(t.ok);
             }
-            ProviderCmd::Remove { name } => {
-                print::out(json, &app.provider_remove(name)?, |p| println!("removed provider {} and its key", p.name))
-            }
+            ProviderCmd::Remove { name } => print::out(json, &app.provider_remove(name)?, print::provider_removed),
         },
         Command::Accept { id } => print::out(json, &app.accept(*id)?, print::accept),
         Command::Queue(q) => match q {
@@ -172,30 +180,16 @@ pub fn run(cli: Cli) -> fanline_core::Result<()> {
             ConfigCmd::Set { key, value } => print::out(json, &app.rule_set(agent, key, value)?, print::rules),
         },
         Command::Policy(PolicyCmd::Path) => {
-            let path = app.policy_path(&app.agent(agent)?.name);
-            print::out(json, &path, |p| println!("{}", p.display()))
+            print::out(json, app.policy_path(&app.agent(agent)?.name).as_path(), print::path)
         }
-        Command::Policy(PolicyCmd::Set { file }) => {
-            fanline_core::policy::check_policy(file)?;
-            let text = std::fs::read_to_string(file)
-                .map_err(|e| fanline_core::Error::Io { path: file.clone(), detail: e.to_string() })?;
-            app.policy_save(&app.agent(agent)?.name, &text)?;
-            print::out(
-                json,
-                &fanline_core::policy::check_policy(&app.policy_path(&app.agent(agent)?.name))?,
-                print::policy,
-            )
-        }
+        Command::Policy(PolicyCmd::Set { file }) => print::out(json, &app.policy_install(agent, file)?, print::policy),
         Command::Policy(PolicyCmd::Check { .. }) => unreachable!("handled above"),
         Command::Doctor => {
             let report = app.doctor()?;
             print::out(json, &report, print::doctor)?;
-            if report.ok {
-                Ok(())
-            } else {
-                std::process::exit(1)
-            }
+            return Ok(report.ok);
         }
         Command::Bench(_) | Command::Eval(_) => unreachable!("handled above"),
-    }
+    };
+    done.map(|_| true)
 }

@@ -3,8 +3,8 @@ use crate::{Config, Error, Result};
 use fanline_embed::FastEmbedder;
 use fanline_engine::ports::{Clock, Embedder, SystemClock};
 use fanline_engine::ItemKey;
-use fanline_index::{HybridIndex, IndexSource, OpenReport, ScanStrategy};
-use fanline_store::{Agent, DocumentChange, Store};
+use fanline_index::{HybridIndex, IndexSource, OpenReport};
+use fanline_store::{Agent, IndexChange, Store};
 use serde::Serialize;
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex, OnceLock, RwLock, RwLockReadGuard};
@@ -28,11 +28,44 @@ pub struct Fanline {
 #[derive(Debug, Clone, Serialize)]
 #[cfg_attr(feature = "specta", derive(specta::Type))]
 pub struct InitReport {
+    /// The data directory.
     pub data_dir: PathBuf,
+    /// The database file.
     pub database: PathBuf,
+    /// The agent.
     pub agent: Agent,
+    /// Whether the agent was created now.
     pub created: bool,
+    /// The database's schema version.
     pub schema_version: u32,
+}
+
+/// An agent's name becomes a file name (its policy file): 1 to 64 letters, digits,
+/// `-`, `_` or `.`, not starting with a dot.
+pub fn check_agent_name(name: &str) -> Result<()> {
+    let ok = !name.is_empty()
+        && name.len() <= 64
+        && !name.starts_with('.')
+        && name.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'));
+    if ok {
+        Ok(())
+    } else {
+        Err(Error::InvalidInput(format!(
+            "agent name {name:?}: use 1 to 64 letters, digits, '-', '_' or '.', not starting with '.'"
+        )))
+    }
+}
+
+/// How replies name the creator: the name set at first run, else the agent's name,
+/// unless it is the unnamed default.
+pub(crate) fn creator_name(agent: &Agent) -> String {
+    if !agent.display_name.trim().is_empty() {
+        agent.display_name.trim().to_string()
+    } else if agent.name == "default" {
+        "the creator".to_string()
+    } else {
+        agent.name.clone()
+    }
 }
 
 /// The store seen as the source the index is rebuilt from.
@@ -64,7 +97,7 @@ impl Fanline {
             path: config.data_dir.clone(),
             detail: format!("cannot create the data directory: {e}"),
         })?;
-        let store = Arc::new(Store::open(config.database_path())?);
+        let store = Arc::new(Store::open_with_readers(config.database_path(), config.store.readers)?);
         let cell = OnceLock::new();
         if let Some(e) = embedder {
             let _ = cell.set(e);
@@ -94,10 +127,12 @@ impl Fanline {
         self.clock.now()
     }
 
+    /// The configuration this instance runs with.
     pub fn config(&self) -> &Config {
         &self.config
     }
 
+    /// The store.
     pub fn store(&self) -> &Store {
         &self.store
     }
@@ -106,6 +141,7 @@ impl Fanline {
     /// Safe to run again: an existing agent is kept.
     pub fn init(&self, agent: Option<&str>) -> Result<InitReport> {
         let name = agent.unwrap_or(&self.config.agent);
+        check_agent_name(name)?;
         let (agent, created) = match self.store.agent_by_name(name)? {
             Some(a) => (a, false),
             None => (self.store.create_agent(name)?, true),
@@ -122,6 +158,7 @@ impl Fanline {
     /// The named agent, or the configured default.
     pub fn agent(&self, name: Option<&str>) -> Result<Agent> {
         let name = name.unwrap_or(&self.config.agent);
+        check_agent_name(name)?;
         self.store.agent_by_name(name)?.ok_or_else(|| Error::NoAgent { name: name.to_string() })
     }
 
@@ -130,7 +167,19 @@ impl Fanline {
         if let Some(e) = self.embedder.get() {
             return Ok(e);
         }
-        let loaded = FastEmbedder::load(&self.config.embedder_config())?;
+        let loaded: Arc<dyn Embedder> = match self.config.embedder.kind {
+            crate::config::EmbedderKind::Model => Arc::new(FastEmbedder::load(&self.config.embedder_config())?),
+            #[cfg(feature = "test-embedder")]
+            crate::config::EmbedderKind::Hashing => {
+                Arc::new(fanline_embed::HashingEmbedder::new(self.config.embedder.dim))
+            }
+            #[cfg(not(feature = "test-embedder"))]
+            crate::config::EmbedderKind::Hashing => {
+                return Err(Error::Config(
+                    "embedder.kind = \"hashing\" needs a build with the test-embedder feature".into(),
+                ))
+            }
+        };
         if loaded.dim() != self.config.embedder.dim {
             return Err(Error::Config(format!(
                 "the model gives {}-dimensional vectors but embedder.dim is {}",
@@ -138,7 +187,7 @@ impl Fanline {
                 self.config.embedder.dim
             )));
         }
-        let _ = self.embedder.set(Arc::new(loaded));
+        let _ = self.embedder.set(loaded);
         Ok(self.embedder.get().expect("set above"))
     }
 
@@ -149,8 +198,7 @@ impl Fanline {
         if report.rebuilt_text.is_some() || report.rebuilt_vectors.is_some() {
             tracing::info!(?report, "rebuilt the search index from the database");
         }
-        let strategy = ScanStrategy::parse(&self.config.search.strategy).expect("validated");
-        idx.set_strategy(strategy);
+        idx.set_strategy(self.config.search.strategy);
         idx.set_fusion(self.config.fusion());
         let _ = self.index_report.set(report);
         Ok(idx)
@@ -192,6 +240,15 @@ impl Fanline {
         Ok(self.index.read().unwrap_or_else(|p| p.into_inner()))
     }
 
+    /// Run `f` on the search index, opened and in step with the store.
+    pub(crate) fn with_index<T>(&self, f: impl FnOnce(&HybridIndex) -> Result<T>) -> Result<T> {
+        let guard = self.index()?;
+        match guard.as_ref() {
+            Some(idx) => f(idx),
+            None => Err(Error::Config("the search index is not open".into())),
+        }
+    }
+
     /// What opening the index had to rebuild (None if it was not opened yet).
     pub fn index_report(&self) -> Option<&OpenReport> {
         self.index_report.get()
@@ -208,15 +265,15 @@ impl Fanline {
     /// other. `staged`: for bulk writes, full-text search sees the change at the next
     /// [`flush`](Self::flush). If the index cannot follow, the change is still saved
     /// and the index is rebuilt from the store when next used.
-    pub(crate) fn write_indexed(
+    pub(crate) fn write_indexed<T>(
         &self,
         staged: bool,
-        write: impl FnOnce(&Store) -> fanline_store::Result<DocumentChange>,
-    ) -> Result<DocumentChange> {
+        write: impl FnOnce(&Store) -> fanline_store::Result<(T, IndexChange)>,
+    ) -> Result<T> {
         let mut slot = self.index.write().unwrap_or_else(|p| p.into_inner());
         self.refresh(&mut slot)?;
-        let change = write(&self.store)?;
-        let idx = slot.as_mut().expect("refreshed");
+        let (out, change) = write(&self.store)?;
+        let Some(idx) = slot.as_mut() else { return Ok(out) };
         let followed = if staged {
             idx.stage(&change.removed, &change.added, change.generation)
         } else {
@@ -226,7 +283,7 @@ impl Fanline {
             tracing::warn!("the search index could not follow a change ({e}); it will be rebuilt from the database");
             idx.mark_stale();
         }
-        Ok(change)
+        Ok(out)
     }
 
     /// Commit staged index changes and write derived caches now (also done when the

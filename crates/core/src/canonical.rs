@@ -9,9 +9,13 @@ use std::collections::HashMap;
 /// Input for a new canonical answer.
 #[derive(Debug, Clone)]
 pub struct NewCanonicalInput {
+    /// The question it answers.
     pub question: String,
+    /// Other phrasings of it.
     pub variants: Vec<String>,
+    /// The creator's answer.
     pub answer: String,
+    /// Who may be served it.
     pub layer: Layer,
 }
 
@@ -19,16 +23,24 @@ pub struct NewCanonicalInput {
 #[derive(Debug, Clone, Serialize)]
 #[cfg_attr(feature = "specta", derive(specta::Type))]
 pub struct CanonicalHit {
+    /// The answer's id.
     pub canonical_id: i64,
+    /// Cosine similarity of the best phrasing.
     pub similarity: f32,
+    /// That phrasing.
     pub matched_question: String,
+    /// The question it was written for.
     pub question_pattern: String,
+    /// The creator's answer.
     pub answer: String,
+    /// Its layer.
     pub layer: Layer,
+    /// How often it was served.
     pub times_reused: u64,
 }
 
 impl Fanline {
+    /// Add a canonical answer with its phrasings.
     pub fn canonical_add(&self, agent: Option<&str>, input: &NewCanonicalInput) -> Result<CanonicalAnswer> {
         let agent = self.agent(agent)?;
         if input.question.trim().is_empty() {
@@ -46,18 +58,21 @@ impl Fanline {
             layer: input.layer,
             source_escalation_id: None,
         };
-        let change = self.write_indexed(false, |store| store.add_canonical(agent.id, &new).map(|(_, c)| c))?;
+        let id = self.write_indexed(false, |store| store.add_canonical(agent.id, &new))?;
         self.flush()?;
-        Ok(self.store.canonical(change.document_id)?)
+        Ok(self.store.canonical(id)?)
     }
 
     /// Store many canonical answers whose questions are already embedded, in one
     /// transaction; returns how many phrasings were indexed.
     pub fn canonical_add_many(&self, agent: Option<&str>, items: &[NewCanonical]) -> Result<usize> {
         let agent = self.agent(agent)?;
-        let change = self.write_indexed(true, |store| store.add_canonical_many(agent.id, items))?;
+        let added = self.write_indexed(true, |store| {
+            let change = store.add_canonical_many(agent.id, items)?;
+            Ok((change.added.len(), change))
+        })?;
         self.flush()?;
-        Ok(change.added.len())
+        Ok(added)
     }
 
     /// Add another phrasing of the question to a canonical answer.
@@ -66,23 +81,25 @@ impl Fanline {
             return Err(Error::InvalidInput("the variant is empty".into()));
         }
         let v = self.embedder()?.embed_one(text.trim())?;
-        self.write_indexed(false, |store| store.add_canonical_variant(id, text, &v))?;
+        self.write_indexed(false, |store| store.add_canonical_variant(id, text, &v).map(|c| ((), c)))?;
         self.flush()?;
         Ok(self.store.canonical(id)?)
     }
 
+    /// An agent's canonical answers, most reused first.
     pub fn canonical_list(&self, agent: Option<&str>) -> Result<Vec<CanonicalSummary>> {
         let agent = self.agent(agent)?;
         Ok(self.store.list_canonical(agent.id)?)
     }
 
+    /// One canonical answer with its phrasings.
     pub fn canonical_show(&self, id: i64) -> Result<CanonicalAnswer> {
         Ok(self.store.canonical(id)?)
     }
 
     /// Edit a canonical answer's text and/or change its layer.
     pub fn canonical_update(&self, id: i64, answer: Option<&str>, layer: Option<Layer>) -> Result<CanonicalAnswer> {
-        self.write_indexed(false, |store| store.update_canonical(id, answer, layer))?;
+        self.write_indexed(false, |store| store.update_canonical(id, answer, layer).map(|c| ((), c)))?;
         self.flush()?;
         Ok(self.store.canonical(id)?)
     }
@@ -90,14 +107,15 @@ impl Fanline {
     /// Merge the duplicate `from` into `into` (phrasings, reuse count and history move
     /// over; `into` keeps its answer and layer).
     pub fn canonical_merge(&self, into: i64, from: i64) -> Result<CanonicalAnswer> {
-        self.write_indexed(false, |store| store.merge_canonical(into, from))?;
+        self.write_indexed(false, |store| store.merge_canonical(into, from).map(|c| ((), c)))?;
         self.flush()?;
         Ok(self.store.canonical(into)?)
     }
 
+    /// Delete a canonical answer (its phrasings leave the index).
     pub fn canonical_delete(&self, id: i64) -> Result<CanonicalAnswer> {
         let existing = self.store.canonical(id)?;
-        self.write_indexed(false, |store| store.delete_canonical(id))?;
+        self.write_indexed(false, |store| store.delete_canonical(id).map(|c| ((), c)))?;
         self.flush()?;
         Ok(existing)
     }
@@ -117,10 +135,7 @@ impl Fanline {
         }
         let q = self.embedder()?.embed_one(question.trim())?;
         let filter = SearchFilter { kind: ItemKind::Canonical, agent: agent.id, max_layer: layer };
-        let hits = {
-            let idx = self.index()?;
-            idx.as_ref().expect("opened").search(&q, question, &filter, limit.max(1) * 4)?
-        };
+        let hits = self.with_index(|idx| Ok(idx.search(&q, question, &filter, limit.max(1) * 4)?))?;
         // Best phrasing per answer, by cosine similarity.
         let mut best: HashMap<i64, (f32, i64)> = HashMap::new();
         for h in &hits {

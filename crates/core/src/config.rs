@@ -9,6 +9,7 @@ use figment::Figment;
 use serde::{Deserialize, Serialize};
 use std::path::{Path, PathBuf};
 
+/// Fanline's configuration (see `examples/config.toml` for every key).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default)]
 pub struct Config {
@@ -16,22 +17,63 @@ pub struct Config {
     pub data_dir: PathBuf,
     /// The agent commands act on when none is named.
     pub agent: String,
+    /// `[embedder]`.
     pub embedder: EmbedderSettings,
+    /// `[import]`.
     pub import: ImportSettings,
+    /// `[search]`.
     pub search: SearchSettings,
+    /// `[routing]`.
     pub routing: fanline_engine::route::RoutingSettings,
+    /// `[llm]`.
     pub llm: crate::llm::LlmSettings,
+    /// `[critics]`.
     pub critics: fanline_critics::Settings,
+    /// `[store]`.
+    pub store: StoreSettings,
 }
 
+/// `[store]`: how the database is used.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct StoreSettings {
+    /// Read-only connections kept for concurrent reads (0: reads share the write
+    /// connection, one at a time).
+    pub readers: u32,
+}
+
+impl Default for StoreSettings {
+    fn default() -> Self {
+        StoreSettings { readers: fanline_store::DEFAULT_READERS }
+    }
+}
+
+/// Which embedder turns texts into vectors (`embedder.kind`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum EmbedderKind {
+    /// The sentence model (all-MiniLM-L6-v2 on ONNX Runtime).
+    Model,
+    /// A deterministic stand-in without meaning, for tests of the plumbing; only in
+    /// builds with the `test-embedder` feature.
+    Hashing,
+}
+
+/// `[embedder]`: the model, the runtime, and how they run.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default)]
 pub struct EmbedderSettings {
+    /// Which embedder.
+    pub kind: EmbedderKind,
+    /// The model's folder.
     pub model_dir: PathBuf,
+    /// The ONNX Runtime shared library.
     pub ort_library: PathBuf,
     /// The model's vector length; the index is built for it.
     pub dim: usize,
+    /// Tokens per text; longer texts are truncated.
     pub max_length: usize,
+    /// Distinct texts the embedding cache keeps.
     pub cache_capacity: usize,
     /// ONNX Runtime threads per inference; 0 means all cores.
     pub threads: usize,
@@ -39,27 +81,43 @@ pub struct EmbedderSettings {
     pub spinning: bool,
 }
 
+/// `[import]`: which files, and how they are chunked.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default)]
 pub struct ImportSettings {
+    /// Larger files are skipped.
     pub max_file_bytes: u64,
+    /// Chunks are packed up to this many characters…
     pub target_chars: usize,
+    /// …and never exceed this.
     pub max_chars: usize,
+    /// A chunk continuing a section repeats this much of the previous one.
     pub overlap_chars: usize,
 }
 
+/// `[search]`: the vector scan and the fusion with keywords.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default)]
 pub struct SearchSettings {
     /// Results returned when the caller does not say.
     pub limit: usize,
     /// Vector scan: "exact", "int8" or "binary" (see `fanline bench search`).
-    pub strategy: String,
+    pub strategy: fanline_index::ScanStrategy,
     /// How the meaning (cosine) and keyword (BM25) rankings are combined: "convex"
     /// (weighted scores) or "rrf" (reciprocal rank fusion).
-    pub fusion: String,
+    pub fusion: FusionKind,
     /// With "convex": the weight of the cosine similarity, 0–1.
     pub dense_weight: f64,
+}
+
+/// How search combines meaning and keywords (`search.fusion`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum FusionKind {
+    /// `dense_weight · cosine + (1 − dense_weight) · BM25 / max BM25`.
+    Convex,
+    /// Reciprocal rank fusion (k = 60).
+    Rrf,
 }
 
 fn dirs() -> Option<ProjectDirs> {
@@ -85,6 +143,7 @@ impl Default for Config {
             routing: Default::default(),
             llm: Default::default(),
             critics: Default::default(),
+            store: Default::default(),
         }
     }
 }
@@ -103,6 +162,7 @@ impl Default for EmbedderSettings {
     fn default() -> Self {
         let assets = default_assets_dir();
         EmbedderSettings {
+            kind: EmbedderKind::Model,
             model_dir: assets.join("models/all-minilm-l6-v2"),
             ort_library: assets.join("onnxruntime/libonnxruntime.so.1.31.1"),
             dim: 384,
@@ -128,7 +188,12 @@ impl Default for ImportSettings {
 
 impl Default for SearchSettings {
     fn default() -> Self {
-        SearchSettings { limit: 5, strategy: "binary".into(), fusion: "convex".into(), dense_weight: 0.85 }
+        SearchSettings {
+            limit: 5,
+            strategy: fanline_index::ScanStrategy::Binary,
+            fusion: FusionKind::Convex,
+            dense_weight: 0.85,
+        }
     }
 }
 
@@ -146,6 +211,7 @@ impl Config {
         Self::load_from(&config_file())
     }
 
+    /// Defaults, then `file` (if present), then the environment.
     pub fn load_from(file: &Path) -> Result<Config> {
         let fig = Figment::from(Serialized::defaults(Config::default())).merge(Toml::file(file)).merge(
             Env::prefixed("FANLINE_")
@@ -198,6 +264,7 @@ impl Config {
         // executable's folder (a bundled copy) before the working directory.
     }
 
+    /// Check the values that have no type to say they are wrong.
     pub fn validate(&self) -> Result<()> {
         let i = &self.import;
         if i.max_chars == 0 || i.target_chars == 0 || i.target_chars > i.max_chars {
@@ -206,42 +273,35 @@ impl Config {
                 i.target_chars, i.max_chars
             )));
         }
-        if fanline_index::ScanStrategy::parse(&self.search.strategy).is_none() {
-            return Err(Error::Config(format!(
-                "search.strategy {:?} is not one of exact, int8, binary",
-                self.search.strategy
-            )));
-        }
-        if !matches!(self.search.fusion.as_str(), "convex" | "rrf") {
-            return Err(Error::Config(format!("search.fusion {:?} is not one of convex, rrf", self.search.fusion)));
-        }
         if !(0.0..=1.0).contains(&self.search.dense_weight) {
             return Err(Error::Config(format!(
                 "search.dense_weight {} is not between 0 and 1",
                 self.search.dense_weight
             )));
         }
-        if self.agent.trim().is_empty() {
-            return Err(Error::Config("agent must not be empty".into()));
-        }
+        crate::app::check_agent_name(&self.agent).map_err(|e| Error::Config(e.to_string()))?;
         Ok(())
     }
 
+    /// The database file.
     pub fn database_path(&self) -> PathBuf {
         self.data_dir.join("fanline.db")
     }
 
+    /// The search index's folder.
     pub fn index_dir(&self) -> PathBuf {
         self.data_dir.join("index")
     }
 
+    /// The fusion `search` uses.
     pub fn fusion(&self) -> fanline_index::Fusion {
-        match self.search.fusion.as_str() {
-            "rrf" => fanline_index::Fusion::Rrf,
-            _ => fanline_index::Fusion::Convex { dense_weight: self.search.dense_weight },
+        match self.search.fusion {
+            FusionKind::Rrf => fanline_index::Fusion::Rrf,
+            FusionKind::Convex => fanline_index::Fusion::Convex { dense_weight: self.search.dense_weight },
         }
     }
 
+    /// The embedder's settings.
     pub fn embedder_config(&self) -> fanline_embed::EmbedderConfig {
         fanline_embed::EmbedderConfig {
             model_dir: self.embedder.model_dir.clone(),
@@ -312,7 +372,7 @@ mod tests {
 
         std::fs::write(&file, "[search]\nstrategy = \"magic\"\n").unwrap();
         let err = Config::load_from(&file).unwrap_err().to_string();
-        assert!(err.contains("search.strategy"), "{err}");
+        assert!(err.contains("strategy") && err.contains("magic"), "{err}");
 
         // The documented example lists every default as it is, and every key.
         let example = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples/config.toml");

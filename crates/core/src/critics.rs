@@ -5,23 +5,19 @@
 //! (F). Every critic run, gated ones with their reason, joins the decision trace.
 
 use crate::{Fanline, Result};
-use fanline_critics::builtin::profiled;
-use fanline_critics::{Critic, CriticError, Output, Report, Runner, Severity, Subject, Violation};
-use fanline_engine::route::{Action, CriticAction, Policy, StepRecord, Trace};
-use fanline_engine::signals::risk::{assess, sensitive_subjects};
-use fanline_engine::signals::{find_pii, RiskTier};
+use fanline_critics::builtin::builtin;
+use fanline_critics::{
+    Critic, CriticError, Output, Place, Profile, Report, RunPolicy, Runner, Severity, Stage, Subject, Violation,
+};
+use fanline_engine::route::{Action, CriticAction, Policy, StepOutcome, StepRecord, Trace};
 use futures::future::BoxFuture;
 use std::sync::Arc;
+use std::time::Duration;
 
 /// The longest drafted answer before the style critic objects (characters).
 pub const MAX_ANSWER_CHARS: usize = 1500;
 /// Phrases no creator's persona uses.
 pub const FORBIDDEN_PHRASES: &[&str] = &["as an AI", "as a language model", "I am an AI"];
-
-/// The risk of a message from its text alone (the plan refines it with topic closeness).
-pub(crate) fn text_risk(message: &str) -> RiskTier {
-    assess(&find_pii(message), &sensitive_subjects(message), None).0
-}
 
 /// The deep critic: asks the configured model whether the draft is safe, grounded and
 /// free of personal data. Runs only after a cheaper critic found a violation (deep
@@ -33,6 +29,10 @@ struct LlmJudge {
 impl Critic for LlmJudge {
     fn name(&self) -> &str {
         "deep-judge"
+    }
+    fn profile(&self) -> Profile {
+        // Only after a cheaper critic found something: a model call costs.
+        Profile::core(5).in_stage(Stage::Deep).when(RunPolicy::OnViolation).timeout(Duration::from_secs(30))
     }
     fn check<'a>(&'a self, s: &'a Subject) -> BoxFuture<'a, std::result::Result<Output, CriticError>> {
         Box::pin(async move {
@@ -59,7 +59,7 @@ impl Critic for LlmJudge {
                     message: v.chars().take(300).collect(),
                     severity: Severity::Medium,
                     span: None,
-                    r#in: "draft".into(),
+                    r#in: Place::Draft,
                 }]
             };
             Ok(Output::found(violations))
@@ -77,7 +77,7 @@ pub(crate) struct Verdict {
 }
 
 /// Turn a report's violations into actions, by the policy.
-pub(crate) fn verdict(report: &Report, policy: &Policy, place: &str) -> Verdict {
+pub(crate) fn verdict(report: &Report, policy: &Policy, place: Place) -> Verdict {
     let mut v = Verdict::default();
     for x in report.violations.iter().filter(|x| x.r#in == place || x.code == "critic.unavailable") {
         let why = format!("{} ({})", x.message, x.code);
@@ -127,18 +127,18 @@ pub(crate) fn trace(t: &mut Trace, report: &Report, what: &str) {
     let wave = t.steps.iter().map(|s| s.wave).max().unwrap_or(0) + 1;
     for r in &report.runs {
         let (outcome, note) = match &r.outcome {
-            fanline_critics::Outcome::Passed => ("done", "no violation".to_string()),
+            fanline_critics::Outcome::Passed => (StepOutcome::Done, "no violation".to_string()),
             fanline_critics::Outcome::Violated => {
-                ("done", r.violations.iter().map(|v| v.code.clone()).collect::<Vec<_>>().join(", "))
+                (StepOutcome::Done, r.violations.iter().map(|v| v.code.clone()).collect::<Vec<_>>().join(", "))
             }
-            fanline_critics::Outcome::Gated { reason } => ("skipped", format!("gated: {reason}")),
-            fanline_critics::Outcome::TimedOut => ("failed", "timed out".into()),
-            fanline_critics::Outcome::Failed { error } => ("failed", error.clone()),
-            fanline_critics::Outcome::Invalid { reason } => ("failed", format!("invalid output: {reason}")),
+            fanline_critics::Outcome::Gated { reason } => (StepOutcome::Skipped, format!("gated: {reason}")),
+            fanline_critics::Outcome::TimedOut => (StepOutcome::Failed, "timed out".into()),
+            fanline_critics::Outcome::Failed { error } => (StepOutcome::Failed, error.clone()),
+            fanline_critics::Outcome::Invalid { reason } => (StepOutcome::Failed, format!("invalid output: {reason}")),
         };
         t.steps.push(StepRecord {
             step: format!("critic:{}:{what}", r.critic),
-            outcome: outcome.into(),
+            outcome,
             note,
             start_us: t.total_us,
             duration_us: (r.run_ms * 1000.0) as u64,
@@ -152,8 +152,8 @@ impl Fanline {
     /// The critics: the built-in ones, and the LLM judge when a provider is configured.
     pub(crate) fn critics(&self) -> Result<Runner> {
         let mut runner = Runner::counting_into(self.config.critics, self.critic_metrics.clone());
-        for (c, p) in profiled() {
-            runner.add_with(c, p);
+        for c in builtin() {
+            runner.add(c);
         }
         let chain = self.chain()?;
         if !chain.is_empty() {

@@ -4,22 +4,33 @@ use crate::{Fanline, Result};
 use fanline_store::MIGRATIONS;
 use serde::Serialize;
 
+/// One check of `fanline doctor`.
 #[derive(Debug, Clone, Serialize)]
 #[cfg_attr(feature = "specta", derive(specta::Type))]
 pub struct Check {
+    /// What is checked.
     pub name: &'static str,
+    /// Whether it is in order.
     pub ok: bool,
+    /// What was found, or what to do.
     pub detail: String,
 }
 
+/// What `fanline doctor` found.
 #[derive(Debug, Clone, Serialize)]
 #[cfg_attr(feature = "specta", derive(specta::Type))]
 pub struct DoctorReport {
+    /// Every check passed.
     pub ok: bool,
+    /// The data directory.
     pub data_dir: String,
+    /// The database file.
     pub database: String,
+    /// The database's schema version.
     pub schema_version: u32,
+    /// The migrations this Fanline knows.
     pub known_migrations: usize,
+    /// Each check.
     pub checks: Vec<Check>,
 }
 

@@ -3,6 +3,7 @@
 
 use crate::backend::Backend;
 use crate::llm::StreamEvent;
+use crate::routing::compose::DraftMode;
 use crate::{Fanline, Generation, Result};
 use fanline_engine::route::reply::Citation;
 use fanline_engine::route::{ChunkHit, RouteBackend};
@@ -12,9 +13,13 @@ use serde::Serialize;
 #[derive(Debug, Clone, Serialize)]
 #[cfg_attr(feature = "specta", derive(specta::Type))]
 pub struct Draft {
+    /// The escalation drafted for.
     pub escalation_id: i64,
+    /// The draft.
     pub text: String,
+    /// The passages it cites.
     pub citations: Vec<Citation>,
+    /// How it was written.
     pub generation: Generation,
     /// The passages it was drafted from, as the fan's layer allows.
     pub passages: Vec<ChunkHit>,
@@ -28,12 +33,12 @@ impl Fanline {
         let fan = self.store.fan(e.fan_id)?;
         let agent = self.store.agent_by_id(e.agent_id)?;
         let persona = self.store.agent_config(agent.id)?.persona;
-        let creator = crate::routing::creator_name(&agent);
+        let creator = crate::app::creator_name(&agent);
         let vector = self.embedder()?.embed_one(&e.question)?;
         self.open_search_index()?;
-        let backend = Backend { app: self, conversation_id: 0 };
-        let chunks = backend.chunks(agent.id, &vector, &e.question, fan.layer, 8)?;
-        let d = self.draft_from(&creator, &persona, &e.question, &[], &chunks, None, sink)?;
+        let backend = Backend { app: self, conversation_id: None };
+        let chunks = backend.chunks(agent.id, &vector, &e.question, fan.layer, 8).map_err(crate::Error::from)?;
+        let d = self.draft_from(&creator, &persona, &e.question, &[], &chunks, DraftMode::First, sink)?;
         Ok(Draft {
             escalation_id: id,
             text: d.text,

@@ -10,6 +10,7 @@ impl Fanline {
         Ok(self.store.upsert_fan(handle, tier, layer)?)
     }
 
+    /// Every fan, by handle.
     pub fn fans(&self) -> Result<Vec<Fan>> {
         Ok(self.store.list_fans()?)
     }

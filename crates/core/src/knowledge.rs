@@ -13,16 +13,41 @@ use std::time::Instant;
 #[cfg_attr(feature = "specta", derive(specta::Type))]
 #[serde(tag = "status", rename_all = "snake_case")]
 pub enum FileStatus {
-    Imported { document_id: i64, chunks: usize, embedded: usize, replaced: bool },
-    Unchanged { document_id: i64 },
-    Skipped { reason: String },
-    Failed { error: String },
+    /// Imported (new, or replacing the changed file).
+    Imported {
+        /// The document.
+        document_id: i64,
+        /// Its chunks.
+        chunks: usize,
+        /// Chunks that needed a new embedding.
+        embedded: usize,
+        /// It replaced an earlier version.
+        replaced: bool,
+    },
+    /// Already imported as it is.
+    Unchanged {
+        /// The document.
+        document_id: i64,
+    },
+    /// Not imported, and why (unsupported, empty, binary, too large…).
+    Skipped {
+        /// Why.
+        reason: String,
+    },
+    /// Reading or storing it failed.
+    Failed {
+        /// The error.
+        error: String,
+    },
 }
 
+/// One file of an import and what happened to it.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[cfg_attr(feature = "specta", derive(specta::Type))]
 pub struct FileOutcome {
+    /// The file.
     pub path: String,
+    /// What happened.
     #[serde(flatten)]
     pub status: FileStatus,
 }
@@ -30,13 +55,18 @@ pub struct FileOutcome {
 /// Progress of an import, for progress bars.
 #[derive(Debug, Clone)]
 pub enum ImportEvent<'a> {
+    /// The import starts.
     Started {
+        /// Files it will go through.
         files: usize,
     },
     /// `done` of `files` are finished; `outcome` is the last one.
     FileDone {
+        /// Files finished.
         done: usize,
+        /// Files in all.
         files: usize,
+        /// The file just finished.
         outcome: &'a FileOutcome,
     },
 }
@@ -46,8 +76,11 @@ pub enum ImportEvent<'a> {
 #[derive(Debug, Clone, Serialize)]
 #[cfg_attr(feature = "specta", derive(specta::Type))]
 pub struct ImportProgress {
+    /// Files in the import.
     pub files: usize,
+    /// Files finished.
     pub done: usize,
+    /// The file just finished.
     pub last: Option<FileOutcome>,
 }
 
@@ -63,13 +96,19 @@ impl ImportEvent<'_> {
     }
 }
 
+/// What an import did.
 #[derive(Debug, Clone, Default, Serialize)]
 #[cfg_attr(feature = "specta", derive(specta::Type))]
 pub struct ImportSummary {
+    /// Each file.
     pub files: Vec<FileOutcome>,
+    /// Files imported (new or changed).
     pub imported: usize,
+    /// Files unchanged since the last import.
     pub unchanged: usize,
+    /// Files skipped, with their reasons.
     pub skipped: usize,
+    /// Files that failed.
     pub failed: usize,
     /// Chunks written by this import.
     pub chunks: usize,
@@ -77,26 +116,48 @@ pub struct ImportSummary {
     pub embedded: usize,
     /// Time spent importing, after the model was loaded.
     pub seconds: f64,
+    /// Chunks written per second.
     pub chunks_per_second: f64,
+}
+
+/// A document named by its id, or by the path it was imported from.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+#[serde(rename_all = "snake_case")]
+pub enum DocumentRef {
+    /// Its id.
+    Id(i64),
+    /// The path it was imported from.
+    Path(PathBuf),
 }
 
 /// One search result: a chunk and where it came from.
 #[derive(Debug, Clone, Serialize)]
 #[cfg_attr(feature = "specta", derive(specta::Type))]
 pub struct SearchResult {
+    /// Its rank, from 1.
     pub rank: usize,
     /// Fused score of meaning and keywords (see `search.fusion`).
     pub score: f64,
     /// Cosine similarity of the query and the chunk.
     pub similarity: f32,
+    /// The chunk.
     pub chunk_id: i64,
+    /// Its document.
     pub document_id: i64,
+    /// Where the document was imported from.
     pub source_path: String,
+    /// The document's title.
     pub title: String,
+    /// The chunk's heading path.
     pub heading: String,
+    /// The chunk's text.
     pub text: String,
+    /// The chunk's layer.
     pub layer: Layer,
+    /// Its rank by meaning, if it was there.
     pub vector_rank: Option<usize>,
+    /// Its rank by keywords, if it was there.
     pub text_rank: Option<usize>,
 }
 
@@ -216,15 +277,11 @@ impl Fanline {
             bytes: parsed.bytes,
             layer,
         };
-        let change = self.write_indexed(true, |store| store.put_document(agent_id, &doc, &new_chunks))?;
-        Ok(FileStatus::Imported {
-            document_id: change.document_id,
-            chunks: new_chunks.len(),
-            embedded,
-            replaced: existing.is_some(),
-        })
+        let document_id = self.write_indexed(true, |store| store.put_document(agent_id, &doc, &new_chunks))?;
+        Ok(FileStatus::Imported { document_id, chunks: new_chunks.len(), embedded, replaced: existing.is_some() })
     }
 
+    /// An agent's documents.
     pub fn documents(&self, agent: Option<&str>) -> Result<Vec<DocumentRecord>> {
         let agent = self.agent(agent)?;
         Ok(self.store.list_documents(agent.id)?)
@@ -248,19 +305,19 @@ impl Fanline {
 
     /// Delete a document (by id, or by the path it was imported from) from the database
     /// and the index.
-    pub fn delete_document(&self, agent: Option<&str>, id_or_path: &str) -> Result<DocumentRecord> {
+    pub fn delete_document(&self, agent: Option<&str>, which: &DocumentRef) -> Result<DocumentRecord> {
         let agent = self.agent(agent)?;
-        let doc = match id_or_path.parse::<i64>() {
-            Ok(id) => self.store.document(id)?,
-            Err(_) => self
+        let doc = match which {
+            DocumentRef::Id(id) => self.store.document(*id)?,
+            DocumentRef::Path(p) => self
                 .store
-                .document_by_path(agent.id, &display_path(Path::new(id_or_path)))?
-                .ok_or_else(|| Error::InvalidInput(format!("no imported document at {id_or_path}")))?,
+                .document_by_path(agent.id, &display_path(p))?
+                .ok_or_else(|| Error::InvalidInput(format!("no imported document at {}", p.display())))?,
         };
         if doc.agent_id != agent.id {
             return Err(Error::InvalidInput(format!("document {} belongs to another agent", doc.id)));
         }
-        self.write_indexed(false, |store| store.delete_document(doc.id))?;
+        self.write_indexed(false, |store| store.delete_document(doc.id).map(|c| ((), c)))?;
         self.flush()?;
         Ok(doc)
     }
@@ -282,10 +339,7 @@ impl Fanline {
         let q = self.embedder()?.embed_one(query)?;
         let limit = limit.unwrap_or(self.config.search.limit).max(1);
         let filter = SearchFilter { kind: ItemKind::Chunk, agent: agent.id, max_layer: layer };
-        let hits = {
-            let idx = self.index()?;
-            idx.as_ref().expect("opened").search(&q, query, &filter, limit)?
-        };
+        let hits = self.with_index(|idx| Ok(idx.search(&q, query, &filter, limit)?))?;
         let ids: Vec<i64> = hits.iter().map(|h| h.key.id).collect();
         let chunks = self.store.chunks_by_ids(&ids)?;
         let by_id: std::collections::HashMap<i64, _> = chunks.into_iter().map(|c| (c.id, c)).collect();

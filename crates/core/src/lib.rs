@@ -5,40 +5,42 @@
 //! search them, manage canonical answers, check the installation, run benchmarks. The
 //! CLI, the desktop app and the HTTP server call these functions and nothing else.
 
+#![warn(missing_docs)]
+
 mod app;
 mod backend;
-pub mod bench;
-pub mod bench_route;
+mod calibrate;
 mod canonical;
-mod compose;
 pub mod config;
 mod critics;
 mod doctor;
 mod draft;
 mod error;
-pub mod eval;
 mod fans;
 mod knowledge;
 pub mod llm;
 pub mod metrics;
 pub mod policy;
+pub mod quality;
 mod queue;
 mod routing;
 mod rules;
 mod setup;
 
 pub use app::{Fanline, InitReport};
+pub use calibrate::{HistoryCalibration, MIN_HISTORY};
 pub use canonical::{CanonicalHit, NewCanonicalInput};
-pub use compose::Generation;
 pub use config::Config;
 pub use doctor::{Check, DoctorReport};
 pub use draft::Draft;
-pub use error::{Error, ErrorBody, Result};
-pub use knowledge::{FileOutcome, FileStatus, ImportEvent, ImportProgress, ImportSummary, SearchResult};
+pub use error::{Error, ErrorBody, ErrorCode, Result};
+pub use knowledge::{DocumentRef, FileOutcome, FileStatus, ImportEvent, ImportProgress, ImportSummary, SearchResult};
 pub use llm::{LlmSettings, NewProvider, ProviderInfo, ProviderTest, StreamEvent};
 pub use queue::{AcceptReport, QueueItem, QueueWatch};
-pub use routing::{CriticReports, RouteReport, Served, MAX_MESSAGE_CHARS};
+pub use routing::{
+    CriticReports, Decision, DecisionDetails, Generation, GenerationSource, RouteReport, Served, MAX_MESSAGE_CHARS,
+};
 pub use rules::validate_rules;
 pub use setup::SetupStatus;
 
-pub use fanline_store::{Agent, CanonicalAnswer, CanonicalSummary, Decision, DocumentRecord, Escalation, Fan};
+pub use fanline_store::{Agent, CanonicalAnswer, CanonicalSummary, DocumentRecord, Escalation, Fan, ProviderSettings};

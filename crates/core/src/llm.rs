@@ -16,11 +16,14 @@ use std::sync::Arc;
 #[cfg_attr(feature = "specta", derive(specta::Type))]
 #[serde(default)]
 pub struct LlmSettings {
+    /// Retries, timeouts and breakers.
     #[serde(flatten)]
     pub resilience: Resilience,
     /// Hours a cacheable response is reused.
     pub cache_ttl_hours: u64,
+    /// Tokens an answer may take.
     pub max_tokens: u32,
+    /// Sampling temperature.
     pub temperature: f32,
 }
 
@@ -33,23 +36,32 @@ impl Default for LlmSettings {
 /// What a caller streaming an answer sees.
 #[derive(Debug, Clone, PartialEq)]
 pub enum StreamEvent<'a> {
+    /// More text.
     Token(&'a str),
     /// Forget the tokens so far: the answer starts over (a provider failed mid-stream).
     Restart,
 }
 
 /// A provider to add.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 pub struct NewProvider {
+    /// Its name (unique; the keychain entry is named after it).
     pub name: String,
     /// "openai" (any OpenAI-compatible server) or "anthropic".
     pub kind: String,
+    /// Where it is.
     pub base_url: String,
+    /// The model to ask.
     pub model: String,
+    /// Lower is tried first.
     pub priority: i64,
+    /// Tokens its context holds (the kind's default when not given).
     pub context_window: Option<u32>,
+    /// Prices per million tokens, for the cost estimate.
+    #[serde(default)]
     pub prices: Prices,
-    /// Stored in the OS keychain, never in the database.
+    /// Stored in the OS keychain, never in the database (blank: none).
     pub key: Option<String>,
 }
 
@@ -57,10 +69,14 @@ pub struct NewProvider {
 #[derive(Debug, Clone, Serialize)]
 #[cfg_attr(feature = "specta", derive(specta::Type))]
 pub struct ProviderInfo {
+    /// Its settings.
     #[serde(flatten)]
     pub settings: ProviderSettings,
+    /// Where its key comes from.
     pub key: KeySource,
+    /// The variable that overrides its key.
     pub key_variable: String,
+    /// Its calls in this process.
     pub stats: Option<ProviderStats>,
 }
 
@@ -68,10 +84,15 @@ pub struct ProviderInfo {
 #[derive(Debug, Clone, Serialize)]
 #[cfg_attr(feature = "specta", derive(specta::Type))]
 pub struct ProviderTest {
+    /// The provider.
     pub name: String,
+    /// Whether it answered.
     pub ok: bool,
+    /// How long it took.
     pub latency_ms: f64,
+    /// What it said.
     pub reply: String,
+    /// Why it failed.
     pub error: Option<String>,
 }
 
@@ -200,7 +221,7 @@ impl Fanline {
             enabled: true,
             options,
         })?;
-        if let Some(k) = &p.key {
+        if let Some(k) = p.key.as_deref().map(str::trim).filter(|k| !k.is_empty()) {
             if let Err(e) = keys::set(&saved.name, k) {
                 self.store.remove_provider(&saved.name)?;
                 return Err(llm_err(e));
@@ -215,6 +236,7 @@ impl Fanline {
         Ok(ProviderInfo { key_variable: keys::env_var(&settings.name), settings, key, stats })
     }
 
+    /// The providers in priority order, with where their keys come from.
     pub fn providers(&self) -> Result<Vec<ProviderInfo>> {
         self.store.list_providers()?.into_iter().map(|p| self.provider_info(p)).collect()
     }

@@ -10,37 +10,53 @@ use fanline_store::TopAnswer;
 use serde::Serialize;
 use std::collections::BTreeMap;
 
+/// One local day's paths.
 #[derive(Debug, Clone, Serialize)]
 #[cfg_attr(feature = "specta", derive(specta::Type))]
 pub struct DayPaths {
     /// The creator's local date.
     pub date: String,
+    /// Decisions by path.
     pub paths: BTreeMap<RoutePath, u64>,
+    /// Share of messages answered without the creator (A and C).
     pub auto_answer_rate: f64,
 }
 
+/// An agent's metrics over a period.
 #[derive(Debug, Clone, Serialize)]
 #[cfg_attr(feature = "specta", derive(specta::Type))]
 pub struct Metrics {
+    /// The agent.
     pub agent: String,
+    /// Days covered, today included.
     pub days: u32,
+    /// The period's start.
     pub since: DateTime<Utc>,
+    /// The time zone days are counted in.
     pub timezone: String,
     /// Messages routed (an offer's acceptance is a second decision on the same message).
     pub messages: u64,
     /// Share of messages answered without the creator (A and C).
     pub auto_answer_rate: f64,
+    /// Decisions by path.
     pub paths: BTreeMap<RoutePath, u64>,
+    /// Paths per local day.
     pub per_day: Vec<DayPaths>,
+    /// Escalations accepted today.
     pub escalations_today: u32,
+    /// The daily cap.
     pub max_per_day: u32,
+    /// Escalations accepted this week.
     pub escalations_this_week: u32,
+    /// The weekly cap.
     pub max_per_week: u32,
     /// Share of messages served a canonical answer (C).
     pub reuse_rate: f64,
+    /// The most reused canonical answers.
     pub top_answers: Vec<TopAnswer>,
     /// Accepted escalations waiting for the creator.
     pub backlog: u32,
+    /// Offers waiting for the fan.
     pub pending_offers: u32,
     /// Escalations the creator declined, of those answered or declined in the period.
     pub decline_rate: f64,

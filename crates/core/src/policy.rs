@@ -13,6 +13,7 @@ use std::time::SystemTime;
 /// The policy in force for an agent, and any problem with its file.
 #[derive(Debug, Clone)]
 pub struct PolicyState {
+    /// The policy in force.
     pub policy: Arc<Policy>,
     /// The file is invalid; the previous valid policy (or none) is in force.
     pub warning: Option<String>,
@@ -31,9 +32,13 @@ pub(crate) struct PolicyCache {
 #[derive(Debug, Clone, Serialize)]
 #[cfg_attr(feature = "specta", derive(specta::Type))]
 pub struct PolicyReport {
+    /// The file.
     pub path: PathBuf,
+    /// Tiers it overrides.
     pub tiers: Vec<String>,
+    /// Topics it names.
     pub topics: Vec<String>,
+    /// Risk tiers it sets.
     pub risk: Vec<String>,
 }
 
@@ -51,13 +56,16 @@ pub fn load_policy(path: &Path) -> Result<Policy> {
 
 /// Check a policy file and summarise it.
 pub fn check_policy(path: &Path) -> Result<PolicyReport> {
-    let p = load_policy(path)?;
-    Ok(PolicyReport {
-        path: path.to_path_buf(),
+    Ok(report(path.to_path_buf(), &load_policy(path)?))
+}
+
+fn report(path: PathBuf, p: &Policy) -> PolicyReport {
+    PolicyReport {
+        path,
         tiers: p.tiers.keys().map(|t| t.to_string()).collect(),
         topics: p.topics.keys().cloned().collect(),
         risk: p.risk.keys().map(|r| r.as_str().to_string()).collect(),
-    })
+    }
 }
 
 impl Fanline {
@@ -92,6 +100,27 @@ impl Fanline {
             }
         }
         PolicyState { policy: entry.2.clone(), warning: entry.1.clone() }
+    }
+
+    /// The text of an agent's policy file: empty when there is none; an unreadable file
+    /// is an error (saving over it would lose it).
+    pub fn policy_text(&self, agent: Option<&str>) -> Result<String> {
+        let path = self.policy_path(&self.agent(agent)?.name);
+        match std::fs::read_to_string(&path) {
+            Ok(t) => Ok(t),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(String::new()),
+            Err(e) => Err(Error::Io { path, detail: format!("cannot read the policy file: {e}") }),
+        }
+    }
+
+    /// Check the policy file `file` and install it as the agent's policy (read and
+    /// parsed once).
+    pub fn policy_install(&self, agent: Option<&str>, file: &Path) -> Result<PolicyReport> {
+        let text = std::fs::read_to_string(file)
+            .map_err(|e| Error::Io { path: file.to_path_buf(), detail: format!("cannot read the policy file: {e}") })?;
+        let name = self.agent(agent)?.name;
+        let p = self.policy_save(&name, &text)?;
+        Ok(report(self.policy_path(&name), &p))
     }
 
     /// Write an agent's policy file after checking it; returns the parsed policy.

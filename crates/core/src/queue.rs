@@ -2,60 +2,83 @@
 //! the creator answers (a canonical answer is born), attaches the question to an existing
 //! answer, declines, or defers it.
 
+use crate::routing::DecisionDetails;
 use crate::{Error, Fanline, Result};
+use chrono::{DateTime, Utc};
 use fanline_engine::caps::{parse_tz, windows};
+use fanline_engine::route::Trace;
 use fanline_engine::{EscalationReason, EscalationStatus, Layer, RoutePath, Tier};
-use fanline_store::{Acceptance, CanonicalAnswer, CapCheck, Escalation, NewDecision, NewRouting, Role};
-use serde::Serialize;
+use fanline_store::{AcceptWrite, Acceptance, CanonicalAnswer, CapCheck, Escalation, NewDecision};
+use serde::{Deserialize, Serialize};
 
 /// What accepting an offer did.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 #[cfg_attr(feature = "specta", derive(specta::Type))]
 pub struct AcceptReport {
+    /// The offer.
     pub escalation_id: i64,
+    /// Whether it is queued for the creator.
     pub accepted: bool,
     /// E when queued, F when a cap refused it.
     pub path: RoutePath,
+    /// What the fan reads.
     pub reply: String,
+    /// What the caps said.
     pub acceptance: Acceptance,
+    /// The decision written.
     pub decision_id: Option<i64>,
     /// When the cap that refused it resets.
-    pub resets_at: Option<String>,
+    pub resets_at: Option<DateTime<Utc>>,
 }
 
 /// An escalation in the creator's queue, with its fan.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 #[cfg_attr(feature = "specta", derive(specta::Type))]
 pub struct QueueItem {
+    /// The escalation.
     pub id: i64,
+    /// The fan's handle.
     pub fan: String,
+    /// The fan's tier.
     pub tier: Tier,
+    /// The highest layer the fan may see.
     pub fan_layer: Layer,
+    /// The question.
     pub question: String,
+    /// The conversation so far.
     pub context_summary: String,
+    /// Why it came to the creator.
     pub reason: EscalationReason,
+    /// Its place in the queue.
     pub priority: i64,
+    /// Its status.
     pub status: EscalationStatus,
-    pub offered_at: String,
-    pub accepted_at: Option<String>,
+    /// When it was offered.
+    pub offered_at: DateTime<Utc>,
+    /// When the fan accepted.
+    pub accepted_at: Option<DateTime<Utc>>,
     /// Hours since the fan accepted (or was offered).
     pub age_hours: f64,
-    pub expires_at: Option<String>,
-    pub deferred_until: Option<String>,
-    pub expected_reply_after: Option<String>,
+    /// When it leaves the queue unanswered.
+    pub expires_at: Option<DateTime<Utc>>,
+    /// Put aside until then.
+    pub deferred_until: Option<DateTime<Utc>>,
+    /// Offered outside the creator's hours: when they are back.
+    pub expected_reply_after: Option<DateTime<Utc>>,
 }
 
-fn hours_since(t: &str, now: chrono::DateTime<chrono::Utc>) -> f64 {
-    t.parse::<chrono::DateTime<chrono::Utc>>().map(|t| (now - t).num_seconds() as f64 / 3600.0).unwrap_or(0.0)
+fn hours_since(t: DateTime<Utc>, now: DateTime<Utc>) -> f64 {
+    (now - t).num_seconds() as f64 / 3600.0
 }
 
 impl Fanline {
     fn agent_name(&self, id: i64) -> Result<String> {
-        Ok(crate::routing::creator_name(&self.store.agent_by_id(id)?))
+        Ok(crate::app::creator_name(&self.store.agent_by_id(id)?))
     }
 
     /// The fan accepts an offered escalation. Within the caps it is queued for the
-    /// creator (path E); past a cap it is refused (path F) with when the cap resets.
+    /// creator (path E); past a cap it is refused (path F) with when the cap resets. The
+    /// acceptance, its decision, the reply and the queue expiry are one transaction.
     pub fn accept(&self, id: i64) -> Result<AcceptReport> {
         let now = self.now();
         self.store.expire_escalations(now)?;
@@ -69,75 +92,82 @@ impl Fanline {
             max_per_day: rules.max_escalations_per_day,
             max_per_week: rules.max_escalations_per_week,
         };
-        let acceptance = self.store.accept_escalation(id, &check)?;
         let creator = self.agent_name(e.agent_id)?;
-        let (path, reply, reason, resets_at) = match acceptance {
-            Acceptance::Accepted { today, this_week } => {
-                let expires = now + chrono::Duration::hours(self.config.routing.queue_expiry_hours as i64);
-                self.store.set_escalation_expiry(id, expires)?;
-                let back =
-                    e.expected_reply_after.as_ref().map(|t| format!(" They are back after {t}.")).unwrap_or_default();
-                (
-                    RoutePath::E,
-                    format!("Sent to {creator}. You'll get their answer here.{back}"),
-                    format!(
-                        "the fan accepted offer #{id}; queued with priority {} ({today}/{} today, {this_week}/{} this week)",
-                        e.priority, rules.max_escalations_per_day, rules.max_escalations_per_week
-                    ),
-                    None,
-                )
-            }
-            Acceptance::DailyCapReached { today } => (
-                RoutePath::F,
-                format!(
-                    "Sorry — {creator} has taken all the questions they can today. You can ask again after {}.",
-                    w.day_end.format("%a %d %b %H:%M UTC")
-                ),
-                format!("daily cap reached ({today}/{})", rules.max_escalations_per_day),
-                Some(fanline_store::timestamp(w.day_end)),
-            ),
-            Acceptance::WeeklyCapReached { this_week } => (
-                RoutePath::F,
-                format!(
-                    "Sorry — {creator} has taken all the questions they can this week. You can ask again after {}.",
-                    w.week_end.format("%a %d %b %H:%M UTC")
-                ),
-                format!("weekly cap reached ({this_week}/{})", rules.max_escalations_per_week),
-                Some(fanline_store::timestamp(w.week_end)),
-            ),
+        let conversation_id = match e.message_id {
+            Some(m) => self.store.message_conversation(m)?,
+            None => 0,
         };
-        let decision_id = match e.message_id {
-            Some(message_id) => {
-                let signals = serde_json::json!({ "acceptance": acceptance, "escalation_id": id });
-                let written = self.store.record_routing(
-                    &NewRouting {
-                        decision: NewDecision {
-                            message_id,
+        let trace = Trace { steps: Vec::new(), decided_by: Some("accept".into()), total_us: 0 };
+        let outcome = |a: &Acceptance| -> (RoutePath, String, String, Option<DateTime<Utc>>) {
+            match *a {
+                Acceptance::Accepted { today, this_week } => {
+                    let back = e
+                        .expected_reply_after
+                        .map(|t| format!(" They are back after {}.", t.format("%a %d %b %H:%M UTC")))
+                        .unwrap_or_default();
+                    (
+                        RoutePath::E,
+                        format!("Sent to {creator}. You'll get their answer here.{back}"),
+                        format!(
+                            "the fan accepted offer #{id}; queued with priority {} ({today}/{} today, {this_week}/{} this week)",
+                            e.priority, rules.max_escalations_per_day, rules.max_escalations_per_week
+                        ),
+                        None,
+                    )
+                }
+                Acceptance::DailyCapReached { today } => (
+                    RoutePath::F,
+                    format!(
+                        "Sorry — {creator} has taken all the questions they can today. You can ask again after {}.",
+                        w.day_end.format("%a %d %b %H:%M UTC")
+                    ),
+                    format!("daily cap reached ({today}/{})", rules.max_escalations_per_day),
+                    Some(w.day_end),
+                ),
+                Acceptance::WeeklyCapReached { this_week } => (
+                    RoutePath::F,
+                    format!(
+                        "Sorry — {creator} has taken all the questions they can this week. You can ask again after {}.",
+                        w.week_end.format("%a %d %b %H:%M UTC")
+                    ),
+                    format!("weekly cap reached ({this_week}/{})", rules.max_escalations_per_week),
+                    Some(w.week_end),
+                ),
+            }
+        };
+        let accepted = self.store.accept_escalation_with(
+            id,
+            &check,
+            Some(&AcceptWrite {
+                decision: &|a| {
+                    let (path, reply, reason, _) = outcome(a);
+                    let details =
+                        DecisionDetails { acceptance: Some(*a), escalation_id: Some(id), ..Default::default() };
+                    (
+                        NewDecision {
+                            message_id: e.message_id.unwrap_or_default(),
+                            conversation_id,
                             agent_id: e.agent_id,
                             fan_id: e.fan_id,
                             path,
                             reason,
-                            signals,
-                            trace: serde_json::json!({ "steps": [], "decided_by": "accept" }),
-                            reply: String::new(),
+                            details,
+                            trace: &trace,
                         },
-                        served: None,
-                        offer: None,
-                        expected_reply_after: None,
-                    },
-                    &|_| reply.clone(),
-                )?;
-                Some(written.decision_id)
-            }
-            None => None,
-        };
+                        reply,
+                    )
+                },
+                queue_expiry: now + chrono::Duration::hours(self.config.routing.queue_expiry_hours as i64),
+            }),
+        )?;
+        let (path, reply, _, resets_at) = outcome(&accepted.acceptance);
         Ok(AcceptReport {
             escalation_id: id,
             accepted: path == RoutePath::E,
             path,
             reply,
-            acceptance,
-            decision_id,
+            acceptance: accepted.acceptance,
+            decision_id: accepted.decision_id,
             resets_at,
         })
     }
@@ -151,7 +181,7 @@ impl Fanline {
         list.into_iter()
             .map(|e| {
                 let fan = self.store.fan(e.fan_id)?;
-                let since = e.accepted_at.clone().unwrap_or_else(|| e.offered_at.clone());
+                let since = e.accepted_at.unwrap_or(e.offered_at);
                 Ok(QueueItem {
                     id: e.id,
                     fan: fan.handle,
@@ -164,19 +194,13 @@ impl Fanline {
                     status: e.status,
                     offered_at: e.offered_at,
                     accepted_at: e.accepted_at,
-                    age_hours: hours_since(&since, now),
+                    age_hours: hours_since(since, now),
                     expires_at: e.expires_at,
                     deferred_until: e.deferred_until,
                     expected_reply_after: e.expected_reply_after,
                 })
             })
             .collect()
-    }
-
-    /// Tell the fan in their conversation.
-    fn tell_fan(&self, e: &Escalation, role: Role, text: &str) -> Result<()> {
-        self.store.record_message(e.agent_id, e.fan_id, role, text)?;
-        Ok(())
     }
 
     /// The creator answers: the answer goes to the fan and becomes a canonical answer
@@ -188,14 +212,8 @@ impl Fanline {
         }
         let e = self.store.escalation(id)?;
         let v = self.embedder()?.embed_one(&e.question)?;
-        let mut canonical = 0;
-        self.write_indexed(false, |s| {
-            let (cid, change) = s.answer_escalation(id, text, layer, &v)?;
-            canonical = cid;
-            Ok(change)
-        })?;
+        let canonical = self.write_indexed(false, |s| s.answer_escalation(id, text, layer, &v))?;
         self.flush()?;
-        self.tell_fan(&e, Role::Creator, text)?;
         self.canonical_show(canonical)
     }
 
@@ -204,20 +222,18 @@ impl Fanline {
     pub fn queue_attach(&self, id: i64, canonical_id: i64) -> Result<CanonicalAnswer> {
         let e = self.store.escalation(id)?;
         let v = self.embedder()?.embed_one(&e.question)?;
-        self.write_indexed(false, |s| s.attach_escalation(id, canonical_id, &v))?;
+        self.write_indexed(false, |s| s.attach_escalation(id, canonical_id, &v).map(|c| ((), c)))?;
         self.flush()?;
-        let c = self.canonical_show(canonical_id)?;
-        self.tell_fan(&e, Role::Creator, &c.answer)?;
-        Ok(c)
+        self.canonical_show(canonical_id)
     }
 
     /// The creator declines a queued escalation (or the fan turns down an offer).
     pub fn queue_decline(&self, id: i64) -> Result<Escalation> {
-        self.store.decline_escalation(id, self.now())?;
         let e = self.store.escalation(id)?;
         let creator = self.agent_name(e.agent_id)?;
-        self.tell_fan(&e, Role::Agent, &format!("Sorry — {creator} can't take this question."))?;
-        Ok(e)
+        let notice = format!("Sorry — {creator} can't take this question.");
+        self.store.decline_escalation(id, self.now(), Some(&notice))?;
+        Ok(self.store.escalation(id)?)
     }
 
     /// Put a queued escalation aside for `hours`.

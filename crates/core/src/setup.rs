@@ -10,23 +10,28 @@ use serde::Serialize;
 #[derive(Debug, Clone, Serialize)]
 #[cfg_attr(feature = "specta", derive(specta::Type))]
 pub struct SetupStatus {
+    /// The agent.
     pub agent: Agent,
     /// The name replies use for the creator.
     pub creator: String,
+    /// The voice of answers.
     pub persona: String,
     /// Show the first-run screens: setup not finished and no knowledge yet.
     pub needs_setup: bool,
+    /// Documents imported.
     pub documents: u64,
+    /// Canonical answers written.
     pub canonical_answers: u64,
 }
 
 impl Fanline {
+    /// Where the creator is in setting the agent up.
     pub fn setup_status(&self, agent: Option<&str>) -> Result<SetupStatus> {
         let agent = self.agent(agent)?;
         let (documents, canonical_answers) = self.store.knowledge_counts(agent.id)?;
         let persona = self.store.agent_config(agent.id)?.persona;
         Ok(SetupStatus {
-            creator: crate::routing::creator_name(&agent),
+            creator: crate::app::creator_name(&agent),
             needs_setup: agent.setup_done_at.is_none() && documents == 0 && canonical_answers == 0,
             persona,
             documents,

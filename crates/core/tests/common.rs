@@ -1,4 +1,6 @@
-//! Shared by the integration tests: one real embedder per test binary, temp data dirs.
+//! Shared by the integration tests: temp data dirs opened with the deterministic
+//! stand-in embedder (no model, no ONNX Runtime: these tests exercise the plumbing),
+//! or, in `real_model.rs` only, with the real model.
 #![allow(dead_code)]
 
 use fanline_core::{Config, Fanline};
@@ -6,7 +8,13 @@ use fanline_engine::ports::Embedder;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, OnceLock};
 
+/// The stand-in embedder: texts sharing words come out close, nothing more.
 pub fn embedder() -> Arc<dyn Embedder> {
+    Arc::new(fanline_embed::HashingEmbedder::new(384))
+}
+
+/// The real model, loaded once per test binary.
+pub fn real_embedder() -> Arc<dyn Embedder> {
     static E: OnceLock<Arc<dyn Embedder>> = OnceLock::new();
     E.get_or_init(|| {
         let cfg = Config::default().embedder_config();
@@ -24,11 +32,30 @@ pub fn open(dir: &Path) -> Fanline {
 }
 
 pub fn open_cfg(c: Config) -> Fanline {
-    let app = Fanline::open_with(c, Some(embedder())).unwrap();
+    open_with(c, embedder())
+}
+
+pub fn open_real(dir: &Path) -> Fanline {
+    open_with(config(dir), real_embedder())
+}
+
+pub fn open_with(c: Config, e: Arc<dyn Embedder>) -> Fanline {
+    let app = Fanline::open_with(c, Some(e)).unwrap();
     app.init(None).unwrap();
     app
 }
 
 pub fn kb(sub: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples/creator-kb").join(sub)
+}
+
+/// The shared datasets (../shared/datasets), when this machine has them.
+pub fn datasets() -> Option<PathBuf> {
+    let p = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/datasets");
+    if p.is_dir() {
+        Some(p)
+    } else {
+        eprintln!("skipped: ../shared/datasets is not here (the test needs the public datasets)");
+        None
+    }
 }

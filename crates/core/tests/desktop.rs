@@ -100,14 +100,14 @@ fn canonical_answers_are_edited_relayered_and_merged() {
     let edited =
         app.canonical_update(a.id, Some("No: my novels are a solitary craft, but I run workshops."), None).unwrap();
     assert!(edited.answer.contains("workshops"));
-    let r = app.route(None, "ana", "Would you ever co-write a novel with one of your readers?").unwrap();
+    let r = app.route(None, "ana", "Would you ever co-write a novel with a reader?").unwrap();
     assert_eq!(r.path, RoutePath::C, "{}", r.reason);
     assert!(r.reply.contains("I run workshops"), "{}", r.reply);
     assert!(app.canonical_update(a.id, Some("  "), None).is_err(), "an empty answer is refused");
 
     // Re-layer to intimate: a public fan is no longer served it; the index follows.
     app.canonical_update(a.id, None, Some(Layer::Intimate)).unwrap();
-    let r = app.route(None, "ana", "Would you ever co-write a novel with one of your readers?").unwrap();
+    let r = app.route(None, "ana", "Would you ever co-write a novel with a reader?").unwrap();
     assert_ne!(r.served.as_ref().map(|s| s.canonical_id), Some(a.id), "{}", r.reason);
     assert!(app
         .canonical_search(None, "co-write a novel with a reader", Layer::Public, 5)
@@ -148,7 +148,7 @@ fn a_draft_without_a_model_quotes_the_documents_the_fan_may_see() {
             }
         })
         .unwrap();
-    assert_eq!(draft.generation.source, "extractive");
+    assert_eq!(draft.generation.source, fanline_core::GenerationSource::Extractive);
     assert!(!draft.text.is_empty() && streamed == draft.text);
     assert!(!draft.passages.is_empty() && draft.passages.iter().all(|p| p.layer == Layer::Public));
     assert!(!draft.citations.is_empty());

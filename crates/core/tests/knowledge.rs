@@ -1,9 +1,10 @@
-//! The knowledge index end to end: real files, the real model, real SQLite and tantivy.
+//! The knowledge index end to end: real files, real SQLite and tantivy, and the
+//! stand-in embedder (ranking by meaning is tested with the real model in `real_model.rs`).
 
 mod common;
 
 use common::*;
-use fanline_core::{FileStatus, NewCanonicalInput};
+use fanline_core::{DocumentRef, FileStatus, NewCanonicalInput};
 use fanline_engine::Layer;
 use proptest::prelude::*;
 
@@ -11,59 +12,6 @@ fn import_all(app: &fanline_core::Fanline) {
     for (sub, layer) in [("public", Layer::Public), ("friends", Layer::Friends), ("intimate", Layer::Intimate)] {
         let s = app.import(None, &[kb(sub)], layer, &mut |_| {}).unwrap();
         assert_eq!(s.failed + s.skipped, 0, "{:?}", s.files);
-    }
-}
-
-#[test]
-fn a_paraphrase_ranks_above_unrelated_chunks() {
-    let dir = tempfile::tempdir().unwrap();
-    let app = open(dir.path());
-    import_all(&app);
-    // (query, the heading that answers it, headings that have nothing to do with it)
-    let cases: [(&str, &str, &[&str]); 6] = [
-        // BM25's best match is on the generic word "use" ("products I already use").
-        (
-            "what microphone do you use",
-            "Camera and sound for the channel",
-            &["Revision", "Outlining", "Can I get a refund?"],
-        ),
-        // BM25 likes "videos" in the FAQ; meaning must still win (the reason for convex fusion).
-        (
-            "What microphone do you use for your videos?",
-            "Camera and sound for the channel",
-            &["Revision", "Outlining", "Can I get a refund?"],
-        ),
-        (
-            "what's the price of your writing course?",
-            "How much does the workshop cost?",
-            &["Notebooks", "Camera and sound", "Outlining"],
-        ),
-        (
-            "which microphone do you record with",
-            "Camera and sound for the channel",
-            &["Can I get a refund?", "Revision", "When do new videos"],
-        ),
-        ("can I have my money back", "Can I get a refund?", &["Notebooks", "Outlining", "Writing software"]),
-        (
-            "I'm stuck and can't write anything",
-            "Dealing with writer's block",
-            &["Camera and sound", "Can I get a refund?", "Notebooks"],
-        ),
-    ];
-    for (query, heading, unrelated) in cases {
-        let hits = app.search(None, query, Layer::Public, Some(50)).unwrap();
-        assert!(
-            hits[0].heading.ends_with(heading),
-            "{query:?} → {:?}",
-            hits.iter().take(5).map(|h| &h.heading).collect::<Vec<_>>()
-        );
-        let right = hits[0].similarity;
-        let mut compared = 0;
-        for other in hits.iter().filter(|h| unrelated.iter().any(|u| h.heading.contains(u))) {
-            assert!(right > other.similarity + 0.1, "{query:?}: {right} vs {} ({})", other.similarity, other.heading);
-            compared += 1;
-        }
-        assert!(compared >= 2, "{query:?}: the unrelated chunks were not found at all");
     }
 }
 
@@ -130,7 +78,7 @@ fn deleting_a_document_removes_it_everywhere() {
         assert!(app.search(None, q, Layer::Public, Some(3)).unwrap()[0].source_path.ends_with("gear-and-tools.html"));
         let before = app.open_search_index().unwrap();
         let gear = kb("public/gear-and-tools.html");
-        let doc = app.delete_document(None, gear.to_str().unwrap()).unwrap();
+        let doc = app.delete_document(None, &DocumentRef::Path(gear)).unwrap();
         assert_eq!(app.open_search_index().unwrap(), before - doc.chunks as usize);
         let hits = app.search(None, q, Layer::Public, Some(50)).unwrap();
         assert!(hits.iter().all(|h| !h.source_path.ends_with("gear-and-tools.html")));
@@ -274,42 +222,6 @@ fn bad_files_are_skipped_with_a_reason_and_the_rest_goes_on() {
 }
 
 #[test]
-fn canonical_answers_are_searchable_by_pattern_and_variants() {
-    let dir = tempfile::tempdir().unwrap();
-    let app = open(dir.path());
-    let a = app
-        .canonical_add(
-            None,
-            &NewCanonicalInput {
-                question: "Do you offer one-to-one coaching?".into(),
-                variants: vec!["can I book a private session with you".into()],
-                answer: "Not at the moment; the workshop is the closest thing.".into(),
-                layer: Layer::Public,
-            },
-        )
-        .unwrap();
-    app.canonical_add(
-        None,
-        &NewCanonicalInput {
-            question: "What camera do you film with?".into(),
-            variants: vec![],
-            answer: "A Sony ZV-E10.".into(),
-            layer: Layer::Public,
-        },
-    )
-    .unwrap();
-    let hits = app.canonical_search(None, "is it possible to book a private call with you?", Layer::Public, 2).unwrap();
-    assert_eq!(hits[0].canonical_id, a.id);
-    assert_eq!(hits[0].matched_question, "can I book a private session with you");
-    assert!(hits[0].similarity > hits[1].similarity + 0.2);
-    let v = app.canonical_add_variant(a.id, "personal mentoring?").unwrap();
-    assert_eq!(v.variants.len(), 3);
-    app.canonical_delete(a.id).unwrap();
-    let hits = app.canonical_search(None, "can I book a private session with you", Layer::Public, 5).unwrap();
-    assert!(hits.iter().all(|h| h.canonical_id != a.id));
-}
-
-#[test]
 fn two_processes_on_one_data_dir_see_each_others_changes() {
     // Two handles on one data directory stand for the desktop app and the CLI: each has
     // its own in-memory index, tantivy reader and (while writing) tantivy writer lock.
@@ -336,13 +248,13 @@ fn two_processes_on_one_data_dir_see_each_others_changes() {
         )
         .unwrap();
     cli.import(None, std::slice::from_ref(&gear), Layer::Public, &mut |_| {}).unwrap();
-    let found = cli.canonical_search(None, "will you reply to my email", Layer::Public, 1).unwrap();
+    let found = cli.canonical_search(None, "do you answer my emails", Layer::Public, 1).unwrap();
     assert_eq!(found[0].canonical_id, c.id);
     let hits = app.search(None, "Rode PodMic microphone", Layer::Public, Some(1)).unwrap();
     assert!(hits[0].source_path.ends_with("gear-and-tools.html"), "{hits:?}");
     assert!(hits[0].text_rank.is_some(), "BM25 sees the other process's import too");
 
-    cli.delete_document(None, faq.to_str().unwrap()).unwrap();
+    cli.delete_document(None, &DocumentRef::Path(faq)).unwrap();
     let hits = app.search(None, "how much does the workshop cost", Layer::Public, Some(20)).unwrap();
     assert!(hits.iter().all(|h| !h.source_path.ends_with("faq.md")));
     assert_eq!(app.open_search_index().unwrap(), cli.open_search_index().unwrap());

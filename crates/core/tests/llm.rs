@@ -6,10 +6,11 @@
 mod common;
 
 use common::{kb, open};
-use fanline_core::{Fanline, NewProvider, StreamEvent};
+use fanline_core::{ErrorCode, Fanline, GenerationSource, NewProvider, StreamEvent};
 use fanline_engine::{Layer, RoutePath, Tier};
 use fanline_llm::testing::{start, Fault, Script, ANSWER};
 use fanline_llm::Prices;
+use fanline_store::Role;
 use std::sync::atomic::Ordering;
 use std::sync::{Arc, OnceLock};
 
@@ -39,7 +40,13 @@ fn app_with_kb(dir: &std::path::Path) -> Fanline {
     let mut cfg = common::config(dir);
     cfg.llm.resilience.base_delay_ms = 5;
     cfg.llm.resilience.idle_timeout_ms = 500;
+    // The stand-in embedder's similarities run lower than the model's (a question shares
+    // a few words with a passage of forty): these tests are about the models' plumbing,
+    // so the documents answer at the stand-in's scale.
+    cfg.routing.novelty_threshold = 0.95;
+    cfg.routing.support_similarity = 0.15;
     let app = common::open_cfg(cfg);
+    app.rule_set(None, "auto_answer_confidence_threshold", "0.25").unwrap();
     app.import(None, &[kb("public")], Layer::Public, &mut |_| {}).unwrap();
     app.fan_add("ana", Tier::Free, Layer::Public).unwrap();
     app.fan_add("bo", Tier::Follower, Layer::Public).unwrap();
@@ -66,7 +73,10 @@ fn path_a_is_written_by_the_model_streamed_and_cited() {
     assert_eq!(tokens, ANSWER);
     assert!(r.reply.starts_with(&ANSWER.concat()), "{}", r.reply);
     let g = r.generation.as_ref().unwrap();
-    assert_eq!((g.source, g.provider.as_deref(), g.input_tokens, g.output_tokens), ("llm", Some("local"), 12, 3));
+    assert_eq!(
+        (g.source, g.provider.as_deref(), g.input_tokens, g.output_tokens),
+        (GenerationSource::Llm, Some("local"), 12, 3)
+    );
     // The prompt carried the persona's creator, the passages (numbered) and the message.
     let body = script.last_body.lock().unwrap().clone().unwrap();
     let system = body["messages"][0]["content"].as_str().unwrap();
@@ -74,7 +84,7 @@ fn path_a_is_written_by_the_model_streamed_and_cited() {
     assert!(body["messages"][1]["content"].as_str().unwrap().contains(PRICE));
     // The decision says how it was written.
     let d = app.decision(r.decision_id).unwrap();
-    assert_eq!(d.signals["generation"]["source"], "llm");
+    assert_eq!(d.details.generation.as_ref().unwrap().source, GenerationSource::Llm);
 
     // The same first question from another fan: served from the response cache.
     let calls = script.calls.load(Ordering::SeqCst);
@@ -87,8 +97,8 @@ fn path_a_is_written_by_the_model_streamed_and_cited() {
 
     // B and the escalation summary use the model too.
     let b = app.route(None, "ana", "and that?").unwrap();
-    assert_eq!((b.path, b.generation.unwrap().source), (RoutePath::B, "llm"));
-    let d = app.route(None, "ana", "Would you ever co-write a novel with one of your readers?").unwrap();
+    assert_eq!((b.path, b.generation.unwrap().source), (RoutePath::B, GenerationSource::Llm));
+    let d = app.route(None, "ana", "Could we meet at the Tokyo marathon next spring?").unwrap();
     assert_eq!(d.path, RoutePath::D);
     let q = app.store().escalation(d.escalation_id.unwrap()).unwrap();
     assert_eq!(q.context_summary, ANSWER.concat());
@@ -118,7 +128,7 @@ fn a_failing_primary_falls_back_and_with_none_left_the_answer_is_extractive() {
     let r = app.route_streaming(None, "bo", PRICE, &mut |e| restarted |= matches!(e, StreamEvent::Restart)).unwrap();
     assert_eq!(r.path, RoutePath::A);
     let g = r.generation.unwrap();
-    assert_eq!(g.source, "extractive");
+    assert_eq!(g.source, GenerationSource::Extractive);
     assert!(g.reason.unwrap().contains("every provider failed"));
     assert!(r.reply.contains("29 euros") && !r.reply.is_empty());
     assert!(restarted, "the caller is told to drop what it was shown");
@@ -141,9 +151,9 @@ fn with_the_primary_failing_30_percent_every_message_gets_one_decision_and_one_a
         let r =
             app.route(None, &fan, &format!("How much does your writing workshop cost for {} people?", i + 2)).unwrap();
         assert_eq!(r.path, RoutePath::A, "{}", r.reason);
-        assert_eq!(r.generation.as_ref().unwrap().source, "llm");
+        assert_eq!(r.generation.as_ref().unwrap().source, GenerationSource::Llm);
         let msgs = app.store().recent_messages(r.conversation_id, 10).unwrap();
-        let replies: Vec<_> = msgs.iter().filter(|m| m.role == "agent").collect();
+        let replies: Vec<_> = msgs.iter().filter(|m| m.role == Role::Agent).collect();
         assert_eq!(replies.len(), 1, "one answer");
         assert!(replies[0].body.starts_with(&ANSWER.concat()), "never two halves: {}", replies[0].body);
         assert_eq!(app.decisions(None, None, Some(&fan), 10).unwrap().len(), 1, "one decision");
@@ -162,7 +172,7 @@ fn an_empty_answer_from_the_model_is_never_the_reply() {
     script.push(Fault::Empty);
     let r = app.route(None, "ana", PRICE).unwrap();
     let g = r.generation.unwrap();
-    assert_eq!(g.source, "extractive");
+    assert_eq!(g.source, GenerationSource::Extractive);
     assert!(g.reason.unwrap().contains("empty answer"));
     assert!(r.reply.contains("29 euros"), "{}", r.reply);
 }
@@ -172,17 +182,17 @@ fn bad_provider_settings_are_refused() {
     let dir = tempfile::tempdir().unwrap();
     let app = open(dir.path());
     let mut p = provider("x", "gemini", "http://127.0.0.1:1", 0);
-    assert_eq!(app.provider_add(&p).unwrap_err().code(), "invalid_input");
+    assert_eq!(app.provider_add(&p).unwrap_err().code(), ErrorCode::InvalidInput);
     p.kind = "openai".into();
     p.base_url = "localhost:11434".into();
-    assert_eq!(app.provider_add(&p).unwrap_err().code(), "invalid_input");
+    assert_eq!(app.provider_add(&p).unwrap_err().code(), ErrorCode::InvalidInput);
     p.base_url = "http://127.0.0.1:1/v1".into();
     app.provider_add(&p).unwrap();
-    assert_eq!(app.provider_add(&p).unwrap_err().code(), "conflict");
+    assert_eq!(app.provider_add(&p).unwrap_err().code(), ErrorCode::Conflict);
     // Nothing listens there: the test says so instead of hanging.
     let t = app.provider_test("x").unwrap();
     assert!(!t.ok && t.error.unwrap().contains("cannot reach"));
-    assert_eq!(app.provider_remove("nope").unwrap_err().code(), "not_found");
+    assert_eq!(app.provider_remove("nope").unwrap_err().code(), ErrorCode::NotFound);
 }
 
 #[test]
@@ -195,7 +205,7 @@ fn the_prompt_fits_the_smallest_context_window() {
     p.context_window = Some(600);
     app.provider_add(&p).unwrap();
     let r = app.route(None, "ana", PRICE).unwrap();
-    assert_eq!(r.generation.unwrap().source, "llm");
+    assert_eq!(r.generation.unwrap().source, GenerationSource::Llm);
     let body = script.last_body.lock().unwrap().clone().unwrap();
     let system = body["messages"][0]["content"].as_str().unwrap();
     let passages = system.matches("\n[").count();
@@ -262,8 +272,16 @@ fn the_critics_check_messages_and_drafts_and_the_policy_decides() {
     script.push(Fault::Say("PROBLEM: the price is not in the passages"));
     script.push(Fault::Say("The workshop costs 77 euros a week and includes a yacht cruise every winter."));
     let r = app.route(None, fan2, "What is the monthly workshop price?").unwrap();
-    assert_eq!(r.generation.as_ref().unwrap().source, "extractive", "{}", r.reply);
+    assert_eq!(r.generation.as_ref().unwrap().source, GenerationSource::Extractive, "{}", r.reply);
     assert!(r.reply.contains("29 euros"));
+    // The text sent was checked too, and the trace shows those checks as "draft".
+    assert_eq!(r.critics.rejected.len(), 2, "both model drafts turned down");
+    let sent = r.critics.draft.as_ref().unwrap();
+    assert!(sent.violations.is_empty(), "{:?}", sent.violations);
+    for label in ["draft 1 (rejected)", "draft 2 (rejected)", "draft"] {
+        let step = format!("critic:grounding:{label}");
+        assert!(r.trace.steps.iter().any(|s| s.step == step), "{step} missing");
+    }
 
     let m = app.critic_metrics();
     assert!(m.total > 20 && m.gated > 0 && m.successful > 0, "{m:?}");
@@ -280,6 +298,46 @@ fn the_persona_style_from_the_policy_file_is_enforced() {
     script.push(Fault::Say("PROBLEM: not the creator's voice"));
     let r = app.route(None, "ana", PRICE).unwrap();
     assert!(r.reply.starts_with(&ANSWER.concat()), "rewritten: {}", r.reply);
-    let rejected = r.trace.steps.iter().find(|s| s.step == "critic:style:draft 1 (rewritten)").unwrap();
+    let rejected = r.trace.steps.iter().find(|s| s.step == "critic:style:draft 1 (rejected)").unwrap();
     assert!(rejected.note.contains("style.forbidden_phrase"), "{rejected:?}");
+}
+
+#[test]
+fn the_answer_from_the_documents_after_rejected_drafts_passes_the_draft_critics_too() {
+    let dir = tempfile::tempdir().unwrap();
+    let app = app_with_kb(dir.path());
+    let docs = tempfile::tempdir().unwrap();
+    let contact = docs.path().join("contact.md");
+    std::fs::write(
+        &contact,
+        "# Contact\n\n## Booking a studio visit\n\nStudio visits are booked by writing to jules.studio@example.com, \
+         and a studio visit costs nothing.\n",
+    )
+    .unwrap();
+    app.import(None, &[contact], Layer::Public, &mut |_| {}).unwrap();
+    let (base, script) = server();
+    app.provider_add(&provider("local", "openai", &base, 0)).unwrap();
+    // Two drafts with a claim the passages do not support, and the judge agreeing.
+    script.push(Fault::Say("Studio visits cost 500 euros and include a private castle tour."));
+    script.push(Fault::Say("PROBLEM: unsupported"));
+    script.push(Fault::Say("Studio visits cost 800 euros and include a helicopter ride."));
+    script.push(Fault::Say("PROBLEM: unsupported"));
+    let mut shown = String::new();
+    let r = app
+        .route_streaming(None, "ana", "How do I book a studio visit?", &mut |e| match e {
+            StreamEvent::Token(t) => shown.push_str(t),
+            StreamEvent::Restart => shown.clear(),
+        })
+        .unwrap();
+    assert_eq!(r.path, RoutePath::A, "{}", r.reason);
+    assert_eq!(r.generation.as_ref().unwrap().source, GenerationSource::Extractive, "{}", r.reply);
+    // The passage quoted holds an e-mail address: the draft critics redacted it.
+    assert!(r.reply.contains("[removed]") && !r.reply.contains("example.com"), "{}", r.reply);
+    assert_eq!(shown, r.reply, "what was streamed last is what was sent");
+    let sent = r.critics.draft.as_ref().unwrap();
+    assert!(sent.violations.iter().any(|v| v.code == "pii.email"), "{:?}", sent.violations);
+    assert!(r.trace.steps.iter().any(|s| s.step == "critic:quick-pii-draft:draft" && s.note.contains("pii.email")));
+    // And so is what was stored.
+    let d = app.decision(r.decision_id).unwrap();
+    assert_eq!(d.reply, r.reply);
 }

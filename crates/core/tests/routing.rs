@@ -1,14 +1,15 @@
-//! Routing against the real store, index and model: the full loop, caps under
-//! concurrency, time zones and DST, layers, policy reload, stored traces.
+//! Routing against the real store and index (the stand-in embedder): caps under
+//! concurrency, time zones and DST, layers, policy reload, stored traces and details,
+//! errors with their kind. The full loop with the real model is in `real_model.rs`.
 
 mod common;
 
 use chrono::{DateTime, Utc};
 use common::{kb, open, open_cfg};
-use fanline_core::{Fanline, NewCanonicalInput};
+use fanline_core::{ErrorCode, Fanline, NewCanonicalInput};
 use fanline_engine::ports::Clock;
+use fanline_engine::route::RefusalCode;
 use fanline_engine::{Layer, RoutePath, Tier};
-use proptest::prelude::*;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 
@@ -34,60 +35,6 @@ fn with_public_kb(app: &Fanline) {
 }
 
 #[test]
-fn escalate_accept_answer_then_paraphrases_are_served_from_the_canonical_answer() {
-    let dir = tempfile::tempdir().unwrap();
-    let app = open(dir.path());
-    with_public_kb(&app);
-    app.fan_add("ana", Tier::Free, Layer::Public).unwrap();
-    app.fan_add("cy", Tier::Follower, Layer::Public).unwrap();
-
-    let q = "Would you ever do a sponsored video with a brand?";
-    let d = app.route(None, "ana", q).unwrap();
-    assert_eq!(d.path, RoutePath::D, "{}", d.reason);
-    let offer = d.escalation_id.unwrap();
-    assert!(d.reply.contains(&format!("#{offer}")), "{}", d.reply);
-
-    let e = app.accept(offer).unwrap();
-    assert_eq!(e.path, RoutePath::E);
-    let queue = app.queue(None, 10).unwrap();
-    assert_eq!(queue.len(), 1);
-    assert_eq!((queue[0].id, queue[0].fan.as_str()), (offer, "ana"));
-    assert!(queue[0].context_summary.contains(q), "{}", queue[0].context_summary);
-
-    let c =
-        app.queue_answer(offer, "Rarely: only brands I already use, and I say so up front.", Layer::Public).unwrap();
-    assert_eq!(c.question_pattern, q);
-    assert_eq!(c.times_reused, 0);
-    assert!(app.queue(None, 10).unwrap().is_empty());
-
-    // Another fan, a paraphrase: served from the canonical answer, with attribution.
-    let r = app.route(None, "cy", "Would you ever make a sponsored video for a brand?").unwrap();
-    assert_eq!(r.path, RoutePath::C, "{}", r.reason);
-    let served = r.served.as_ref().unwrap();
-    assert_eq!((served.canonical_id, served.times_reused), (c.id, 1));
-    assert!(r.reply.contains("only brands I already use") && r.reply.contains(q), "{}", r.reply);
-    let r2 = app.route(None, "ana", "would you do a brand sponsored video").unwrap();
-    assert_eq!(r2.path, RoutePath::C, "{}", r2.reason);
-    assert_eq!(app.canonical_show(c.id).unwrap().times_reused, 2);
-    assert_eq!(app.decision(r2.decision_id).unwrap().canonical_answer_id, Some(c.id));
-
-    // The creator may attach a later question to the answer instead of writing a new one.
-    let d2 = app.route(None, "cy", "Do you take money from brands to talk about their products?").unwrap();
-    assert_eq!(d2.path, RoutePath::D, "{}", d2.reason);
-    let id2 = d2.escalation_id.unwrap();
-    app.accept(id2).unwrap();
-    let attached = app.queue_attach(id2, c.id).unwrap();
-    assert_eq!(attached.variants.len(), 2);
-
-    let m = app.metrics(None, 7).unwrap();
-    assert_eq!(m.paths.get(&RoutePath::C), Some(&2));
-    assert_eq!(m.escalations_today, 2);
-    assert_eq!(m.top_answers[0].canonical_id, c.id);
-    assert_eq!(m.top_answers[0].times_reused, 2);
-    assert!(m.auto_answer_rate > 0.0 && m.median_hours_to_answer.is_some());
-}
-
-#[test]
 fn messages_are_stored_before_routing_and_decisions_with_their_trace() {
     let dir = tempfile::tempdir().unwrap();
     let app = open(dir.path());
@@ -97,25 +44,30 @@ fn messages_are_stored_before_routing_and_decisions_with_their_trace() {
     let stored = app.decision(r.decision_id).unwrap();
     assert_eq!(stored.path, r.path);
     assert_eq!(stored.reply, r.reply);
-    let steps = stored.trace["steps"].as_array().unwrap();
-    let plan = steps.iter().filter(|s| !s["step"].as_str().unwrap().starts_with("critic:")).count();
+    let steps = &stored.trace.steps;
+    let plan = steps.iter().filter(|s| !s.step.starts_with("critic:")).count();
     assert_eq!(plan, 10);
-    assert!(steps.iter().any(|s| s["step"] == "critic:safety:message"));
-    assert_eq!(stored.signals["signals"]["risk"], "low");
-    assert!(stored.signals["signals"]["similarity"].as_f64().unwrap() > 0.3);
+    assert!(steps.iter().any(|s| s.step == "critic:safety:message"));
+    let signals = stored.details.signals.as_ref().unwrap();
+    assert_eq!(signals.risk, fanline_engine::signals::RiskTier::Low);
+    assert!(signals.similarity > 0.1, "{signals:?}");
+    assert_eq!(stored.details.candidates, r.candidates);
+    assert_eq!(stored.details.critics.as_ref().unwrap().message, r.critics.message);
 
     // Bad input: clear errors.
-    assert_eq!(app.route(None, "ana", "   ").unwrap_err().code(), "invalid_input");
-    assert_eq!(app.route(None, "nobody", "hi there").unwrap_err().code(), "invalid_input");
+    assert_eq!(app.route(None, "ana", "   ").unwrap_err().code(), ErrorCode::InvalidInput);
+    assert_eq!(app.route(None, "nobody", "hi there").unwrap_err().code(), ErrorCode::InvalidInput);
     let long = "word ".repeat(3000);
-    assert_eq!(app.route(None, "ana", &long).unwrap_err().code(), "invalid_input");
+    assert_eq!(app.route(None, "ana", &long).unwrap_err().code(), ErrorCode::InvalidInput);
+    assert_eq!(app.route(None, "ana", "nul\0byte").unwrap_err().code(), ErrorCode::InvalidInput);
 
-    // With the model missing, routing fails clearly, and the message is kept.
+    // With the model missing, routing fails with the embedder's own error, and the
+    // message is kept.
     let mut cfg = common::config(dir.path());
     cfg.embedder.model_dir = dir.path().join("no-model");
     let broken = Fanline::open(cfg).unwrap();
     let err = broken.route(None, "ana", "Is the message kept?").unwrap_err();
-    assert_eq!(err.code(), "engine", "{err}");
+    assert_eq!(err.code(), ErrorCode::ModelMissing, "{err}");
     let kept = broken.store().recent_messages(r.conversation_id, 10).unwrap();
     assert_eq!(kept.last().unwrap().body, "Is the message kept?");
 }
@@ -149,7 +101,7 @@ fn caps_hold_exactly_under_a_thousand_concurrent_routings() {
                     }
                 } else {
                     assert_eq!(r.path, RoutePath::F, "{}", r.reason);
-                    assert_eq!(r.refusal.as_ref().unwrap().code, "daily_cap_reached");
+                    assert_eq!(r.refusal.as_ref().unwrap().code, RefusalCode::DailyCapReached);
                 }
             });
         }
@@ -178,7 +130,7 @@ fn daily_caps_follow_the_creators_midnight_across_a_dst_change() {
     // 23:50 local: today's one escalation is used; it resets at local midnight (05:00 UTC).
     clock.set("2026-03-08T04:50:00Z");
     let r = app.route(None, "ana", &novel(2)).unwrap();
-    assert_eq!(r.refusal.as_ref().map(|f| f.code), Some("daily_cap_reached"), "{}", r.reason);
+    assert_eq!(r.refusal.as_ref().map(|f| f.code), Some(RefusalCode::DailyCapReached), "{}", r.reason);
     assert!(r.reply.contains("Sun 08 Mar 05:00 UTC"), "{}", r.reply);
     // 00:10 local on Sunday: a new day.
     clock.set("2026-03-08T05:10:00Z");
@@ -188,7 +140,7 @@ fn daily_caps_follow_the_creators_midnight_across_a_dst_change() {
     // next day starts at 04:00 UTC (00:00 EDT), not 05:00.
     clock.set("2026-03-09T03:59:00Z");
     let r = app.route(None, "ana", &novel(4)).unwrap();
-    assert_eq!(r.refusal.as_ref().map(|f| f.code), Some("daily_cap_reached"));
+    assert_eq!(r.refusal.as_ref().map(|f| f.code), Some(RefusalCode::DailyCapReached));
     assert!(r.reply.contains("Mon 09 Mar 04:00 UTC"), "{}", r.reply);
     clock.set("2026-03-09T04:00:00Z");
     let r = app.route(None, "ana", &novel(5)).unwrap();
@@ -229,7 +181,7 @@ fn the_policy_file_is_reloaded_without_a_restart() {
     // The CLI's check names the line and field too.
     std::fs::write(&path, "[tiers.paid]\nnovelty_threshold = 2\n").unwrap();
     let err = fanline_core::policy::check_policy(&path).unwrap_err();
-    assert_eq!(err.code(), "invalid_policy");
+    assert_eq!(err.code(), ErrorCode::InvalidPolicy);
     assert!(err.to_string().contains("line 2, field `novelty_threshold`"), "{err}");
 }
 
@@ -282,30 +234,43 @@ fn layered_app() -> Layered {
     (dir, app, questions)
 }
 
-proptest! {
-    #![proptest_config(ProptestConfig { cases: 24, ..ProptestConfig::default() })]
-    #[test]
-    fn nothing_above_the_fans_layer_is_ever_served_or_cited(fan in 0usize..3, q in 0usize..6) {
-        static APP: std::sync::OnceLock<Layered> = std::sync::OnceLock::new();
-        let (_, app, questions) = APP.get_or_init(layered_app);
-        let (handle, layer) = [("pub", Layer::Public), ("friend", Layer::Friends), ("close", Layer::Intimate)][fan];
-        let extra = ["Tell me about your morning routine", "What lens do you film with?", "Are you doing okay lately?"];
-        let text = if q < 3 { questions[q].0.clone() } else { extra[q - 3].to_string() };
-        let r = app.route(None, handle, &text).unwrap();
-        if let Some(s) = &r.served {
-            let c = app.canonical_show(s.canonical_id).unwrap();
-            prop_assert!(layer.can_see(c.layer), "{handle} was served a {} answer", c.layer);
-        }
-        let ids: Vec<i64> = r.citations.iter().map(|c| c.chunk_id).collect();
-        for c in app.store().chunks_by_ids(&ids).unwrap() {
-            prop_assert!(layer.can_see(c.layer), "{handle} was cited a {} chunk", c.layer);
-        }
-        for c in &r.candidates {
-            prop_assert!(layer.can_see(c.layer));
-        }
-        // Exactly their own layer's question is served to a fan who may see it.
-        if q < 3 && layer.can_see(questions[q].1) {
-            prop_assert_eq!(r.path, RoutePath::C, "{}", r.reason);
+/// Every fan layer against every question (each canonical question at each layer,
+/// and questions near the documents of each layer): nothing above the fan's layer is
+/// ever served, cited or even a candidate, and a fan is served exactly the question of
+/// a layer they may see.
+#[test]
+fn nothing_above_the_fans_layer_is_ever_served_cited_or_a_candidate() {
+    let (_dir, app, questions) = layered_app();
+    let extra = [
+        "Tell me about your morning routine",
+        "What lens do you film with?",
+        "Are you doing okay lately?",
+        "What is the next novel about, the lighthouse book?",
+        "Tell me about the memoir of your grandmother the radio operator",
+        "Why did you almost quit writing after the publisher went bankrupt?",
+    ];
+    let mut cases = 0;
+    for (handle, layer) in [("pub", Layer::Public), ("friend", Layer::Friends), ("close", Layer::Intimate)] {
+        for (q, question_layer) in
+            questions.iter().map(|(q, l)| (q.as_str(), Some(*l))).chain(extra.iter().map(|q| (*q, None)))
+        {
+            let r = app.route(None, handle, q).unwrap();
+            cases += 1;
+            if let Some(s) = &r.served {
+                let c = app.canonical_show(s.canonical_id).unwrap();
+                assert!(layer.can_see(c.layer), "{handle} was served a {} answer for {q:?}", c.layer);
+            }
+            let ids: Vec<i64> = r.citations.iter().map(|c| c.chunk_id).collect();
+            for c in app.store().chunks_by_ids(&ids).unwrap() {
+                assert!(layer.can_see(c.layer), "{handle} was cited a {} chunk for {q:?}", c.layer);
+            }
+            for c in &r.candidates {
+                assert!(layer.can_see(c.layer), "{handle} had a {} candidate for {q:?}", c.layer);
+            }
+            if let Some(l) = question_layer.filter(|l| layer.can_see(*l)) {
+                assert_eq!(r.path, RoutePath::C, "{handle} ({l}) {q:?}: {}", r.reason);
+            }
         }
     }
+    assert_eq!(cases, 3 * (questions.len() + extra.len()));
 }

@@ -2,7 +2,7 @@
 //! through the runner with gating on, for a low-risk message with a drafted answer and
 //! for a high-risk one (the PII critics run too).
 
-use crate::builtin::profiled;
+use crate::builtin::builtin;
 use crate::{Runner, Settings, Subject};
 use fanline_engine::signals::RiskTier;
 use serde::Serialize;
@@ -20,8 +20,8 @@ pub struct OverheadRow {
 pub fn overhead(messages: usize) -> Vec<OverheadRow> {
     let rt = tokio::runtime::Builder::new_current_thread().enable_time().build().expect("a runtime");
     let mut runner = Runner::new(Settings::default());
-    for (c, p) in profiled() {
-        runner.add_with(c, p);
+    for c in builtin() {
+        runner.add(c);
     }
     let passage = "The Fiction Workshop costs 29 euros a month or 290 euros a year. It includes the monthly live \
                    critique session, the private forum and written feedback on your pages."
@@ -40,6 +40,7 @@ pub fn overhead(messages: usize) -> Vec<OverheadRow> {
                 blocked_topics: vec!["politics".into(), "religion".into()],
                 forbidden_phrases: vec!["as an AI".into()],
                 max_answer_chars: 1200,
+                ..Default::default()
             };
             let t = Instant::now();
             let r = rt.block_on(runner.run(&s));

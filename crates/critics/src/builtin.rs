@@ -2,10 +2,10 @@
 //! grounding of a drafted answer in its passages, prompt injection, style. (The deep
 //! LLM judge lives where the providers are, in `fanline-core`.)
 
-use crate::model::{Critic, CriticError, Output, Severity, Subject, Violation};
-use fanline_engine::signals::risk::sensitive_subjects;
+use crate::model::{Critic, CriticError, Output, Place, Profile, RunPolicy, Severity, Stage, Subject, Violation};
+use fanline_engine::signals::risk::{sensitive_subjects, RiskTier, Sensitive};
 use fanline_engine::signals::text::mentions;
-use fanline_engine::signals::{find_pii, PiiKind};
+use fanline_engine::signals::{find_pii, PiiKind, PiiMatch};
 use futures::future::BoxFuture;
 use regex::Regex;
 use std::collections::HashSet;
@@ -15,22 +15,39 @@ fn ready(out: Output) -> BoxFuture<'static, Result<Output, CriticError>> {
     Box::pin(std::future::ready(Ok(out)))
 }
 
-fn v(code: &str, message: String, severity: Severity, span: Option<(usize, usize)>, place: &str) -> Violation {
-    Violation { code: code.into(), message, severity, span, r#in: place.into() }
+fn v(code: &str, message: String, severity: Severity, span: Option<(usize, usize)>, place: Place) -> Violation {
+    Violation { code: code.into(), message, severity, span, r#in: place }
 }
 
 /// The texts a critic looks at, with where each comes from.
-fn texts(s: &Subject, message: bool, draft: bool) -> Vec<(&str, &'static str)> {
+fn texts(s: &Subject, message: bool, draft: bool) -> Vec<(&str, Place)> {
     let mut t = Vec::new();
     if message {
-        t.push((s.message.as_str(), "message"));
+        t.push((s.message.as_str(), Place::Message));
     }
     if draft {
         if let Some(d) = &s.draft {
-            t.push((d.as_str(), "draft"));
+            t.push((d.as_str(), Place::Draft));
         }
     }
     t
+}
+
+/// Personal data in a text of the subject: the message's as routing found it, when
+/// it did, else a fresh scan.
+fn pii_in(s: &Subject, text: &str, place: Place) -> Vec<PiiMatch> {
+    match (place, &s.message_pii) {
+        (Place::Message, Some(known)) => known.clone(),
+        _ => find_pii(text),
+    }
+}
+
+/// Sensitive subjects in a text of the subject, likewise.
+fn sensitive_in(s: &Subject, text: &str, place: Place) -> Vec<(Sensitive, RiskTier)> {
+    match (place, &s.message_sensitive) {
+        (Place::Message, Some(known)) => known.clone(),
+        _ => sensitive_subjects(text),
+    }
 }
 
 /// Personal data (emails, phones, cards, IBANs, national IDs, addresses).
@@ -60,10 +77,19 @@ impl Critic for Pii {
     fn name(&self) -> &str {
         self.name
     }
+    fn profile(&self) -> Profile {
+        if self.message {
+            // Personal data in the message matters when the message is risky already.
+            Profile::core(4).when(RunPolicy::OnHighRisk)
+        } else {
+            // Personal data in a draft is checked on every message, cheaply.
+            Profile::core(4).in_stage(Stage::Fast)
+        }
+    }
     fn check<'a>(&'a self, s: &'a Subject) -> BoxFuture<'a, Result<Output, CriticError>> {
         let mut found = Vec::new();
         for (text, place) in texts(s, self.message, true) {
-            for m in find_pii(text) {
+            for m in pii_in(s, text, place) {
                 let kind =
                     serde_json::to_value(m.kind).ok().and_then(|k| k.as_str().map(String::from)).unwrap_or_default();
                 let sev = match m.kind {
@@ -91,16 +117,19 @@ impl Critic for Safety {
     fn name(&self) -> &str {
         "safety"
     }
+    fn profile(&self) -> Profile {
+        Profile::core(1).fails_closed()
+    }
     fn check<'a>(&'a self, s: &'a Subject) -> BoxFuture<'a, Result<Output, CriticError>> {
         let mut found = Vec::new();
         for (text, place) in texts(s, true, true) {
-            for (sub, _) in sensitive_subjects(text) {
+            for (sub, _) in sensitive_in(s, text, place) {
                 let (code, sev) = match sub.subject {
                     "crisis" => ("safety.self_harm", Severity::High),
                     "harassment" => ("safety.harassment", Severity::Medium),
                     other => {
                         // Advice subjects matter in what the fan asks, not in a quoted answer.
-                        if place == "draft" {
+                        if place == Place::Draft {
                             continue;
                         }
                         (
@@ -128,6 +157,9 @@ pub struct BlockedTopics;
 impl Critic for BlockedTopics {
     fn name(&self) -> &str {
         "blocked-topics"
+    }
+    fn profile(&self) -> Profile {
+        Profile::core(5)
     }
     fn check<'a>(&'a self, s: &'a Subject) -> BoxFuture<'a, Result<Output, CriticError>> {
         let mut found = Vec::new();
@@ -183,6 +215,9 @@ impl Critic for Grounding {
     fn name(&self) -> &str {
         "grounding"
     }
+    fn profile(&self) -> Profile {
+        Profile::core(5)
+    }
     fn check<'a>(&'a self, s: &'a Subject) -> BoxFuture<'a, Result<Output, CriticError>> {
         let Some(draft) = s.draft.as_deref() else {
             return ready(Output {
@@ -220,7 +255,7 @@ impl Critic for Grounding {
                     format!("unsupported claim: {t} ({why})"),
                     Severity::Medium,
                     Some((start, offset)),
-                    "draft",
+                    Place::Draft,
                 ));
             }
         }
@@ -258,6 +293,9 @@ impl Critic for PromptInjection {
     fn name(&self) -> &str {
         "prompt-injection"
     }
+    fn profile(&self) -> Profile {
+        Profile::core(5)
+    }
     fn check<'a>(&'a self, s: &'a Subject) -> BoxFuture<'a, Result<Output, CriticError>> {
         let mut found = Vec::new();
         for (re, code) in injection_patterns() {
@@ -267,7 +305,7 @@ impl Critic for PromptInjection {
                     format!("\"{}\" in the message", m.as_str()),
                     Severity::High,
                     Some((m.start(), m.end())),
-                    "message",
+                    Place::Message,
                 ));
             }
         }
@@ -282,6 +320,9 @@ impl Critic for Style {
     fn name(&self) -> &str {
         "style"
     }
+    fn profile(&self) -> Profile {
+        Profile::core(7)
+    }
     fn check<'a>(&'a self, s: &'a Subject) -> BoxFuture<'a, Result<Output, CriticError>> {
         let mut found = Vec::new();
         if let Some(d) = &s.draft {
@@ -292,7 +333,7 @@ impl Critic for Style {
                     format!("{n} characters, over {}", s.max_answer_chars),
                     Severity::Low,
                     None,
-                    "draft",
+                    Place::Draft,
                 ));
             }
             let lower = d.to_lowercase();
@@ -303,29 +344,13 @@ impl Critic for Style {
                         format!("\"{p}\" is not in the persona's voice"),
                         Severity::Low,
                         Some((i, i + p.trim().len())),
-                        "draft",
+                        Place::Draft,
                     ));
                 }
             }
         }
         ready(Output::found(found))
     }
-}
-
-/// The built-in critics with their schedules: as their names imply, except that the
-/// draft PII check runs on every message (a leak in an answer matters whatever the
-/// message's risk).
-pub fn profiled() -> Vec<(Arc<dyn Critic>, crate::Profile)> {
-    builtin()
-        .into_iter()
-        .map(|c| {
-            let mut p = crate::classify(c.name());
-            if c.name() == "quick-pii-draft" {
-                p.policy = crate::RunPolicy::Always;
-            }
-            (c, p)
-        })
-        .collect()
 }
 
 /// The built-in critics that need no model, in one list.

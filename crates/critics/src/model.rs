@@ -1,6 +1,7 @@
 //! What a critic is, what it checks, what it says, and how it is scheduled.
 
-use fanline_engine::signals::RiskTier;
+use fanline_engine::signals::risk::Sensitive;
+use fanline_engine::signals::{PiiMatch, RiskTier};
 use futures::future::BoxFuture;
 use serde::{Deserialize, Serialize};
 use std::time::Duration;
@@ -59,52 +60,38 @@ mod millis {
     }
 }
 
-/// The scheduling a critic's name implies (overridable per critic):
-///
-/// | name contains | stage | priority | policy |
-/// |---|---|---|---|
-/// | safety, security, critical | core | 1 | always (fails closed) |
-/// | rights, bias | core | 2 | always |
-/// | fairness, ethics, harm | core | 3 | always |
-/// | privacy, pii, compliance | core | 4 | on high risk |
-/// | deep, comprehensive, detailed | deep | 5 | on violation |
-/// | quick | fast | 5 | always |
-/// | style, quality | core | 7 | always |
-/// | documentation, metadata | core | 9 | always |
-/// | anything else | core | 5 | always |
-pub fn classify(name: &str) -> Profile {
-    let n = name.to_lowercase();
-    let has = |ws: &[&str]| ws.iter().any(|w| n.contains(w));
-    let mut p = Profile {
-        stage: Stage::Core,
-        priority: 5,
-        policy: RunPolicy::Always,
-        timeout: Duration::from_secs(10),
-        fail_closed: false,
-    };
-    if has(&["safety", "security", "critical"]) {
-        p.priority = 1;
-        p.fail_closed = true;
-    } else if has(&["rights", "bias"]) {
-        p.priority = 2;
-    } else if has(&["fairness", "ethics", "harm"]) {
-        p.priority = 3;
-    } else if has(&["privacy", "pii", "compliance"]) {
-        p.priority = 4;
-        p.policy = RunPolicy::OnHighRisk;
-    } else if has(&["style", "quality"]) {
-        p.priority = 7;
-    } else if has(&["documentation", "metadata"]) {
-        p.priority = 9;
+impl Profile {
+    /// A critic of the core stage with this priority (1 runs first) that always runs,
+    /// times out after 10 s, and fails open.
+    pub const fn core(priority: u8) -> Profile {
+        Profile {
+            stage: Stage::Core,
+            priority,
+            policy: RunPolicy::Always,
+            timeout: Duration::from_secs(10),
+            fail_closed: false,
+        }
     }
-    if has(&["deep", "comprehensive", "detailed"]) {
-        p.stage = Stage::Deep;
-        p.policy = RunPolicy::OnViolation;
-        p.timeout = Duration::from_secs(30);
-    } else if has(&["quick"]) {
-        p.stage = Stage::Fast;
+
+    /// When it cannot judge, the text is held back (safety critics).
+    pub const fn fails_closed(self) -> Profile {
+        Profile { fail_closed: true, ..self }
     }
-    p
+
+    /// It runs when `policy` says.
+    pub const fn when(self, policy: RunPolicy) -> Profile {
+        Profile { policy, ..self }
+    }
+
+    /// It runs in `stage`.
+    pub const fn in_stage(self, stage: Stage) -> Profile {
+        Profile { stage, ..self }
+    }
+
+    /// It times out after `timeout`.
+    pub const fn timeout(self, timeout: Duration) -> Profile {
+        Profile { timeout, ..self }
+    }
 }
 
 /// What is checked: the fan's message, and the drafted answer when there is one.
@@ -122,6 +109,13 @@ pub struct Subject {
     pub forbidden_phrases: Vec<String>,
     /// The longest answer the creator wants, in characters (0: no limit).
     pub max_answer_chars: usize,
+    /// The personal data already found in the message (by the routing plan's text
+    /// signals), so the critics do not scan it again; `None`: scan it.
+    #[serde(skip)]
+    pub message_pii: Option<Vec<PiiMatch>>,
+    /// The sensitive subjects already found in the message; `None`: scan it.
+    #[serde(skip)]
+    pub message_sensitive: Option<Vec<(Sensitive, RiskTier)>>,
 }
 
 impl Subject {
@@ -149,8 +143,35 @@ pub struct Violation {
     pub severity: Severity,
     /// Byte range in the text it was found in (for redaction).
     pub span: Option<(usize, usize)>,
+    /// The text it was found in.
+    pub r#in: Place,
+}
+
+/// Which text a violation was found in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+#[serde(rename_all = "snake_case")]
+pub enum Place {
+    /// The fan's message.
+    Message,
+    /// The answer about to be sent.
+    Draft,
+}
+
+impl Place {
     /// "message" or "draft".
-    pub r#in: String,
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Place::Message => "message",
+            Place::Draft => "draft",
+        }
+    }
+}
+
+impl std::fmt::Display for Place {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
 }
 
 /// What a critic returns. `value` and `score` are required (validation checks them):
@@ -184,7 +205,10 @@ pub enum CriticError {
 
 /// A critic.
 pub trait Critic: Send + Sync {
+    /// Its name, as the trace shows it.
     fn name(&self) -> &str;
+    /// How it is scheduled: said by each critic, never guessed from its name.
+    fn profile(&self) -> Profile;
     /// Check the subject.
     fn check<'a>(&'a self, subject: &'a Subject) -> BoxFuture<'a, Result<Output, CriticError>>;
 }

@@ -46,7 +46,7 @@ impl Default for Settings {
 }
 
 /// What became of one critic.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "specta", derive(specta::Type))]
 #[serde(tag = "outcome", rename_all = "snake_case")]
 pub enum Outcome {
@@ -59,7 +59,7 @@ pub enum Outcome {
 }
 
 /// One critic's run, for the decision trace.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "specta", derive(specta::Type))]
 pub struct CriticRun {
     pub critic: String,
@@ -77,7 +77,7 @@ pub struct CriticRun {
 }
 
 /// The result of all critics on one subject.
-#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "specta", derive(specta::Type))]
 pub struct Report {
     pub runs: Vec<CriticRun>,
@@ -133,8 +133,8 @@ fn validate(out: Output, strict: bool) -> Result<Output, (String, Output)> {
         Some(s) if !(0.0..=1.0).contains(&s) || s.is_nan() => problems.push("score outside 0–1"),
         _ => {}
     }
-    if out.violations.iter().any(|v| v.code.trim().is_empty() || !matches!(v.r#in.as_str(), "message" | "draft")) {
-        problems.push("a violation without a code or a place");
+    if out.violations.iter().any(|v| v.code.trim().is_empty()) {
+        problems.push("a violation without a code");
     }
     if problems.is_empty() {
         return Ok(out);
@@ -162,9 +162,9 @@ impl Runner {
         Runner { critics: Vec::new(), settings, metrics }
     }
 
-    /// Add a critic, scheduled as its name implies ([`crate::classify`]).
+    /// Add a critic, scheduled by its own profile.
     pub fn add(&mut self, critic: Arc<dyn Critic>) -> &mut Self {
-        let profile = crate::classify(critic.name());
+        let profile = critic.profile();
         self.add_with(critic, profile)
     }
 
@@ -256,7 +256,7 @@ impl Runner {
                 ),
                 severity: Severity::High,
                 span: None,
-                r#in: "draft".into(),
+                r#in: crate::Place::Draft,
             });
         }
         {

@@ -36,6 +36,7 @@ async fn precision_and_recall_of_each_builtin_critic() {
                     .map(|p| p.as_str().unwrap().into())
                     .collect(),
                 max_answer_chars: it["max_answer_chars"].as_u64().unwrap() as usize,
+                ..Default::default()
             };
             let flagged = !c.check(&s).await.unwrap().violations.is_empty();
             let expected = it["expect"][c.name()].as_bool().unwrap_or(false);

@@ -3,7 +3,7 @@
 //! timings are exact.
 
 use fanline_critics::{
-    classify, Critic, CriticError, Outcome, Output, Profile, RunPolicy, Runner, Settings, Severity, Stage, Subject,
+    Critic, CriticError, Outcome, Output, Place, Profile, RunPolicy, Runner, Settings, Severity, Stage, Subject,
     Violation,
 };
 use fanline_engine::signals::RiskTier;
@@ -25,6 +25,7 @@ enum Act {
 
 struct T {
     name: String,
+    profile: Profile,
     act: Act,
     calls: AtomicU32,
     log: Arc<Mutex<Vec<String>>>,
@@ -35,6 +36,9 @@ struct T {
 impl Critic for T {
     fn name(&self) -> &str {
         &self.name
+    }
+    fn profile(&self) -> Profile {
+        self.profile
     }
     fn check<'a>(&'a self, _: &'a Subject) -> BoxFuture<'a, Result<Output, CriticError>> {
         Box::pin(async move {
@@ -49,7 +53,7 @@ impl Critic for T {
                     message: "found".into(),
                     severity: Severity::Medium,
                     span: None,
-                    r#in: "draft".into(),
+                    r#in: Place::Draft,
                 }])),
                 Act::Flaky(k) if n < k => Err(CriticError::Transient("busy".into())),
                 Act::Flaky(_) => Ok(Output::found(vec![])),
@@ -76,9 +80,14 @@ impl Kit {
     fn new() -> Kit {
         Kit { log: Default::default(), running: Default::default(), peak: Default::default() }
     }
+    /// A test critic scheduled as an ordinary core critic.
     fn critic(&self, name: &str, act: Act) -> Arc<dyn Critic> {
+        self.critic_as(name, act, Profile::core(5))
+    }
+    fn critic_as(&self, name: &str, act: Act, profile: Profile) -> Arc<dyn Critic> {
         Arc::new(T {
             name: name.into(),
+            profile,
             act,
             calls: AtomicU32::new(0),
             log: self.log.clone(),
@@ -96,30 +105,35 @@ fn fast_settings() -> Settings {
     Settings { retry_base_ms: 100, global_timeout_ms: 5_000, ..Settings::default() }
 }
 
+const SAFETY: Profile = Profile::core(1).fails_closed();
+const PII: Profile = Profile::core(4).when(RunPolicy::OnHighRisk);
+const DEEP: Profile = Profile::core(5).in_stage(Stage::Deep).when(RunPolicy::OnViolation);
+const QUICK: Profile = Profile::core(5).in_stage(Stage::Fast);
+const STYLE: Profile = Profile::core(7);
+
 #[test]
-fn names_imply_schedules() {
-    let p = classify("safety");
+fn the_built_in_critics_say_their_own_schedules_whatever_their_names() {
+    let by_name =
+        |n: &str| fanline_critics::builtin::builtin().into_iter().find(|c| c.name() == n).map(|c| c.profile()).unwrap();
+    let p = by_name("safety");
     assert_eq!((p.stage, p.priority, p.policy, p.fail_closed), (Stage::Core, 1, RunPolicy::Always, true));
-    assert_eq!(classify("bias-check").priority, 2);
-    assert_eq!(classify("harm").priority, 3);
-    let p = classify("pii");
-    assert_eq!((p.priority, p.policy), (4, RunPolicy::OnHighRisk));
-    let p = classify("deep-judge");
-    assert_eq!((p.stage, p.policy), (Stage::Deep, RunPolicy::OnViolation));
-    assert_eq!(classify("quick-scan").stage, Stage::Fast);
-    assert_eq!(classify("style").priority, 7);
-    assert_eq!(classify("metadata").priority, 9);
-    let p = classify("grounding");
-    assert_eq!((p.stage, p.priority, p.policy, p.fail_closed), (Stage::Core, 5, RunPolicy::Always, false));
+    assert_eq!(by_name("pii").policy, RunPolicy::OnHighRisk);
+    assert_eq!((by_name("quick-pii-draft").stage, by_name("quick-pii-draft").policy), (Stage::Fast, RunPolicy::Always));
+    assert_eq!(by_name("style").priority, 7);
+    assert!(!by_name("grounding").fail_closed);
+    // A name says nothing: a critic called "safety" with an ordinary profile fails open.
+    let k = Kit::new();
+    let c = k.critic("safety", Act::Pass);
+    assert!(!c.profile().fail_closed);
 }
 
 fn gating_runner(k: &Kit, quick: Act, settings: Settings) -> Runner {
     let mut r = Runner::new(settings);
-    r.add(k.critic("safety", Act::Pass))
-        .add(k.critic("pii", Act::Pass))
-        .add(k.critic("deep-judge", Act::Pass))
-        .add(k.critic("quick-scan", quick))
-        .add(k.critic("style", Act::Pass));
+    r.add(k.critic_as("safety", Act::Pass, SAFETY))
+        .add(k.critic_as("pii", Act::Pass, PII))
+        .add(k.critic_as("deep-judge", Act::Pass, DEEP))
+        .add(k.critic_as("quick-scan", quick, QUICK))
+        .add(k.critic_as("style", Act::Pass, STYLE));
     r
 }
 
@@ -154,7 +168,7 @@ async fn the_concurrency_limit_holds_and_slots_go_by_priority() {
     let k = Kit::new();
     let mut r = Runner::new(Settings { max_concurrent: 4, ..fast_settings() });
     for i in 0..20u8 {
-        let p = Profile { priority: 20 - i, ..classify("core") };
+        let p = Profile { priority: 20 - i, ..Profile::core(5) };
         r.add_with(k.critic(&format!("c{}", 20 - i), Act::Sleep(50)), p);
     }
     let t = tokio::time::Instant::now();
@@ -171,7 +185,7 @@ async fn the_concurrency_limit_holds_and_slots_go_by_priority() {
 async fn timeouts_per_critic_and_overall() {
     let k = Kit::new();
     let mut r = Runner::new(fast_settings());
-    r.add_with(k.critic("slow", Act::Sleep(500)), Profile { timeout: Duration::from_millis(100), ..classify("slow") });
+    r.add(k.critic_as("slow", Act::Sleep(500), Profile::core(5).timeout(Duration::from_millis(100))));
     r.add(k.critic("ok", Act::Pass));
     let rep = r.run(&subject(RiskTier::Low)).await;
     assert_eq!(rep.run("slow").unwrap().outcome, Outcome::TimedOut);
@@ -207,7 +221,7 @@ async fn transient_failures_are_retried_with_backoff_and_safety_fails_closed() {
     assert_eq!(r.run(&subject(RiskTier::Low)).await.run("flaky2").unwrap().attempts, 1);
     // A safety critic does not retry: it fails closed, and the text is held back.
     let mut r = Runner::new(fast_settings());
-    r.add(k.critic("safety-net", Act::Flaky(1))).add(k.critic("security", Act::Fatal));
+    r.add(k.critic_as("safety-net", Act::Flaky(1), SAFETY)).add(k.critic_as("security", Act::Fatal, SAFETY));
     let rep = r.run(&subject(RiskTier::Low)).await;
     assert_eq!(rep.run("safety-net").unwrap().attempts, 1);
     assert!(rep.blocked);
@@ -219,7 +233,7 @@ async fn outputs_are_validated() {
     let k = Kit::new();
     // Strict, failing on invalid output: a failure.
     let mut r = Runner::new(fast_settings());
-    r.add(k.critic("sloppy", Act::NoScore)).add(k.critic("safety-sloppy", Act::NoScore));
+    r.add(k.critic("sloppy", Act::NoScore)).add(k.critic_as("safety-sloppy", Act::NoScore, SAFETY));
     let rep = r.run(&subject(RiskTier::Low)).await;
     assert!(matches!(&rep.run("sloppy").unwrap().outcome, Outcome::Invalid { reason } if reason.contains("no score")));
     assert_eq!(r.metrics().failed, 2);
@@ -232,7 +246,7 @@ async fn outputs_are_validated() {
     assert_eq!(rep.run("sloppy").unwrap().score, Some(1.0));
     // Strict but not failing on it: recorded as invalid, not a failure that blocks.
     let mut r = Runner::new(Settings { fail_on_validation_error: false, ..fast_settings() });
-    r.add(k.critic("safety-sloppy", Act::NoScore));
+    r.add(k.critic_as("safety-sloppy", Act::NoScore, SAFETY));
     let rep = r.run(&subject(RiskTier::Low)).await;
     assert!(matches!(rep.run("safety-sloppy").unwrap().outcome, Outcome::Invalid { .. }));
     assert!(!rep.blocked);

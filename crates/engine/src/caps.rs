@@ -11,9 +11,11 @@ use serde::Serialize;
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[cfg_attr(feature = "specta", derive(specta::Type))]
 pub struct CapWindows {
+    /// The current day's start (local midnight).
     pub day_start: DateTime<Utc>,
     /// When the daily cap resets (the next local midnight).
     pub day_end: DateTime<Utc>,
+    /// The current week's start (local Monday midnight).
     pub week_start: DateTime<Utc>,
     /// When the weekly cap resets (the next local Monday midnight).
     pub week_end: DateTime<Utc>,

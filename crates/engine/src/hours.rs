@@ -6,17 +6,20 @@ use crate::caps::parse_tz;
 use crate::{AvailabilityWindow, Error, Result};
 use chrono::{DateTime, Datelike, Days, LocalResult, NaiveTime, TimeZone, Utc, Weekday};
 use chrono_tz::Tz;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 /// Whether the creator is available now.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "specta", derive(specta::Type))]
 #[serde(tag = "state", rename_all = "snake_case")]
 pub enum Availability {
     /// No windows are set, or `now` is inside one.
     Open,
     /// Outside every window; the next one opens at `next_open`.
-    Closed { next_open: DateTime<Utc> },
+    Closed {
+        /// When the next window opens.
+        next_open: DateTime<Utc>,
+    },
 }
 
 fn day(s: &str) -> Result<Weekday> {

@@ -6,7 +6,10 @@
 //! the traits in [`ports`]; the adapters live in other crates (`fanline-store`,
 //! `fanline-index`, `fanline-embed`) and are wired together by `fanline-core`.
 
+#![warn(missing_docs)]
+
 pub mod caps;
+/// The engine's error and result.
 pub mod error;
 pub mod fusion;
 pub mod hours;

@@ -19,6 +19,7 @@ pub trait Embedder: Send + Sync {
 
 /// The time, so rules that depend on it can be tested at any instant.
 pub trait Clock: Send + Sync {
+    /// The current instant.
     fn now(&self) -> DateTime<Utc>;
 }
 

@@ -18,7 +18,7 @@
 //! ([`answer_score`]), not by its single closest one.
 
 use crate::vector::dot;
-use crate::Layer;
+use crate::{ItemKey, Layer};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeSet;
 
@@ -62,6 +62,7 @@ impl Default for ReuseParams {
 }
 
 impl ReuseParams {
+    /// The same knobs with another global threshold.
     pub fn with_threshold(self, threshold: f32) -> Self {
         ReuseParams { threshold, ..self }
     }
@@ -75,6 +76,7 @@ pub const ESTABLISHED: usize = 3;
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "specta", derive(specta::Type))]
 pub struct ReuseCandidate {
+    /// The canonical answer's id.
     pub canonical_id: i64,
     /// How many phrasings the answer has.
     pub phrasings: usize,
@@ -84,21 +86,77 @@ pub struct ReuseCandidate {
     pub matched_text: String,
     /// The answer's own threshold, if it has enough phrasings to learn one.
     pub threshold: Option<f32>,
+    /// The answer's layer.
     pub layer: Layer,
 }
 
+/// The check of the verdict that turned a candidate down.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+#[serde(rename_all = "snake_case")]
+pub enum ReuseCheck {
+    /// No canonical answer is visible to the fan.
+    NoCandidate,
+    /// The best answer is below the global threshold.
+    Threshold,
+    /// The best answer is young (few phrasings) and below the young threshold.
+    YoungThreshold,
+    /// The best answer is below its own learned threshold.
+    AnswerThreshold,
+    /// The best answer does not lead the runner-up by the margin.
+    Margin,
+    /// One of the question and the phrasing is negated and the other not.
+    Negation,
+    /// Both mention numbers, and they differ.
+    Numbers,
+}
+
+impl ReuseCheck {
+    /// The check's name, as the eval tables print it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ReuseCheck::NoCandidate => "no_candidate",
+            ReuseCheck::Threshold => "threshold",
+            ReuseCheck::YoungThreshold => "young_threshold",
+            ReuseCheck::AnswerThreshold => "answer_threshold",
+            ReuseCheck::Margin => "margin",
+            ReuseCheck::Negation => "negation",
+            ReuseCheck::Numbers => "numbers",
+        }
+    }
+}
+
+impl std::fmt::Display for ReuseCheck {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
 /// The verdict on the best candidate.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "specta", derive(specta::Type))]
 #[serde(tag = "verdict", rename_all = "snake_case")]
 pub enum ReuseVerdict {
     /// Serve candidate `index` (into the candidates given).
-    Reuse { index: usize, similarity: f32, margin: f32 },
+    Reuse {
+        /// The candidate served.
+        index: usize,
+        /// Its score.
+        similarity: f32,
+        /// Its lead over the runner-up.
+        margin: f32,
+    },
     /// Serve nothing; `check` names the check that failed.
-    Reject { check: &'static str, detail: String },
+    Reject {
+        /// The check that failed.
+        check: ReuseCheck,
+        /// Why, in words.
+        detail: String,
+    },
 }
 
 impl ReuseVerdict {
+    /// Whether an answer is served.
     pub fn is_reuse(&self) -> bool {
         matches!(self, ReuseVerdict::Reuse { .. })
     }
@@ -109,11 +167,17 @@ pub fn judge(question: &str, candidates: &[ReuseCandidate], p: &ReuseParams) -> 
     let mut order: Vec<usize> = (0..candidates.len()).collect();
     order.sort_by(|&a, &b| candidates[b].similarity.total_cmp(&candidates[a].similarity));
     let Some(&best) = order.first() else {
-        return ReuseVerdict::Reject { check: "no_candidate", detail: "no canonical answer is visible".into() };
+        return ReuseVerdict::Reject {
+            check: ReuseCheck::NoCandidate,
+            detail: "no canonical answer is visible".into(),
+        };
     };
     let c = &candidates[best];
-    let (threshold, check) =
-        if c.phrasings < ESTABLISHED { (p.young_threshold, "young_threshold") } else { (p.threshold, "threshold") };
+    let (threshold, check) = if c.phrasings < ESTABLISHED {
+        (p.young_threshold, ReuseCheck::YoungThreshold)
+    } else {
+        (p.threshold, ReuseCheck::Threshold)
+    };
     if c.similarity < threshold {
         return ReuseVerdict::Reject {
             check,
@@ -129,7 +193,7 @@ pub fn judge(question: &str, candidates: &[ReuseCandidate], p: &ReuseParams) -> 
         if let Some(t) = c.threshold {
             if c.similarity < t {
                 return ReuseVerdict::Reject {
-                    check: "answer_threshold",
+                    check: ReuseCheck::AnswerThreshold,
                     detail: format!("similarity {:.3} < this answer's own threshold {t:.3}", c.similarity),
                 };
             }
@@ -139,19 +203,100 @@ pub fn judge(question: &str, candidates: &[ReuseCandidate], p: &ReuseParams) -> 
     let margin = c.similarity - runner_up;
     if margin < p.margin {
         return ReuseVerdict::Reject {
-            check: "margin",
+            check: ReuseCheck::Margin,
             detail: format!("leads the next answer by {margin:.3} < margin {:.3}", p.margin),
         };
     }
     if p.negation_check && negated(question) != negated(&c.matched_text) {
-        return ReuseVerdict::Reject { check: "negation", detail: "one is negated and the other is not".into() };
+        return ReuseVerdict::Reject {
+            check: ReuseCheck::Negation,
+            detail: "one is negated and the other is not".into(),
+        };
     }
     if p.number_check {
         if let Some(why) = number_conflict(question, &c.matched_text) {
-            return ReuseVerdict::Reject { check: "numbers", detail: why };
+            return ReuseVerdict::Reject { check: ReuseCheck::Numbers, detail: why };
         }
     }
     ReuseVerdict::Reuse { index: best, similarity: c.similarity, margin }
+}
+
+/// Phrasings the nearest-neighbour search returns to find the nearest canonical
+/// answers: enough for several phrasings of each of the top answers.
+pub const PHRASING_DEPTH: usize = 24;
+
+/// What scoring needs to know of an answer the search found.
+#[derive(Debug, Clone, PartialEq)]
+pub struct AnswerFacts {
+    /// The answer's id.
+    pub id: i64,
+    /// Its agent.
+    pub agent_id: i64,
+    /// Its layer.
+    pub layer: Layer,
+    /// How many phrasings it has in all (found or not).
+    pub phrasings: usize,
+}
+
+/// An answer scored from its phrasings the search found.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ScoredAnswer {
+    /// The answer's facts.
+    pub facts: AnswerFacts,
+    /// [`answer_score`] over its best phrasings.
+    pub score: f32,
+    /// The id of its closest phrasing.
+    pub best_phrasing: i64,
+}
+
+/// The answers the phrasings `hits` belong to, in order of their best phrasing.
+pub fn answers_of(hits: &[(ItemKey, f32)]) -> Vec<i64> {
+    let mut order: Vec<i64> = Vec::new();
+    for (k, _) in hits {
+        if !order.contains(&k.owner) {
+            order.push(k.owner);
+        }
+    }
+    order
+}
+
+/// Score the answers behind the nearest phrasings: `hits` are phrasings as the search
+/// returns them (best first, at most [`PHRASING_DEPTH`]), `facts` what the store knows
+/// of each answer. An answer scores the mean of its best `top_m` phrasings; phrasings
+/// the search did not reach count as close as its last hit (they can be no closer). An
+/// answer of another agent, or above the viewer's `layer`, is dropped whatever the
+/// search said. Returns the best `k`, best first. Routing and `fanline eval` both
+/// call this, so what eval measures is what routing does.
+pub fn score_answers(
+    hits: &[(ItemKey, f32)],
+    facts: &[AnswerFacts],
+    agent_id: i64,
+    layer: Layer,
+    top_m: usize,
+    k: usize,
+) -> Vec<ScoredAnswer> {
+    let Some(floor) = hits.last().map(|h| h.1) else { return Vec::new() };
+    let m = top_m.max(1);
+    let mut out: Vec<ScoredAnswer> = answers_of(hits)
+        .into_iter()
+        .filter_map(|id| {
+            let f = facts.iter().find(|f| f.id == id)?;
+            // Defence in depth: the index filters by layer and agent; the row must agree.
+            if !layer.can_see(f.layer) || f.agent_id != agent_id {
+                return None;
+            }
+            let mine = hits.iter().filter(|(key, _)| key.owner == id);
+            let best_phrasing = mine.clone().next().map(|(key, _)| key.id)?;
+            let mut sims: Vec<f32> = mine.map(|(_, s)| *s).collect();
+            while sims.len() < m.min(f.phrasings) {
+                sims.push(floor);
+            }
+            Some(ScoredAnswer { facts: f.clone(), score: answer_score(&sims, m), best_phrasing })
+        })
+        .collect();
+    out.sort_by(|a, b| b.score.total_cmp(&a.score).then(a.facts.id.cmp(&b.facts.id)));
+    out.truncate(k);
+    out
 }
 
 /// An answer's own threshold, from its phrasings' vectors: the lowest similarity of a
@@ -243,22 +388,25 @@ mod tests {
         assert!(judge(q, &[cand(1, 0.8, "can i bring a dog")], &p).is_reuse());
         // At the threshold exactly: served; just under: not.
         assert!(judge(q, &[cand(1, 0.7, "can i bring a dog")], &p).is_reuse());
-        assert!(matches!(judge(q, &[cand(1, 0.699, "x")], &p), ReuseVerdict::Reject { check: "threshold", .. }));
+        assert!(matches!(
+            judge(q, &[cand(1, 0.699, "x")], &p),
+            ReuseVerdict::Reject { check: ReuseCheck::Threshold, .. }
+        ));
         let close = [cand(1, 0.8, "can i bring a dog"), cand(2, 0.78, "can i bring a cat")];
-        assert!(matches!(judge(q, &close, &p), ReuseVerdict::Reject { check: "margin", .. }));
+        assert!(matches!(judge(q, &close, &p), ReuseVerdict::Reject { check: ReuseCheck::Margin, .. }));
         let neg = [cand(1, 0.9, "can i not bring my dog")];
-        assert!(matches!(judge(q, &neg, &p), ReuseVerdict::Reject { check: "negation", .. }));
+        assert!(matches!(judge(q, &neg, &p), ReuseVerdict::Reject { check: ReuseCheck::Negation, .. }));
         let num = [cand(1, 0.9, "can i bring 2 dogs")];
         assert!(judge("can i bring 3 dogs", &num, &p) != judge("can i bring 2 dogs", &num, &p));
         let mut own = cand(1, 0.8, "can i bring a dog");
         own.threshold = Some(0.85);
-        assert!(matches!(judge(q, &[own], &p), ReuseVerdict::Reject { check: "answer_threshold", .. }));
-        assert!(matches!(judge(q, &[], &p), ReuseVerdict::Reject { check: "no_candidate", .. }));
+        assert!(matches!(judge(q, &[own], &p), ReuseVerdict::Reject { check: ReuseCheck::AnswerThreshold, .. }));
+        assert!(matches!(judge(q, &[], &p), ReuseVerdict::Reject { check: ReuseCheck::NoCandidate, .. }));
         // A young answer (one phrasing) needs a near-paraphrase.
         let young = ReuseCandidate { phrasings: 1, ..cand(1, 0.8, "can i bring a dog") };
         assert!(matches!(
             judge(q, std::slice::from_ref(&young), &p),
-            ReuseVerdict::Reject { check: "young_threshold", .. }
+            ReuseVerdict::Reject { check: ReuseCheck::YoungThreshold, .. }
         ));
         assert!(judge(q, &[ReuseCandidate { similarity: 0.85, ..young }], &p).is_reuse());
     }

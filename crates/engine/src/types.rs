@@ -15,7 +15,9 @@ macro_rules! string_enum {
         pub enum $name { $($(#[$vm])* $variant),+ }
 
         impl $name {
+            /// Every value, in order.
             pub const ALL: &'static [$name] = &[$($name::$variant),+];
+            /// The value's name, as stored and typed.
             pub fn as_str(self) -> &'static str {
                 match self { $($name::$variant => $s),+ }
             }
@@ -43,8 +45,11 @@ string_enum!(
     /// How close a piece of content is to the creator. A fan at layer L may see content
     /// of layer L and below, never above.
     Layer, "layer", {
+        /// Anyone may see it.
         Public => "public",
+        /// Fans close to the creator.
         Friends => "friends",
+        /// The inner circle.
         Intimate => "intimate",
     }
 );
@@ -58,6 +63,7 @@ impl Layer {
             Layer::Intimate => 2,
         }
     }
+    /// The layer of a rank (0 public, 1 friends, 2 intimate).
     pub fn from_rank(rank: u8) -> Option<Layer> {
         match rank {
             0 => Some(Layer::Public),
@@ -75,8 +81,11 @@ impl Layer {
 string_enum!(
     /// A fan's relationship with the creator.
     Tier, "tier", {
+        /// A fan who pays nothing.
         Free => "free",
+        /// A follower (subscribed, not paying).
         Follower => "follower",
+        /// A paying member.
         Paid => "paid",
     }
 );
@@ -84,8 +93,11 @@ string_enum!(
 string_enum!(
     /// Why a message is offered to the creator.
     EscalationReason, "escalation reason", {
+        /// Nothing the creator wrote answers it.
         Novel => "novel",
+        /// A topic the creator handles personally (by policy or a critic's verdict).
         Strategic => "strategic",
+        /// It deserves a personal answer.
         Complex => "complex",
     }
 );
@@ -93,10 +105,15 @@ string_enum!(
 string_enum!(
     /// Where an escalation is in its life.
     EscalationStatus, "escalation status", {
+        /// Offered; the fan has not accepted yet.
         Pending => "pending",
+        /// In the creator's queue.
         Accepted => "accepted",
+        /// The creator answered.
         Answered => "answered",
+        /// Declined by the creator (or the fan).
         Declined => "declined",
+        /// Nobody acted in time.
         Expired => "expired",
     }
 );
@@ -130,8 +147,10 @@ pub enum RoutePath {
 }
 
 impl RoutePath {
+    /// Every path, A to F.
     pub const ALL: &'static [RoutePath] =
         &[RoutePath::A, RoutePath::B, RoutePath::C, RoutePath::D, RoutePath::E, RoutePath::F];
+    /// The path's letter.
     pub fn as_str(self) -> &'static str {
         match self {
             RoutePath::A => "A",
@@ -178,18 +197,27 @@ pub struct AvailabilityWindow {
 #[cfg_attr(feature = "specta", derive(specta::Type))]
 #[serde(default)]
 pub struct AgentConfig {
+    /// Escalations accepted per day at most.
     pub max_escalations_per_day: u32,
+    /// Escalations accepted per week at most.
     pub max_escalations_per_week: u32,
+    /// Whether messages may be offered to the creator.
     pub escalation_enabled: bool,
+    /// Path A's confidence threshold (0–1).
     pub auto_answer_confidence_threshold: f64,
+    /// Whether vague messages get a clarifying question.
     pub clarification_enabled: bool,
+    /// Topics refused.
     pub blocked_topics: Vec<String>,
+    /// Tiers served.
     pub allowed_user_tiers: Vec<Tier>,
+    /// When the creator takes escalations (none: always).
     pub availability_windows: Vec<AvailabilityWindow>,
     /// Outside the windows: queue with the expected reply time, or refuse.
     pub outside_hours: OutsideHours,
     /// IANA time zone name the caps and windows are counted in.
     pub timezone: String,
+    /// The voice of answers.
     pub persona: String,
 }
 
@@ -216,17 +244,21 @@ impl Default for AgentConfig {
 #[cfg_attr(feature = "specta", derive(specta::Type))]
 #[serde(rename_all = "lowercase")]
 pub enum ItemKind {
+    /// A chunk of a document.
     Chunk,
+    /// A phrasing of a canonical answer's question.
     Canonical,
 }
 
 impl ItemKind {
+    /// The kind's code in the index.
     pub fn code(self) -> u8 {
         match self {
             ItemKind::Chunk => 0,
             ItemKind::Canonical => 1,
         }
     }
+    /// The kind of a code.
     pub fn from_code(code: u8) -> Option<Self> {
         match code {
             0 => Some(ItemKind::Chunk),
@@ -244,10 +276,15 @@ impl ItemKind {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[cfg_attr(feature = "specta", derive(specta::Type))]
 pub struct ItemKey {
+    /// What the item is.
     pub kind: ItemKind,
+    /// Its id (a chunk's, or a phrasing's).
     pub id: i64,
+    /// Its owner (the document, or the canonical answer).
     pub owner: i64,
+    /// The agent it belongs to.
     pub agent: i64,
+    /// Its layer.
     pub layer: Layer,
 }
 
@@ -267,13 +304,16 @@ pub type IndexedItem = (ItemKey, String, Vec<f32>);
 /// Which items a search may return. Applied inside the search, before any top-k cut.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct SearchFilter {
+    /// Only items of this kind.
     pub kind: ItemKind,
+    /// Only this agent's items.
     pub agent: i64,
     /// The viewer's layer: items above it are never returned.
     pub max_layer: Layer,
 }
 
 impl SearchFilter {
+    /// Whether an item passes the filter.
     pub fn admits(&self, key: &ItemKey) -> bool {
         key.kind == self.kind && key.agent == self.agent && self.max_layer.can_see(key.layer)
     }

@@ -7,9 +7,10 @@ use chrono::{DateTime, Utc};
 use fanline_engine::caps::CapWindows;
 use fanline_engine::reuse::ReuseCandidate;
 use fanline_engine::route::{
-    confidence, route, Alternative, ChunkHit, FanHistory, FanProfile, Policy, RouteBackend, RouteInput, Routed,
-    RoutingSettings,
+    confidence, route, Alternative, ChunkHit, FanHistory, FanProfile, Policy, RefusalCode, RouteBackend, RouteInput,
+    Routed, RoutingSettings, StepOutcome,
 };
+use fanline_engine::signals::analyse;
 use fanline_engine::{AgentConfig, AvailabilityWindow, EscalationReason, Layer, OutsideHours, Result, RoutePath, Tier};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Mutex;
@@ -101,6 +102,7 @@ impl Case {
         }
     }
     fn run(&self, message: &str, b: &Scripted) -> Routed {
+        let text = analyse(message);
         let input = RouteInput {
             agent_id: 1,
             rules: &self.rules,
@@ -108,6 +110,7 @@ impl Case {
             policy: &self.policy,
             fan: &self.fan,
             message,
+            text: &text,
             now: self.now,
             forced: None,
         };
@@ -133,11 +136,11 @@ fn path_a_at_the_confidence_threshold_and_d_just_below() {
     let b = Scripted { chunks: vec![chunk(at)], ..Default::default() };
     let r = c.run(PLAIN, &b);
     assert!(confidence(at, 1, cx) >= 0.75);
-    assert_eq!(r.path, RoutePath::A, "{}", r.reason);
+    assert_eq!(r.path(), RoutePath::A, "{}", r.reason);
     let below = chunk_for_confidence(0.75, cx) - 0.01;
     let r = c.run(PLAIN, &Scripted { chunks: vec![chunk(below)], ..Default::default() });
-    assert_eq!(r.path, RoutePath::D, "{}", r.reason);
-    assert_eq!(r.escalation.as_ref().unwrap().reason, EscalationReason::Novel);
+    assert_eq!(r.path(), RoutePath::D, "{}", r.reason);
+    assert_eq!(r.resolution.offer().unwrap().reason, EscalationReason::Novel);
 }
 
 #[test]
@@ -146,11 +149,11 @@ fn path_d_when_novel_at_exactly_the_novelty_threshold() {
     c.rules.auto_answer_confidence_threshold = 0.0; // A would take anything not novel
                                                     // novelty = 1 − 0.3 = 0.7: novel.
     let r = c.run(PLAIN, &Scripted { chunks: vec![chunk(0.3)], ..Default::default() });
-    assert_eq!(r.path, RoutePath::D, "{}", r.reason);
+    assert_eq!(r.path(), RoutePath::D, "{}", r.reason);
     assert!(r.reason.starts_with("novel"), "{}", r.reason);
     // novelty 0.69: answered.
     let r = c.run(PLAIN, &Scripted { chunks: vec![chunk(0.31)], ..Default::default() });
-    assert_eq!(r.path, RoutePath::A, "{}", r.reason);
+    assert_eq!(r.path(), RoutePath::A, "{}", r.reason);
 }
 
 #[test]
@@ -161,8 +164,8 @@ fn path_d_when_complex() {
     let long = "Given that my channel grows slowly, and since I have a newborn, should I quit my job, \
                 how would you plan the transition, and what would you do about savings?";
     let r = c.run(long, &Scripted { chunks: vec![chunk(0.9)], ..Default::default() });
-    assert_eq!(r.path, RoutePath::D, "{}", r.reason);
-    assert_eq!(r.escalation.unwrap().reason, EscalationReason::Complex);
+    assert_eq!(r.path(), RoutePath::D, "{}", r.reason);
+    assert_eq!(r.resolution.offer().cloned().unwrap().reason, EscalationReason::Complex);
 }
 
 #[test]
@@ -170,16 +173,16 @@ fn path_b_when_vague_but_never_twice_in_a_row() {
     let c = Case::new();
     let b = Scripted { chunks: vec![chunk(0.2)], ..Default::default() };
     let r = c.run("it?", &b);
-    assert_eq!(r.path, RoutePath::B, "{}", r.reason);
+    assert_eq!(r.path(), RoutePath::B, "{}", r.reason);
     let again = Scripted {
         chunks: vec![chunk(0.2)],
         history: FanHistory { previous_path: Some(RoutePath::B), ..Default::default() },
         ..Default::default()
     };
-    assert_ne!(c.run("it?", &again).path, RoutePath::B);
+    assert_ne!(c.run("it?", &again).path(), RoutePath::B);
     let mut off = Case::new();
     off.rules.clarification_enabled = false;
-    assert_ne!(off.run("it?", &b).path, RoutePath::B);
+    assert_ne!(off.run("it?", &b).path(), RoutePath::B);
 }
 
 #[test]
@@ -188,21 +191,21 @@ fn path_c_at_the_thresholds_and_never_above_the_fans_layer() {
     let p = c.settings.reuse;
     // An established answer (3 phrasings) at exactly the threshold is served.
     let r = c.run(PLAIN, &Scripted { canonical: vec![cand(7, p.threshold, 3)], ..Default::default() });
-    assert_eq!(r.path, RoutePath::C, "{}", r.reason);
-    assert_eq!(r.served().unwrap().canonical_id, 7);
+    assert_eq!(r.path(), RoutePath::C, "{}", r.reason);
+    assert_eq!(r.resolution.served().unwrap().canonical_id, 7);
     let r = c.run(PLAIN, &Scripted { canonical: vec![cand(7, p.threshold - 0.001, 3)], ..Default::default() });
-    assert_ne!(r.path, RoutePath::C);
+    assert_ne!(r.path(), RoutePath::C);
     // A young answer (1 phrasing) needs the young threshold.
     let r = c.run(PLAIN, &Scripted { canonical: vec![cand(7, p.young_threshold - 0.001, 1)], ..Default::default() });
-    assert_ne!(r.path, RoutePath::C);
+    assert_ne!(r.path(), RoutePath::C);
     let r = c.run(PLAIN, &Scripted { canonical: vec![cand(7, p.young_threshold, 1)], ..Default::default() });
-    assert_eq!(r.path, RoutePath::C);
+    assert_eq!(r.path(), RoutePath::C);
     // An intimate answer is never served to a public fan, however close.
     let mut secret = cand(9, 1.0, 5);
     secret.layer = Layer::Intimate;
     let b = Scripted { canonical: vec![secret], ..Default::default() };
     let r = c.run(PLAIN, &b);
-    assert_ne!(r.path, RoutePath::C);
+    assert_ne!(r.path(), RoutePath::C);
     assert_eq!(b.layers_asked.lock().unwrap().as_slice(), &[Layer::Public]);
 }
 
@@ -212,13 +215,13 @@ fn early_exits_decide_f_before_any_embedding() {
     c.fan = fan(Tier::Paid); // not in the default allowed tiers
     let b = Scripted::default();
     let r = c.run(PLAIN, &b);
-    assert_eq!(r.path, RoutePath::F);
-    assert_eq!(r.refusal.as_ref().unwrap().code, "tier_not_allowed");
+    assert_eq!(r.path(), RoutePath::F);
+    assert_eq!(r.resolution.refusal().unwrap().code, RefusalCode::TierNotAllowed);
     assert_eq!(b.embeds.load(Ordering::SeqCst), 0);
     assert_eq!(r.trace.decided_by.as_deref(), Some("gate"));
-    for step in ["embed", "history", "canonical", "chunks", "topics", "signals", "policy", "decide"] {
+    for step in ["embed", "history", "canonical", "chunks", "topics", "signals", "rules", "decide"] {
         let s = r.trace.step(step).unwrap();
-        assert_eq!((s.outcome.as_str(), s.note.as_str()), ("skipped", "decided by gate"), "{step}");
+        assert_eq!((s.outcome, s.note.as_str()), (StepOutcome::Skipped, "decided by gate"), "{step}");
     }
     assert!(r.signals.is_none());
 
@@ -226,11 +229,11 @@ fn early_exits_decide_f_before_any_embedding() {
     c.rules.blocked_topics = vec!["politics".into()];
     let b = Scripted::default();
     let r = c.run("What do you think about Politics these days?", &b);
-    assert_eq!(r.refusal.unwrap().code, "blocked_topic");
+    assert_eq!(r.resolution.refusal().cloned().unwrap().code, RefusalCode::BlockedTopic);
     assert_eq!(b.embeds.load(Ordering::SeqCst), 0);
     // Whole words only: "geopolitics" is not "politics".
     let r = c.run("any good books on geopolitics for filmmakers?", &Scripted::default());
-    assert_ne!(r.path, RoutePath::F);
+    assert_ne!(r.path(), RoutePath::F);
 }
 
 #[test]
@@ -240,10 +243,10 @@ fn blocked_topics_by_meaning_refuse_after_the_search() {
     let line = c.settings.blocked_topic_similarity;
     let at = Scripted { topic_sim: vec![("religion".into(), line + 0.001)], ..Default::default() };
     let r = c.run("should I pray before filming", &at);
-    assert_eq!(r.refusal.as_ref().unwrap().code, "blocked_topic", "{}", r.reason);
+    assert_eq!(r.resolution.refusal().unwrap().code, RefusalCode::BlockedTopic, "{}", r.reason);
     let below = Scripted { topic_sim: vec![("religion".into(), line - 0.05)], ..Default::default() };
     let r = c.run("should I pray before filming", &below);
-    assert_ne!(r.path, RoutePath::F, "{}", r.reason);
+    assert_ne!(r.path(), RoutePath::F, "{}", r.reason);
     // Close to the line: the risk rises.
     assert_eq!(r.signals.unwrap().risk, fanline_engine::signals::RiskTier::High);
 }
@@ -253,16 +256,16 @@ fn caps_refuse_at_the_cap_with_when_it_resets() {
     let mut c = Case::new();
     c.rules.max_escalations_per_day = 3;
     let under = Scripted { history: FanHistory { escalations_today: 2, ..Default::default() }, ..Default::default() };
-    assert_eq!(c.run(PLAIN, &under).path, RoutePath::D);
+    assert_eq!(c.run(PLAIN, &under).path(), RoutePath::D);
     let at = Scripted { history: FanHistory { escalations_today: 3, ..Default::default() }, ..Default::default() };
     let r = c.run(PLAIN, &at);
-    let f = r.refusal.unwrap();
-    assert_eq!(f.code, "daily_cap_reached");
+    let f = r.resolution.refusal().cloned().unwrap();
+    assert_eq!(f.code, RefusalCode::DailyCapReached);
     assert_eq!(f.alternative, Alternative::TryAgainAt { at: "2026-11-21T00:00:00Z".parse().unwrap() });
     let week =
         Scripted { history: FanHistory { escalations_this_week: 50, ..Default::default() }, ..Default::default() };
-    let f = c.run(PLAIN, &week).refusal.unwrap();
-    assert_eq!(f.code, "weekly_cap_reached");
+    let f = c.run(PLAIN, &week).resolution.refusal().cloned().unwrap();
+    assert_eq!(f.code, RefusalCode::WeeklyCapReached);
     // The week resets on Monday at local midnight.
     assert_eq!(f.alternative, Alternative::TryAgainAt { at: "2026-11-23T00:00:00Z".parse().unwrap() });
     // A close canonical answer is offered instead, when there is one.
@@ -271,7 +274,7 @@ fn caps_refuse_at_the_cap_with_when_it_resets() {
         canonical: vec![cand(4, 0.6, 1)],
         ..Default::default()
     };
-    let f = c.run(PLAIN, &close).refusal.unwrap();
+    let f = c.run(PLAIN, &close).resolution.refusal().cloned().unwrap();
     assert!(matches!(f.alternative, Alternative::CanonicalAnswer { canonical_id: 4, .. }), "{f:?}");
 }
 
@@ -280,7 +283,7 @@ fn escalation_disabled_refuses() {
     let mut c = Case::new();
     c.rules.escalation_enabled = false;
     let r = c.run(PLAIN, &Scripted::default());
-    assert_eq!(r.refusal.unwrap().code, "escalation_disabled");
+    assert_eq!(r.resolution.refusal().cloned().unwrap().code, RefusalCode::EscalationDisabled);
 }
 
 #[test]
@@ -290,17 +293,17 @@ fn availability_windows_queue_with_the_reply_time_or_refuse() {
     c.rules.availability_windows =
         vec![AvailabilityWindow { days: vec!["mon".into()], start: "09:00".into(), end: "12:00".into() }];
     let r = c.run(PLAIN, &Scripted::default());
-    assert_eq!(r.path, RoutePath::D);
+    assert_eq!(r.path(), RoutePath::D);
     let monday_9_paris: DateTime<Utc> = "2026-11-23T08:00:00Z".parse().unwrap();
-    assert_eq!(r.escalation.unwrap().expected_reply_after, Some(monday_9_paris));
+    assert_eq!(r.resolution.offer().cloned().unwrap().expected_reply_after, Some(monday_9_paris));
     c.rules.outside_hours = OutsideHours::Refuse;
-    let f = c.run(PLAIN, &Scripted::default()).refusal.unwrap();
-    assert_eq!(f.code, "outside_hours");
+    let f = c.run(PLAIN, &Scripted::default()).resolution.refusal().cloned().unwrap();
+    assert_eq!(f.code, RefusalCode::OutsideHours);
     assert_eq!(f.alternative, Alternative::TryAgainAt { at: monday_9_paris });
     // Inside the window: no wait.
     c.now = "2026-11-23T09:00:00Z".parse().unwrap();
     let r = c.run(PLAIN, &Scripted::default());
-    assert_eq!(r.escalation.unwrap().expected_reply_after, None);
+    assert_eq!(r.resolution.offer().cloned().unwrap().expected_reply_after, None);
 }
 
 #[test]
@@ -324,20 +327,20 @@ action = "refuse"
     // Paid: novelty 0.45 is novel for them, not for free fans.
     c.rules.auto_answer_confidence_threshold = 0.0;
     let b = Scripted { chunks: vec![chunk(0.55)], ..Default::default() };
-    assert_eq!(c.run(PLAIN, &b).path, RoutePath::A);
+    assert_eq!(c.run(PLAIN, &b).path(), RoutePath::A);
     c.fan = fan(Tier::Paid);
     let r = c.run(PLAIN, &b);
-    assert_eq!(r.path, RoutePath::D, "{}", r.reason);
-    assert_eq!(r.escalation.unwrap().priority, 20 + 20 + 5);
+    assert_eq!(r.path(), RoutePath::D, "{}", r.reason);
+    assert_eq!(r.resolution.offer().cloned().unwrap().priority, 20 + 20 + 5);
     // Topic pricing: always D, strategic, with the topic's priority.
     c.fan = fan(Tier::Free);
     let r = c.run("is there a student discount on the course?", &b);
-    assert_eq!(r.path, RoutePath::D, "{}", r.reason);
-    let e = r.escalation.unwrap();
+    assert_eq!(r.path(), RoutePath::D, "{}", r.reason);
+    let e = r.resolution.offer().cloned().unwrap();
     assert_eq!((e.reason, e.priority), (EscalationReason::Strategic, 50 + 15));
     // HIGH risk (an email in the message) is refused by this policy.
     let r = c.run("email me at jo@example.com about the camera", &b);
-    assert_eq!(r.refusal.unwrap().code, "policy");
+    assert_eq!(r.resolution.refusal().cloned().unwrap().code, RefusalCode::Policy);
 }
 
 #[test]
@@ -345,8 +348,8 @@ fn critical_risk_goes_to_the_creator_at_the_top_of_the_queue_by_default() {
     let c = Case::new();
     let b = Scripted { chunks: vec![chunk(0.9)], canonical: vec![cand(1, 0.99, 5)], ..Default::default() };
     let r = c.run("I want to end my life, what camera should I buy", &b);
-    assert_eq!(r.path, RoutePath::D, "{}", r.reason);
-    assert!(r.escalation.unwrap().priority >= 1000);
+    assert_eq!(r.path(), RoutePath::D, "{}", r.reason);
+    assert!(r.resolution.offer().cloned().unwrap().priority >= 1000);
 }
 
 #[test]
@@ -356,14 +359,14 @@ fn the_trace_records_every_step_in_order_with_concurrent_waves() {
     let names: Vec<&str> = r.trace.steps.iter().map(|s| s.step.as_str()).collect();
     assert_eq!(
         names,
-        ["text_signals", "gate", "embed", "history", "canonical", "chunks", "topics", "signals", "policy", "decide"]
+        ["text_signals", "gate", "embed", "history", "canonical", "chunks", "topics", "signals", "rules", "decide"]
     );
     let w = |n: &str| r.trace.step(n).unwrap().wave;
     assert_eq!(w("embed"), w("history"));
     assert_eq!(w("canonical"), w("chunks"));
-    assert!(w("signals") > w("canonical") && w("decide") > w("policy"));
+    assert!(w("signals") > w("canonical") && w("decide") > w("rules"));
     assert_eq!(r.trace.decided_by.as_deref(), Some("decide"));
-    assert_eq!(r.trace.step("topics").unwrap().outcome, "skipped");
+    assert_eq!(r.trace.step("topics").unwrap().outcome, StepOutcome::Skipped);
     assert!(r.trace.step("decide").unwrap().note.contains("documents answer it"));
 }
 

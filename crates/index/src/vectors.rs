@@ -19,10 +19,15 @@ use std::collections::{BinaryHeap, HashMap};
 use std::io::{Read, Write};
 use std::path::Path;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// How the vector index is scanned (`search.strategy`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
 pub enum ScanStrategy {
+    /// Every admitted vector, in f32.
     Exact,
+    /// int8 codes, then exact rescoring of the best.
     Int8,
+    /// One bit per dimension, then exact rescoring of the best.
     Binary,
 }
 

@@ -1,4 +1,6 @@
+use crate::util::{parsed, parsed_opt};
 use crate::{util, Error, Result, Store};
+use chrono::{DateTime, Utc};
 use fanline_engine::AgentConfig;
 use rusqlite::{params, OptionalExtension};
 use serde::Serialize;
@@ -12,9 +14,9 @@ pub struct Agent {
     /// The name fans see in replies ("— Jules's answer"); empty: not set.
     pub display_name: String,
     /// When the creator finished the first-run setup; `None`: not yet.
-    pub setup_done_at: Option<String>,
-    pub created_at: String,
-    pub updated_at: String,
+    pub setup_done_at: Option<DateTime<Utc>>,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
 }
 
 const AGENT_COLUMNS: &str = "id, name, display_name, setup_done_at, created_at, updated_at";
@@ -24,9 +26,9 @@ fn agent_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Agent> {
         id: r.get(0)?,
         name: r.get(1)?,
         display_name: r.get(2)?,
-        setup_done_at: r.get(3)?,
-        created_at: r.get(4)?,
-        updated_at: r.get(5)?,
+        setup_done_at: parsed_opt(r, 3)?,
+        created_at: parsed(r, 4)?,
+        updated_at: parsed(r, 5)?,
     })
 }
 
@@ -54,14 +56,14 @@ impl Store {
     /// The agent with this name, if any.
     pub fn agent_by_name(&self, name: &str) -> Result<Option<Agent>> {
         Ok(self
-            .conn()
+            .read()?
             .query_row(&format!("SELECT {AGENT_COLUMNS} FROM agents WHERE name = ?1"), [name], agent_row)
             .optional()?)
     }
 
     /// The agent with this id.
     pub fn agent_by_id(&self, id: i64) -> Result<Agent> {
-        self.conn()
+        self.read()?
             .query_row(&format!("SELECT {AGENT_COLUMNS} FROM agents WHERE id = ?1"), [id], agent_row)
             .optional()?
             .ok_or(Error::NotFound { what: "agent", key: id.to_string() })
@@ -69,7 +71,7 @@ impl Store {
 
     /// How much knowledge an agent has: documents and canonical answers.
     pub fn knowledge_counts(&self, agent_id: i64) -> Result<(u64, u64)> {
-        Ok(self.conn().query_row(
+        Ok(self.read()?.query_row(
             "SELECT (SELECT count(*) FROM documents WHERE agent_id = ?1),
                     (SELECT count(*) FROM canonical_answers WHERE agent_id = ?1)",
             [agent_id],
@@ -78,7 +80,7 @@ impl Store {
     }
 
     pub fn list_agents(&self) -> Result<Vec<Agent>> {
-        let conn = self.conn();
+        let conn = self.read()?;
         let mut stmt = conn.prepare(&format!("SELECT {AGENT_COLUMNS} FROM agents ORDER BY id"))?;
         let rows = stmt.query_map([], agent_row)?.collect::<rusqlite::Result<_>>()?;
         Ok(rows)
@@ -102,7 +104,7 @@ impl Store {
 
     /// The rules of an agent.
     pub fn agent_config(&self, agent_id: i64) -> Result<AgentConfig> {
-        self.conn()
+        self.read()?
             .query_row(
                 "SELECT max_escalations_per_day, max_escalations_per_week, escalation_enabled,
                         auto_answer_confidence_threshold, clarification_enabled, blocked_topics,
@@ -119,7 +121,7 @@ impl Store {
                         blocked_topics: util::json_typed(r, 5)?,
                         allowed_user_tiers: util::json_typed(r, 6)?,
                         availability_windows: util::json_typed(r, 7)?,
-                        outside_hours: util::parsed(r, 8)?,
+                        outside_hours: parsed(r, 8)?,
                         timezone: r.get(9)?,
                         persona: r.get(10)?,
                     })

@@ -1,10 +1,11 @@
-use crate::util::{bump_generation, item_key, parsed};
+use crate::util::{bump_generation, item_key, parsed, parsed_opt};
 use crate::{Error, Result, Store};
+use chrono::{DateTime, Utc};
 use fanline_engine::{vector::to_bytes, IndexedItem, ItemKey, ItemKind, Layer};
 use rusqlite::{params, OptionalExtension, Transaction};
 use serde::Serialize;
 
-use crate::documents::DocumentChange;
+use crate::documents::IndexChange;
 
 /// A canonical answer to store. `questions[0]` is the question pattern; the rest are
 /// variants. Every question comes with its embedding.
@@ -36,10 +37,10 @@ pub struct CanonicalAnswer {
     pub answer: String,
     pub layer: Layer,
     pub times_reused: u64,
-    pub last_served_at: Option<String>,
+    pub last_served_at: Option<DateTime<Utc>>,
     pub source_escalation_id: Option<i64>,
-    pub created_at: String,
-    pub updated_at: String,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
 }
 
 /// A line of the canonical answers list.
@@ -51,8 +52,8 @@ pub struct CanonicalSummary {
     pub variants: u64,
     pub layer: Layer,
     pub times_reused: u64,
-    pub last_served_at: Option<String>,
-    pub updated_at: String,
+    pub last_served_at: Option<DateTime<Utc>>,
+    pub updated_at: DateTime<Utc>,
 }
 
 /// Insert a canonical answer inside an open transaction; returns its id and the index
@@ -93,6 +94,19 @@ pub(crate) fn insert_canonical(
     Ok((id, added))
 }
 
+/// What a reply that serves (or names) a canonical answer needs of it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CanonicalReplyParts {
+    /// The answer's id.
+    pub id: i64,
+    /// The question it was written for.
+    pub question_pattern: String,
+    /// The creator's answer.
+    pub answer: String,
+    /// How many times it was served before.
+    pub times_reused: u64,
+}
+
 /// Count one more serving of a canonical answer (on any connection or transaction);
 /// returns its reuse count now.
 pub(crate) fn count_serving(conn: &rusqlite::Connection, id: i64) -> Result<u64> {
@@ -120,33 +134,30 @@ fn variant_keys(tx: &rusqlite::Connection, canonical_id: i64) -> Result<Vec<Item
 
 impl Store {
     /// Store a canonical answer and its questions.
-    pub fn add_canonical(&self, agent_id: i64, c: &NewCanonical) -> Result<(i64, DocumentChange)> {
+    pub fn add_canonical(&self, agent_id: i64, c: &NewCanonical) -> Result<(i64, IndexChange)> {
         let mut conn = self.conn();
         let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
         let (id, added) = insert_canonical(&tx, agent_id, c)?;
         let generation = bump_generation(&tx)?;
         tx.commit()?;
-        Ok((id, DocumentChange { document_id: id, removed: Vec::new(), added, generation }))
+        Ok((id, IndexChange { removed: Vec::new(), added, generation }))
     }
 
     /// Store many canonical answers in one transaction (bulk imports, benchmarks).
-    pub fn add_canonical_many(&self, agent_id: i64, items: &[NewCanonical]) -> Result<DocumentChange> {
+    pub fn add_canonical_many(&self, agent_id: i64, items: &[NewCanonical]) -> Result<IndexChange> {
         let mut conn = self.conn();
         let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
         let mut added = Vec::new();
-        let mut last = 0;
         for c in items {
-            let (id, a) = insert_canonical(&tx, agent_id, c)?;
-            added.extend(a);
-            last = id;
+            added.extend(insert_canonical(&tx, agent_id, c)?.1);
         }
         let generation = bump_generation(&tx)?;
         tx.commit()?;
-        Ok(DocumentChange { document_id: last, removed: Vec::new(), added, generation })
+        Ok(IndexChange { removed: Vec::new(), added, generation })
     }
 
     /// Add another phrasing to an existing canonical answer.
-    pub fn add_canonical_variant(&self, canonical_id: i64, text: &str, embedding: &[f32]) -> Result<DocumentChange> {
+    pub fn add_canonical_variant(&self, canonical_id: i64, text: &str, embedding: &[f32]) -> Result<IndexChange> {
         let mut conn = self.conn();
         let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
         let (agent, layer): (i64, Layer) = tx
@@ -167,8 +178,7 @@ impl Store {
         let generation = bump_generation(&tx)?;
         tx.commit()?;
         let key = ItemKey { kind: ItemKind::Canonical, id: vid, owner: canonical_id, agent, layer };
-        Ok(DocumentChange {
-            document_id: canonical_id,
+        Ok(IndexChange {
             removed: Vec::new(),
             added: vec![(key, text.trim().to_string(), embedding.to_vec())],
             generation,
@@ -176,7 +186,7 @@ impl Store {
     }
 
     pub fn list_canonical(&self, agent_id: i64) -> Result<Vec<CanonicalSummary>> {
-        let conn = self.conn();
+        let conn = self.read()?;
         let mut stmt = conn.prepare(
             "SELECT a.id, a.question_pattern, (SELECT count(*) FROM canonical_variants v WHERE v.canonical_answer_id = a.id),
                     a.layer, a.times_reused, a.last_served_at, a.updated_at
@@ -190,16 +200,36 @@ impl Store {
                     variants: r.get::<_, i64>(2)? as u64,
                     layer: parsed(r, 3)?,
                     times_reused: r.get::<_, i64>(4)? as u64,
-                    last_served_at: r.get(5)?,
-                    updated_at: r.get(6)?,
+                    last_served_at: parsed_opt(r, 5)?,
+                    updated_at: parsed(r, 6)?,
                 })
             })?
             .collect::<rusqlite::Result<_>>()?;
         Ok(rows)
     }
 
+    /// A canonical answer's question, answer and reuse count, without its phrasings.
+    pub fn canonical_reply_parts(&self, id: i64) -> Result<CanonicalReplyParts> {
+        self.read()?
+            .query_row(
+                "SELECT id, question_pattern, answer, times_reused FROM canonical_answers WHERE id = ?1",
+                [id],
+                |r| {
+                    Ok(CanonicalReplyParts {
+                        id: r.get(0)?,
+                        question_pattern: r.get(1)?,
+                        answer: r.get(2)?,
+                        times_reused: r.get::<_, i64>(3)? as u64,
+                    })
+                },
+            )
+            .optional()?
+            .ok_or_else(|| Error::not_found("canonical answer", id))
+    }
+
+    /// A canonical answer with all its phrasings.
     pub fn canonical(&self, id: i64) -> Result<CanonicalAnswer> {
-        let conn = self.conn();
+        let conn = self.read()?;
         let mut a = conn
             .query_row(
                 "SELECT id, agent_id, question_pattern, answer, layer, times_reused, last_served_at,
@@ -215,10 +245,10 @@ impl Store {
                         answer: r.get(3)?,
                         layer: parsed(r, 4)?,
                         times_reused: r.get::<_, i64>(5)? as u64,
-                        last_served_at: r.get(6)?,
+                        last_served_at: parsed_opt(r, 6)?,
                         source_escalation_id: r.get(7)?,
-                        created_at: r.get(8)?,
-                        updated_at: r.get(9)?,
+                        created_at: parsed(r, 8)?,
+                        updated_at: parsed(r, 9)?,
                     })
                 },
             )
@@ -234,7 +264,7 @@ impl Store {
         Ok(a)
     }
 
-    pub fn delete_canonical(&self, id: i64) -> Result<DocumentChange> {
+    pub fn delete_canonical(&self, id: i64) -> Result<IndexChange> {
         let mut conn = self.conn();
         let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
         let removed = variant_keys(&tx, id)?;
@@ -243,7 +273,7 @@ impl Store {
         }
         let generation = bump_generation(&tx)?;
         tx.commit()?;
-        Ok(DocumentChange { document_id: id, removed, added: Vec::new(), generation })
+        Ok(IndexChange { removed, added: Vec::new(), generation })
     }
 
     /// Count one more serving of a canonical answer.

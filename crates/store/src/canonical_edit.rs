@@ -1,7 +1,7 @@
 //! Editing the canonical answers library: the answer text, the layer, merging
 //! duplicates. Each returns the index change (a layer lives in the index keys).
 
-use crate::documents::DocumentChange;
+use crate::documents::IndexChange;
 use crate::util::{bump_generation, parsed};
 use crate::{Error, Result, Store};
 use fanline_engine::{vector::from_bytes, IndexedItem, ItemKey, ItemKind, Layer};
@@ -46,7 +46,7 @@ fn agent_and_layer(tx: &Transaction<'_>, id: i64) -> Result<(i64, Layer)> {
 impl Store {
     /// Change a canonical answer's text and/or layer. A new layer re-keys its phrasings
     /// in the index, so fans below the layer stop being served it at once.
-    pub fn update_canonical(&self, id: i64, answer: Option<&str>, layer: Option<Layer>) -> Result<DocumentChange> {
+    pub fn update_canonical(&self, id: i64, answer: Option<&str>, layer: Option<Layer>) -> Result<IndexChange> {
         let mut conn = self.conn();
         let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
         let (_, old_layer) = agent_and_layer(&tx, id)?;
@@ -64,13 +64,13 @@ impl Store {
         }
         let generation = bump_generation(&tx)?;
         tx.commit()?;
-        Ok(DocumentChange { document_id: id, removed, added, generation })
+        Ok(IndexChange { removed, added, generation })
     }
 
     /// Merge the duplicate `from` into `into`: its phrasings (those `into` lacks), its
     /// reuse count, its served decisions and escalations move over; `from` is deleted.
     /// `into` keeps its answer and its layer.
-    pub fn merge_canonical(&self, into: i64, from: i64) -> Result<DocumentChange> {
+    pub fn merge_canonical(&self, into: i64, from: i64) -> Result<IndexChange> {
         if into == from {
             return Err(Error::Invalid { what: "merge", detail: "an answer cannot be merged into itself".into() });
         }
@@ -109,6 +109,6 @@ impl Store {
         let added = indexed_variants(&tx, into)?.into_iter().filter(|(k, _, _)| !before.contains(&k.id)).collect();
         let generation = bump_generation(&tx)?;
         tx.commit()?;
-        Ok(DocumentChange { document_id: into, removed, added, generation })
+        Ok(IndexChange { removed, added, generation })
     }
 }

@@ -1,5 +1,6 @@
 use crate::util::{bump_generation, item_key, parsed, placeholders, vector, vector_col};
 use crate::{Error, Result, Store};
+use chrono::{DateTime, Utc};
 use fanline_engine::{chunk_search_text, vector::to_bytes, IndexedItem, ItemKey, ItemKind, Layer};
 use rusqlite::{params, params_from_iter, OptionalExtension};
 use serde::Serialize;
@@ -39,8 +40,8 @@ pub struct DocumentRecord {
     pub bytes: u64,
     pub layer: Layer,
     pub chunks: u64,
-    pub created_at: String,
-    pub updated_at: String,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
 }
 
 /// A stored chunk with the document it came from.
@@ -58,12 +59,15 @@ pub struct ChunkRecord {
     pub title: String,
 }
 
-/// What a write did to the indexed content, for the search index to follow.
+/// What a write did to the indexed content (chunks, canonical phrasings), for the
+/// search index to follow.
 #[derive(Debug, Clone, Default)]
-pub struct DocumentChange {
-    pub document_id: i64,
+pub struct IndexChange {
+    /// Items gone.
     pub removed: Vec<ItemKey>,
+    /// Items added (or changed: removed, then added).
     pub added: Vec<IndexedItem>,
+    /// The index generation the store moved to.
     pub generation: u64,
 }
 
@@ -81,8 +85,8 @@ fn doc_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<DocumentRecord> {
         bytes: r.get::<_, i64>(6)? as u64,
         layer: parsed(r, 7)?,
         chunks: r.get::<_, i64>(8)? as u64,
-        created_at: r.get(9)?,
-        updated_at: r.get(10)?,
+        created_at: parsed(r, 9)?,
+        updated_at: parsed(r, 10)?,
     })
 }
 
@@ -96,7 +100,7 @@ impl Store {
     /// The document stored for this source path, if any.
     pub fn document_by_path(&self, agent_id: i64, source_path: &str) -> Result<Option<DocumentRecord>> {
         Ok(self
-            .conn()
+            .read()?
             .query_row(
                 &format!("SELECT {DOC_COLS} FROM documents d WHERE d.agent_id = ?1 AND d.source_path = ?2"),
                 params![agent_id, source_path],
@@ -106,14 +110,14 @@ impl Store {
     }
 
     pub fn document(&self, id: i64) -> Result<DocumentRecord> {
-        self.conn()
+        self.read()?
             .query_row(&format!("SELECT {DOC_COLS} FROM documents d WHERE d.id = ?1"), [id], doc_row)
             .optional()?
             .ok_or_else(|| Error::not_found("document", id))
     }
 
     pub fn list_documents(&self, agent_id: i64) -> Result<Vec<DocumentRecord>> {
-        let conn = self.conn();
+        let conn = self.read()?;
         let mut stmt =
             conn.prepare(&format!("SELECT {DOC_COLS} FROM documents d WHERE d.agent_id = ?1 ORDER BY d.source_path"))?;
         let docs = stmt.query_map([agent_id], doc_row)?.collect::<rusqlite::Result<_>>()?;
@@ -123,7 +127,7 @@ impl Store {
     /// Embeddings already stored for a document's chunks, by text hash, so re-importing
     /// a changed file embeds only the chunks that changed.
     pub fn chunk_embeddings_by_hash(&self, document_id: i64) -> Result<HashMap<String, Vec<f32>>> {
-        let conn = self.conn();
+        let conn = self.read()?;
         let mut stmt = conn.prepare("SELECT text_hash, embedding FROM chunks WHERE document_id = ?1")?;
         let rows = stmt
             .query_map([document_id], |r| Ok((r.get::<_, String>(0)?, r.get::<_, Vec<u8>>(1)?)))?
@@ -133,11 +137,11 @@ impl Store {
 
     /// Insert a document, or replace an existing one with the same source path, together
     /// with all its chunks, in one transaction: a reader sees the old document or the
-    /// new one, never a mix.
-    pub fn put_document(&self, agent_id: i64, doc: &NewDocument, chunks: &[NewChunk]) -> Result<DocumentChange> {
+    /// new one, never a mix. Returns the document's id and the index change.
+    pub fn put_document(&self, agent_id: i64, doc: &NewDocument, chunks: &[NewChunk]) -> Result<(i64, IndexChange)> {
         let mut conn = self.conn();
         let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
-        let mut change = DocumentChange::default();
+        let mut change = IndexChange::default();
         let existing: Option<i64> = tx
             .query_row(
                 "SELECT id FROM documents WHERE agent_id = ?1 AND source_path = ?2",
@@ -189,12 +193,11 @@ impl Store {
         }
         change.generation = bump_generation(&tx)?;
         tx.commit()?;
-        change.document_id = document_id;
-        Ok(change)
+        Ok((document_id, change))
     }
 
     /// Delete a document and its chunks.
-    pub fn delete_document(&self, id: i64) -> Result<DocumentChange> {
+    pub fn delete_document(&self, id: i64) -> Result<IndexChange> {
         let mut conn = self.conn();
         let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
         let removed = chunk_keys(&tx, id)?;
@@ -203,7 +206,7 @@ impl Store {
         }
         let generation = bump_generation(&tx)?;
         tx.commit()?;
-        Ok(DocumentChange { document_id: id, removed, added: Vec::new(), generation })
+        Ok(IndexChange { removed, added: Vec::new(), generation })
     }
 
     /// Chunks by id, with their document's path and title, in the order asked.
@@ -211,7 +214,7 @@ impl Store {
         if ids.is_empty() {
             return Ok(Vec::new());
         }
-        let conn = self.conn();
+        let conn = self.read()?;
         let mut stmt = conn.prepare(&format!(
             "SELECT c.id, c.document_id, c.agent_id, c.ord, c.heading, c.text, c.layer, d.source_path, d.title
              FROM chunks c JOIN documents d ON d.id = c.document_id WHERE c.id IN ({})",
@@ -239,7 +242,7 @@ impl Store {
     /// Visit every indexed item (chunks, then canonical questions) with its text and
     /// vector: what the search index is rebuilt from.
     pub fn for_each_indexed(&self, mut f: impl FnMut(ItemKey, &str, Vec<f32>)) -> Result<u64> {
-        let conn = self.conn();
+        let conn = self.read()?;
         let mut n = 0;
         let mut stmt =
             conn.prepare("SELECT id, document_id, agent_id, layer, heading, text, embedding FROM chunks ORDER BY id")?;
@@ -263,7 +266,7 @@ impl Store {
 
     /// How many items the search index should hold.
     pub fn indexed_count(&self) -> Result<u64> {
-        let n: i64 = self.conn().query_row(
+        let n: i64 = self.read()?.query_row(
             "SELECT (SELECT count(*) FROM chunks) + (SELECT count(*) FROM canonical_variants)",
             [],
             |r| r.get(0),

@@ -11,6 +11,11 @@ pub enum Error {
     #[error("cannot open the database {path}: {detail}")]
     Open { path: PathBuf, detail: String },
     #[error(
+        "the database {path} is read-only ({detail}); Fanline needs to write there. \
+         Make the data directory writable, or point --data-dir (FANLINE_DATA_DIR) at a writable copy."
+    )]
+    ReadOnly { path: PathBuf, detail: String },
+    #[error(
         "the database {path} has schema version {found}, newer than this Fanline knows \
          ({known}); upgrade Fanline"
     )]

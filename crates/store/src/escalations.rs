@@ -1,11 +1,12 @@
 use crate::canonical::{insert_canonical, NewCanonical};
-use crate::documents::DocumentChange;
+use crate::documents::IndexChange;
+use crate::messages::{insert_decision, NewDecision, Role};
 use crate::util::{bump_generation, parsed, parsed_opt};
 use crate::{Error, Result, Store};
 use chrono::{DateTime, Utc};
 use fanline_engine::{EscalationReason, EscalationStatus, Layer};
 use rusqlite::{params, OptionalExtension};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 /// The caps an acceptance is checked against, and the windows they count in (UTC
 /// instants; see `fanline_engine::caps::windows`).
@@ -19,16 +20,53 @@ pub struct CapCheck {
 }
 
 /// What an acceptance did.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "specta", derive(specta::Type))]
 #[serde(tag = "outcome", rename_all = "snake_case")]
 pub enum Acceptance {
     /// Accepted; the counts include this one.
-    Accepted { today: u32, this_week: u32 },
+    Accepted {
+        /// Accepted today, this one included.
+        today: u32,
+        /// Accepted this week, this one included.
+        this_week: u32,
+    },
     /// Refused: the daily cap is reached (`today` already accepted).
-    DailyCapReached { today: u32 },
+    DailyCapReached {
+        /// Accepted today.
+        today: u32,
+    },
     /// Refused: the weekly cap is reached.
-    WeeklyCapReached { this_week: u32 },
+    WeeklyCapReached {
+        /// Accepted this week.
+        this_week: u32,
+    },
+}
+
+impl Acceptance {
+    /// Whether the offer was accepted.
+    pub fn accepted(&self) -> bool {
+        matches!(self, Acceptance::Accepted { .. })
+    }
+}
+
+/// What an acceptance writes with it, in the same transaction: the decision (E, or F
+/// when a cap refused it) with the reply the fan reads, and when an accepted
+/// escalation leaves the queue if nobody answers it.
+pub struct AcceptWrite<'a, D: Serialize> {
+    /// The decision, given what the acceptance did (its path, reason, details).
+    pub decision: &'a dyn Fn(&Acceptance) -> (NewDecision<'a, D>, String),
+    /// When an accepted escalation expires from the queue.
+    pub queue_expiry: DateTime<Utc>,
+}
+
+/// What accepting wrote.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Accepted {
+    /// What the caps said.
+    pub acceptance: Acceptance,
+    /// The decision written (none for an escalation without a message).
+    pub decision_id: Option<i64>,
 }
 
 /// A timestamp as the database writes them (`strftime('%Y-%m-%dT%H:%M:%fZ')`), so text
@@ -59,40 +97,123 @@ fn answerable(tx: &rusqlite::Transaction<'_>, id: i64) -> Result<(i64, String)> 
 /// An escalation to create (offered to the fan, status pending).
 #[derive(Debug, Clone)]
 pub struct NewEscalation {
+    /// The agent.
     pub agent_id: i64,
+    /// The fan who asked.
     pub fan_id: i64,
+    /// The fan's message.
     pub message_id: Option<i64>,
-    pub decision_id: Option<i64>,
+    /// The question, as the creator will read it.
     pub question: String,
+    /// Why it goes to the creator.
     pub reason: EscalationReason,
+    /// Its place in the queue.
     pub priority: i64,
+    /// The conversation so far.
     pub context_summary: String,
-    pub expires_at: Option<String>,
+    /// When the offer lapses if the fan does not accept it.
+    pub expires_at: Option<DateTime<Utc>>,
+    /// Offered outside the creator's hours: when they are back.
+    pub expected_reply_after: Option<DateTime<Utc>>,
 }
 
 /// A stored escalation.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "specta", derive(specta::Type))]
 pub struct Escalation {
+    /// The escalation's id (the offer number the fan sees).
     pub id: i64,
+    /// The agent.
     pub agent_id: i64,
+    /// The fan who asked.
     pub fan_id: i64,
+    /// The question.
     pub question: String,
+    /// Why it went to the creator.
     pub reason: EscalationReason,
+    /// Where it is in its life.
     pub status: EscalationStatus,
+    /// Its place in the queue.
     pub priority: i64,
+    /// The conversation so far.
     pub context_summary: String,
+    /// The creator's answer.
     pub answer: Option<String>,
+    /// The layer the answer was given at.
     pub answer_layer: Option<Layer>,
+    /// The canonical answer it became or was attached to.
     pub canonical_answer_id: Option<i64>,
-    pub offered_at: String,
-    pub accepted_at: Option<String>,
-    pub answered_at: Option<String>,
-    pub expires_at: Option<String>,
-    pub deferred_until: Option<String>,
+    /// When it was offered.
+    pub offered_at: DateTime<Utc>,
+    /// When the fan accepted.
+    pub accepted_at: Option<DateTime<Utc>>,
+    /// When the creator answered.
+    pub answered_at: Option<DateTime<Utc>>,
+    /// When it expires if nothing happens.
+    pub expires_at: Option<DateTime<Utc>>,
+    /// Put aside until then.
+    pub deferred_until: Option<DateTime<Utc>>,
+    /// The fan's message.
     pub message_id: Option<i64>,
     /// Offered outside the creator's hours: when they are back.
-    pub expected_reply_after: Option<String>,
+    pub expected_reply_after: Option<DateTime<Utc>>,
+}
+
+/// Insert an escalation inside an open transaction (with its id when the caller
+/// numbered it under the write lock); returns its id.
+pub(crate) fn insert_escalation(
+    conn: &rusqlite::Connection,
+    id: Option<i64>,
+    e: &NewEscalation,
+    decision_id: Option<i64>,
+) -> Result<i64> {
+    Ok(conn.query_row(
+        "INSERT INTO escalations (id, agent_id, fan_id, message_id, decision_id, question, reason, priority,
+                                  context_summary, expires_at, expected_reply_after)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11) RETURNING id",
+        params![
+            id,
+            e.agent_id,
+            e.fan_id,
+            e.message_id,
+            decision_id,
+            e.question,
+            e.reason.as_str(),
+            e.priority,
+            e.context_summary,
+            e.expires_at.map(timestamp),
+            e.expected_reply_after.map(timestamp)
+        ],
+        |r| r.get(0),
+    )?)
+}
+
+/// Write `text` as a message to the fan of escalation `id`, in the conversation the
+/// question came from (inside the caller's transaction).
+fn tell_fan(conn: &rusqlite::Connection, id: i64, role: Role, text: &str) -> Result<()> {
+    let conversation: Option<i64> = conn.query_row(
+        "SELECT coalesce(
+             (SELECT m.conversation_id FROM messages m WHERE m.id = e.message_id),
+             (SELECT c.id FROM conversations c WHERE c.agent_id = e.agent_id AND c.fan_id = e.fan_id
+              ORDER BY c.id DESC LIMIT 1))
+         FROM escalations e WHERE e.id = ?1",
+        [id],
+        |r| r.get(0),
+    )?;
+    let conversation = match conversation {
+        Some(c) => c,
+        None => conn.query_row(
+            "INSERT INTO conversations (agent_id, fan_id) SELECT agent_id, fan_id FROM escalations WHERE id = ?1
+             RETURNING id",
+            [id],
+            |r| r.get(0),
+        )?,
+    };
+    conn.execute(
+        "INSERT INTO messages (conversation_id, role, body) VALUES (?1, ?2, ?3)",
+        params![conversation, role.as_str(), text],
+    )?;
+    Ok(())
 }
 
 const ESCALATION_COLS: &str = "id, agent_id, fan_id, question, reason, status, priority, context_summary, answer,
@@ -112,39 +233,24 @@ fn escalation_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Escalation> {
         answer: r.get(8)?,
         answer_layer: parsed_opt(r, 9)?,
         canonical_answer_id: r.get(10)?,
-        offered_at: r.get(11)?,
-        accepted_at: r.get(12)?,
-        answered_at: r.get(13)?,
-        expires_at: r.get(14)?,
-        deferred_until: r.get(15)?,
+        offered_at: parsed(r, 11)?,
+        accepted_at: parsed_opt(r, 12)?,
+        answered_at: parsed_opt(r, 13)?,
+        expires_at: parsed_opt(r, 14)?,
+        deferred_until: parsed_opt(r, 15)?,
         message_id: r.get(16)?,
-        expected_reply_after: r.get(17)?,
+        expected_reply_after: parsed_opt(r, 17)?,
     })
 }
 
 impl Store {
+    /// Offer an escalation on its own (routing offers them with their decision).
     pub fn create_escalation(&self, e: &NewEscalation) -> Result<i64> {
-        Ok(self.conn().query_row(
-            "INSERT INTO escalations (agent_id, fan_id, message_id, decision_id, question, reason, priority,
-                                      context_summary, expires_at)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9) RETURNING id",
-            params![
-                e.agent_id,
-                e.fan_id,
-                e.message_id,
-                e.decision_id,
-                e.question,
-                e.reason.as_str(),
-                e.priority,
-                e.context_summary,
-                e.expires_at
-            ],
-            |r| r.get(0),
-        )?)
+        insert_escalation(&self.conn(), None, e, None)
     }
 
     pub fn escalation(&self, id: i64) -> Result<Escalation> {
-        self.conn()
+        self.read()?
             .query_row(&format!("SELECT {ESCALATION_COLS} FROM escalations WHERE id = ?1"), [id], escalation_row)
             .optional()?
             .ok_or_else(|| Error::not_found("escalation", id))
@@ -153,7 +259,7 @@ impl Store {
     /// The creator's queue: accepted escalations, those not deferred past `now` first,
     /// then by priority (highest first) and age (oldest first).
     pub fn escalation_queue(&self, agent_id: i64, now: DateTime<Utc>, limit: usize) -> Result<Vec<Escalation>> {
-        let conn = self.conn();
+        let conn = self.read()?;
         let mut stmt = conn.prepare(&format!(
             "SELECT {ESCALATION_COLS} FROM escalations WHERE agent_id = ?1 AND status = 'accepted'
              ORDER BY (deferred_until IS NOT NULL AND deferred_until > ?2), priority DESC, accepted_at, id
@@ -173,6 +279,7 @@ impl Store {
         to: EscalationStatus,
         column: &str,
         now: DateTime<Utc>,
+        notice: Option<&str>,
     ) -> Result<()> {
         let mut conn = self.conn();
         let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
@@ -191,30 +298,24 @@ impl Store {
             &format!("UPDATE escalations SET status = ?2, {column} = ?3 WHERE id = ?1"),
             params![id, to.as_str(), timestamp(now)],
         )?;
+        if let Some(text) = notice {
+            tell_fan(&tx, id, Role::Agent, text)?;
+        }
         tx.commit()?;
         Ok(())
     }
 
-    /// The fan turned the offer down, or the creator declined a queued escalation.
-    pub fn decline_escalation(&self, id: i64, now: DateTime<Utc>) -> Result<()> {
+    /// The fan turned the offer down, or the creator declined a queued escalation;
+    /// `notice` (if any) is told to the fan in the same transaction.
+    pub fn decline_escalation(&self, id: i64, now: DateTime<Utc>, notice: Option<&str>) -> Result<()> {
         self.transition(
             id,
             &[EscalationStatus::Pending, EscalationStatus::Accepted],
             EscalationStatus::Declined,
             "declined_at",
             now,
+            notice,
         )
-    }
-
-    /// When an escalation expires if nothing happens to it.
-    pub fn set_escalation_expiry(&self, id: i64, expires_at: DateTime<Utc>) -> Result<()> {
-        let n = self
-            .conn()
-            .execute("UPDATE escalations SET expires_at = ?2 WHERE id = ?1", params![id, timestamp(expires_at)])?;
-        if n == 0 {
-            return Err(Error::not_found("escalation", id));
-        }
-        Ok(())
     }
 
     /// Put a queued escalation aside until `until`.
@@ -248,6 +349,19 @@ impl Store {
     /// any number of connections or processes), no more than the cap are accepted.
     /// Escalations accepted in a window count against it whatever became of them later.
     pub fn accept_escalation(&self, id: i64, cap: &CapCheck) -> Result<Acceptance> {
+        self.accept_escalation_with::<()>(id, cap, None).map(|a| a.acceptance)
+    }
+
+    /// Accept as [`accept_escalation`](Self::accept_escalation) does, and in the same
+    /// transaction write what the acceptance leads to (`then`): the decision and the
+    /// reply in the conversation, and the queue expiry. A process killed at any moment
+    /// leaves either all of it or none.
+    pub fn accept_escalation_with<D: Serialize>(
+        &self,
+        id: i64,
+        cap: &CapCheck,
+        then: Option<&AcceptWrite<'_, D>>,
+    ) -> Result<Accepted> {
         let mut conn = self.conn();
         let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
         let (agent_id, status): (i64, String) = tx
@@ -268,31 +382,48 @@ impl Store {
             )
         };
         let today = count(cap.day_start)?;
-        if today >= cap.max_per_day {
-            return Ok(Acceptance::DailyCapReached { today });
-        }
         let this_week = count(cap.week_start)?;
-        if this_week >= cap.max_per_week {
-            return Ok(Acceptance::WeeklyCapReached { this_week });
+        let acceptance = if today >= cap.max_per_day {
+            Acceptance::DailyCapReached { today }
+        } else if this_week >= cap.max_per_week {
+            Acceptance::WeeklyCapReached { this_week }
+        } else {
+            Acceptance::Accepted { today: today + 1, this_week: this_week + 1 }
+        };
+        if acceptance.accepted() {
+            tx.execute(
+                "UPDATE escalations SET status = 'accepted', accepted_at = ?2, expires_at = coalesce(?3, expires_at)
+                 WHERE id = ?1",
+                params![id, timestamp(cap.now), then.map(|t| timestamp(t.queue_expiry))],
+            )?;
         }
-        tx.execute(
-            "UPDATE escalations SET status = 'accepted', accepted_at = ?2 WHERE id = ?1",
-            params![id, timestamp(cap.now)],
-        )?;
+        let mut decision_id = None;
+        if let Some(t) = then {
+            let message: Option<i64> =
+                tx.query_row("SELECT message_id FROM escalations WHERE id = ?1", [id], |r| r.get(0))?;
+            if message.is_some() {
+                let (d, reply) = (t.decision)(&acceptance);
+                decision_id = Some(insert_decision(&tx, &d, &reply, None)?);
+                tx.execute(
+                    "INSERT INTO messages (conversation_id, role, body) VALUES (?1, ?2, ?3)",
+                    params![d.conversation_id, Role::Agent.as_str(), reply],
+                )?;
+            }
+        }
         tx.commit()?;
-        Ok(Acceptance::Accepted { today: today + 1, this_week: this_week + 1 })
+        Ok(Accepted { acceptance, decision_id })
     }
 
-    /// Answer an escalation. In the same transaction the answer becomes a canonical
-    /// answer whose question pattern is the fan's question (with `question_embedding`),
-    /// so the same question never costs the creator twice.
+    /// Answer an escalation. In the same transaction the answer goes to the fan and
+    /// becomes a canonical answer whose question pattern is the fan's question (with
+    /// `question_embedding`), so the same question never costs the creator twice.
     pub fn answer_escalation(
         &self,
         id: i64,
         answer: &str,
         layer: Layer,
         question_embedding: &[f32],
-    ) -> Result<(i64, DocumentChange)> {
+    ) -> Result<(i64, IndexChange)> {
         let mut conn = self.conn();
         let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
         let (agent_id, question) = answerable(&tx, id)?;
@@ -312,14 +443,16 @@ impl Store {
              WHERE id = ?1",
             params![id, answer.trim(), layer.as_str(), canonical_id],
         )?;
+        tell_fan(&tx, id, Role::Creator, answer.trim())?;
         let generation = bump_generation(&tx)?;
         tx.commit()?;
-        Ok((canonical_id, DocumentChange { document_id: canonical_id, removed: Vec::new(), added, generation }))
+        Ok((canonical_id, IndexChange { removed: Vec::new(), added, generation }))
     }
 
     /// Answer an escalation with an existing canonical answer instead of a new one: the
-    /// fan's question becomes another phrasing of it (with `question_embedding`).
-    pub fn attach_escalation(&self, id: i64, canonical_id: i64, question_embedding: &[f32]) -> Result<DocumentChange> {
+    /// fan gets it, and their question becomes another phrasing of it (with
+    /// `question_embedding`), in one transaction.
+    pub fn attach_escalation(&self, id: i64, canonical_id: i64, question_embedding: &[f32]) -> Result<IndexChange> {
         let mut conn = self.conn();
         let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
         let (agent_id, question) = answerable(&tx, id)?;
@@ -349,6 +482,7 @@ impl Store {
              WHERE id = ?1",
             params![id, answer, layer.as_str(), canonical_id],
         )?;
+        tell_fan(&tx, id, Role::Creator, &answer)?;
         let generation = bump_generation(&tx)?;
         tx.commit()?;
         let added = vid
@@ -363,6 +497,6 @@ impl Store {
                 vec![(key, question.trim().to_string(), question_embedding.to_vec())]
             })
             .unwrap_or_default();
-        Ok(DocumentChange { document_id: canonical_id, removed: Vec::new(), added, generation })
+        Ok(IndexChange { removed: Vec::new(), added, generation })
     }
 }

@@ -1,4 +1,5 @@
 use crate::{util::parsed, Error, Result, Store};
+use chrono::{DateTime, Utc};
 use fanline_engine::{Layer, Tier};
 use rusqlite::OptionalExtension;
 use serde::Serialize;
@@ -11,11 +12,11 @@ pub struct Fan {
     pub handle: String,
     pub tier: Tier,
     pub layer: Layer,
-    pub created_at: String,
+    pub created_at: DateTime<Utc>,
 }
 
 fn fan_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Fan> {
-    Ok(Fan { id: r.get(0)?, handle: r.get(1)?, tier: parsed(r, 2)?, layer: parsed(r, 3)?, created_at: r.get(4)? })
+    Ok(Fan { id: r.get(0)?, handle: r.get(1)?, tier: parsed(r, 2)?, layer: parsed(r, 3)?, created_at: parsed(r, 4)? })
 }
 
 impl Store {
@@ -35,7 +36,7 @@ impl Store {
     }
 
     pub fn list_fans(&self) -> Result<Vec<Fan>> {
-        let conn = self.conn();
+        let conn = self.read()?;
         let mut stmt = conn.prepare("SELECT id, handle, tier, layer, created_at FROM fans ORDER BY handle")?;
         let rows = stmt.query_map([], fan_row)?.collect::<rusqlite::Result<Vec<_>>>()?;
         Ok(rows)
@@ -43,7 +44,7 @@ impl Store {
 
     pub fn fan_by_handle(&self, handle: &str) -> Result<Option<Fan>> {
         Ok(self
-            .conn()
+            .read()?
             .query_row(
                 "SELECT id, handle, tier, layer, created_at FROM fans WHERE handle = ?1",
                 [handle.trim()],
@@ -53,9 +54,9 @@ impl Store {
     }
 
     pub fn fan(&self, id: i64) -> Result<Fan> {
-        self.conn()
+        self.read()?
             .query_row("SELECT id, handle, tier, layer, created_at FROM fans WHERE id = ?1", [id], fan_row)
             .optional()?
-            .ok_or_else(|| crate::Error::not_found("fan", id))
+            .ok_or_else(|| Error::not_found("fan", id))
     }
 }

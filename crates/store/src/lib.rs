@@ -19,28 +19,83 @@ mod routing;
 mod util;
 
 pub use agents::Agent;
-pub use canonical::{CanonicalAnswer, CanonicalSummary, CanonicalVariant, NewCanonical};
-pub use documents::{ChunkRecord, DocumentChange, DocumentRecord, NewChunk, NewDocument};
+pub use canonical::{CanonicalAnswer, CanonicalReplyParts, CanonicalSummary, CanonicalVariant, NewCanonical};
+pub use documents::{ChunkRecord, DocumentRecord, IndexChange, NewChunk, NewDocument};
 pub use error::{Error, Result};
-pub use escalations::{timestamp, Acceptance, CapCheck, Escalation, NewEscalation};
+pub use escalations::{timestamp, AcceptWrite, Acceptance, Accepted, CapCheck, Escalation, NewEscalation};
 pub use fans::Fan;
 pub use messages::{Decision, Message, NewDecision, Role};
 pub use metrics::{RawMetrics, TopAnswer};
 pub use migrate::{Migration, MIGRATIONS};
 pub use providers::ProviderSettings;
-pub use routing::{CanonicalBrief, NewRouting, ReuseExample, RoutingWritten};
+pub use routing::{NewRouting, ReuseExample, RoutingWritten};
 
 use rusqlite::{Connection, OpenFlags};
 use std::path::{Path, PathBuf};
 use std::sync::{Mutex, MutexGuard};
 use std::time::Duration;
 
-/// A handle to the database. Cheap to share behind an `Arc`; every call takes the
-/// connection for its own duration.
+/// A handle to the database. Cheap to share behind an `Arc`. Writes go through one
+/// connection, taken for each call's duration; reads take one of a small pool of
+/// read-only connections, so concurrent reads (the routing plan's steps, the desktop
+/// app's screens) do not wait for each other or for a writer (WAL lets readers and a
+/// writer go on at once).
 pub struct Store {
     conn: Mutex<Connection>,
+    /// None: reads share the write connection.
+    readers: Option<r2d2::Pool<Readers>>,
     path: PathBuf,
 }
+
+/// A connection to read with: one of the pool's, or the write connection when the
+/// store has no readers.
+pub(crate) enum ReadConn<'a> {
+    Pooled(r2d2::PooledConnection<Readers>),
+    Shared(MutexGuard<'a, Connection>),
+}
+
+impl std::ops::Deref for ReadConn<'_> {
+    type Target = Connection;
+    fn deref(&self) -> &Connection {
+        match self {
+            ReadConn::Pooled(c) => c,
+            ReadConn::Shared(c) => c,
+        }
+    }
+}
+
+/// Opens the read-only connections of the pool.
+#[derive(Debug)]
+pub(crate) struct Readers {
+    path: PathBuf,
+}
+
+impl r2d2::ManageConnection for Readers {
+    type Connection = Connection;
+    type Error = rusqlite::Error;
+
+    fn connect(&self) -> rusqlite::Result<Connection> {
+        let conn = Connection::open_with_flags(
+            &self.path,
+            OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+        )?;
+        conn.busy_timeout(Duration::from_secs(10))?;
+        conn.pragma_update(None, "foreign_keys", "ON")?;
+        Ok(conn)
+    }
+
+    fn is_valid(&self, conn: &mut Connection) -> rusqlite::Result<()> {
+        conn.execute_batch("")
+    }
+
+    fn has_broken(&self, _: &mut Connection) -> bool {
+        false
+    }
+}
+
+/// Read-only connections kept open by default: the plan's concurrent steps and a few
+/// callers.
+pub const DEFAULT_READERS: u32 = 4;
 
 impl std::fmt::Debug for Store {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -51,6 +106,12 @@ impl std::fmt::Debug for Store {
 impl Store {
     /// Open (creating if needed) the database at `path` and bring its schema up to date.
     pub fn open(path: impl AsRef<Path>) -> Result<Store> {
+        Self::open_with_readers(path, DEFAULT_READERS)
+    }
+
+    /// Open with `readers` read-only connections (0: reads share the write connection,
+    /// one at a time).
+    pub fn open_with_readers(path: impl AsRef<Path>, readers: u32) -> Result<Store> {
         let path = path.as_ref().to_path_buf();
         let conn = Connection::open_with_flags(
             &path,
@@ -59,7 +120,14 @@ impl Store {
         .map_err(|e| Error::from_sqlite_at(&path, e))?;
         configure(&conn).map_err(|e| Error::from_sqlite_at(&path, e))?;
         migrate::apply(&conn, &path)?;
-        Ok(Store { conn: Mutex::new(conn), path })
+        let readers = (readers > 0).then(|| {
+            r2d2::Pool::builder()
+                .max_size(readers)
+                .min_idle(Some(0))
+                .connection_timeout(Duration::from_secs(30))
+                .build_unchecked(Readers { path: path.clone() })
+        });
+        Ok(Store { conn: Mutex::new(conn), readers, path })
     }
 
     /// The database file.
@@ -67,10 +135,22 @@ impl Store {
         &self.path
     }
 
+    /// The write connection.
     pub(crate) fn conn(&self) -> MutexGuard<'_, Connection> {
         // A panic while holding the lock cannot leave SQLite inconsistent (transactions
         // roll back on drop), so a poisoned lock is safe to take over.
         self.conn.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// A connection to read with: a read-only one from the pool, or the write one.
+    pub(crate) fn read(&self) -> Result<ReadConn<'_>> {
+        match &self.readers {
+            Some(pool) => pool
+                .get()
+                .map(ReadConn::Pooled)
+                .map_err(|e| Error::Open { path: self.path.clone(), detail: e.to_string() }),
+            None => Ok(ReadConn::Shared(self.conn())),
+        }
     }
 
     /// The schema version (number of migrations applied).

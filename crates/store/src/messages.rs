@@ -1,14 +1,17 @@
 //! Conversations, messages and decisions: every fan message is stored before it is
 //! routed, and every decision is stored with its signals and trace.
 
-use crate::util::{json_value, parsed};
+use crate::util::{json, json_typed, parsed};
 use crate::{Error, Result, Store};
+use chrono::{DateTime, Utc};
+use fanline_engine::route::Trace;
 use fanline_engine::RoutePath;
 use rusqlite::{params, OptionalExtension};
-use serde::Serialize;
+use serde::de::DeserializeOwned;
+use serde::{Deserialize, Serialize};
 
 /// Who wrote a message.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "specta", derive(specta::Type))]
 #[serde(rename_all = "lowercase")]
 pub enum Role {
@@ -18,6 +21,7 @@ pub enum Role {
 }
 
 impl Role {
+    /// The role's name as stored.
     pub fn as_str(self) -> &'static str {
         match self {
             Role::Fan => "fan",
@@ -27,47 +31,91 @@ impl Role {
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
+impl std::fmt::Display for Role {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl std::str::FromStr for Role {
+    type Err = Error;
+    fn from_str(s: &str) -> Result<Role> {
+        match s {
+            "fan" => Ok(Role::Fan),
+            "agent" => Ok(Role::Agent),
+            "creator" => Ok(Role::Creator),
+            other => Err(Error::Invalid { what: "role", detail: format!("{other:?} is not fan, agent or creator") }),
+        }
+    }
+}
+
+/// A message of a conversation.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "specta", derive(specta::Type))]
 pub struct Message {
+    /// The message's id.
     pub id: i64,
+    /// Its conversation.
     pub conversation_id: i64,
-    pub role: String,
+    /// Who wrote it.
+    pub role: Role,
+    /// What it says.
     pub body: String,
-    pub created_at: String,
+    /// When it was stored.
+    pub created_at: DateTime<Utc>,
 }
 
-/// A routing decision to store.
+/// A decision to store: `details` (what routing measured, or what an acceptance did)
+/// and `trace` are written as JSON.
 #[derive(Debug, Clone)]
-pub struct NewDecision {
+pub struct NewDecision<'a, D: Serialize> {
+    /// The fan message decided on.
     pub message_id: i64,
+    /// The conversation it is in.
+    pub conversation_id: i64,
+    /// The agent.
     pub agent_id: i64,
+    /// The fan.
     pub fan_id: i64,
+    /// The path.
     pub path: RoutePath,
+    /// Why, in one sentence.
     pub reason: String,
-    pub signals: serde_json::Value,
-    pub trace: serde_json::Value,
-    pub reply: String,
+    /// The details (the `signals` column).
+    pub details: D,
+    /// The trace of the plan.
+    pub trace: &'a Trace,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
+/// A stored decision, its details read as `D`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "specta", derive(specta::Type))]
-pub struct Decision {
+pub struct Decision<D> {
+    /// The decision's id.
     pub id: i64,
+    /// The fan message decided on.
     pub message_id: i64,
+    /// The agent.
     pub agent_id: i64,
+    /// The fan.
     pub fan_id: i64,
+    /// The path.
     pub path: RoutePath,
+    /// Why.
     pub reason: String,
-    pub signals: serde_json::Value,
-    pub trace: serde_json::Value,
+    /// What routing measured, or what an acceptance did.
+    pub details: D,
+    /// The trace of the plan.
+    pub trace: Trace,
+    /// What the fan read.
     pub reply: String,
     /// Path C: the canonical answer served.
     pub canonical_answer_id: Option<i64>,
-    pub created_at: String,
+    /// When it was decided.
+    pub created_at: DateTime<Utc>,
 }
 
-fn decision_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Decision> {
+fn decision_row<D: DeserializeOwned>(r: &rusqlite::Row<'_>) -> rusqlite::Result<Decision<D>> {
     Ok(Decision {
         id: r.get(0)?,
         message_id: r.get(1)?,
@@ -75,16 +123,22 @@ fn decision_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Decision> {
         fan_id: r.get(3)?,
         path: parsed(r, 4)?,
         reason: r.get(5)?,
-        signals: json_value(r, 6)?,
-        trace: json_value(r, 7)?,
+        details: json_typed(r, 6)?,
+        trace: json_typed(r, 7)?,
         reply: r.get(8)?,
-        created_at: r.get(9)?,
+        created_at: parsed(r, 9)?,
         canonical_answer_id: r.get(10)?,
     })
 }
 
-/// Insert a decision (with the canonical answer it served, if any); returns its id.
-pub(crate) fn insert_decision(conn: &rusqlite::Connection, d: &NewDecision, served: Option<i64>) -> Result<i64> {
+/// Insert a decision with its reply (and the canonical answer it served, if any);
+/// returns its id.
+pub(crate) fn insert_decision<D: Serialize>(
+    conn: &rusqlite::Connection,
+    d: &NewDecision<'_, D>,
+    reply: &str,
+    served: Option<i64>,
+) -> Result<i64> {
     Ok(conn.query_row(
         "INSERT INTO decisions (message_id, agent_id, fan_id, path, reason, signals, trace, reply, canonical_answer_id)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9) RETURNING id",
@@ -94,9 +148,9 @@ pub(crate) fn insert_decision(conn: &rusqlite::Connection, d: &NewDecision, serv
             d.fan_id,
             d.path.as_str(),
             d.reason,
-            d.signals.to_string(),
-            d.trace.to_string(),
-            d.reply,
+            json(&d.details),
+            json(d.trace),
+            reply,
             served
         ],
         |r| r.get(0),
@@ -136,9 +190,17 @@ impl Store {
         Ok((conversation, message))
     }
 
+    /// The conversation a message is in.
+    pub fn message_conversation(&self, message_id: i64) -> Result<i64> {
+        self.read()?
+            .query_row("SELECT conversation_id FROM messages WHERE id = ?1", [message_id], |r| r.get(0))
+            .optional()?
+            .ok_or_else(|| Error::not_found("message", message_id))
+    }
+
     /// The last `limit` messages of a conversation, oldest first.
     pub fn recent_messages(&self, conversation_id: i64, limit: usize) -> Result<Vec<Message>> {
-        let conn = self.conn();
+        let conn = self.read()?;
         let mut stmt = conn.prepare(
             "SELECT id, conversation_id, role, body, created_at FROM
                (SELECT * FROM messages WHERE conversation_id = ?1 ORDER BY id DESC LIMIT ?2)
@@ -149,36 +211,37 @@ impl Store {
                 Ok(Message {
                     id: r.get(0)?,
                     conversation_id: r.get(1)?,
-                    role: r.get(2)?,
+                    role: parsed(r, 2)?,
                     body: r.get(3)?,
-                    created_at: r.get(4)?,
+                    created_at: parsed(r, 4)?,
                 })
             })?
             .collect::<rusqlite::Result<_>>()?;
         Ok(rows)
     }
 
-    /// Store a decision with its signals and trace.
-    pub fn record_decision(&self, d: &NewDecision) -> Result<i64> {
-        insert_decision(&self.conn(), d, None)
+    /// Store a decision with its details, trace and reply, and nothing else.
+    pub fn record_decision<D: Serialize>(&self, d: &NewDecision<'_, D>, reply: &str) -> Result<i64> {
+        insert_decision(&self.conn(), d, reply, None)
     }
 
-    pub fn decision(&self, id: i64) -> Result<Decision> {
-        self.conn()
+    /// One decision, its details read as `D`.
+    pub fn decision<D: DeserializeOwned>(&self, id: i64) -> Result<Decision<D>> {
+        self.read()?
             .query_row(&format!("SELECT {DECISION_COLS} FROM decisions WHERE id = ?1"), [id], decision_row)
             .optional()?
             .ok_or_else(|| Error::not_found("decision", id))
     }
 
     /// An agent's decisions, newest first, optionally only one path or one fan.
-    pub fn list_decisions(
+    pub fn list_decisions<D: DeserializeOwned>(
         &self,
         agent_id: i64,
         path: Option<RoutePath>,
         fan_id: Option<i64>,
         limit: usize,
-    ) -> Result<Vec<Decision>> {
-        let conn = self.conn();
+    ) -> Result<Vec<Decision<D>>> {
+        let conn = self.read()?;
         let mut stmt = conn.prepare(&format!(
             "SELECT {DECISION_COLS} FROM decisions
              WHERE agent_id = ?1 AND (?2 IS NULL OR path = ?2) AND (?3 IS NULL OR fan_id = ?3)

@@ -54,7 +54,7 @@ impl Store {
         day_start: DateTime<Utc>,
         week_start: DateTime<Utc>,
     ) -> Result<RawMetrics> {
-        let conn = self.conn();
+        let conn = self.read()?;
         let since = timestamp(since);
         let mut m = RawMetrics::default();
         let mut stmt = conn.prepare_cached(

@@ -73,14 +73,14 @@ impl Store {
 
     /// Providers in the order they are tried.
     pub fn list_providers(&self) -> Result<Vec<ProviderSettings>> {
-        let conn = self.conn();
+        let conn = self.read()?;
         let mut stmt = conn.prepare(&format!("SELECT {COLS} FROM provider_settings ORDER BY priority, id"))?;
         let rows = stmt.query_map([], row)?.collect::<rusqlite::Result<_>>()?;
         Ok(rows)
     }
 
     pub fn provider(&self, name: &str) -> Result<ProviderSettings> {
-        self.conn()
+        self.read()?
             .query_row(&format!("SELECT {COLS} FROM provider_settings WHERE name = ?1"), [name.trim()], row)
             .optional()?
             .ok_or_else(|| Error::NotFound { what: "provider", key: name.trim().to_string() })

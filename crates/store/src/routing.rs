@@ -3,44 +3,42 @@
 //! escalation offer, all in one transaction.
 
 use crate::canonical::count_serving;
-use crate::escalations::{timestamp, NewEscalation};
+use crate::escalations::{insert_escalation, timestamp, NewEscalation};
 use crate::messages::{insert_decision, NewDecision, Role};
 use crate::util::{parsed, placeholders, vector_col};
 use crate::{Result, Store};
 use chrono::{DateTime, Utc};
+use fanline_engine::reuse::AnswerFacts;
 use fanline_engine::route::FanHistory;
-use fanline_engine::{Layer, RoutePath};
+use fanline_engine::RoutePath;
 use rusqlite::{params, params_from_iter, OptionalExtension};
+use serde::Serialize;
 use std::collections::HashMap;
-
-/// Facts about a canonical answer that routing needs to judge it.
-#[derive(Debug, Clone, PartialEq)]
-pub struct CanonicalBrief {
-    pub id: i64,
-    pub agent_id: i64,
-    pub layer: Layer,
-    pub phrasings: usize,
-}
 
 /// A decision and what it causes, written together.
 #[derive(Debug, Clone)]
-pub struct NewRouting {
-    pub decision: NewDecision,
+pub struct NewRouting<'a, D: Serialize> {
+    /// The decision.
+    pub decision: NewDecision<'a, D>,
     /// Path C: the canonical answer served (its reuse count goes up).
     pub served: Option<i64>,
-    /// Path D: the escalation offered (its decision id is filled in here).
+    /// Path D: the escalation offered.
     pub offer: Option<NewEscalation>,
-    pub expected_reply_after: Option<DateTime<Utc>>,
 }
 
 /// What writing a routing created.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RoutingWritten {
+    /// The decision's id.
     pub decision_id: i64,
+    /// The reply's id in the conversation.
     pub reply_message_id: i64,
+    /// Path D: the offer's id.
     pub escalation_id: Option<i64>,
     /// Path C: the served answer's reuse count after this serving.
     pub times_reused: Option<u64>,
+    /// The reply as written.
+    pub reply: String,
 }
 
 impl Store {
@@ -55,7 +53,7 @@ impl Store {
         week_start: DateTime<Utc>,
         messages: usize,
     ) -> Result<FanHistory> {
-        let conn = self.conn();
+        let conn = self.read()?;
         let (earlier, declined): (u32, u32) = conn.query_row(
             "SELECT count(*), coalesce(sum(status IN ('declined', 'expired') AND accepted_at IS NULL), 0)
              FROM escalations WHERE agent_id = ?1 AND fan_id = ?2",
@@ -100,11 +98,11 @@ impl Store {
     }
 
     /// Facts about canonical answers, by id (missing ids are left out).
-    pub fn canonical_briefs(&self, ids: &[i64]) -> Result<Vec<CanonicalBrief>> {
+    pub fn canonical_facts(&self, ids: &[i64]) -> Result<Vec<AnswerFacts>> {
         if ids.is_empty() {
             return Ok(Vec::new());
         }
-        let conn = self.conn();
+        let conn = self.read()?;
         let mut stmt = conn.prepare_cached(&format!(
             "SELECT a.id, a.agent_id, a.layer, count(v.id) FROM canonical_answers a
              JOIN canonical_variants v ON v.canonical_answer_id = a.id
@@ -113,7 +111,7 @@ impl Store {
         ))?;
         let rows = stmt
             .query_map(params_from_iter(ids), |r| {
-                Ok(CanonicalBrief {
+                Ok(AnswerFacts {
                     id: r.get(0)?,
                     agent_id: r.get(1)?,
                     layer: parsed(r, 2)?,
@@ -129,7 +127,7 @@ impl Store {
         if ids.is_empty() {
             return Ok(HashMap::new());
         }
-        let conn = self.conn();
+        let conn = self.read()?;
         let mut stmt = conn.prepare_cached(&format!(
             "SELECT id, text FROM canonical_variants WHERE id IN ({})",
             placeholders(ids.len())
@@ -141,7 +139,7 @@ impl Store {
 
     /// The vectors of all phrasings of a canonical answer.
     pub fn canonical_vectors(&self, id: i64) -> Result<Vec<Vec<f32>>> {
-        let conn = self.conn();
+        let conn = self.read()?;
         let mut stmt =
             conn.prepare_cached("SELECT embedding FROM canonical_variants WHERE canonical_answer_id = ?1")?;
         let rows = stmt.query_map([id], |r| vector_col(r, 0))?.collect::<rusqlite::Result<_>>()?;
@@ -149,46 +147,35 @@ impl Store {
     }
 
     /// Write a decision with its effects in one transaction: the decision, the reuse
-    /// count (C) or the escalation offer (D), and the agent's reply in the conversation
-    /// (`reply` is given the offer's id, which the reply names).
-    pub fn record_routing(&self, w: &NewRouting, reply: &dyn Fn(Option<i64>) -> String) -> Result<RoutingWritten> {
+    /// count (C) or the escalation offer (D), and the agent's reply in the conversation.
+    /// `reply` is given the offer's id (which the reply names) and called once.
+    pub fn record_routing<D: Serialize>(
+        &self,
+        w: &NewRouting<'_, D>,
+        reply: impl FnOnce(Option<i64>) -> String,
+    ) -> Result<RoutingWritten> {
         let mut conn = self.conn();
         let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
         let d = &w.decision;
-        let decision_id = insert_decision(&tx, d, w.served)?;
-        let times_reused = w.served.map(|id| count_serving(&tx, id)).transpose()?;
-        let escalation_id = match &w.offer {
-            Some(e) => Some(tx.query_row(
-                "INSERT INTO escalations (agent_id, fan_id, message_id, decision_id, question, reason, priority,
-                                          context_summary, expires_at, expected_reply_after)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10) RETURNING id",
-                params![
-                    e.agent_id,
-                    e.fan_id,
-                    e.message_id,
-                    decision_id,
-                    e.question,
-                    e.reason.as_str(),
-                    e.priority,
-                    e.context_summary,
-                    e.expires_at,
-                    w.expected_reply_after.map(timestamp)
-                ],
-                |r| r.get(0),
-            )?),
-            None => None,
+        // The write lock is held: the next ids are ours. The offer is numbered before the
+        // reply naming it is written, and the decision before the offer pointing to it.
+        let next = |table: &str| -> rusqlite::Result<i64> {
+            tx.query_row(&format!("SELECT coalesce(max(id), 0) + 1 FROM {table}"), [], |r| r.get(0))
         };
+        let escalation_id = w.offer.as_ref().map(|_| next("escalations")).transpose()?;
         let text = reply(escalation_id);
-        tx.execute("UPDATE decisions SET reply = ?2 WHERE id = ?1", params![decision_id, text])?;
-        let conversation: i64 =
-            tx.query_row("SELECT conversation_id FROM messages WHERE id = ?1", [d.message_id], |r| r.get(0))?;
+        let decision_id = insert_decision(&tx, d, &text, w.served)?;
+        let times_reused = w.served.map(|id| count_serving(&tx, id)).transpose()?;
+        if let (Some(e), Some(id)) = (&w.offer, escalation_id) {
+            insert_escalation(&tx, Some(id), e, Some(decision_id))?;
+        }
         let reply_message_id: i64 = tx.query_row(
             "INSERT INTO messages (conversation_id, role, body) VALUES (?1, ?2, ?3) RETURNING id",
-            params![conversation, Role::Agent.as_str(), text],
+            params![d.conversation_id, Role::Agent.as_str(), text],
             |r| r.get(0),
         )?;
         tx.commit()?;
-        Ok(RoutingWritten { decision_id, reply_message_id, escalation_id, times_reused })
+        Ok(RoutingWritten { decision_id, reply_message_id, escalation_id, times_reused, reply: text })
     }
 }
 
@@ -198,8 +185,8 @@ pub struct ReuseExample {
     pub decision_id: i64,
     /// The fan's message.
     pub question: String,
-    /// The decision's stored `signals` JSON (it holds the candidates it judged).
-    pub signals: serde_json::Value,
+    /// The decision's stored details (JSON; they hold the candidates it judged).
+    pub details: serde_json::Value,
     /// The canonical answer that was right to serve, or None if none was.
     pub right: Option<i64>,
 }
@@ -232,7 +219,7 @@ impl Store {
     /// and escalations the creator answered, where attaching the question to an
     /// existing answer says that answer was right and writing a new one says none was.
     pub fn reuse_history(&self, agent_id: i64) -> Result<Vec<ReuseExample>> {
-        let conn = self.conn();
+        let conn = self.read()?;
         let mut stmt = conn.prepare(
             "SELECT d.id, m.body, d.signals, CASE WHEN f.correct = 1 THEN d.canonical_answer_id END
              FROM decisions d JOIN reuse_feedback f ON f.decision_id = d.id JOIN messages m ON m.id = d.message_id
@@ -250,7 +237,7 @@ impl Store {
                 Ok(ReuseExample {
                     decision_id: r.get(0)?,
                     question: r.get(1)?,
-                    signals: crate::util::json_value(r, 2)?,
+                    details: crate::util::json_value(r, 2)?,
                     right: r.get(3)?,
                 })
             })?

@@ -1,5 +1,6 @@
 //! Messages and decisions on a real database file.
 
+use fanline_engine::route::{StepOutcome, StepRecord, Trace};
 use fanline_engine::{Layer, RoutePath, Tier};
 use fanline_store::{NewDecision, Role, Store};
 use serde_json::json;
@@ -27,53 +28,74 @@ fn messages_are_kept_per_conversation_and_decisions_with_their_trace() {
     let bodies: Vec<&str> = last5.iter().map(|m| m.body.as_str()).collect();
     assert_eq!(bodies, ["message 2", "message 3", "message 4", "message 5", "message 6"]);
 
-    let trace = json!([{ "step": "embed", "ms": 3.1 }, { "step": "decide", "outcome": "vague" }]);
+    let trace = Trace {
+        steps: vec![StepRecord {
+            step: "decide".into(),
+            outcome: StepOutcome::Decided,
+            note: "vague".into(),
+            start_us: 3,
+            duration_us: 1,
+            wave: 6,
+        }],
+        decided_by: Some("decide".into()),
+        total_us: 4,
+    };
     let id = store
-        .record_decision(&NewDecision {
-            message_id: m1,
-            agent_id: agent,
-            fan_id: sam,
-            path: RoutePath::B,
-            reason: "too vague to answer".into(),
-            signals: json!({ "vagueness": 0.9 }),
-            trace: trace.clone(),
-            reply: "What would you like to know?".into(),
-        })
+        .record_decision(
+            &NewDecision {
+                message_id: m1,
+                conversation_id: c1,
+                agent_id: agent,
+                fan_id: sam,
+                path: RoutePath::B,
+                reason: "too vague to answer".into(),
+                details: json!({ "vagueness": 0.9 }),
+                trace: &trace,
+            },
+            "What would you like to know?",
+        )
         .unwrap();
-    let d = store.decision(id).unwrap();
+    let d = store.decision::<serde_json::Value>(id).unwrap();
     assert_eq!(d.path, RoutePath::B);
     assert_eq!(d.trace, trace);
-    assert_eq!(d.signals["vagueness"], 0.9);
+    assert_eq!(d.details["vagueness"], 0.9);
+    assert_eq!(d.reply, "What would you like to know?");
 
     let (_, m2) = store.record_message(agent, kim, Role::Fan, "and the annual plan?").unwrap();
     store
-        .record_decision(&NewDecision {
-            message_id: m2,
-            agent_id: agent,
-            fan_id: kim,
-            path: RoutePath::C,
-            reason: "canonical answer 4".into(),
-            signals: json!({}),
-            trace: json!([]),
-            reply: "290 euros a year.".into(),
-        })
+        .record_decision(
+            &NewDecision {
+                message_id: m2,
+                conversation_id: c2,
+                agent_id: agent,
+                fan_id: kim,
+                path: RoutePath::C,
+                reason: "canonical answer 4".into(),
+                details: json!({}),
+                trace: &Trace::default(),
+            },
+            "290 euros a year.",
+        )
         .unwrap();
-    assert_eq!(store.list_decisions(agent, None, None, 10).unwrap().len(), 2);
-    let only_c = store.list_decisions(agent, Some(RoutePath::C), None, 10).unwrap();
+    type Log = Vec<fanline_store::Decision<serde_json::Value>>;
+    let all: Log = store.list_decisions(agent, None, None, 10).unwrap();
+    assert_eq!(all.len(), 2);
+    let only_c: Log = store.list_decisions(agent, Some(RoutePath::C), None, 10).unwrap();
     assert_eq!(only_c.len(), 1);
     assert_eq!(only_c[0].fan_id, kim);
-    assert_eq!(store.list_decisions(agent, None, Some(sam), 10).unwrap()[0].path, RoutePath::B);
+    let sams: Log = store.list_decisions(agent, None, Some(sam), 10).unwrap();
+    assert_eq!(sams[0].path, RoutePath::B);
 
     // A message that does not exist cannot get a decision.
     let orphan = NewDecision {
         message_id: 9999,
+        conversation_id: c1,
         agent_id: agent,
         fan_id: sam,
         path: RoutePath::A,
         reason: String::new(),
-        signals: json!({}),
-        trace: json!([]),
-        reply: String::new(),
+        details: json!({}),
+        trace: &Trace::default(),
     };
-    assert!(store.record_decision(&orphan).is_err());
+    assert!(store.record_decision(&orphan, "").is_err());
 }

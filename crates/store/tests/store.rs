@@ -111,17 +111,17 @@ fn replacing_a_document_replaces_its_chunks_and_moves_the_generation() {
         layer: Layer::Friends,
     };
     let chunk = |t: &str| NewChunk { heading: "H".into(), text: t.into(), text_hash: t.into(), embedding: v(0.1) };
-    let c1 = store.put_document(a.id, &doc, &[chunk("one"), chunk("two")]).unwrap();
+    let (d1, c1) = store.put_document(a.id, &doc, &[chunk("one"), chunk("two")]).unwrap();
     assert_eq!(c1.added.len(), 2);
     assert!(c1.removed.is_empty());
     assert!(c1.generation > g0);
     assert!(c1.added.iter().all(|(k, _, _)| k.kind == ItemKind::Chunk && k.layer == Layer::Friends));
 
-    let c2 = store.put_document(a.id, &doc, &[chunk("three")]).unwrap();
-    assert_eq!(c2.document_id, c1.document_id);
+    let (d2, c2) = store.put_document(a.id, &doc, &[chunk("three")]).unwrap();
+    assert_eq!(d2, d1);
     assert_eq!(c2.removed.len(), 2);
-    assert_eq!(store.document(c1.document_id).unwrap().chunks, 1);
-    assert!(store.chunk_embeddings_by_hash(c1.document_id).unwrap().contains_key("three"));
+    assert_eq!(store.document(d1).unwrap().chunks, 1);
+    assert!(store.chunk_embeddings_by_hash(d1).unwrap().contains_key("three"));
     assert_eq!(store.indexed_count().unwrap(), 1);
 
     let ids: Vec<i64> = c2.added.iter().map(|(k, _, _)| k.id).collect();
@@ -129,11 +129,11 @@ fn replacing_a_document_replaces_its_chunks_and_moves_the_generation() {
     assert_eq!(chunks[0].text, "three");
     assert_eq!(chunks[0].source_path, "/kb/a.md");
 
-    let gone = store.delete_document(c1.document_id).unwrap();
+    let gone = store.delete_document(d1).unwrap();
     assert_eq!(gone.removed.len(), 1);
     assert_eq!(store.indexed_count().unwrap(), 0);
     assert!(store.list_documents(a.id).unwrap().is_empty());
-    assert!(matches!(store.delete_document(c1.document_id), Err(Error::NotFound { .. })));
+    assert!(matches!(store.delete_document(d1), Err(Error::NotFound { .. })));
 }
 
 #[test]
@@ -147,12 +147,12 @@ fn answering_an_escalation_creates_its_canonical_answer_in_the_same_transaction(
             agent_id: a.id,
             fan_id: fan.id,
             message_id: None,
-            decision_id: None,
             question: "Do you review manuscripts?".into(),
             reason: EscalationReason::Novel,
             priority: 5,
             context_summary: String::new(),
             expires_at: None,
+            expected_reply_after: None,
         })
         .unwrap();
     assert_eq!(store.escalation(id).unwrap().status, EscalationStatus::Pending);
@@ -185,12 +185,12 @@ fn a_failed_answer_leaves_nothing_half_written() {
             agent_id: a.id,
             fan_id: fan.id,
             message_id: None,
-            decision_id: None,
             question: "Why?".into(),
             reason: EscalationReason::Complex,
             priority: 1,
             context_summary: String::new(),
             expires_at: None,
+            expected_reply_after: None,
         })
         .unwrap();
     // An empty answer fails inside the transaction: no canonical answer, still pending.

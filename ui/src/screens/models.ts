@@ -56,7 +56,16 @@ export function initModels(): void {
     ev.preventDefault();
     const v = (id: string) => $<HTMLInputElement>(id).value;
     try {
-      await call(commands.providerAdd(v("prov-name"), v("prov-kind"), v("prov-url"), v("prov-model"), Number(v("prov-priority")), v("prov-key") || null));
+      await call(commands.providerAdd({
+        name: v("prov-name"),
+        kind: v("prov-kind"),
+        base_url: v("prov-url"),
+        model: v("prov-model"),
+        priority: Number(v("prov-priority")),
+        context_window: v("prov-context") ? Number(v("prov-context")) : null,
+        prices: { input_per_mtok: Number(v("prov-input-price")), output_per_mtok: Number(v("prov-output-price")) },
+        key: v("prov-key") || null,
+      }));
       $<HTMLInputElement>("prov-key").value = "";
       say($("prov-status"), "Added.", true);
       await loadProviders();

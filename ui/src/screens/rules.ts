@@ -1,7 +1,7 @@
 // Rules: caps, threshold, clarification, blocked topics, allowed tiers, availability
 // windows with the time zone, persona; and the policy file, its errors shown inline.
 // The rules are checked by the library (set_rules); this form only shapes them.
-import { call, commands, describe, type AgentConfig, type AvailabilityWindow, type Tier } from "../api";
+import { call, commands, describe, isErrorBody, type AgentConfig, type AvailabilityWindow, type Tier } from "../api";
 import { $, el, say } from "../dom";
 
 const TIERS: Tier[] = ["free", "follower", "paid"];
@@ -116,7 +116,7 @@ export function initRules(): void {
       await call(commands.policySave($<HTMLTextAreaElement>("policy-text").value));
       say($("policy-status"), "Valid and saved; routing uses it from the next message.", true);
     } catch (e) {
-      say($("policy-status"), (e as { message?: string }).message ?? describe(e), false);
+      say($("policy-status"), isErrorBody(e) ? e.message : describe(e), false);
     }
   });
 }

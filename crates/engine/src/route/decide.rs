@@ -1,8 +1,8 @@
 //! The decision steps of the routing plan: the rules in force after the policy file
-//! (`policy`), and the path (`decide`), with the escalation plan or the refusal.
+//! (`rules`), and the outcome (`decide`), with the escalation plan or the refusal.
 
 use super::policy::Action;
-use super::router::{Decision, Effective, State, ALTERNATIVE_SIMILARITY, SUMMARY_MESSAGES};
+use super::state::{RulesInForce, State};
 use super::types::*;
 use super::Outcome;
 use crate::hours::{availability, Availability};
@@ -22,14 +22,14 @@ pub(super) fn and_list(list: &[Tier]) -> String {
     }
 }
 
-pub(super) fn refuse(s: &State, code: &'static str, reason: String, alternative: Alternative) -> Outcome {
+/// Messages in an escalation's context summary.
+const SUMMARY_MESSAGES: usize = 5;
+/// A canonical answer at least this close is offered as the alternative to a refusal.
+const ALTERNATIVE_SIMILARITY: f32 = 0.5;
+
+pub(super) fn refuse(s: &State, code: RefusalCode, reason: String, alternative: Alternative) -> Outcome {
     let note = reason.clone();
-    let _ = s.decision.set(Decision {
-        path: RoutePath::F,
-        reason: reason.clone(),
-        escalation: None,
-        refusal: Some(Refusal { code, reason, alternative }),
-    });
+    s.choose(Resolution::Refuse { refusal: Refusal { code, reason: reason.clone(), alternative } }, reason);
     Outcome::Decided(note)
 }
 
@@ -37,10 +37,12 @@ pub(super) fn refuse(s: &State, code: &'static str, reason: String, alternative:
 /// creator at the top of the queue.
 const CRITICAL_PRIORITY: i64 = 1000;
 
-pub(super) fn policy(s: &State) -> Result<Outcome> {
+/// The rules in force for this message: the creator's, after the policy file's
+/// overrides by tier, topic and risk, and any action a critic forces.
+pub(super) fn rules(s: &State) -> Result<Outcome> {
     let i = s.input;
     let sig = State::get(&s.signals);
-    let mut e = Effective {
+    let mut e = RulesInForce {
         confidence_threshold: i.rules.auto_answer_confidence_threshold,
         novelty_threshold: i.settings.novelty_threshold,
         complexity_threshold: i.settings.complexity_threshold,
@@ -65,7 +67,7 @@ pub(super) fn policy(s: &State) -> Result<Outcome> {
         e.priority_bonus += t.priority.unwrap_or(0);
         notes.push(format!("tier {} overrides", i.fan.tier));
     }
-    let force = |action: Option<Action>, why: String, e: &mut Effective| {
+    let force = |action: Option<Action>, why: String, e: &mut RulesInForce| {
         let Some(a) = action.filter(|a| *a != Action::Auto) else { return };
         // Refusal outranks escalation.
         if e.forced.as_ref().is_none_or(|(f, _)| *f == Action::Escalate && a == Action::Refuse) {
@@ -107,7 +109,7 @@ pub(super) fn policy(s: &State) -> Result<Outcome> {
         e.forced.as_ref().map(|(a, w)| format!(", forced {a:?} by {w}")).unwrap_or_default(),
         if notes.is_empty() { String::new() } else { format!(" ({})", notes.join(", ")) }
     );
-    let _ = s.effective.set(e);
+    let _ = s.rules.set(e);
     Ok(Outcome::Done(note))
 }
 
@@ -159,21 +161,26 @@ fn alternative(s: &State, fallback: Alternative) -> Alternative {
 
 fn escalate(s: &State, reason: EscalationReason, why: String) -> Result<Outcome> {
     let i = s.input;
-    let (e, h) = (State::get(&s.effective), State::get(&s.history));
+    let (e, h) = (State::get(&s.rules), State::get(&s.history));
     if !e.escalation_enabled {
         let alt =
             alternative(s, Alternative::Suggestion { text: "The creator is not taking questions here now.".into() });
-        return Ok(refuse(s, "escalation_disabled", format!("{why}, but escalation to the creator is off"), alt));
+        return Ok(refuse(
+            s,
+            RefusalCode::EscalationDisabled,
+            format!("{why}, but escalation to the creator is off"),
+            alt,
+        ));
     }
     if h.escalations_today >= i.rules.max_escalations_per_day {
         let alt = alternative(s, Alternative::TryAgainAt { at: s.caps.day_end });
         let reason = format!("{why}, but today's {} escalations are used", i.rules.max_escalations_per_day);
-        return Ok(refuse(s, "daily_cap_reached", reason, alt));
+        return Ok(refuse(s, RefusalCode::DailyCapReached, reason, alt));
     }
     if h.escalations_this_week >= i.rules.max_escalations_per_week {
         let alt = alternative(s, Alternative::TryAgainAt { at: s.caps.week_end });
         let reason = format!("{why}, but this week's {} escalations are used", i.rules.max_escalations_per_week);
-        return Ok(refuse(s, "weekly_cap_reached", reason, alt));
+        return Ok(refuse(s, RefusalCode::WeeklyCapReached, reason, alt));
     }
     let avail = availability(i.now, &i.rules.timezone, &i.rules.availability_windows)?;
     let _ = s.availability.set(avail);
@@ -181,7 +188,7 @@ fn escalate(s: &State, reason: EscalationReason, why: String) -> Result<Outcome>
         Availability::Open => None,
         Availability::Closed { next_open } if i.rules.outside_hours == crate::OutsideHours::Refuse => {
             let reason = format!("{why}, but the creator is away (back at {})", next_open.format("%Y-%m-%d %H:%M UTC"));
-            return Ok(refuse(s, "outside_hours", reason, Alternative::TryAgainAt { at: next_open }));
+            return Ok(refuse(s, RefusalCode::OutsideHours, reason, Alternative::TryAgainAt { at: next_open }));
         }
         Availability::Closed { next_open } => Some(next_open),
     };
@@ -189,13 +196,13 @@ fn escalate(s: &State, reason: EscalationReason, why: String) -> Result<Outcome>
     let plan =
         EscalationPlan { reason, priority, expected_reply_after, context_summary: context_summary(&h.recent_messages) };
     let note = format!("{why}: offer escalation ({reason}, priority {priority})");
-    let _ = s.decision.set(Decision { path: RoutePath::D, reason: why, escalation: Some(plan), refusal: None });
+    s.choose(Resolution::Offer { plan }, why);
     Ok(Outcome::Decided(note))
 }
 
 pub(super) fn decide(s: &State) -> Result<Outcome> {
     let i = s.input;
-    let (sig, e, h) = (State::get(&s.signals), State::get(&s.effective), State::get(&s.history));
+    let (sig, e, h) = (State::get(&s.signals), State::get(&s.rules), State::get(&s.history));
     let line = i.settings.blocked_topic_similarity;
     if let Some(hit) = sig.topics.iter().find(|t| t.blocked && t.similarity.unwrap_or(0.0) >= line) {
         let reason = format!(
@@ -204,31 +211,36 @@ pub(super) fn decide(s: &State) -> Result<Outcome> {
             hit.similarity.unwrap_or(0.0)
         );
         let alt = Alternative::Suggestion { text: "Ask about something else the creator covers.".into() };
-        return Ok(refuse(s, "blocked_topic", reason, alt));
+        return Ok(refuse(s, RefusalCode::BlockedTopic, reason, alt));
     }
     match &e.forced {
         Some((Action::Refuse, why)) => {
             let alt = alternative(s, Alternative::Suggestion { text: "Ask about something else.".into() });
-            return Ok(refuse(s, "policy", format!("{why} refuses it"), alt));
+            return Ok(refuse(s, RefusalCode::Policy, format!("{why} refuses it"), alt));
         }
         Some((Action::Escalate, why)) => {
             return escalate(s, EscalationReason::Strategic, format!("{why} sends it to the creator"));
         }
         _ => {}
     }
-    let decided = |path: RoutePath, reason: String| {
+    let decided = |resolution: Resolution, reason: String| {
         let note = reason.clone();
-        let _ = s.decision.set(Decision { path, reason, escalation: None, refusal: None });
+        s.choose(resolution, reason);
         Ok(Outcome::Decided(note))
     };
-    if let Some(ReuseVerdict::Reuse { similarity, .. }) = s.verdict.get() {
-        return decided(RoutePath::C, format!("a canonical answer matches (similarity {similarity:.3})"));
+    if let Some(ReuseVerdict::Reuse { index, similarity, .. }) = s.verdict.get() {
+        if let Some(candidate) = State::get(&s.canonical).get(*index) {
+            return decided(
+                Resolution::Reuse { candidate: candidate.clone() },
+                format!("a canonical answer matches (similarity {similarity:.3})"),
+            );
+        }
     }
     let vague = sig.vagueness >= i.settings.vagueness_threshold;
     // Clarify, but never twice in a row.
     if vague && i.rules.clarification_enabled && h.previous_path != Some(RoutePath::B) {
         return decided(
-            RoutePath::B,
+            Resolution::Clarify,
             format!("the message is vague ({:.2} ≥ {:.2})", sig.vagueness, i.settings.vagueness_threshold),
         );
     }
@@ -236,7 +248,7 @@ pub(super) fn decide(s: &State) -> Result<Outcome> {
     let complex = sig.complexity >= e.complexity_threshold;
     if sig.confidence >= e.confidence_threshold && !novel && !complex {
         return decided(
-            RoutePath::A,
+            Resolution::Answer,
             format!(
                 "the documents answer it (confidence {:.2} ≥ {:.2}, novelty {:.2} < {:.2})",
                 sig.confidence, e.confidence_threshold, sig.novelty, e.novelty_threshold

@@ -22,16 +22,52 @@ pub enum Outcome {
     Skipped(String),
 }
 
+/// How a step ended, as the trace records it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+#[serde(rename_all = "snake_case")]
+pub enum StepOutcome {
+    /// It ran and found what its note says.
+    Done,
+    /// It decided the message.
+    Decided,
+    /// It did not run (nothing to do, or an earlier step decided).
+    Skipped,
+    /// It failed; the note holds the error.
+    Failed,
+}
+
+impl StepOutcome {
+    /// The outcome's name as the trace prints it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            StepOutcome::Done => "done",
+            StepOutcome::Decided => "decided",
+            StepOutcome::Skipped => "skipped",
+            StepOutcome::Failed => "failed",
+        }
+    }
+}
+
+impl std::fmt::Display for StepOutcome {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
 /// One step's record in the trace.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "specta", derive(specta::Type))]
 pub struct StepRecord {
+    /// The step's name (a critic's run is `critic:<name>:<place>`).
     pub step: String,
-    /// "done", "decided", "skipped" or "failed".
-    pub outcome: String,
+    /// How it ended.
+    pub outcome: StepOutcome,
+    /// What it found, or why it did not run.
     pub note: String,
     /// Microseconds from the start of the plan (0 for steps that never started).
     pub start_us: u64,
+    /// How long it ran, in microseconds.
     pub duration_us: u64,
     /// The wave the step ran in (steps of one wave run concurrently).
     pub wave: usize,
@@ -40,14 +76,18 @@ pub struct StepRecord {
 /// The record of a whole plan.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "specta", derive(specta::Type))]
+#[serde(default)]
 pub struct Trace {
+    /// Every step, in plan order (then the critics' runs).
     pub steps: Vec<StepRecord>,
     /// The step that decided, if one did.
     pub decided_by: Option<String>,
+    /// Microseconds the plan took.
     pub total_us: u64,
 }
 
 impl Trace {
+    /// The record of the step named `name`.
     pub fn step(&self, name: &str) -> Option<&StepRecord> {
         self.steps.iter().find(|s| s.step == name)
     }
@@ -76,6 +116,7 @@ impl<'a, S: Sync> Default for Plan<'a, S> {
 }
 
 impl<'a, S: Sync> Plan<'a, S> {
+    /// An empty plan.
     pub fn new() -> Self {
         Self::default()
     }
@@ -170,21 +211,21 @@ impl<'a, S: Sync> Plan<'a, S> {
             let mut failure = None;
             for (i, start_us, duration_us, r) in results {
                 let (outcome, note) = match r {
-                    Ok(Outcome::Done(n)) => ("done", n),
-                    Ok(Outcome::Skipped(n)) => ("skipped", n),
+                    Ok(Outcome::Done(n)) => (StepOutcome::Done, n),
+                    Ok(Outcome::Skipped(n)) => (StepOutcome::Skipped, n),
                     Ok(Outcome::Decided(n)) => {
                         trace.decided_by.get_or_insert_with(|| self.steps[i].name.to_string());
-                        ("decided", n)
+                        (StepOutcome::Decided, n)
                     }
                     Err(e) => {
                         let note = e.to_string();
                         failure.get_or_insert(e);
-                        ("failed", note)
+                        (StepOutcome::Failed, note)
                     }
                 };
                 records[i] = Some(StepRecord {
                     step: self.steps[i].name.to_string(),
-                    outcome: outcome.into(),
+                    outcome,
                     note,
                     start_us,
                     duration_us,
@@ -211,7 +252,7 @@ impl<'a, S: Sync> Plan<'a, S> {
 fn skipped(name: &str, wave: usize, why: &str) -> StepRecord {
     StepRecord {
         step: name.to_string(),
-        outcome: "skipped".into(),
+        outcome: StepOutcome::Skipped,
         note: why.to_string(),
         start_us: 0,
         duration_us: 0,
@@ -281,7 +322,7 @@ mod tests {
         assert_eq!(ran.load(Ordering::SeqCst), 0);
         assert_eq!(trace.decided_by.as_deref(), Some("gate"));
         let e = trace.step("embed").unwrap();
-        assert_eq!((e.outcome.as_str(), e.note.as_str()), ("skipped", "decided by gate"));
+        assert_eq!((e.outcome, e.note.as_str()), (StepOutcome::Skipped, "decided by gate"));
     }
 
     #[test]
@@ -294,9 +335,9 @@ mod tests {
             .step("c", &["b"], |_| Ok(Outcome::Done("c ran".into())))
             .unwrap();
         let trace = plan.run(&()).unwrap();
-        assert_eq!(trace.step("b").unwrap().outcome, "skipped");
+        assert_eq!(trace.step("b").unwrap().outcome, StepOutcome::Skipped);
         assert_eq!(trace.step("b").unwrap().note, "nothing to do");
-        assert_eq!(trace.step("c").unwrap().outcome, "done");
+        assert_eq!(trace.step("c").unwrap().outcome, StepOutcome::Done);
     }
 
     #[test]
@@ -304,7 +345,7 @@ mod tests {
         assert!(Plan::<()>::new().step("a", &["nope"], |_| Ok(Outcome::Done(String::new()))).is_err());
         let p = Plan::<()>::new().step("a", &[], |_| Ok(Outcome::Done(String::new()))).unwrap();
         assert!(p.step("a", &[], |_| Ok(Outcome::Done(String::new()))).is_err());
-        let p = Plan::<()>::new().step("a", &[], |_| Err(Error::Search("index gone".into()))).unwrap();
+        let p = Plan::<()>::new().step("a", &[], |_| Err(Error::Invalid("index gone".into()))).unwrap();
         assert!(p.run(&()).unwrap_err().to_string().contains("index gone"));
     }
 }

@@ -60,18 +60,24 @@ pub enum Action {
     Refuse,
 }
 
+/// Overrides for one tier.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "specta", derive(specta::Type))]
 #[serde(deny_unknown_fields, default)]
 pub struct TierPolicy {
+    /// Path A's confidence threshold for this tier.
     pub confidence_threshold: Option<Fraction>,
+    /// The novelty from which this tier's messages are novel.
     pub novelty_threshold: Option<Fraction>,
+    /// The complexity from which this tier's messages are complex.
     pub complexity_threshold: Option<Fraction>,
+    /// Whether this tier's messages may be escalated.
     pub escalation_enabled: Option<bool>,
     /// Added to the priority of this tier's escalations.
     pub priority: Option<i64>,
 }
 
+/// A topic and what to do with it.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "specta", derive(specta::Type))]
 #[serde(deny_unknown_fields, default)]
@@ -80,15 +86,20 @@ pub struct TopicPolicy {
     pub keywords: Vec<String>,
     /// A sentence describing the topic, matched by meaning.
     pub description: Option<String>,
+    /// What to do with a message on the topic.
     pub action: Option<Action>,
+    /// Added to an escalation's priority.
     pub priority: Option<i64>,
 }
 
+/// What to do at a risk tier.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "specta", derive(specta::Type))]
 #[serde(deny_unknown_fields, default)]
 pub struct RiskPolicy {
+    /// What to do with a message at this tier.
     pub action: Option<Action>,
+    /// Added to an escalation's priority.
     pub priority: Option<i64>,
 }
 
@@ -109,16 +120,21 @@ pub enum CriticAction {
     Refuse,
 }
 
+/// An agent's policy file: overrides by tier, topic and risk, what the critics' findings lead to, the persona's style.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "specta", derive(specta::Type))]
 #[serde(deny_unknown_fields, default)]
 pub struct Policy {
+    /// Overrides by fan tier.
     pub tiers: BTreeMap<Tier, TierPolicy>,
+    /// Topics by name.
     pub topics: BTreeMap<String, TopicPolicy>,
+    /// What to do at each risk tier.
     pub risk: BTreeMap<RiskTier, RiskPolicy>,
     /// Violation code (or its prefix: "pii", "safety.self_harm") → action. The longest
     /// matching key wins; unlisted codes take the defaults of [`Policy::critic_action`].
     pub critics: BTreeMap<String, CriticAction>,
+    /// The persona's style (forbidden phrases, longest answer).
     pub style: StylePolicy,
 }
 
@@ -139,9 +155,11 @@ pub struct StylePolicy {
 pub struct PolicyError {
     /// 1-based; 0 when the error has no position.
     pub line: usize,
+    /// The column, from 1.
     pub column: usize,
     /// The field (key) on that line, when there is one.
     pub field: Option<String>,
+    /// What is wrong.
     pub message: String,
 }
 
@@ -181,6 +199,7 @@ impl Policy {
         Ok(policy)
     }
 
+    /// Whether the policy overrides nothing.
     pub fn is_empty(&self) -> bool {
         self.tiers.is_empty()
             && self.topics.is_empty()

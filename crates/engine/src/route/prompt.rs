@@ -21,7 +21,7 @@ fn conversation(history: &[(String, String)]) -> String {
     history.iter().map(|(role, body)| format!("{role}: {}", body.trim())).collect::<Vec<_>>().join("\n")
 }
 
-/// Path A: answer from the passages only, in the creator's voice, citing them as [n].
+/// Path A: answer from the passages only, in the creator's voice, citing them as `[n]`.
 pub fn answer(
     persona: &str,
     creator: &str,

@@ -3,19 +3,24 @@
 //! (a template that names what is unclear), the canonical answer with attribution for C,
 //! the offer for D, and the refusal with its alternative for F.
 
-use super::types::{Alternative, ChunkHit, Refusal};
+use super::types::{Alternative, ChunkHit, Refusal, RefusalCode};
 use crate::signals::TextStats;
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 
 /// A source an answer cites.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, serde::Deserialize)]
 #[cfg_attr(feature = "specta", derive(specta::Type))]
 pub struct Citation {
+    /// Its number in the answer (`[n]`).
     pub n: usize,
+    /// The chunk cited.
     pub chunk_id: i64,
+    /// Its document's title.
     pub title: String,
+    /// Its heading path.
     pub heading: String,
+    /// Where its document was imported from.
     pub source_path: String,
 }
 
@@ -66,7 +71,7 @@ pub fn citations<'a>(chunks: impl IntoIterator<Item = &'a ChunkHit>) -> Vec<Cita
         .collect()
 }
 
-/// "Sources: [1] Title › Heading; [2] …" (a heading path starts at the document's title).
+/// `Sources: [1] Title › Heading; [2] …` (a heading path starts at the document's title).
 pub fn sources<'a>(citations: impl IntoIterator<Item = &'a Citation>) -> String {
     let list: Vec<String> = citations
         .into_iter()
@@ -163,14 +168,13 @@ pub fn refusal(r: &Refusal, canonical: Option<&str>) -> String {
         Alternative::Suggestion { text } => text.clone(),
     };
     let reason = match r.code {
-        "daily_cap_reached" | "weekly_cap_reached" => {
-            "the creator has reached the number of questions they can take for now".to_string()
+        RefusalCode::DailyCapReached | RefusalCode::WeeklyCapReached => {
+            "the creator has reached the number of questions they can take for now"
         }
-        "outside_hours" => "the creator is away and not taking questions right now".to_string(),
-        "tier_not_allowed" => "this inbox isn't open to your membership tier".to_string(),
-        "blocked_topic" | "policy" => "that's a topic the creator doesn't answer here".to_string(),
-        "escalation_disabled" => "the creator isn't taking personal questions right now".to_string(),
-        _ => "I can't take this one".to_string(),
+        RefusalCode::OutsideHours => "the creator is away and not taking questions right now",
+        RefusalCode::TierNotAllowed => "this inbox isn't open to your membership tier",
+        RefusalCode::BlockedTopic | RefusalCode::Policy => "that's a topic the creator doesn't answer here",
+        RefusalCode::EscalationDisabled => "the creator isn't taking personal questions right now",
     };
     format!("Sorry — {reason}. {alt}").trim().to_string()
 }

@@ -5,6 +5,7 @@
 use crate::reuse::ReuseParams;
 use serde::{Deserialize, Serialize};
 
+/// `[routing]`: thresholds that belong to the model and the data.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "specta", derive(specta::Type))]
 #[serde(default)]

@@ -9,15 +9,22 @@ use regex::Regex;
 use serde::{Deserialize, Serialize};
 use std::sync::OnceLock;
 
+/// A kind of personal data.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[cfg_attr(feature = "specta", derive(specta::Type))]
 #[serde(rename_all = "snake_case")]
 pub enum PiiKind {
+    /// An e-mail address.
     Email,
+    /// A phone number.
     Phone,
+    /// A payment card number (Luhn-checked).
     PaymentCard,
+    /// An IBAN (mod-97-checked).
     Iban,
+    /// A national ID number (US SSN, UK NINO).
     NationalId,
+    /// A street address.
     StreetAddress,
 }
 
@@ -25,8 +32,11 @@ pub enum PiiKind {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[cfg_attr(feature = "specta", derive(specta::Type))]
 pub struct PiiMatch {
+    /// What it is.
     pub kind: PiiKind,
+    /// Its first byte.
     pub start: usize,
+    /// One past its last byte.
     pub end: usize,
 }
 

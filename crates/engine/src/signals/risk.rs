@@ -12,17 +12,23 @@ use super::pii::{PiiKind, PiiMatch};
 use serde::{Deserialize, Serialize};
 use std::fmt;
 
+/// How risky a message is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[cfg_attr(feature = "specta", derive(specta::Type))]
 #[serde(rename_all = "lowercase")]
 pub enum RiskTier {
+    /// Nothing of note.
     Low,
+    /// Hostility, or near a blocked topic.
     Medium,
+    /// Personal data, advice asked for, or close to a blocked topic.
     High,
+    /// Crisis, or payment or identity data.
     Critical,
 }
 
 impl RiskTier {
+    /// The tier's name, lower-case.
     pub fn as_str(self) -> &'static str {
         match self {
             RiskTier::Low => "low",
@@ -43,7 +49,9 @@ impl fmt::Display for RiskTier {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[cfg_attr(feature = "specta", derive(specta::Type))]
 pub struct Sensitive {
+    /// The subject (crisis, medical, legal, financial, harassment).
     pub subject: &'static str,
+    /// The word that matched.
     pub word: String,
 }
 

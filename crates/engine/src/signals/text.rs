@@ -21,17 +21,23 @@
 //! the bird or the people (measured on ClariQ, see ARCHITECTURE.md). A topic about the
 //! creator ("your camera") is not open.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 /// Counts a message's complexity and vagueness are computed from.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "specta", derive(specta::Type))]
 pub struct TextStats {
+    /// Words in the message.
     pub words: usize,
+    /// Words of three or more letters that are not function words.
     pub content_words: usize,
+    /// Questions asked.
     pub questions: usize,
+    /// Clause markers (punctuation, subordinating and coordinating words).
     pub clause_markers: usize,
+    /// Share of words of nine or more letters.
     pub long_word_share: f64,
+    /// The message leans on a pronoun with little to say what it refers to.
     pub pronoun_reference: bool,
     /// An open request for a bare topic ("tell me about X", "information on X", "I'm
     /// interested in X", or just "X"): how many content words name the topic.

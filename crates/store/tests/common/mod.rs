@@ -3,7 +3,7 @@
 
 use chrono::{DateTime, Utc};
 use fanline_engine::{caps, EscalationReason};
-use fanline_store::{timestamp, CapCheck, NewEscalation, Store};
+use fanline_store::{CapCheck, NewEscalation, Store};
 
 /// Offer an escalation (status pending).
 pub fn offer(
@@ -19,12 +19,12 @@ pub fn offer(
             agent_id: agent,
             fan_id: fan,
             message_id: None,
-            decision_id: None,
             question: question.into(),
             reason: EscalationReason::Novel,
             priority,
             context_summary: String::new(),
-            expires_at: expires.map(timestamp),
+            expires_at: expires,
+            expected_reply_after: None,
         })
         .unwrap()
 }

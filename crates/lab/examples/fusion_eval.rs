@@ -6,8 +6,9 @@
 //! a fan query (`question_2`) whose right passage is a chunk under that heading.
 //! Prints hit@1 and MRR@5 for each setting, all measured in one run.
 //!
-//! `cargo run --release -p fanline-core --example fusion_eval [DATASETS_DIR]`
+//! `cargo run --release -p fanline-lab --example fusion_eval [DATASETS_DIR]`
 
+use fanline_core::config::FusionKind;
 use fanline_core::{Config, Fanline};
 use fanline_engine::Layer;
 use std::collections::HashSet;
@@ -47,11 +48,12 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         eprintln!("{} FAQ entries → {} chunks; {} queries", faq.len(), s.chunks, queries.len());
     }
     println!("{:<22} {:>7} {:>7}", "fusion", "hit@1", "MRR@5");
-    let mut settings: Vec<(&str, f64)> = [1.0, 0.9, 0.85, 0.8, 0.7, 0.5, 0.0].iter().map(|w| ("convex", *w)).collect();
-    settings.push(("rrf", 0.0));
+    let mut settings: Vec<(FusionKind, f64)> =
+        [1.0, 0.9, 0.85, 0.8, 0.7, 0.5, 0.0].iter().map(|w| (FusionKind::Convex, *w)).collect();
+    settings.push((FusionKind::Rrf, 0.0));
     for (fusion, w) in settings {
         let mut cfg = base.clone();
-        cfg.search.fusion = fusion.to_string();
+        cfg.search.fusion = fusion;
         cfg.search.dense_weight = w;
         let app = Fanline::open(cfg)?;
         let (mut hit1, mut mrr) = (0.0, 0.0);
@@ -65,7 +67,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             }
         }
         let n = queries.len() as f64;
-        let name = if fusion == "rrf" { "rrf (k = 60)".to_string() } else { format!("convex w = {w:.2}") };
+        let name = if fusion == FusionKind::Rrf { "rrf (k = 60)".to_string() } else { format!("convex w = {w:.2}") };
         println!("{:<22} {:>7.3} {:>7.3}", name, hit1 / n, mrr / n);
     }
     Ok(())

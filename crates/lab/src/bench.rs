@@ -9,7 +9,7 @@
 //! embedding, which is measured on its own. Recall@10 compares each approximate scan
 //! with the exact one.
 
-use crate::{Config, Error, Fanline, Result};
+use fanline_core::{Config, Error, Fanline, Result};
 use fanline_engine::{vector::normalize, IndexedItem, ItemKey, ItemKind, Layer, SearchFilter};
 use fanline_index::{HybridIndex, IndexSource, ScanStrategy, VectorIndex};
 use serde::Serialize;
@@ -305,7 +305,7 @@ pub fn run(config: &Config, opts: &BenchOptions, log: &mut dyn FnMut(&str)) -> R
         // The whole hybrid search: configured scan + BM25 + fusion.
         let dir = tmp.path().join(format!("hybrid-{n}"));
         let (mut h, _) = HybridIndex::open(&dir, dim, &VecSource(items[..n].to_vec()))?;
-        h.set_strategy(ScanStrategy::parse(&config.search.strategy).unwrap_or(ScanStrategy::Binary));
+        h.set_strategy(config.search.strategy);
         h.set_fusion(config.fusion());
         let mut us = Vec::new();
         for _pass in 0..2 {
@@ -317,7 +317,7 @@ pub fn run(config: &Config, opts: &BenchOptions, log: &mut dyn FnMut(&str)) -> R
         }
         rows.push(SearchRow {
             vectors: n,
-            method: format!("hybrid ({})", config.search.strategy),
+            method: format!("hybrid ({})", config.search.strategy.name()),
             p50_us: percentile(&mut us.clone(), 50.0),
             p99_us: percentile(&mut us, 99.0),
             recall_at_10: None,

@@ -12,9 +12,11 @@ pub mod calibrate;
 mod data;
 mod library;
 
-use crate::{Error, Fanline, Result};
+use fanline_core::quality::{ratio, ReuseMetrics, Tally};
+use fanline_core::{Config, Error, Fanline, Result};
 use fanline_engine::reuse::ReuseParams;
 use fanline_engine::signals::text;
+use fanline_index::ScanStrategy;
 use library::{Library, Nearest};
 use serde::Serialize;
 use std::collections::{BTreeMap, HashMap};
@@ -69,6 +71,8 @@ pub struct EvalOptions {
     pub floor: f32,
     /// The vagueness from which a message is sent to clarification (path B).
     pub vagueness: f64,
+    /// The vector scan the library is searched with (routing's).
+    pub strategy: ScanStrategy,
 }
 
 /// Phrasings per canonical answer in the intent sets unless told otherwise: a creator's
@@ -78,7 +82,7 @@ pub const DEFAULT_PER_INTENT: usize = 100;
 
 impl EvalOptions {
     /// Options with the routing defaults of `config`.
-    pub fn new(dataset: DatasetKind, path: &Path, per_intent: usize, config: &crate::Config) -> EvalOptions {
+    pub fn new(dataset: DatasetKind, path: &Path, per_intent: usize, config: &Config) -> EvalOptions {
         let r = &config.routing;
         EvalOptions {
             dataset,
@@ -88,30 +92,16 @@ impl EvalOptions {
             slack: r.answer_threshold_slack,
             floor: r.answer_threshold_floor,
             vagueness: r.vagueness_threshold,
+            strategy: config.search.strategy,
         }
     }
 }
 
 /// A throwaway data directory to evaluate in (evaluation never touches the creator's).
-pub fn scratch(config: &crate::Config) -> Result<(tempfile::TempDir, Fanline)> {
+pub fn scratch(config: &Config) -> Result<(tempfile::TempDir, Fanline)> {
     let dir = tempfile::tempdir().map_err(|e| Error::Io { path: std::env::temp_dir(), detail: e.to_string() })?;
-    let app = Fanline::open(crate::Config { data_dir: dir.path().to_path_buf(), ..config.clone() })?;
+    let app = Fanline::open(Config { data_dir: dir.path().to_path_buf(), ..config.clone() })?;
     Ok((dir, app))
-}
-
-/// Reuse quality under one setting.
-#[derive(Debug, Clone, Serialize, PartialEq)]
-pub struct ReuseMetrics {
-    pub setting: String,
-    pub in_scope: usize,
-    pub in_scope_correct: usize,
-    pub in_scope_accuracy: f64,
-    pub out_of_scope: usize,
-    pub oos_recall: f64,
-    pub oos_precision: f64,
-    pub reuse_hits: usize,
-    pub wrong_reuse: usize,
-    pub wrong_reuse_rate: f64,
 }
 
 /// Clarification quality: "needs clarification" is ClariQ need ≥ 3.
@@ -155,53 +145,6 @@ struct Query {
     vector: Vec<f32>,
 }
 
-/// Counts of one setting's verdicts.
-#[derive(Debug, Default)]
-pub(crate) struct Tally {
-    in_scope: usize,
-    in_scope_correct: usize,
-    out_of_scope: usize,
-    oos_kept: usize,
-    rejected: usize,
-    hits: usize,
-    wrong: usize,
-}
-
-impl Tally {
-    /// One query: whether an answer was served, whether it was a right one, and
-    /// whether any answer was right to serve.
-    pub(crate) fn add(&mut self, served: bool, right: bool, in_scope: bool) {
-        if served {
-            self.hits += 1;
-            self.wrong += usize::from(!right);
-        } else {
-            self.rejected += 1;
-        }
-        if in_scope {
-            self.in_scope += 1;
-            self.in_scope_correct += usize::from(right);
-        } else {
-            self.out_of_scope += 1;
-            self.oos_kept += usize::from(!served);
-        }
-    }
-
-    pub(crate) fn metrics(&self, setting: &str) -> ReuseMetrics {
-        ReuseMetrics {
-            setting: setting.to_string(),
-            in_scope: self.in_scope,
-            in_scope_correct: self.in_scope_correct,
-            in_scope_accuracy: ratio(self.in_scope_correct, self.in_scope),
-            out_of_scope: self.out_of_scope,
-            oos_recall: ratio(self.oos_kept, self.out_of_scope),
-            oos_precision: ratio(self.oos_kept, self.rejected),
-            reuse_hits: self.hits,
-            wrong_reuse: self.wrong,
-            wrong_reuse_rate: ratio(self.wrong, self.hits),
-        }
-    }
-}
-
 /// An evaluation set embedded once; settings are then cheap to score.
 pub struct Prepared {
     library: Library,
@@ -215,13 +158,9 @@ pub struct Prepared {
 /// Every query's nearest answers for one way of scoring answers.
 pub struct Searched(Vec<Nearest>);
 
-/// A share of counts (0 when there is nothing to share).
-fn ratio(a: usize, b: usize) -> f64 {
-    crate::metrics::ratio(a as u64, b as u64)
-}
-
 impl Prepared {
-    /// Search every query, scoring answers by their `top_m` best phrasings.
+    /// Search every query as routing does (the same index, scan and answer scoring),
+    /// scoring answers by their `top_m` best phrasings.
     pub fn search(&self, top_m: usize) -> Searched {
         Searched(self.queries.iter().map(|q| self.library.nearest(&q.vector, NEAREST, top_m)).collect())
     }
@@ -264,139 +203,141 @@ impl Prepared {
 /// How many nearest answers a verdict looks at (the best and the runner-up matter).
 const NEAREST: usize = 5;
 
-impl Fanline {
-    /// Embed texts in batches, reporting progress as (done, total).
-    fn embed_all(&self, texts: &[&str], progress: &mut dyn FnMut(usize, usize)) -> Result<Vec<Vec<f32>>> {
-        let e = self.embedder()?;
-        let mut out = Vec::with_capacity(texts.len());
-        for batch in texts.chunks(256) {
-            out.extend(e.embed(batch)?);
-            progress(out.len(), texts.len());
+/// Embed texts in batches, reporting progress as (done, total).
+fn embed_all(app: &Fanline, texts: &[&str], progress: &mut dyn FnMut(usize, usize)) -> Result<Vec<Vec<f32>>> {
+    let e = app.embedder()?;
+    let mut out = Vec::with_capacity(texts.len());
+    for batch in texts.chunks(256) {
+        out.extend(e.embed(batch)?);
+        progress(out.len(), texts.len());
+    }
+    Ok(out)
+}
+
+/// Load and embed an intent set (or pair set) once.
+pub fn prepare(app: &Fanline, o: &EvalOptions, progress: &mut dyn FnMut(usize, usize)) -> Result<Prepared> {
+    match o.dataset {
+        DatasetKind::Clinc150 | DatasetKind::Banking77 => {
+            let set = if o.dataset == DatasetKind::Clinc150 {
+                data::clinc150(&o.path, o.per_intent)?
+            } else {
+                data::banking77(&o.path, o.per_intent)?
+            };
+            prepare_intents(app, set, o.strategy, progress)
         }
-        Ok(out)
-    }
-
-    /// Load, embed and search an intent set (or pair set) once.
-    pub fn eval_prepare(&self, o: &EvalOptions, progress: &mut dyn FnMut(usize, usize)) -> Result<Prepared> {
-        match o.dataset {
-            DatasetKind::Clinc150 | DatasetKind::Banking77 => {
-                let set = if o.dataset == DatasetKind::Clinc150 {
-                    data::clinc150(&o.path, o.per_intent)?
-                } else {
-                    data::banking77(&o.path, o.per_intent)?
-                };
-                self.prepare_intents(set, progress)
-            }
-            DatasetKind::Quora | DatasetKind::Mqp | DatasetKind::CovidFaq => {
-                let pairs = match o.dataset {
-                    DatasetKind::Quora => data::quora(&o.path)?,
-                    DatasetKind::Mqp => data::mqp(&o.path)?,
-                    _ => data::covid_faq(&o.path)?,
-                };
-                let (a, q, s) = pair_shape(&pairs, &o.path);
-                self.prepare_shape(a, q, s, true, progress)
-            }
-            DatasetKind::Clariq => Err(Error::InvalidInput("clariq measures clarification, not reuse".into())),
+        DatasetKind::Quora | DatasetKind::Mqp | DatasetKind::CovidFaq => {
+            let pairs = match o.dataset {
+                DatasetKind::Quora => data::quora(&o.path)?,
+                DatasetKind::Mqp => data::mqp(&o.path)?,
+                _ => data::covid_faq(&o.path)?,
+            };
+            let (a, q, s) = pair_shape(&pairs, &o.path);
+            prepare_shape(app, a, q, s, true, o.strategy, progress)
         }
+        DatasetKind::Clariq => Err(Error::InvalidInput("clariq measures clarification, not reuse".into())),
     }
+}
 
-    fn prepare_intents(&self, set: IntentSet, progress: &mut dyn FnMut(usize, usize)) -> Result<Prepared> {
-        let (a, q, s) = intent_shape(set);
-        self.prepare_shape(a, q, s, false, progress)
-    }
+pub(crate) fn prepare_intents(
+    app: &Fanline,
+    set: IntentSet,
+    strategy: ScanStrategy,
+    progress: &mut dyn FnMut(usize, usize),
+) -> Result<Prepared> {
+    let (a, q, s) = intent_shape(set);
+    prepare_shape(app, a, q, s, false, strategy, progress)
+}
 
-    fn prepare_shape(
-        &self,
-        answers: Vec<Vec<String>>,
-        queries: Vec<(String, Vec<usize>)>,
-        split: String,
-        pairs: bool,
-        progress: &mut dyn FnMut(usize, usize),
-    ) -> Result<Prepared> {
-        let mut texts: Vec<&str> = answers.iter().flatten().map(String::as_str).collect();
-        texts.extend(queries.iter().map(|(q, _)| q.as_str()));
-        let mut vecs = self.embed_all(&texts, progress)?.into_iter();
-        let library = Library::new(
-            answers
-                .iter()
-                .map(|a| a.iter().map(|t| (t.clone(), vecs.next().expect("one per text"))).collect())
-                .collect(),
-        );
-        let queries = queries
-            .into_iter()
-            .map(|(text, acceptable)| Query { text, acceptable, vector: vecs.next().expect("one per text") })
-            .collect();
-        Ok(Prepared { library, queries, split, pairs })
-    }
+fn prepare_shape(
+    app: &Fanline,
+    answers: Vec<Vec<String>>,
+    queries: Vec<(String, Vec<usize>)>,
+    split: String,
+    pairs: bool,
+    strategy: ScanStrategy,
+    progress: &mut dyn FnMut(usize, usize),
+) -> Result<Prepared> {
+    let mut texts: Vec<&str> = answers.iter().flatten().map(String::as_str).collect();
+    texts.extend(queries.iter().map(|(q, _)| q.as_str()));
+    let mut vecs = embed_all(app, &texts, progress)?.into_iter();
+    let library = Library::new(
+        answers.iter().map(|a| a.iter().map(|t| (t.clone(), vecs.next().expect("one per text"))).collect()).collect(),
+        strategy,
+    )?;
+    let queries = queries
+        .into_iter()
+        .map(|(text, acceptable)| Query { text, acceptable, vector: vecs.next().expect("one per text") })
+        .collect();
+    Ok(Prepared { library, queries, split, pairs })
+}
 
-    /// `fanline eval`: measure routing on a labelled set.
-    pub fn eval(&self, o: &EvalOptions, progress: &mut dyn FnMut(usize, usize)) -> Result<EvalReport> {
-        let started = Instant::now();
-        if o.dataset == DatasetKind::Clariq {
-            let rows = data::clariq(&o.path)?;
-            let c = clarify_metrics(&rows, o.vagueness);
-            return Ok(EvalReport {
-                dataset: o.dataset,
-                split: "dev".into(),
-                answers: 0,
-                phrasings: 0,
-                queries: rows.len(),
-                params: o.params,
-                reuse: None,
-                ablation: Vec::new(),
-                clarification: Some(c),
-                seconds: started.elapsed().as_secs_f64(),
-            });
-        }
-        let prep = self.eval_prepare(o, progress)?;
-        let th = prep.thresholds(o.slack, o.floor);
-        let p = o.params;
-        let (by_best, by_m) = (prep.search(1), prep.search(p.top_m));
-        let main = prep.score("fanline (defaults)", &p, &th, &by_m);
-        // Each idea on its own, at the same global threshold.
-        let base = ReuseParams {
-            threshold: p.threshold,
-            young_threshold: p.threshold,
-            margin: 0.0,
-            per_answer: false,
-            negation_check: false,
-            number_check: false,
-            top_m: 1,
-        };
-        let mut ablation = vec![
-            prep.score("global threshold only", &base, &th, &by_best),
-            prep.score(
-                &format!("+ young answers at {:.2}", p.young_threshold),
-                &ReuseParams { young_threshold: p.young_threshold, ..base },
-                &th,
-                &by_best,
-            ),
-            prep.score(
-                &format!("+ mean of best {} phrasings", p.top_m),
-                &ReuseParams { top_m: p.top_m, ..base },
-                &th,
-                &by_m,
-            ),
-            prep.score("+ per-answer thresholds", &ReuseParams { per_answer: true, ..base }, &th, &by_best),
-            prep.score("+ margin 0.03", &ReuseParams { margin: 0.03, ..base }, &th, &by_best),
-            prep.score("+ negation check", &ReuseParams { negation_check: true, ..base }, &th, &by_best),
-            prep.score("+ number check", &ReuseParams { number_check: true, ..base }, &th, &by_best),
-        ];
-        ablation.push(best_global_threshold(&prep, &th, &by_best));
-        ablation.push(prep.score("nearest answer, no threshold", &base.with_threshold(-1.0), &th, &by_best));
-        Ok(EvalReport {
+/// `fanline eval`: measure routing on a labelled set.
+pub fn eval(app: &Fanline, o: &EvalOptions, progress: &mut dyn FnMut(usize, usize)) -> Result<EvalReport> {
+    let started = Instant::now();
+    if o.dataset == DatasetKind::Clariq {
+        let rows = data::clariq(&o.path)?;
+        let c = clarify_metrics(&rows, o.vagueness);
+        return Ok(EvalReport {
             dataset: o.dataset,
-            split: prep.split.clone(),
-            answers: prep.library.answers(),
-            phrasings: prep.library.phrasings(),
-            queries: prep.queries.len(),
+            split: "dev".into(),
+            answers: 0,
+            phrasings: 0,
+            queries: rows.len(),
             params: o.params,
-            reuse: Some(main),
-            ablation,
-            clarification: None,
+            reuse: None,
+            ablation: Vec::new(),
+            clarification: Some(c),
             seconds: started.elapsed().as_secs_f64(),
-        })
+        });
     }
+    let prep = prepare(app, o, progress)?;
+    let th = prep.thresholds(o.slack, o.floor);
+    let p = o.params;
+    let (by_best, by_m) = (prep.search(1), prep.search(p.top_m));
+    let main = prep.score("fanline (defaults)", &p, &th, &by_m);
+    // Each idea on its own, at the same global threshold.
+    let base = ReuseParams {
+        threshold: p.threshold,
+        young_threshold: p.threshold,
+        margin: 0.0,
+        per_answer: false,
+        negation_check: false,
+        number_check: false,
+        top_m: 1,
+    };
+    let mut ablation = vec![
+        prep.score("global threshold only", &base, &th, &by_best),
+        prep.score(
+            &format!("+ young answers at {:.2}", p.young_threshold),
+            &ReuseParams { young_threshold: p.young_threshold, ..base },
+            &th,
+            &by_best,
+        ),
+        prep.score(
+            &format!("+ mean of best {} phrasings", p.top_m),
+            &ReuseParams { top_m: p.top_m, ..base },
+            &th,
+            &by_m,
+        ),
+        prep.score("+ per-answer thresholds", &ReuseParams { per_answer: true, ..base }, &th, &by_best),
+        prep.score("+ margin 0.03", &ReuseParams { margin: 0.03, ..base }, &th, &by_best),
+        prep.score("+ negation check", &ReuseParams { negation_check: true, ..base }, &th, &by_best),
+        prep.score("+ number check", &ReuseParams { number_check: true, ..base }, &th, &by_best),
+    ];
+    ablation.push(best_global_threshold(&prep, &th, &by_best));
+    ablation.push(prep.score("nearest answer, no threshold", &base.with_threshold(-1.0), &th, &by_best));
+    Ok(EvalReport {
+        dataset: o.dataset,
+        split: prep.split.clone(),
+        answers: prep.library.answers(),
+        phrasings: prep.library.phrasings(),
+        queries: prep.queries.len(),
+        params: o.params,
+        reuse: Some(main),
+        ablation,
+        clarification: None,
+        seconds: started.elapsed().as_secs_f64(),
+    })
 }
 
 /// The plain nearest-neighbour router at its best single threshold on this split (by

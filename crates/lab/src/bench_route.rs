@@ -10,7 +10,7 @@
 //! stored, the plan runs, the decision and its effects are committed.
 
 use crate::bench::percentile;
-use crate::{Config, Error, Fanline, Result};
+use fanline_core::{Config, Error, Fanline, Result};
 use fanline_engine::vector::normalize;
 use fanline_engine::{Layer, RoutePath, Tier};
 use fanline_store::NewCanonical;
@@ -26,10 +26,14 @@ pub struct RouteBenchOptions {
     pub decisions: usize,
     /// The knowledge base imported first.
     pub knowledge: Option<std::path::PathBuf>,
+    /// Read-only database connections to measure with (`store.readers`), each in turn.
+    pub readers: Vec<u32>,
 }
 
 #[derive(Debug, Clone, Serialize)]
 pub struct RouteRow {
+    /// `store.readers` in this row.
+    pub readers: u32,
     pub canonical_answers: usize,
     pub decisions: usize,
     pub p50_us: f64,
@@ -138,9 +142,12 @@ pub fn run(config: &Config, opts: &RouteBenchOptions, log: &mut dyn FnMut(&str))
     let embedder = seed.embedder()?.clone();
     let mut r = crate::bench::Rng(11);
     let mut offset = 0usize;
-    for (run, &n) in opts.sizes.iter().enumerate() {
+    let readers = if opts.readers.is_empty() { vec![config.store.readers] } else { opts.readers.clone() };
+    let runs: Vec<(u32, usize)> = readers.iter().flat_map(|&r| opts.sizes.iter().map(move |&n| (r, n))).collect();
+    for (run, &(readers, n)) in runs.iter().enumerate() {
         let mut cfg = config.clone();
-        cfg.data_dir = tmp.path().join(format!("size-{n}"));
+        cfg.data_dir = tmp.path().join(format!("size-{n}-readers-{readers}"));
+        cfg.store.readers = readers;
         let app = Fanline::open_with(cfg, Some(embedder.clone()))?;
         app.init(None)?;
         app.rule_set(None, "max_escalations_per_day", "1000000")?;
@@ -182,7 +189,7 @@ pub fn run(config: &Config, opts: &RouteBenchOptions, log: &mut dyn FnMut(&str))
         for i in 0..5 {
             app.route(None, "bench-fan", &format!("warm-up message {i} {run}"))?;
         }
-        log(&format!("routing {} messages with {n} canonical answers…", opts.decisions));
+        log(&format!("routing {} messages with {n} canonical answers, {readers} reader(s)…", opts.decisions));
         let mut us = Vec::new();
         let mut embed_us = Vec::new();
         let mut plan_us = Vec::new();
@@ -209,6 +216,7 @@ pub fn run(config: &Config, opts: &RouteBenchOptions, log: &mut dyn FnMut(&str))
         let (p50, p99, e50) =
             (percentile(&mut us.clone(), 50.0), percentile(&mut us, 99.0), percentile(&mut embed_us, 50.0));
         rows.push(RouteRow {
+            readers,
             canonical_answers: n,
             decisions: opts.decisions,
             p50_us: p50,

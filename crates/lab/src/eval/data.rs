@@ -2,7 +2,7 @@
 //! Each loader reads a folder (or the one file in it that matters) and returns plain
 //! labelled texts; nothing here embeds or routes.
 
-use crate::{Error, Result};
+use fanline_core::{Error, Result};
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 

@@ -1,0 +1,144 @@
+//! Printing the creator's settings and state: fans, doctor, metrics, rules, policy,
+//! providers.
+
+use super::{one_line, say, say_part, Out};
+use fanline_core::metrics::Metrics;
+use fanline_core::policy::PolicyReport;
+use fanline_core::{DoctorReport, Fan};
+
+pub fn fan(o: &mut Out, f: &Fan) {
+    say!(o, "{}  tier {}  layer {}", f.handle, f.tier, f.layer);
+}
+
+pub fn fans(o: &mut Out, list: &[Fan]) {
+    if list.is_empty() {
+        say!(o, "no fans yet; add one with `fanline fan add HANDLE --tier free`");
+    }
+    for f in list {
+        fan(o, f);
+    }
+}
+
+pub fn doctor(o: &mut Out, r: &DoctorReport) {
+    for c in &r.checks {
+        say!(o, "{} {:<9} {}", if c.ok { "ok  " } else { "FAIL" }, c.name, c.detail);
+    }
+    say!(o, "{}", if r.ok { "\neverything is in place" } else { "\nsome checks failed (see above)" });
+}
+
+pub fn metrics(o: &mut Out, m: &Metrics) {
+    say!(o, "{} — last {} day(s) since {} ({})", m.agent, m.days, m.since.format("%Y-%m-%d %H:%M UTC"), m.timezone);
+    say!(
+        o,
+        "messages {}  auto-answered {:.0}%  reused {:.0}%",
+        m.messages,
+        100.0 * m.auto_answer_rate,
+        100.0 * m.reuse_rate
+    );
+    let paths: Vec<String> = m.paths.iter().map(|(p, n)| format!("{p} {n}")).collect();
+    say!(o, "paths: {}", if paths.is_empty() { "none".into() } else { paths.join("  ") });
+    say!(
+        o,
+        "escalations: {}/{} today, {}/{} this week; backlog {}, offers pending {}",
+        m.escalations_today,
+        m.max_per_day,
+        m.escalations_this_week,
+        m.max_per_week,
+        m.backlog,
+        m.pending_offers
+    );
+    say!(o,
+        "offers accepted {:.0}%, declined by the creator {:.0}%, median time to answer {}, escalations per 100 fans {:.1}",
+        100.0 * m.offer_acceptance_rate,
+        100.0 * m.decline_rate,
+        m.median_hours_to_answer.map(|h| format!("{h:.1} h")).unwrap_or_else(|| "-".into()),
+        m.escalations_per_100_fans
+    );
+    for d in &m.per_day {
+        let paths: Vec<String> = d.paths.iter().map(|(p, n)| format!("{p} {n}")).collect();
+        say!(o, "  {}  {:<30} auto {:.0}%", d.date, paths.join("  "), 100.0 * d.auto_answer_rate);
+    }
+    if !m.top_answers.is_empty() {
+        say!(o, "top reused answers:");
+        for a in &m.top_answers {
+            say!(
+                o,
+                "  #{:<5} reused {:>4} ({} in period)  {}",
+                a.canonical_id,
+                a.times_reused,
+                a.served_in_period,
+                one_line(&a.question_pattern, 70)
+            );
+        }
+    }
+}
+
+pub fn rules(o: &mut Out, r: &fanline_engine::AgentConfig) {
+    if let serde_json::Value::Object(m) = serde_json::to_value(r).expect("rules serialise") {
+        for (k, v) in m {
+            say!(o, "{k:<34} {v}");
+        }
+    }
+}
+
+pub fn value(o: &mut Out, v: &serde_json::Value) {
+    match v {
+        serde_json::Value::String(s) => say!(o, "{s}"),
+        other => say!(o, "{other}"),
+    }
+}
+
+pub fn policy(o: &mut Out, p: &PolicyReport) {
+    say!(o, "{}: valid", p.path.display());
+    say!(o, "  tiers:  {}", if p.tiers.is_empty() { "-".into() } else { p.tiers.join(", ") });
+    say!(o, "  topics: {}", if p.topics.is_empty() { "-".into() } else { p.topics.join(", ") });
+    say!(o, "  risk:   {}", if p.risk.is_empty() { "-".into() } else { p.risk.join(", ") });
+}
+
+pub fn provider(o: &mut Out, p: &fanline_core::ProviderInfo) {
+    let s = &p.settings;
+    let key = match p.key {
+        fanline_llm::keys::KeySource::Keychain => "key in the OS keychain".to_string(),
+        fanline_llm::keys::KeySource::Environment => format!("key from {}", p.key_variable),
+        fanline_llm::keys::KeySource::None => format!("no key (set {} if it needs one)", p.key_variable),
+    };
+    say_part!(o, "{:<3} {:<14} {:<9} {:<28} {}  {key}", s.priority, s.name, s.kind, s.model, s.base_url);
+    if let Some(st) = &p.stats {
+        say_part!(
+            o,
+            "  | {} calls, {} errors, {} retries, breaker {:?}, p50 {}",
+            st.calls,
+            st.errors,
+            st.retries,
+            st.breaker,
+            st.p50_ms.map(|v| format!("{v:.0} ms")).unwrap_or_else(|| "-".into())
+        );
+    }
+    say!(o);
+}
+
+pub fn providers(o: &mut Out, list: &[fanline_core::ProviderInfo]) {
+    if list.is_empty() {
+        say!(o, "no providers; answers are extractive. Add one, e.g. for Ollama:");
+        say!(o, "  fanline provider add ollama --base-url http://localhost:11434/v1 --model llama3.2");
+    }
+    for p in list {
+        provider(o, p);
+    }
+}
+
+pub fn provider_test(o: &mut Out, t: &fanline_core::ProviderTest) {
+    if t.ok {
+        say!(o, "{}: ok in {:.0} ms — {:?}", t.name, t.latency_ms, t.reply);
+    } else {
+        say!(o, "{}: FAILED after {:.0} ms — {}", t.name, t.latency_ms, t.error.as_deref().unwrap_or(""));
+    }
+}
+
+pub fn provider_removed(o: &mut Out, p: &fanline_core::ProviderSettings) {
+    say!(o, "removed provider {} and its key", p.name);
+}
+
+pub fn path(o: &mut Out, p: &std::path::Path) {
+    say!(o, "{}", p.display());
+}

@@ -1,0 +1,175 @@
+//! Printing the measurements: eval, calibrate, the benchmarks.
+
+use super::{say, Out};
+use fanline_core::quality::ReuseMetrics;
+use fanline_lab::bench::BenchReport;
+use fanline_lab::eval::calibrate::Calibration;
+use fanline_lab::eval::EvalReport;
+
+pub fn bench(o: &mut Out, r: &BenchReport) {
+    say!(
+        o,
+        "import: {} files, {} chunks in {:.2} s = {:.0} chunks/s (parse, chunk, embed, store, index); \
+         the model alone: {:.0} chunks/s",
+        r.import.files,
+        r.import.chunks,
+        r.import.seconds,
+        r.import.chunks_per_second,
+        r.import.embed_only_chunks_per_second
+    );
+    say!(
+        o,
+        "query embedding: p50 {:.0} µs, p99 {:.0} µs (not included below)\n",
+        r.query_embedding_p50_us,
+        r.query_embedding_p99_us
+    );
+    say!(o, "{:>9}  {:<16} {:>10} {:>10} {:>10}", "vectors", "method", "p50 µs", "p99 µs", "recall@10");
+    for row in &r.search {
+        let recall = row.recall_at_10.map(|x| format!("{x:.3}")).unwrap_or_else(|| "-".into());
+        say!(o, "{:>9}  {:<16} {:>10.0} {:>10.0} {:>10}", row.vectors, row.method, row.p50_us, row.p99_us, recall);
+    }
+}
+
+fn reuse_row(o: &mut Out, m: &ReuseMetrics) {
+    say!(
+        o,
+        "{:<46} {:>8.3} {:>8.3} {:>9.3} {:>7} {:>8.3}",
+        m.setting,
+        m.in_scope_accuracy,
+        m.oos_recall,
+        m.oos_precision,
+        m.reuse_hits,
+        m.wrong_reuse_rate
+    );
+}
+
+fn reuse_header(o: &mut Out) {
+    say!(o, "{:<46} {:>8} {:>8} {:>9} {:>7} {:>8}", "setting", "in-scope", "oos rec", "oos prec", "C hits", "wrong C");
+}
+
+pub fn eval(o: &mut Out, r: &EvalReport) {
+    say!(
+        o,
+        "{:?} ({}): {} answers, {} phrasings, {} queries, {:.1} s",
+        r.dataset,
+        r.split,
+        r.answers,
+        r.phrasings,
+        r.queries,
+        r.seconds
+    );
+    if let Some(m) = &r.reuse {
+        let p = &r.params;
+        say!(o, "params: {}\n", params(p));
+        reuse_header(o);
+        reuse_row(o, m);
+        say!(o);
+        for m in &r.ablation {
+            reuse_row(o, m);
+        }
+    }
+    if let Some(c) = &r.clarification {
+        say!(
+            o,
+            "clarification (need >= 3: {} of {}): vagueness >= {:.2}: precision {:.3}, recall {:.3}, F1 {:.3} \
+             (best F1 {:.3} at {:.2})",
+            c.needing,
+            c.requests,
+            c.vagueness_threshold,
+            c.precision,
+            c.recall,
+            c.f1,
+            c.best_f1,
+            c.best_threshold
+        );
+    }
+}
+
+pub fn calibration(o: &mut Out, c: &Calibration) {
+    let p = &c.params;
+    say!(o, "{:?} ({}): {} settings tried", c.dataset, c.split, c.settings_tried);
+    say!(o, "proposed: {} (slack {:.2})\n", params(p), c.slack);
+    reuse_header(o);
+    reuse_row(o, &c.metrics);
+    reuse_row(o, &c.current);
+    say!(o,
+        "\nto use it, in config.toml:\n[routing]\nanswer_threshold_slack = {:.2}\n[routing.reuse]\nthreshold = {:.2}\nyoung_threshold = {:.2}\n\
+         margin = {:.2}\nper_answer = {}\nnegation_check = {}\nnumber_check = {}\ntop_m = {}",
+        c.slack, p.threshold, p.young_threshold, p.margin, p.per_answer, p.negation_check, p.number_check, p.top_m
+    );
+}
+
+fn params(p: &fanline_engine::reuse::ReuseParams) -> String {
+    format!(
+        "threshold {:.2} (young answers {:.2}), margin {:.2}, mean of best {} phrasings, per-answer thresholds {}, \
+         negation check {}, number check {}",
+        p.threshold, p.young_threshold, p.margin, p.top_m, p.per_answer, p.negation_check, p.number_check
+    )
+}
+
+pub fn bench_route(o: &mut Out, r: &fanline_lab::bench_route::RouteBenchReport) {
+    say!(
+        o,
+        "{:>9} {:>9} {:>8} {:>8} {:>10} {:>9} {:>9} {:>9} {:>9}  paths",
+        "canonical",
+        "decisions",
+        "p50 ms",
+        "p99 ms",
+        "embed p50",
+        "plan p50",
+        "rest p50",
+        "dec/s 1t",
+        "dec/s 2t"
+    );
+    for row in &r.rows {
+        let paths: Vec<String> = row.paths.iter().map(|(p, n)| format!("{p} {n}")).collect();
+        say!(
+            o,
+            "{:>7} {:>9} {:>9} {:>8.2} {:>8.2} {:>10.2} {:>9.2} {:>9.2} {:>9.0} {:>9.0}  {}",
+            row.readers,
+            row.canonical_answers,
+            row.decisions,
+            row.p50_us / 1000.0,
+            row.p99_us / 1000.0,
+            row.embed_p50_us / 1000.0,
+            row.plan_p50_us / 1000.0,
+            row.rest_p50_us / 1000.0,
+            row.decisions_per_second_1_thread,
+            row.decisions_per_second_2_threads,
+            paths.join(" ")
+        );
+    }
+    for row in &r.rows {
+        let steps: Vec<String> = row.steps_p50_us.iter().map(|(k, v)| format!("{k} {:.2}", v / 1000.0)).collect();
+        say!(o, "{:>7} {:>9}  step p50 ms: {}", row.readers, row.canonical_answers, steps.join(", "));
+    }
+}
+
+pub fn history_calibration(o: &mut Out, c: &fanline_core::HistoryCalibration) {
+    say!(
+        o,
+        "{}: {} past decisions with a known right answer ({} where an answer was right to serve), {} settings tried",
+        c.agent,
+        c.examples,
+        c.reusable,
+        c.settings_tried
+    );
+    say!(o, "proposed: {}\n", params(&c.params));
+    reuse_header(o);
+    reuse_row(o, &c.metrics);
+    reuse_row(o, &c.current);
+    say!(
+        o,
+        "\nto use it, in config.toml:\n[routing.reuse]\nthreshold = {:.2}\nyoung_threshold = {:.2}\nmargin = {:.2}",
+        c.params.threshold,
+        c.params.young_threshold,
+        c.params.margin
+    );
+}
+
+pub fn bench_critics(o: &mut Out, rows: &[fanline_critics::bench::OverheadRow]) {
+    say!(o, "{:<30} {:>9} {:>10} {:>10}", "critics (no model)", "messages", "p50 µs", "p99 µs");
+    for r in rows {
+        say!(o, "{:<30} {:>9} {:>10.1} {:>10.1}", r.case, r.messages, r.p50_us, r.p99_us);
+    }
+}

@@ -1,0 +1,223 @@
+//! The plan's gathering steps: what the text says, the gate, the query vector and the
+//! fan's history, the searches, topic closeness, and the signals they add up to.
+
+use super::decide::{and_list, refuse, tiers};
+use super::policy::Action;
+use super::state::State;
+use super::types::*;
+use super::Outcome;
+use crate::reuse::{judge, ReuseVerdict};
+use crate::signals::risk::assess;
+use crate::signals::text::mentions;
+use crate::vector::dot;
+use crate::Result;
+
+/// Candidates and chunks looked at per message.
+const CANONICAL_K: usize = 5;
+const CHUNK_K: usize = 5;
+
+pub(super) fn text_signals(s: &State) -> Result<Outcome> {
+    let i = s.input;
+    let lower = i.message.to_lowercase();
+    let mut keyword_topics = Vec::new();
+    for t in &i.rules.blocked_topics {
+        if mentions(&lower, t).is_some() {
+            keyword_topics.push(TopicHit { topic: t.clone(), by: MatchedBy::Keyword, similarity: None, blocked: true });
+        }
+    }
+    for (name, t) in &i.policy.topics {
+        if t.keywords.iter().any(|k| mentions(&lower, k).is_some()) {
+            keyword_topics.push(TopicHit {
+                topic: name.clone(),
+                by: MatchedBy::Keyword,
+                similarity: None,
+                blocked: false,
+            });
+        }
+    }
+    let t = i.text;
+    let note = format!(
+        "complexity {:.2}, vagueness {:.2}, {} personal data, {} keyword topic(s)",
+        t.complexity,
+        t.vagueness,
+        t.pii.len(),
+        keyword_topics.len()
+    );
+    let _ = s.keyword_topics.set(keyword_topics);
+    Ok(Outcome::Done(note))
+}
+
+pub(super) fn gate(s: &State) -> Result<Outcome> {
+    let i = s.input;
+    if !i.rules.allowed_user_tiers.contains(&i.fan.tier) {
+        return Ok(refuse(
+            s,
+            RefusalCode::TierNotAllowed,
+            format!(
+                "the {} tier is not among the tiers this inbox serves ({})",
+                i.fan.tier,
+                tiers(&i.rules.allowed_user_tiers)
+            ),
+            Alternative::Suggestion {
+                text: format!("This inbox answers {} fans.", and_list(&i.rules.allowed_user_tiers)),
+            },
+        ));
+    }
+    let topics = State::get(&s.keyword_topics);
+    if let Some(hit) = topics.iter().find(|h| h.blocked) {
+        return Ok(refuse(
+            s,
+            RefusalCode::BlockedTopic,
+            format!("the message mentions \"{}\", a topic the creator does not take", hit.topic),
+            Alternative::Suggestion { text: "Ask about something else the creator covers.".into() },
+        ));
+    }
+    if let Some(hit) = topics.iter().find(|h| i.policy.topics[&h.topic].action == Some(Action::Refuse)) {
+        return Ok(refuse(
+            s,
+            RefusalCode::Policy,
+            format!("the policy refuses the topic \"{}\" (keyword)", hit.topic),
+            Alternative::Suggestion { text: "Ask about something else the creator covers.".into() },
+        ));
+    }
+    Ok(Outcome::Done(format!("tier {} allowed, no blocked keyword", i.fan.tier)))
+}
+
+pub(super) fn embed(s: &State) -> Result<Outcome> {
+    let v = s.backend.embed(s.input.message)?;
+    let n = v.len();
+    let _ = s.vector.set(v);
+    Ok(Outcome::Done(format!("{n}-dimensional vector")))
+}
+
+pub(super) fn history(s: &State) -> Result<Outcome> {
+    let h = s.backend.history(s.input.agent_id, s.input.fan, &s.caps)?;
+    let note = format!(
+        "{} earlier escalation(s), {} declined offer(s); caps used {}/{} today, {}/{} this week; previous path {}",
+        h.earlier_escalations,
+        h.declined_offers,
+        h.escalations_today,
+        s.input.rules.max_escalations_per_day,
+        h.escalations_this_week,
+        s.input.rules.max_escalations_per_week,
+        h.previous_path.map(|p| p.as_str()).unwrap_or("none")
+    );
+    let _ = s.history.set(h);
+    Ok(Outcome::Done(note))
+}
+
+pub(super) fn canonical(s: &State) -> Result<Outcome> {
+    let i = s.input;
+    let c = s.backend.canonical(i.agent_id, State::get(&s.vector).as_slice(), i.fan.layer, i.settings, CANONICAL_K)?;
+    let verdict = judge(i.message, &c, &i.settings.reuse);
+    let note = match &verdict {
+        ReuseVerdict::Reuse { index, similarity, margin } => {
+            format!("canonical answer #{} matches ({similarity:.3}, lead {margin:.3})", c[*index].canonical_id)
+        }
+        ReuseVerdict::Reject { check, detail } => format!("no reuse ({check}: {detail})"),
+    };
+    let _ = s.canonical.set(c);
+    let _ = s.verdict.set(verdict);
+    Ok(Outcome::Done(note))
+}
+
+pub(super) fn chunks(s: &State) -> Result<Outcome> {
+    let i = s.input;
+    let c = s.backend.chunks(i.agent_id, State::get(&s.vector).as_slice(), i.message, i.fan.layer, CHUNK_K)?;
+    let note = match c.first() {
+        Some(b) => format!("{} chunk(s), best {:.3} ({})", c.len(), b.similarity, b.title),
+        None => "no chunk visible to this fan".into(),
+    };
+    let _ = s.chunks.set(c);
+    Ok(Outcome::Done(note))
+}
+
+pub(super) fn topics(s: &State) -> Result<Outcome> {
+    let i = s.input;
+    let mut phrases: Vec<(String, bool, String)> =
+        i.rules.blocked_topics.iter().map(|t| (t.clone(), true, t.clone())).collect();
+    for (name, t) in &i.policy.topics {
+        if let Some(d) = t.description.as_ref().filter(|d| !d.trim().is_empty()) {
+            phrases.push((name.clone(), false, d.clone()));
+        }
+    }
+    let texts: Vec<String> = phrases.iter().map(|p| p.2.clone()).collect();
+    let vectors = s.backend.topic_vectors(&texts)?;
+    let q = State::get(&s.vector);
+    let line = i.settings.blocked_topic_similarity;
+    let hits: Vec<TopicHit> = phrases
+        .into_iter()
+        .zip(vectors)
+        .map(|((topic, blocked, _), v)| TopicHit {
+            topic,
+            by: MatchedBy::Meaning,
+            similarity: Some(dot(q, &v)),
+            blocked,
+        })
+        .collect();
+    let on = hits.iter().filter(|h| h.similarity.unwrap_or(0.0) >= line).count();
+    let note = format!("{} topic(s) compared, {on} at or above {line:.2}", hits.len());
+    let _ = s.topics.set(hits);
+    Ok(Outcome::Done(note))
+}
+
+/// Nothing to compare with: no blocked topics, no policy topic with a description.
+pub(super) fn no_topics(s: &State) -> Option<String> {
+    let i = s.input;
+    let described = i.policy.topics.values().any(|t| t.description.as_ref().is_some_and(|d| !d.trim().is_empty()));
+    if i.rules.blocked_topics.is_empty() && !described {
+        let _ = s.topics.set(Vec::new());
+        Some("no blocked topics or policy topics".into())
+    } else {
+        None
+    }
+}
+
+pub(super) fn signals(s: &State) -> Result<Outcome> {
+    let i = s.input;
+    let t = i.text;
+    let (chunks, canonical) = (State::get(&s.chunks), State::get(&s.canonical));
+    let line = i.settings.blocked_topic_similarity;
+    let topic_sims = State::get(&s.topics);
+    let canonical_similarity = canonical.iter().map(|c| c.similarity).reduce(f32::max);
+    let chunk_similarity = chunks.iter().map(|c| c.similarity).reduce(f32::max);
+    let similarity = canonical_similarity.into_iter().chain(chunk_similarity).fold(0f32, f32::max).max(0.0);
+    let supporting = chunks.iter().filter(|c| c.similarity >= i.settings.support_similarity).count();
+    let confidence = confidence(chunk_similarity.unwrap_or(0.0), supporting, t.complexity);
+    let closest_blocked = topic_sims.iter().filter(|h| h.blocked).filter_map(|h| h.similarity).reduce(f32::max);
+    let (risk, risk_reasons) = assess(&t.pii, &t.sensitive, closest_blocked.map(|c| line - c));
+    let mut topics: Vec<TopicHit> = State::get(&s.keyword_topics).clone();
+    topics.extend(topic_sims.iter().filter(|h| h.similarity.unwrap_or(0.0) >= line).cloned());
+    let sig = Signals {
+        similarity,
+        canonical_similarity,
+        chunk_similarity,
+        // Similarities are f32: round to 6 places so 1 − 0.3f32 is 0.7, not 0.6999999.
+        novelty: ((1.0 - similarity as f64).max(0.0) * 1e6).round() / 1e6,
+        complexity: t.complexity,
+        vagueness: t.vagueness,
+        confidence,
+        supporting_chunks: supporting,
+        risk,
+        risk_reasons,
+        pii: t.pii.iter().map(|p| p.kind).collect(),
+        topics,
+        text: t.stats.clone(),
+    };
+    let note = format!(
+        "similarity {:.3}, novelty {:.3}, confidence {:.3}, risk {}",
+        sig.similarity, sig.novelty, sig.confidence, sig.risk
+    );
+    let _ = s.signals.set(sig);
+    Ok(Outcome::Done(note))
+}
+
+/// Confidence of an answer from the documents: 0.6 × the best chunk's strength + 0.2 ×
+/// support + 0.2 × (1 − complexity). Strength rescales the model's question-to-passage
+/// cosine, which runs lower than question-to-question: 0.25 or less is no match, 0.60
+/// or more a full one. Support counts supporting chunks up to 2, as a share of 2.
+pub fn confidence(best_chunk: f32, supporting: usize, complexity: f64) -> f64 {
+    let strength = ((best_chunk as f64 - 0.25) / 0.35).clamp(0.0, 1.0);
+    let support = supporting.min(2) as f64 / 2.0;
+    (0.6 * strength + 0.2 * support + 0.2 * (1.0 - complexity)).clamp(0.0, 1.0)
+}

@@ -1,0 +1,7 @@
+//! Fanline's measurements, kept out of the app (the desktop binary does not link them):
+//! routing quality on labelled data (`fanline eval`, `fanline calibrate`) and the
+//! benchmarks (`fanline bench search`, `fanline bench route`).
+
+pub mod bench;
+pub mod bench_route;
+pub mod eval;
