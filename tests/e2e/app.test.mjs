@@ -171,15 +171,18 @@ test("models: add a provider, test it, change its place, remove it", async () =>
   assert.match(await text("#prov-table"), /openai · llama3\.2/);
   assert.match(await text("#prov-table"), /key: none/);
   // Nothing listens on port 9: the round trip fails, and says so.
-  const row = await b.$("#prov-table tr");
-  await (await row.$("button=Test")).click();
-  await b.waitUntil(async () => !/^…?$/.test(await (await row.$("td:last-child")).getText()), { timeout: 60000 });
-  assert.doesNotMatch(await (await row.$("td:last-child")).getText(), /^ok/);
+  await (await (await b.$("#prov-table tr")).$("button=Test")).click();
+  const result = "#prov-table tr td:last-child";
+  await b.waitUntil(async () => !/^…?$/.test(await text(result)), { timeout: 60000 });
+  assert.doesNotMatch(await text(result), /^ok/);
   await shot("13-models-test");
   // Its place in the fallback order, changed in place.
-  const prio = await row.$("input.priority");
-  await prio.setValue("3");
-  await b.execute((e) => e.dispatchEvent(new Event("change")), prio);
+  // The table may re-render at any time, so the input is looked up in the page, not held.
+  await b.execute(() => {
+    const e = document.querySelector("#prov-table input.priority");
+    e.value = "3";
+    e.dispatchEvent(new Event("change"));
+  });
   await b.waitUntil(async () => (await (await b.$("#prov-table input.priority")).getValue()) === "3", { timeout: 10000 });
   await (await (await b.$("#prov-table tr")).$("button=Remove")).click();
   await waitText("#prov-table", /No providers/);

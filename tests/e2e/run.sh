@@ -26,6 +26,7 @@ export FANLINE_E2E_KB="$ROOT/examples/creator-kb"
 export FANLINE_E2E_SHOTS="${FANLINE_E2E_SHOTS:-$CARGO_TARGET_DIR/e2e-screenshots}"
 rm -f "$FANLINE_E2E_SHOTS"/*.png
 export FANLINE_DATA_DIR="$WORK/data" FANLINE_CONFIG="$WORK/config.toml"
+touch "$FANLINE_CONFIG"
 export NO_AT_BRIDGE=1
 xvfb-run -a -s "-screen 0 1280x900x24" bash -c '
   tauri-driver --port "$FANLINE_E2E_PORT" --native-port "$FANLINE_E2E_NATIVE_PORT" >"'"$WORK"'/driver.log" 2>&1 &

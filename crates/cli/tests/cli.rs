@@ -1,42 +1,10 @@
 //! The `fanline` binary, run as a user or a script would.
 
-use assert_cmd::Command;
 use serde_json::Value;
 use std::path::{Path, PathBuf};
 
-fn kb(sub: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples/creator-kb").join(sub)
-}
-
-/// `fanline` on a data directory, with the stand-in embedder (no model needed).
-fn fanline(data: &Path) -> Command {
-    let mut c = Command::cargo_bin("fanline").unwrap();
-    c.arg("--data-dir")
-        .arg(data)
-        .env("FANLINE_CONFIG", data.join("no-config.toml"))
-        .env("FANLINE_EMBEDDER__KIND", "hashing")
-        .env_remove("FANLINE_DATA_DIR");
-    c
-}
-
-fn json(data: &Path, args: &[&str]) -> Value {
-    let out = fanline(data).args(args).arg("--json").output().unwrap();
-    assert!(
-        out.status.success(),
-        "{args:?}: {}\n{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    serde_json::from_slice(&out.stdout)
-        .unwrap_or_else(|e| panic!("{args:?}: not JSON ({e}): {}", String::from_utf8_lossy(&out.stdout)))
-}
-
-fn json_err(data: &Path, args: &[&str]) -> Value {
-    let out = fanline(data).args(args).arg("--json").output().unwrap();
-    assert!(!out.status.success(), "{args:?} should fail");
-    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
-    v["error"].clone()
-}
+mod common;
+use common::{fanline, json, json_err, kb, stand_in_thresholds, CONFIG};
 
 #[test]
 fn init_import_search_and_layers() {
@@ -182,7 +150,7 @@ fn errors_are_clear_and_machine_readable() {
                 d.path().display()
             ))
             .env("FANLINE_EMBEDDER__KIND", "hashing")
-            .env("FANLINE_CONFIG", d.path().join("no-config.toml"))
+            .env("FANLINE_CONFIG", d.path().join(CONFIG))
             .output()
             .unwrap();
         let err = String::from_utf8_lossy(&out.stderr);
@@ -277,13 +245,6 @@ fn route_accept_queue_metrics_config_and_policy() {
     assert_eq!(p["path"], "D");
     assert_eq!(json_err(d.path(), &["route", "--fan", "nobody", "hi"])["code"], "invalid_input");
     assert_eq!(json_err(d.path(), &["accept", "999"])["code"], "not_found");
-}
-
-/// A config file for `dir` with the routing thresholds at the stand-in embedder's scale
-/// (its similarities run lower than the model's): these tests are about the commands.
-fn stand_in_thresholds(dir: &Path) {
-    std::fs::write(dir.join("no-config.toml"), "[routing]\nnovelty_threshold = 0.95\nsupport_similarity = 0.15\n")
-        .unwrap();
 }
 
 fn datasets() -> PathBuf {

@@ -3,7 +3,7 @@ use crate::{Config, Error, Result};
 use fanline_embed::FastEmbedder;
 use fanline_engine::ports::{Clock, Embedder, SystemClock};
 use fanline_engine::ItemKey;
-use fanline_index::{HybridIndex, IndexSource, OpenReport};
+use fanline_index::{Changes, HybridIndex, IndexSource, OpenReport};
 use fanline_store::{Agent, IndexChange, Store};
 use serde::Serialize;
 use std::path::PathBuf;
@@ -80,6 +80,13 @@ impl IndexSource for StoreSource<'_> {
     }
     fn for_each(&self, f: &mut dyn FnMut(ItemKey, &str, Vec<f32>)) -> std::result::Result<(), String> {
         self.0.for_each_indexed(|k, t, v| f(k, t, v)).map(|_| ()).map_err(|e| e.to_string())
+    }
+    fn changes_since(&self, generation: u64) -> std::result::Result<Option<Changes>, String> {
+        let delta = self.0.index_changes_since(generation).map_err(|e| e.to_string())?;
+        Ok(delta.map(|d| Changes { removed: d.removed, added: d.added, generation: d.generation }))
+    }
+    fn forget_before(&self, generation: u64) -> std::result::Result<(), String> {
+        self.0.forget_index_log_before(generation).map_err(|e| e.to_string())
     }
 }
 
@@ -204,26 +211,17 @@ impl Fanline {
         Ok(idx)
     }
 
-    /// Is the open index in step with the store? Another process (the desktop app, the
-    /// CLI) may have changed indexed content since it was opened.
-    fn in_step(&self, idx: &HybridIndex) -> Result<bool> {
-        Ok(idx.has_staged() || (!idx.is_stale() && idx.generation() == self.store.index_generation()?))
-    }
-
-    /// Open the index, or reopen it if it is behind the store: from the files another
-    /// process left stamped with the current generation, or rebuilt from the store.
-    fn refresh(&self, slot: &mut Option<HybridIndex>) -> Result<()> {
-        if let Some(idx) = slot.as_ref() {
-            if self.in_step(idx)? {
-                return Ok(());
+    /// Bring the index up to the store (opening it first): another process (the
+    /// desktop app, the CLI, the hub) may have changed indexed content. `force`: also
+    /// try the full-text index's writer even if another process held it a moment ago.
+    fn sync(&self, slot: &mut Option<HybridIndex>, force: bool) -> Result<()> {
+        match slot.as_mut() {
+            Some(idx) => Ok(idx.sync(&StoreSource(&self.store), force)?),
+            None => {
+                *slot = Some(self.open_index(false)?);
+                Ok(())
             }
         }
-        let rebuild = slot.as_ref().is_some_and(|i| i.is_stale());
-        if let Some(old) = slot.take() {
-            old.discard();
-        }
-        *slot = Some(self.open_index(rebuild)?);
-        Ok(())
     }
 
     /// The search index for reading, in step with the store.
@@ -231,12 +229,12 @@ impl Fanline {
         {
             let r = self.index.read().unwrap_or_else(|p| p.into_inner());
             if let Some(idx) = r.as_ref() {
-                if self.in_step(idx)? {
+                if idx.settled(self.store.index_generation()?) {
                     return Ok(r);
                 }
             }
         }
-        self.refresh(&mut self.index.write().unwrap_or_else(|p| p.into_inner()))?;
+        self.sync(&mut self.index.write().unwrap_or_else(|p| p.into_inner()), false)?;
         Ok(self.index.read().unwrap_or_else(|p| p.into_inner()))
     }
 
@@ -260,36 +258,36 @@ impl Fanline {
         Ok(self.index()?.as_ref().map(|i| i.len()).unwrap_or(0))
     }
 
-    /// Change indexed content: `write` changes the store, and the index follows, both
-    /// under the index's write lock so no search in this process sees one without the
-    /// other. `staged`: for bulk writes, full-text search sees the change at the next
-    /// [`flush`](Self::flush). If the index cannot follow, the change is still saved
-    /// and the index is rebuilt from the store when next used.
+    /// Change indexed content: `write` changes the store (which logs what changed), and
+    /// the index follows under its write lock, so no search in this process sees one
+    /// without the other. `bulk`: only the vectors follow at once; the full-text index
+    /// catches up at the next [`flush`](Self::flush) or when it is next searched, so an
+    /// import does not commit it once per document. If the index cannot follow, the
+    /// change is still saved, and the index catches up when next used.
     pub(crate) fn write_indexed<T>(
         &self,
-        staged: bool,
+        bulk: bool,
         write: impl FnOnce(&Store) -> fanline_store::Result<(T, IndexChange)>,
     ) -> Result<T> {
         let mut slot = self.index.write().unwrap_or_else(|p| p.into_inner());
-        self.refresh(&mut slot)?;
-        let (out, change) = write(&self.store)?;
-        let Some(idx) = slot.as_mut() else { return Ok(out) };
-        let followed = if staged {
-            idx.stage(&change.removed, &change.added, change.generation)
-        } else {
-            idx.apply(&change.removed, &change.added, change.generation)
+        let (out, _) = write(&self.store)?;
+        let followed = match slot.as_mut() {
+            Some(idx) if bulk => idx.sync_vectors_only(&StoreSource(&self.store)),
+            Some(idx) => idx.sync(&StoreSource(&self.store), true),
+            None => Ok(()),
         };
         if let Err(e) = followed {
-            tracing::warn!("the search index could not follow a change ({e}); it will be rebuilt from the database");
-            idx.mark_stale();
+            tracing::warn!("the search index could not follow a change ({e}); it catches up when next used");
         }
         Ok(out)
     }
 
-    /// Commit staged index changes and write derived caches now (also done when the
-    /// value is dropped).
+    /// Bring the full-text index up to the store and write the vector cache now (also
+    /// done when the value is dropped).
     pub fn flush(&self) -> Result<()> {
-        if let Some(idx) = self.index.write().unwrap_or_else(|p| p.into_inner()).as_mut() {
+        let mut slot = self.index.write().unwrap_or_else(|p| p.into_inner());
+        if let Some(idx) = slot.as_mut() {
+            idx.sync(&StoreSource(&self.store), true)?;
             idx.save()?;
         }
         Ok(())

@@ -206,13 +206,26 @@ pub fn config_file() -> PathBuf {
 }
 
 impl Config {
-    /// Defaults, then the config file (if present), then the environment.
+    /// Defaults, then the config file (if present; `FANLINE_CONFIG` must name one that
+    /// exists), then the environment.
     pub fn load() -> Result<Config> {
-        Self::load_from(&config_file())
+        let file = config_file();
+        if std::env::var_os("FANLINE_CONFIG").is_some() {
+            return Self::load_from(&file);
+        }
+        Self::layered(&file)
     }
 
-    /// Defaults, then `file` (if present), then the environment.
+    /// Defaults, then `file`, which must exist (it was named: a typo must not silently
+    /// run on the defaults), then the environment.
     pub fn load_from(file: &Path) -> Result<Config> {
+        if !file.is_file() {
+            return Err(Error::Config(format!("the config file {} does not exist", file.display())));
+        }
+        Self::layered(file)
+    }
+
+    fn layered(file: &Path) -> Result<Config> {
         let fig = Figment::from(Serialized::defaults(Config::default())).merge(Toml::file(file)).merge(
             Env::prefixed("FANLINE_")
                 .map(|k| match k.as_str().to_ascii_lowercase().as_str() {
@@ -395,8 +408,8 @@ mod tests {
         walk(&serde_json::to_value(Config::default()).unwrap(), &listed, &mut missing);
         assert!(missing.is_empty(), "examples/config.toml does not list {missing:?}");
 
-        // A missing file is fine: defaults apply.
-        let c = Config::load_from(&dir.path().join("none.toml")).unwrap();
-        assert_eq!(c.agent, "default");
+        // A config file that was named must exist: a typo does not run on the defaults.
+        let e = Config::load_from(&dir.path().join("none.toml")).unwrap_err();
+        assert!(e.to_string().contains("none.toml does not exist"), "{e}");
     }
 }

@@ -1,5 +1,6 @@
-//! The two halves kept in step: every change goes to both, stamped with the store's
-//! generation; on open each half is checked against the store and rebuilt if needed.
+//! The two halves, each following the store: the in-memory vectors by the store's log
+//! of changes, the shared full-text index by whichever process holds its writer for a
+//! catch-up. Both are stamped with the store generation they hold.
 
 use crate::{Result, ScanStrategy, TextIndex, VectorIndex};
 use fanline_engine::fusion::{convex_combination, reciprocal_rank_fusion, DEFAULT_RRF_K};
@@ -7,6 +8,7 @@ use fanline_engine::{IndexedItem, ItemKey, ItemKind, SearchFilter};
 use serde::Serialize;
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
 
 /// How the dense and the BM25 rankings are combined.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -45,10 +47,25 @@ pub struct OpenReport {
     pub rebuilt_text: Option<String>,
     /// Why the vector cache was rebuilt, if it was.
     pub rebuilt_vectors: Option<String>,
+    /// How the index caught up with changes made while it was closed, if it had to.
+    pub caught_up: Option<String>,
+    /// Items held.
     pub items: usize,
 }
 
-/// Where the index's content comes from: the store.
+/// What changed in the store after a generation: items gone, items added or changed
+/// (with their text and vector), and the generation the store is at.
+#[derive(Debug, Clone, Default)]
+pub struct Changes {
+    /// Items gone.
+    pub removed: Vec<(ItemKind, i64)>,
+    /// Items added or changed.
+    pub added: Vec<IndexedItem>,
+    /// The store's generation these changes bring an index to.
+    pub generation: u64,
+}
+
+/// Where the index's content comes from: the store, with its log of changes.
 pub trait IndexSource {
     /// The store's current index generation.
     fn generation(&self) -> std::result::Result<u64, String>;
@@ -56,25 +73,47 @@ pub trait IndexSource {
     fn count(&self) -> std::result::Result<u64, String>;
     /// Visit every item with its text and vector.
     fn for_each(&self, f: &mut dyn FnMut(ItemKey, &str, Vec<f32>)) -> std::result::Result<(), String>;
+    /// What changed after `generation`; `None` when the store no longer keeps its log
+    /// of changes that far back (then the index reloads everything).
+    fn changes_since(&self, generation: u64) -> std::result::Result<Option<Changes>, String>;
+    /// The full-text index holds every change up to `generation`: the log before it may
+    /// be forgotten (processes whose vectors are older reload them whole).
+    fn forget_before(&self, generation: u64) -> std::result::Result<(), String>;
 }
 
+/// The two halves of the index. The vectors live in this process's memory and follow
+/// the store's log of changes (`sync`); the full-text index is shared on disk by every
+/// process on the data directory: any of them reads it at any time, and whichever
+/// takes the writer's lock (only for as long as one catch-up) brings it up to the
+/// store. A process that finds the lock taken searches the text as last committed and
+/// tries again later: readers never wait for, or fail because of, a writer.
 pub struct HybridIndex {
     dir: PathBuf,
     vectors: VectorIndex,
     text: TextIndex,
+    /// The store generation the vectors hold.
     generation: u64,
+    /// The store generation the full-text index's last commit holds.
+    text_generation: Option<u64>,
     /// The vector cache file is behind the in-memory vectors.
     dirty: bool,
-    /// Full-text changes are staged but not committed.
-    text_pending: bool,
-    /// A change arrived whose generation did not follow the last one: another writer
-    /// changed the store in between, and this index lacks that change.
-    stale: bool,
+    /// When bringing the text up to date last found the writer's lock taken.
+    text_busy_since: Option<Instant>,
     fusion: Fusion,
 }
 
 const TEXT_DIR: &str = "tantivy";
 const VECTOR_FILE: &str = "vectors.bin";
+/// How often a process retries bringing the full-text index up to date while another
+/// process holds its writer.
+const TEXT_RETRY: Duration = Duration::from_secs(1);
+/// Generations of the change log kept beyond what the full-text index holds, for
+/// processes whose vectors lag (older ones reload their vectors whole).
+const LOG_KEPT: u64 = 5_000;
+
+fn src(dir: &Path) -> impl Fn(String) -> crate::Error + '_ {
+    move |e| crate::Error::Io { path: dir.to_path_buf(), detail: format!("reading the store: {e}") }
+}
 
 impl HybridIndex {
     /// Throw away the index files in `dir` and build them again from `source`.
@@ -91,93 +130,229 @@ impl HybridIndex {
         Self::open(dir, dim, source)
     }
 
-    /// Open (or create) the index in `dir`, rebuilding from `source` what is missing,
-    /// damaged or stale.
+    /// Open (or create) the index in `dir`: the vectors from their cache file brought up
+    /// to the store by its log (or reloaded whole when the cache is missing, damaged or
+    /// older than the log), the full-text index as committed, then brought up to the
+    /// store if its writer's lock is free.
     pub fn open(dir: &Path, dim: usize, source: &dyn IndexSource) -> Result<(HybridIndex, OpenReport)> {
-        let src = |e: String| crate::Error::Io { path: dir.to_path_buf(), detail: format!("reading the store: {e}") };
-        let generation = source.generation().map_err(src)?;
-        let expected = source.count().map_err(src)? as usize;
         let mut report = OpenReport::default();
-
         let text_dir = dir.join(TEXT_DIR);
-        let text = match TextIndex::open(&text_dir) {
-            Ok((t, g)) => {
-                if g != Some(generation) {
-                    report.rebuilt_text = Some(format!("stale (index at {g:?}, store at {generation})"));
-                } else if t.num_docs() as usize != expected {
-                    report.rebuilt_text = Some(format!("holds {} items, the store {expected}", t.num_docs()));
-                }
-                t
-            }
+        let (text, text_generation) = match TextIndex::open(&text_dir) {
+            Ok(t) => t,
             Err(e) => {
                 report.rebuilt_text = Some(format!("damaged or missing: {e}"));
                 let _ = std::fs::remove_dir_all(&text_dir);
-                TextIndex::open(&text_dir)?.0
+                (TextIndex::open(&text_dir)?.0, None)
             }
         };
-
+        text.remove_leftovers();
+        if text_generation.is_none() {
+            report.rebuilt_text.get_or_insert_with(|| "missing".into());
+        }
         let cache = dir.join(VECTOR_FILE);
-        let vectors = match VectorIndex::load(&cache, dim) {
-            Ok((v, g)) if g == generation && v.len() == expected => v,
-            Ok((_, g)) => {
-                report.rebuilt_vectors = Some(format!("stale (cache at {g}, store at {generation})"));
-                VectorIndex::new(dim)
-            }
+        let (vectors, generation) = match VectorIndex::load(&cache, dim) {
+            Ok((v, g)) => (v, Some(g)),
             Err(e) => {
-                report.rebuilt_vectors = Some(if cache.exists() { e.to_string() } else { "missing".to_string() });
-                VectorIndex::new(dim)
+                if cache.exists() {
+                    report.rebuilt_vectors = Some(e.to_string());
+                }
+                (VectorIndex::new(dim), None)
             }
         };
-
         let mut idx = HybridIndex {
             dir: dir.to_path_buf(),
             vectors,
             text,
-            generation,
+            generation: generation.unwrap_or(0),
+            text_generation,
             dirty: false,
-            text_pending: false,
-            stale: false,
+            text_busy_since: None,
             fusion: Fusion::default(),
         };
-        let (do_text, do_vec) = (report.rebuilt_text.is_some(), report.rebuilt_vectors.is_some());
-        if do_text || do_vec {
-            if do_text {
-                idx.text.clear()?;
-            }
-            let mut err: Option<crate::Error> = None;
-            source
-                .for_each(&mut |key, text, v| {
-                    if err.is_some() {
-                        return;
-                    }
-                    let r = (|| {
-                        if do_text {
-                            idx.text.add(&key, text)?;
-                        }
-                        if do_vec {
-                            idx.vectors.upsert(key, &v)?;
-                        }
-                        Ok::<(), crate::Error>(())
-                    })();
-                    if let Err(e) = r {
-                        err = Some(e);
-                    }
-                })
-                .map_err(src)?;
-            if let Some(e) = err {
-                return Err(e);
-            }
-            if do_text {
-                idx.text.commit(Some(generation))?;
-            }
-            if do_vec {
-                idx.vectors.recentre();
-                idx.dirty = true;
-                idx.save()?;
-            }
+        let cached = idx.generation;
+        if generation.is_none() {
+            idx.reload_vectors(source)?;
+            report.rebuilt_vectors.get_or_insert_with(|| "missing".into());
+        } else if idx.sync_vectors(source)? {
+            report.rebuilt_vectors = Some("older than the store's log of changes".into());
+        }
+        let before = idx.text_generation;
+        idx.sync_text(source, true)?;
+        let behind =
+            (generation.is_some() && cached != idx.generation) || (before.is_some() && before != idx.text_generation);
+        if behind {
+            report.caught_up = Some(format!(
+                "vectors at {cached}, full text at {}, store at {}",
+                before.map_or("?".into(), |g| g.to_string()),
+                idx.generation
+            ));
+        }
+        if idx.dirty {
+            idx.save()?;
         }
         report.items = idx.vectors.len();
         Ok((idx, report))
+    }
+
+    /// Load every vector from the store.
+    fn reload_vectors(&mut self, source: &dyn IndexSource) -> Result<()> {
+        let generation = source.generation().map_err(src(&self.dir))?;
+        self.vectors.clear();
+        let mut err: Option<crate::Error> = None;
+        let vectors = &mut self.vectors;
+        source
+            .for_each(&mut |key, _, v| {
+                if err.is_none() {
+                    if let Err(e) = vectors.upsert(key, &v) {
+                        err = Some(e);
+                    }
+                }
+            })
+            .map_err(src(&self.dir))?;
+        if let Some(e) = err {
+            return Err(e);
+        }
+        self.vectors.recentre();
+        self.generation = generation;
+        self.dirty = true;
+        Ok(())
+    }
+
+    /// Bring the vectors up to the store. Returns whether they had to be reloaded whole.
+    fn sync_vectors(&mut self, source: &dyn IndexSource) -> Result<bool> {
+        let store = source.generation().map_err(src(&self.dir))?;
+        if store == self.generation {
+            return Ok(false);
+        }
+        match source.changes_since(self.generation).map_err(src(&self.dir))? {
+            Some(c) if store >= self.generation => {
+                for (kind, id) in &c.removed {
+                    self.vectors.remove(*kind, *id);
+                }
+                for (k, _, v) in &c.added {
+                    self.vectors.upsert(*k, v)?;
+                }
+                self.generation = c.generation;
+                self.dirty = true;
+                Ok(false)
+            }
+            // The log does not reach back (or the store went back, restored from a copy).
+            _ => {
+                self.reload_vectors(source)?;
+                Ok(true)
+            }
+        }
+    }
+
+    /// Bring the full-text index up to the vectors' generation, if its writer's lock is
+    /// free; `force`: try even if another process held it a moment ago.
+    fn sync_text(&mut self, source: &dyn IndexSource, force: bool) -> Result<()> {
+        self.text_generation = self.text.reload()?;
+        if self.text_generation == Some(self.generation) {
+            self.text_busy_since = None;
+            return Ok(());
+        }
+        if !force && self.text_busy_since.is_some_and(|t| t.elapsed() < TEXT_RETRY) {
+            return Ok(());
+        }
+        match self.catch_up_text(source) {
+            Ok(()) => {
+                self.text_busy_since = None;
+                Ok(())
+            }
+            Err(crate::Error::Busy) => {
+                self.text.abandon();
+                self.text_busy_since = Some(Instant::now());
+                Ok(())
+            }
+            Err(e) => {
+                self.text.abandon();
+                Err(e)
+            }
+        }
+    }
+
+    fn catch_up_text(&mut self, source: &dyn IndexSource) -> Result<()> {
+        // The lock first, then what the last writer committed: the changes read next
+        // start from the index's real stamp, and the stamp written is never older.
+        self.text.lock()?;
+        self.text_generation = self.text.reload()?;
+        let changes = match self.text_generation {
+            Some(g) => source.changes_since(g).map_err(src(&self.dir))?,
+            None => None,
+        };
+        let generation = match changes {
+            Some(c) if c.generation == self.text_generation.unwrap_or(u64::MAX) => {
+                // Another process brought it up while this one waited.
+                self.text.abandon();
+                return Ok(());
+            }
+            Some(c) => {
+                for (kind, id) in c.removed.iter().copied().chain(c.added.iter().map(|(k, _, _)| (k.kind, k.id))) {
+                    self.text.remove(kind, id)?;
+                }
+                for (k, text, _) in &c.added {
+                    self.text.add(k, text)?;
+                }
+                c.generation
+            }
+            None => {
+                let generation = source.generation().map_err(src(&self.dir))?;
+                self.text.clear()?;
+                let mut err: Option<crate::Error> = None;
+                let text = &self.text;
+                source
+                    .for_each(&mut |key, t, _| {
+                        if err.is_none() {
+                            if let Err(e) = text.add(&key, t) {
+                                err = Some(e);
+                            }
+                        }
+                    })
+                    .map_err(src(&self.dir))?;
+                if let Some(e) = err {
+                    return Err(e);
+                }
+                generation
+            }
+        };
+        self.text.commit(Some(generation))?;
+        self.text_generation = Some(generation);
+        if generation > LOG_KEPT {
+            source.forget_before(generation - LOG_KEPT).map_err(src(&self.dir))?;
+        }
+        Ok(())
+    }
+
+    /// Bring both halves up to the store: the vectors always, the full-text index when
+    /// its writer's lock is free (`force`: even if it was taken a moment ago).
+    pub fn sync(&mut self, source: &dyn IndexSource, force: bool) -> Result<()> {
+        self.sync_vectors(source)?;
+        self.sync_text(source, force)
+    }
+
+    /// Bring only the vectors up to the store (bulk writes: the full-text index catches
+    /// up at the next [`sync`](Self::sync)).
+    pub fn sync_vectors_only(&mut self, source: &dyn IndexSource) -> Result<()> {
+        self.sync_vectors(source).map(|_| ())
+    }
+
+    /// Whether the vectors hold the store at `generation`.
+    pub fn in_step(&self, generation: u64) -> bool {
+        self.generation == generation
+    }
+
+    /// Whether both halves hold the store at `generation`, or the full-text index is
+    /// behind only because another process holds its writer (and was tried lately).
+    pub fn settled(&self, generation: u64) -> bool {
+        self.generation == generation
+            && (self.text_generation == Some(generation)
+                || self.text_busy_since.is_some_and(|t| t.elapsed() < TEXT_RETRY))
+    }
+
+    /// The store generation the full-text index holds (as last seen).
+    pub fn text_generation(&self) -> Option<u64> {
+        self.text_generation
     }
 
     pub fn dir(&self) -> &Path {
@@ -202,73 +377,9 @@ impl HybridIndex {
         self.fusion = f;
     }
 
-    /// Follow a change the store made (removals first, then additions) and stamp both
-    /// halves with the store's new generation; searches see it at once.
-    pub fn apply(&mut self, removed: &[ItemKey], added: &[IndexedItem], generation: u64) -> Result<()> {
-        self.stage(removed, added, generation)?;
-        self.commit_text()
-    }
-
-    /// Like [`apply`](Self::apply), but the full-text half only sees the change at the
-    /// next [`commit_text`](Self::commit_text) or [`save`](Self::save). For bulk
-    /// imports: one tantivy commit instead of one per document. If the process stops
-    /// before that, the index is stale and is rebuilt from the store when next opened.
-    pub fn stage(&mut self, removed: &[ItemKey], added: &[IndexedItem], generation: u64) -> Result<()> {
-        if generation != self.generation + 1 {
-            self.stale = true;
-        }
-        for k in removed {
-            self.vectors.remove(k.kind, k.id);
-            self.text.remove(k.kind, k.id)?;
-        }
-        for (k, text, v) in added {
-            self.vectors.upsert(*k, v)?;
-            self.text.add(k, text)?;
-        }
-        self.generation = generation;
-        self.text_pending = true;
-        self.dirty = true;
-        Ok(())
-    }
-
-    /// Whether another writer changed the store between two changes this index followed.
-    pub fn is_stale(&self) -> bool {
-        self.stale
-    }
-
-    /// Mark the index as missing changes (e.g. it could not follow one).
-    pub fn mark_stale(&mut self) {
-        self.stale = true;
-    }
-
-    /// Whether full-text changes are staged and not yet committed.
-    pub fn has_staged(&self) -> bool {
-        self.text_pending
-    }
-
-    /// Drop the index without committing or saving anything: for an index that is
-    /// behind the store, whose files another process may have brought up to date.
-    pub fn discard(mut self) {
-        self.text_pending = false;
-        self.dirty = false;
-    }
-
-    /// Commit staged full-text changes, stamped with the current generation.
-    pub fn commit_text(&mut self) -> Result<()> {
-        if self.text_pending {
-            // A stale index must not claim the generation: it lacks someone's change.
-            self.text.commit((!self.stale).then_some(self.generation))?;
-            self.text_pending = false;
-        }
-        Ok(())
-    }
-
-    /// Commit staged changes and write the vector cache if it changed since it was
-    /// last written. A stale index commits its text unstamped and keeps its vectors to
-    /// itself: its stamps would claim changes it does not hold.
+    /// Write the vector cache file if it is behind the in-memory vectors.
     pub fn save(&mut self) -> Result<()> {
-        self.commit_text()?;
-        if self.dirty && !self.stale {
+        if self.dirty {
             self.vectors.save(&self.dir.join(VECTOR_FILE), self.generation)?;
             self.dirty = false;
         }
@@ -297,9 +408,10 @@ impl HybridIndex {
         let max_bm25 = bm25.iter().map(|(_, s)| *s).fold(0f32, f32::max);
         let mut out = Vec::with_capacity(candidates.len());
         for (id, rrf) in candidates {
-            // The two halves never disagree on membership; an item only BM25 found still
-            // gets its exact cosine.
-            let Some(key) = self.vectors.key(id.0, id.1) else { continue };
+            // An item only BM25 found still gets its exact cosine.
+            // The vectors are the truth: the full-text index may lag behind them (another
+            // process holds its writer), so an item it still has may be gone or re-layered.
+            let Some(key) = self.vectors.key(id.0, id.1).filter(|k| filter.admits(k)) else { continue };
             let cosine = match cos.get(&id) {
                 Some((_, c)) => *c,
                 None => self.vectors.vector(id.0, id.1).map(|v| fanline_engine::vector::dot(q, v)).unwrap_or(0.0),
@@ -336,42 +448,137 @@ impl Drop for HybridIndex {
 mod tests {
     use super::*;
     use fanline_engine::Layer;
+    use std::cell::RefCell;
+    use std::collections::BTreeMap;
 
-    /// A store with no items, at a given generation.
-    struct EmptyAt(u64);
-    impl IndexSource for EmptyAt {
+    /// A store with a log of changes, as `fanline-store` keeps it.
+    #[derive(Default)]
+    struct Logged {
+        items: RefCell<BTreeMap<i64, IndexedItem>>,
+        log: RefCell<Vec<(u64, i64, bool)>>,
+        generation: RefCell<u64>,
+        log_from: RefCell<u64>,
+    }
+
+    impl Logged {
+        fn add(&self, id: i64, text: &str) {
+            let g = {
+                let mut g = self.generation.borrow_mut();
+                *g += 1;
+                *g
+            };
+            let key = ItemKey { kind: ItemKind::Chunk, id, owner: 1, agent: 1, layer: Layer::Public };
+            let v = if id % 2 == 0 { vec![1.0, 0.0] } else { vec![0.0, 1.0] };
+            self.items.borrow_mut().insert(id, (key, text.to_string(), v));
+            self.log.borrow_mut().push((g, id, true));
+        }
+        fn remove(&self, id: i64) {
+            let g = {
+                let mut g = self.generation.borrow_mut();
+                *g += 1;
+                *g
+            };
+            self.items.borrow_mut().remove(&id);
+            self.log.borrow_mut().push((g, id, false));
+        }
+    }
+
+    impl IndexSource for Logged {
         fn generation(&self) -> std::result::Result<u64, String> {
-            Ok(self.0)
+            Ok(*self.generation.borrow())
         }
         fn count(&self) -> std::result::Result<u64, String> {
-            Ok(0)
+            Ok(self.items.borrow().len() as u64)
         }
-        fn for_each(&self, _: &mut dyn FnMut(ItemKey, &str, Vec<f32>)) -> std::result::Result<(), String> {
+        fn for_each(&self, f: &mut dyn FnMut(ItemKey, &str, Vec<f32>)) -> std::result::Result<(), String> {
+            for (k, t, v) in self.items.borrow().values() {
+                f(*k, t, v.clone());
+            }
+            Ok(())
+        }
+        fn changes_since(&self, g: u64) -> std::result::Result<Option<Changes>, String> {
+            if g < *self.log_from.borrow() {
+                return Ok(None);
+            }
+            let mut c = Changes { generation: *self.generation.borrow(), ..Default::default() };
+            let items = self.items.borrow();
+            for (_, id, _) in self.log.borrow().iter().filter(|e| e.0 > g) {
+                match items.get(id) {
+                    Some(item) if !c.added.iter().any(|a| a.0.id == *id) => c.added.push(item.clone()),
+                    Some(_) => {}
+                    None => c.removed.push((ItemKind::Chunk, *id)),
+                }
+            }
+            Ok(Some(c))
+        }
+        fn forget_before(&self, g: u64) -> std::result::Result<(), String> {
+            self.log.borrow_mut().retain(|e| e.0 >= g);
+            *self.log_from.borrow_mut() = g;
             Ok(())
         }
     }
 
-    fn item(id: i64) -> IndexedItem {
-        (
-            ItemKey { kind: ItemKind::Chunk, id, owner: 1, agent: 1, layer: Layer::Public },
-            format!("text {id}"),
-            vec![1.0, 0.0],
-        )
+    fn all(k: usize) -> SearchFilter {
+        let _ = k;
+        SearchFilter { kind: ItemKind::Chunk, agent: 1, max_layer: Layer::Public }
     }
 
     #[test]
-    fn a_gap_in_generations_marks_the_index_stale_and_it_claims_nothing() {
+    fn a_reader_follows_the_store_while_another_process_holds_the_writer() {
         let dir = tempfile::tempdir().unwrap();
-        let (mut idx, _) = HybridIndex::open(dir.path(), 2, &EmptyAt(0)).unwrap();
-        idx.apply(&[], &[item(1)], 1).unwrap();
-        assert!(!idx.is_stale());
-        // Generation 2 was someone else's change.
-        idx.apply(&[], &[item(2)], 3).unwrap();
-        assert!(idx.is_stale());
-        idx.save().unwrap();
+        let store = Logged::default();
+        store.add(1, "tripods and cameras");
+        let (mut reader, _) = HybridIndex::open(dir.path(), 2, &store).unwrap();
+        let (writer, _) = HybridIndex::open(dir.path(), 2, &store).unwrap();
+        // "Another process" takes the writer's lock and keeps it.
+        writer.text.add(&store.items.borrow()[&1].0, "pending").unwrap();
+        store.add(2, "microphones for podcasts");
+        store.remove(1);
+        reader.sync(&store, true).unwrap();
+        // The vectors follow the store at once; the text waits for the writer.
+        assert!(reader.in_step(3));
+        assert_eq!(reader.text_generation(), Some(1));
+        assert!(reader.settled(3), "behind only because the writer is busy");
+        let hits = reader.search(&[1.0, 0.0], "microphones", &all(5), 5).unwrap();
+        assert_eq!(hits.iter().map(|h| h.key.id).collect::<Vec<_>>(), [2]);
+        assert!(hits[0].text_rank.is_none(), "BM25 does not know it yet");
+        // The removed item is gone from the results even though the text still has it.
+        assert!(reader.search(&[0.0, 1.0], "tripods", &all(5), 5).unwrap().iter().all(|h| h.key.id != 1));
+        // The writer goes away: the next catch-up brings the text up too.
+        writer.text.abandon();
+        reader.sync(&store, true).unwrap();
+        assert_eq!(reader.text_generation(), Some(3));
+        let hits = reader.search(&[1.0, 0.0], "microphones", &all(5), 5).unwrap();
+        assert_eq!(hits[0].text_rank, Some(1));
+    }
+
+    #[test]
+    fn an_index_older_than_the_log_reloads_and_a_damaged_cache_is_rebuilt() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Logged::default();
+        for i in 0..5 {
+            store.add(i, &format!("item {i}"));
+        }
+        {
+            let (idx, _) = HybridIndex::open(dir.path(), 2, &store).unwrap();
+            assert_eq!(idx.len(), 5);
+        }
+        // More changes, and the log forgets the early ones.
+        store.add(9, "late item");
+        store.remove(0);
+        store.forget_before(*store.generation.borrow()).unwrap();
+        let (idx, report) = HybridIndex::open(dir.path(), 2, &store).unwrap();
+        assert!(report.rebuilt_vectors.is_some(), "{report:?}");
+        assert_eq!(idx.len(), 5);
+        assert_eq!(idx.text.num_docs(), 5);
         drop(idx);
-        // Neither half claims generation 3: a fresh open against a store at 3 rebuilds both.
-        let (_, report) = HybridIndex::open(dir.path(), 2, &EmptyAt(3)).unwrap();
-        assert!(report.rebuilt_text.is_some() && report.rebuilt_vectors.is_some(), "{report:?}");
+        let cache = dir.path().join(VECTOR_FILE);
+        let mut bytes = std::fs::read(&cache).unwrap();
+        let mid = bytes.len() / 2;
+        bytes[mid] ^= 0xff;
+        std::fs::write(&cache, bytes).unwrap();
+        let (idx, report) = HybridIndex::open(dir.path(), 2, &store).unwrap();
+        assert!(report.rebuilt_vectors.unwrap().contains("checksum"));
+        assert_eq!(idx.len(), 5);
     }
 }

@@ -11,6 +11,6 @@ mod text;
 mod vectors;
 
 pub use error::{Error, Result};
-pub use hybrid::{Fusion, Hit, HybridIndex, IndexSource, OpenReport};
+pub use hybrid::{Changes, Fusion, Hit, HybridIndex, IndexSource, OpenReport};
 pub use text::TextIndex;
 pub use vectors::{ScanStrategy, VectorIndex};

@@ -64,7 +64,8 @@ fn analyzer() -> TextAnalyzer {
 
 impl TextIndex {
     /// Open the index in `dir`; returns it with the generation its last commit was
-    /// stamped with (None for a new or unstamped index).
+    /// stamped with (None for a new or unstamped index). Opening never takes the
+    /// writer's lock: any number of processes read at once.
     pub fn open(dir: &Path) -> Result<(TextIndex, Option<u64>)> {
         let open_err = |e: tantivy::TantivyError| Error::OpenText { dir: dir.to_path_buf(), detail: e.to_string() };
         std::fs::create_dir_all(dir).map_err(|e| Error::Io { path: dir.to_path_buf(), detail: e.to_string() })?;
@@ -115,6 +116,45 @@ impl TextIndex {
         self.reader.searcher().num_docs()
     }
 
+    /// See what another process committed since this reader last looked; returns the
+    /// generation the index is stamped with now.
+    pub fn reload(&self) -> Result<Option<u64>> {
+        self.reader.reload()?;
+        Ok(self.index.load_metas()?.payload.and_then(|p| p.parse().ok()))
+    }
+
+    /// Remove temporary files a killed writer left behind (older than a minute, so a
+    /// live writer's are left alone).
+    pub fn remove_leftovers(&self) {
+        let Ok(entries) = std::fs::read_dir(&self.dir) else { return };
+        for e in entries.flatten() {
+            let name = e.file_name();
+            let old = e
+                .metadata()
+                .and_then(|m| m.modified())
+                .ok()
+                .and_then(|t| t.elapsed().ok())
+                .is_some_and(|age| age > std::time::Duration::from_secs(60));
+            if name.to_string_lossy().starts_with(".tmp") && old {
+                if std::fs::remove_file(e.path()).is_ok() {
+                    tracing::info!(file = %e.path().display(), "removed a temporary file a killed writer left");
+                }
+            }
+        }
+    }
+
+    /// Whether this handle holds the writer (changes are pending).
+    pub fn writing(&self) -> bool {
+        self.writer.lock().unwrap_or_else(|p| p.into_inner()).is_some()
+    }
+
+    /// Drop pending changes and release the writer.
+    pub fn abandon(&self) {
+        if let Some(mut w) = self.writer.lock().unwrap_or_else(|p| p.into_inner()).take() {
+            let _ = w.rollback();
+        }
+    }
+
     fn with_writer<T>(&self, f: impl FnOnce(&mut IndexWriter) -> Result<T>) -> Result<T> {
         let mut w = self.writer.lock().unwrap_or_else(|p| p.into_inner());
         if w.is_none() {
@@ -125,6 +165,11 @@ impl TextIndex {
             *w = Some(writer);
         }
         f(w.as_mut().expect("set above"))
+    }
+
+    /// Take the writer's lock now (`Error::Busy` if another process holds it).
+    pub fn lock(&self) -> Result<()> {
+        self.with_writer(|_| Ok(()))
     }
 
     pub fn add(&self, key: &ItemKey, text: &str) -> Result<()> {

@@ -346,7 +346,9 @@ impl VectorIndex {
         if let Some(dir) = path.parent() {
             std::fs::create_dir_all(dir).map_err(io)?;
         }
-        let tmp = path.with_extension("tmp");
+        // A temporary file of this process's own, so two processes saving at once never
+        // write into each other's; renamed into place in one step.
+        let tmp = path.with_extension(format!("tmp{}", std::process::id()));
         let mut f = std::fs::File::create(&tmp).map_err(io)?;
         f.write_all(&buf).map_err(io)?;
         f.sync_all().map_err(io)?;

@@ -11,7 +11,7 @@
 
 use fanline_core::{Config, Error, Fanline, Result};
 use fanline_engine::{vector::normalize, IndexedItem, ItemKey, ItemKind, Layer, SearchFilter};
-use fanline_index::{HybridIndex, IndexSource, ScanStrategy, VectorIndex};
+use fanline_index::{Changes, HybridIndex, IndexSource, ScanStrategy, VectorIndex};
 use serde::Serialize;
 use std::collections::HashSet;
 use std::path::Path;
@@ -188,6 +188,12 @@ impl IndexSource for VecSource {
         for (k, t, v) in &self.0 {
             f(*k, t, v.clone());
         }
+        Ok(())
+    }
+    fn changes_since(&self, _: u64) -> std::result::Result<Option<Changes>, String> {
+        Ok(None)
+    }
+    fn forget_before(&self, _: u64) -> std::result::Result<(), String> {
         Ok(())
     }
 }

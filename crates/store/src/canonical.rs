@@ -1,4 +1,5 @@
-use crate::util::{bump_generation, item_key, parsed, parsed_opt};
+use crate::index_log::log_change;
+use crate::util::{item_key, parsed, parsed_opt};
 use crate::{Error, Result, Store};
 use chrono::{DateTime, Utc};
 use fanline_engine::{vector::to_bytes, IndexedItem, ItemKey, ItemKind, Layer};
@@ -138,7 +139,7 @@ impl Store {
         let mut conn = self.conn();
         let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
         let (id, added) = insert_canonical(&tx, agent_id, c)?;
-        let generation = bump_generation(&tx)?;
+        let generation = log_change(&tx, added.iter().map(|(k, _, _)| k))?;
         tx.commit()?;
         Ok((id, IndexChange { removed: Vec::new(), added, generation }))
     }
@@ -151,7 +152,7 @@ impl Store {
         for c in items {
             added.extend(insert_canonical(&tx, agent_id, c)?.1);
         }
-        let generation = bump_generation(&tx)?;
+        let generation = log_change(&tx, added.iter().map(|(k, _, _)| k))?;
         tx.commit()?;
         Ok(IndexChange { removed: Vec::new(), added, generation })
     }
@@ -175,9 +176,9 @@ impl Store {
             )
             .optional()?
             .ok_or_else(|| Error::Conflict { what: "variant", key: text.trim().to_string() })?;
-        let generation = bump_generation(&tx)?;
-        tx.commit()?;
         let key = ItemKey { kind: ItemKind::Canonical, id: vid, owner: canonical_id, agent, layer };
+        let generation = log_change(&tx, [&key])?;
+        tx.commit()?;
         Ok(IndexChange {
             removed: Vec::new(),
             added: vec![(key, text.trim().to_string(), embedding.to_vec())],
@@ -271,7 +272,7 @@ impl Store {
         if tx.execute("DELETE FROM canonical_answers WHERE id = ?1", [id])? == 0 {
             return Err(Error::not_found("canonical answer", id));
         }
-        let generation = bump_generation(&tx)?;
+        let generation = log_change(&tx, &removed)?;
         tx.commit()?;
         Ok(IndexChange { removed, added: Vec::new(), generation })
     }

@@ -2,7 +2,8 @@
 //! duplicates. Each returns the index change (a layer lives in the index keys).
 
 use crate::documents::IndexChange;
-use crate::util::{bump_generation, parsed};
+use crate::index_log::log_change;
+use crate::util::parsed;
 use crate::{Error, Result, Store};
 use fanline_engine::{vector::from_bytes, IndexedItem, ItemKey, ItemKind, Layer};
 use rusqlite::{params, OptionalExtension, Transaction};
@@ -62,7 +63,7 @@ impl Store {
             tx.execute("UPDATE canonical_answers SET layer = ?2 WHERE id = ?1", params![id, layer.as_str()])?;
             added = indexed_variants(&tx, id)?;
         }
-        let generation = bump_generation(&tx)?;
+        let generation = log_change(&tx, removed.iter().chain(added.iter().map(|(k, _, _)| k)))?;
         tx.commit()?;
         Ok(IndexChange { removed, added, generation })
     }
@@ -106,8 +107,9 @@ impl Store {
             params![into, from],
         )?;
         tx.execute("DELETE FROM canonical_answers WHERE id = ?1", [from])?;
-        let added = indexed_variants(&tx, into)?.into_iter().filter(|(k, _, _)| !before.contains(&k.id)).collect();
-        let generation = bump_generation(&tx)?;
+        let added: Vec<_> =
+            indexed_variants(&tx, into)?.into_iter().filter(|(k, _, _)| !before.contains(&k.id)).collect();
+        let generation = log_change(&tx, removed.iter().chain(added.iter().map(|(k, _, _)| k)))?;
         tx.commit()?;
         Ok(IndexChange { removed, added, generation })
     }

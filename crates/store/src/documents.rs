@@ -1,4 +1,5 @@
-use crate::util::{bump_generation, item_key, parsed, placeholders, vector, vector_col};
+use crate::index_log::log_change;
+use crate::util::{item_key, parsed, placeholders, vector, vector_col};
 use crate::{Error, Result, Store};
 use chrono::{DateTime, Utc};
 use fanline_engine::{chunk_search_text, vector::to_bytes, IndexedItem, ItemKey, ItemKind, Layer};
@@ -191,7 +192,7 @@ impl Store {
                 change.added.push((key, chunk_search_text(&c.heading, &c.text), c.embedding.clone()));
             }
         }
-        change.generation = bump_generation(&tx)?;
+        change.generation = log_change(&tx, change.removed.iter().chain(change.added.iter().map(|(k, _, _)| k)))?;
         tx.commit()?;
         Ok((document_id, change))
     }
@@ -204,7 +205,7 @@ impl Store {
         if tx.execute("DELETE FROM documents WHERE id = ?1", [id])? == 0 {
             return Err(Error::not_found("document", id));
         }
-        let generation = bump_generation(&tx)?;
+        let generation = log_change(&tx, &removed)?;
         tx.commit()?;
         Ok(IndexChange { removed, added: Vec::new(), generation })
     }

@@ -1,7 +1,8 @@
 use crate::canonical::{insert_canonical, NewCanonical};
 use crate::documents::IndexChange;
+use crate::index_log::log_change;
 use crate::messages::{insert_decision, NewDecision, Role};
-use crate::util::{bump_generation, parsed, parsed_opt};
+use crate::util::{parsed, parsed_opt};
 use crate::{Error, Result, Store};
 use chrono::{DateTime, Utc};
 use fanline_engine::{EscalationReason, EscalationStatus, Layer};
@@ -444,7 +445,7 @@ impl Store {
             params![id, answer.trim(), layer.as_str(), canonical_id],
         )?;
         tell_fan(&tx, id, Role::Creator, answer.trim())?;
-        let generation = bump_generation(&tx)?;
+        let generation = log_change(&tx, added.iter().map(|(k, _, _)| k))?;
         tx.commit()?;
         Ok((canonical_id, IndexChange { removed: Vec::new(), added, generation }))
     }
@@ -483,9 +484,7 @@ impl Store {
             params![id, answer, layer.as_str(), canonical_id],
         )?;
         tell_fan(&tx, id, Role::Creator, &answer)?;
-        let generation = bump_generation(&tx)?;
-        tx.commit()?;
-        let added = vid
+        let added: Vec<_> = vid
             .map(|vid| {
                 let key = fanline_engine::ItemKey {
                     kind: fanline_engine::ItemKind::Canonical,
@@ -497,6 +496,8 @@ impl Store {
                 vec![(key, question.trim().to_string(), question_embedding.to_vec())]
             })
             .unwrap_or_default();
+        let generation = log_change(&tx, added.iter().map(|(k, _, _)| k))?;
+        tx.commit()?;
         Ok(IndexChange { removed: Vec::new(), added, generation })
     }
 }

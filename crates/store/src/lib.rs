@@ -11,6 +11,7 @@ mod documents;
 mod error;
 mod escalations;
 mod fans;
+mod index_log;
 mod messages;
 mod metrics;
 mod migrate;
@@ -24,6 +25,7 @@ pub use documents::{ChunkRecord, DocumentRecord, IndexChange, NewChunk, NewDocum
 pub use error::{Error, Result};
 pub use escalations::{timestamp, AcceptWrite, Acceptance, Accepted, CapCheck, Escalation, NewEscalation};
 pub use fans::Fan;
+pub use index_log::IndexDelta;
 pub use messages::{Decision, Message, NewDecision, Role};
 pub use metrics::{RawMetrics, TopAnswer};
 pub use migrate::{Migration, MIGRATIONS};
@@ -181,7 +183,7 @@ impl Store {
     /// The counter that moves with every change to indexed content (chunks and
     /// canonical questions). A derived index stamped with another value is stale.
     pub fn index_generation(&self) -> Result<u64> {
-        util::generation(&self.conn())
+        util::generation(&*self.read()?)
     }
 
     /// Run SQLite's integrity check; `Ok(())` when the file is sound.

@@ -4,18 +4,6 @@ use rusqlite::types::{FromSql, FromSqlError, FromSqlResult, ValueRef};
 use rusqlite::{Connection, Row};
 use std::str::FromStr;
 
-/// Move the index generation forward; called inside every transaction that changes
-/// indexed content.
-pub(crate) fn bump_generation(conn: &Connection) -> Result<u64> {
-    let v: i64 = conn.query_row(
-        "UPDATE meta SET value = CAST(value AS INTEGER) + 1 WHERE key = 'index_generation' \
-         RETURNING CAST(value AS INTEGER)",
-        [],
-        |r| r.get(0),
-    )?;
-    Ok(v as u64)
-}
-
 pub(crate) fn generation(conn: &Connection) -> Result<u64> {
     let v: i64 =
         conn.query_row("SELECT CAST(value AS INTEGER) FROM meta WHERE key = 'index_generation'", [], |r| r.get(0))?;

@@ -333,3 +333,74 @@ fn a_damaged_stored_value_is_a_clear_error() {
     assert!(matches!(err, Error::Invalid { .. }), "{err:?}");
     assert!(err.to_string().contains("3 bytes"), "{err}");
 }
+
+#[test]
+fn the_log_of_changes_tells_an_index_what_changed_since_its_generation() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = open(dir.path());
+    let a = store.create_agent("default").unwrap();
+    let g0 = store.index_generation().unwrap();
+    assert!(store.index_changes_since(g0).unwrap().unwrap().added.is_empty());
+    let doc = NewDocument {
+        source_path: "/kb/a.md".into(),
+        title: "A".into(),
+        format: "markdown".into(),
+        content_hash: "h1".into(),
+        bytes: 10,
+        layer: Layer::Public,
+    };
+    let chunk = |t: &str| NewChunk { heading: "H".into(), text: t.into(), text_hash: t.into(), embedding: v(0.1) };
+    let (d, first) = store.put_document(a.id, &doc, &[chunk("one"), chunk("two")]).unwrap();
+    let g1 = first.generation;
+    let (id, _) = store
+        .add_canonical(
+            a.id,
+            &NewCanonical {
+                questions: vec![("What camera do you use?".into(), v(0.2))],
+                answer: "A Sony.".into(),
+                layer: Layer::Public,
+                source_escalation_id: None,
+            },
+        )
+        .unwrap();
+    // Replace the document: its two chunks go, one comes.
+    let (_, second) = store.put_document(a.id, &doc, &[chunk("three")]).unwrap();
+
+    // From the start: the net effect only; chunks added then removed are just gone.
+    let all = store.index_changes_since(g0).unwrap().unwrap();
+    assert_eq!(all.generation, second.generation);
+    let mut added: Vec<String> = all.added.iter().map(|(_, t, _)| t.clone()).collect();
+    added.sort();
+    assert_eq!(added.len(), 2, "{added:?}");
+    assert!(added[0].contains("three") && added[1].contains("camera"), "{added:?}");
+    // SQLite may give the new chunk an old chunk's id: an item is either gone or as it
+    // is now, never both, and every old chunk is one of the two.
+    let now_ids: Vec<(ItemKind, i64)> = all.added.iter().map(|(k, _, _)| (k.kind, k.id)).collect();
+    assert!(all.removed.iter().all(|r| !now_ids.contains(r)));
+    for old in first.added.iter().map(|(k, _, _)| (k.kind, k.id)) {
+        assert!(all.removed.contains(&old) || now_ids.contains(&old), "{old:?}");
+    }
+    assert!(all.added.iter().all(|(_, _, v)| v.len() == 3), "each added item comes with its vector");
+
+    // From after the first document: the canonical phrasing, and the replacement.
+    let later = store.index_changes_since(g1).unwrap().unwrap();
+    assert_eq!(later.added.len(), 2);
+    assert_eq!(later.added.len() + later.removed.len(), 3, "{later:?}");
+    // A layer change re-keys the phrasing.
+    store.update_canonical(id, None, Some(Layer::Friends)).unwrap();
+    let relayered = store.index_changes_since(second.generation).unwrap().unwrap();
+    assert_eq!(relayered.added.len(), 1);
+    assert_eq!(relayered.added[0].0.layer, Layer::Friends);
+    // Nothing changed since now.
+    let now = store.index_generation().unwrap();
+    assert!(store.index_changes_since(now).unwrap().unwrap().added.is_empty());
+
+    // Forgetting: an index older than the log reloads whole (None), a newer one still
+    // catches up; a generation ahead of the store (a restored copy) also reloads.
+    store.forget_index_log_before(second.generation).unwrap();
+    assert!(store.index_changes_since(g1).unwrap().is_none());
+    assert_eq!(store.index_changes_since(second.generation).unwrap().unwrap().added.len(), 1);
+    assert!(store.index_changes_since(now + 10).unwrap().is_none());
+    store.delete_document(d).unwrap();
+    assert_eq!(store.index_changes_since(now).unwrap().unwrap().removed.len(), 1);
+}

@@ -1,0 +1,55 @@
+//! What the CLI's test binaries share: the binary on a data directory, its JSON.
+#![allow(dead_code)]
+
+use assert_cmd::Command;
+use serde_json::Value;
+use std::path::{Path, PathBuf};
+
+pub fn kb(sub: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples/creator-kb").join(sub)
+}
+
+/// The config file of a test's data directory.
+pub const CONFIG: &str = "test-config.toml";
+
+/// `fanline` on a data directory, with the stand-in embedder (no model needed) and the
+/// directory's own config file (created empty if the test wrote none).
+pub fn fanline(data: &Path) -> Command {
+    let config = data.join(CONFIG);
+    if !config.exists() {
+        std::fs::create_dir_all(data).unwrap();
+        std::fs::write(&config, "").unwrap();
+    }
+    let mut c = Command::cargo_bin("fanline").unwrap();
+    c.arg("--data-dir")
+        .arg(data)
+        .env("FANLINE_CONFIG", config)
+        .env("FANLINE_EMBEDDER__KIND", "hashing")
+        .env_remove("FANLINE_DATA_DIR");
+    c
+}
+
+pub fn json(data: &Path, args: &[&str]) -> Value {
+    let out = fanline(data).args(args).arg("--json").output().unwrap();
+    assert!(
+        out.status.success(),
+        "{args:?}: {}\n{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout)
+        .unwrap_or_else(|e| panic!("{args:?}: not JSON ({e}): {}", String::from_utf8_lossy(&out.stdout)))
+}
+
+pub fn json_err(data: &Path, args: &[&str]) -> Value {
+    let out = fanline(data).args(args).arg("--json").output().unwrap();
+    assert!(!out.status.success(), "{args:?} should fail");
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    v["error"].clone()
+}
+
+/// A config file for `dir` with the routing thresholds at the stand-in embedder's scale
+/// (its similarities run lower than the model's): these tests are about the commands.
+pub fn stand_in_thresholds(dir: &Path) {
+    std::fs::write(dir.join(CONFIG), "[routing]\nnovelty_threshold = 0.95\nsupport_similarity = 0.15\n").unwrap();
+}
