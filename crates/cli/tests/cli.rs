@@ -329,6 +329,19 @@ fn providers_ask_streams_and_the_key_never_reaches_the_disk_or_the_logs() {
     let (_, out, _) = run(&["provider", "list"]);
     assert!(out.contains("key from FANLINE_API_KEY_CLOUD") && out.contains("calls"), "{out}");
 
+    // A server whose 401 echoes the credentials it was sent: the test says it failed,
+    // and neither its output, the logs (at trace) nor the stored decision carry the key.
+    script.push(fanline_llm::testing::Fault::EchoKey);
+    let (ok, out, _) = run(&["provider", "test", "cloud"]);
+    assert!(!ok && out.contains("401") && out.contains("[redacted]"), "{out}");
+    script.push(fanline_llm::testing::Fault::EchoKey);
+    let (ok, out, all) = run(&["route", "--fan", "ana", "How much does your writing workshop cost?", "--json"]);
+    assert!(ok, "{all}");
+    let r: Value = serde_json::from_str(&out).unwrap();
+    let d_id = r["decision_id"].as_i64().unwrap().to_string();
+    let (_, shown, _) = run(&["decisions", "show", &d_id, "--json"]);
+    assert!(shown.contains("[redacted]"), "the failure is kept, without the key: {shown}");
+
     // Not in the database, the index, or any other file of the data directory.
     for (path, bytes) in all_bytes(d.path()) {
         assert!(!bytes.windows(secret.len()).any(|w| w == secret.as_bytes()), "the key is in {}", path.display());

@@ -3,7 +3,7 @@
 //! (`text_delta`), `message_delta` (output tokens), `message_stop`; `ping` and
 //! `error` events may come at any time.
 
-use crate::http::{self, send, Endpoint};
+use crate::http::{self, Endpoint};
 use crate::{Capabilities, Chunk, ChunkStream, Error, Provider, Request, Result};
 use futures::future::BoxFuture;
 use serde_json::{json, Value};
@@ -91,7 +91,7 @@ impl Provider for Anthropic {
     fn available(&self) -> BoxFuture<'_, Result<()>> {
         Box::pin(async move {
             let r = self.headers(self.ep.client.get(format!("{}/v1/models", self.ep.base_url)));
-            send(&self.ep.name, r).await.map(|_| ())
+            self.ep.send(r).await.map(|_| ())
         })
     }
 
@@ -106,8 +106,8 @@ impl Provider for Anthropic {
         });
         Box::pin(async move {
             let r = self.headers(self.ep.client.post(format!("{}/v1/messages", self.ep.base_url))).json(&body);
-            let resp = send(&self.ep.name, r).await?;
-            Ok(http::chunk_stream(&self.ep.name, resp, step_chunks))
+            let resp = self.ep.send(r).await?;
+            Ok(self.ep.chunks(resp, step_chunks))
         })
     }
 }

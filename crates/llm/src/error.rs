@@ -36,6 +36,24 @@ impl Error {
         }
     }
 
+    /// The same error with `secrets` and anything shaped like a credential removed from
+    /// everything it says (see [`redact`](crate::redact)).
+    pub fn redacted(self, secrets: &[&str]) -> Error {
+        let r = |s: String| crate::redact(&s, secrets);
+        match self {
+            Error::Connect { provider, detail } => Error::Connect { provider, detail: r(detail) },
+            Error::Timeout { provider, detail } => Error::Timeout { provider, detail: r(detail) },
+            Error::Status { provider, status, body, retry_after } => {
+                Error::Status { provider, status, body: r(body), retry_after }
+            }
+            Error::Protocol { provider, detail } => Error::Protocol { provider, detail: r(detail) },
+            Error::AllFailed(v) => Error::AllFailed(v.into_iter().map(r).collect()),
+            Error::Key(s) => Error::Key(r(s)),
+            Error::Config(s) => Error::Config(r(s)),
+            e @ (Error::Truncated { .. } | Error::CircuitOpen { .. } | Error::NoProvider) => e,
+        }
+    }
+
     /// What the server asked us to wait, if it did.
     pub fn retry_after(&self) -> Option<Duration> {
         match self {

@@ -51,16 +51,35 @@ fn retry_after(r: &reqwest::Response) -> Option<Duration> {
     v.trim().parse::<f64>().ok().filter(|s| *s >= 0.0).map(Duration::from_secs_f64)
 }
 
-/// Send, and fail with the status and the start of the body unless it is a success.
-pub(crate) async fn send(provider: &str, req: reqwest::RequestBuilder) -> Result<reqwest::Response> {
-    let r = req.send().await.map_err(|e| transport(provider, e))?;
-    if r.status().is_success() {
-        return Ok(r);
+impl Endpoint {
+    /// `e` with this endpoint's key (and anything shaped like a credential) removed:
+    /// every error an adapter returns goes through here.
+    pub(crate) fn scrub(&self, e: Error) -> Error {
+        e.redacted(&[self.api_key.as_deref().unwrap_or("")])
     }
-    let status = r.status().as_u16();
-    let wait = retry_after(&r);
-    let body: String = r.text().await.unwrap_or_default().chars().take(300).collect();
-    Err(Error::Status { provider: provider.into(), status, body, retry_after: wait })
+
+    /// Send, and fail with the status and the start of the body unless it is a success.
+    pub(crate) async fn send(&self, req: reqwest::RequestBuilder) -> Result<reqwest::Response> {
+        let provider = self.name.as_str();
+        let r = req.send().await.map_err(|e| self.scrub(transport(provider, e)))?;
+        if r.status().is_success() {
+            return Ok(r);
+        }
+        let status = r.status().as_u16();
+        let wait = retry_after(&r);
+        let body: String = r.text().await.unwrap_or_default().chars().take(300).collect();
+        Err(self.scrub(Error::Status { provider: provider.into(), status, body, retry_after: wait }))
+    }
+
+    /// The chunks of a streamed response, its errors scrubbed (see [`chunk_stream`]).
+    pub(crate) fn chunks(
+        &self,
+        r: reqwest::Response,
+        parse: fn(&str, &Event) -> Result<Option<Vec<crate::Chunk>>>,
+    ) -> crate::ChunkStream {
+        let ep = self.clone();
+        chunk_stream(&self.name, r, parse).map(move |c| c.map_err(|e| ep.scrub(e))).boxed()
+    }
 }
 
 /// The response body as a stream of SSE events.
@@ -87,7 +106,7 @@ pub(crate) fn json(provider: &str, data: &str) -> Result<serde_json::Value> {
 /// The chunks of an SSE response: `parse` turns each event into chunks, or `None` at
 /// the provider's end marker. A stream that stops before the end marker, or an event
 /// that does not parse, ends the stream with an error.
-pub(crate) fn chunk_stream(
+fn chunk_stream(
     provider: &str,
     r: reqwest::Response,
     parse: fn(&str, &Event) -> Result<Option<Vec<crate::Chunk>>>,

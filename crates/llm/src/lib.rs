@@ -13,6 +13,7 @@ mod error;
 mod http;
 pub mod keys;
 pub mod openai;
+mod redact;
 #[cfg(feature = "testing")]
 pub mod testing;
 mod types;
@@ -23,4 +24,5 @@ pub use chain::{Attempt, Chain, Event, Generated, Prices, ProviderStats, Resilie
 pub use error::{Error, Result};
 pub use http::Endpoint;
 pub use openai::OpenAiCompatible;
+pub use redact::{redact, REDACTED};
 pub use types::{Capabilities, Chunk, ChunkStream, Provider, Request, Turn};

@@ -3,7 +3,7 @@
 //! comes as `data: {"choices":[{"delta":{"content":…}}]}` events and ends with
 //! `data: [DONE]`.
 
-use crate::http::{self, send, Endpoint};
+use crate::http::{self, Endpoint};
 use crate::{Capabilities, Chunk, ChunkStream, Error, Provider, Request, Result};
 use futures::future::BoxFuture;
 use serde_json::{json, Value};
@@ -82,7 +82,7 @@ impl Provider for OpenAiCompatible {
     fn available(&self) -> BoxFuture<'_, Result<()>> {
         Box::pin(async move {
             let r = self.auth(self.ep.client.get(format!("{}/models", self.ep.base_url)));
-            send(&self.ep.name, r).await.map(|_| ())
+            self.ep.send(r).await.map(|_| ())
         })
     }
 
@@ -90,8 +90,8 @@ impl Provider for OpenAiCompatible {
         let body = self.body(req);
         Box::pin(async move {
             let r = self.auth(self.ep.client.post(format!("{}/chat/completions", self.ep.base_url))).json(&body);
-            let resp = send(&self.ep.name, r).await?;
-            Ok(http::chunk_stream(&self.ep.name, resp, chunks))
+            let resp = self.ep.send(r).await?;
+            Ok(self.ep.chunks(resp, chunks))
         })
     }
 }

@@ -31,6 +31,9 @@ pub enum Fault {
     Empty,
     /// A well-formed stream with this text (one token per word).
     Say(&'static str),
+    /// 401 with a body that echoes the credentials the request carried, as some
+    /// servers do ("Incorrect API key provided: Bearer sk-…").
+    EchoKey,
 }
 
 #[derive(Default)]
@@ -77,8 +80,17 @@ fn sse(events: Vec<String>, tail: Option<Duration>) -> Response {
     ([("content-type", "text/event-stream")], body).into_response()
 }
 
-fn refuse(f: &Fault) -> Option<Response> {
+fn refuse(f: &Fault, headers: &HeaderMap) -> Option<Response> {
     match f {
+        Fault::EchoKey => {
+            let h = |n: &str| headers.get(n).and_then(|v| v.to_str().ok()).unwrap_or("").to_string();
+            let body = format!(
+                "{{\"error\":{{\"message\":\"Incorrect API key provided: {} {}\"}}}}",
+                h("authorization"),
+                h("x-api-key")
+            );
+            Some((StatusCode::UNAUTHORIZED, body).into_response())
+        }
         Fault::Status(s) => Some((StatusCode::from_u16(*s).unwrap(), "{\"error\":\"injected\"}").into_response()),
         Fault::RateLimited(after) => Some(
             (StatusCode::TOO_MANY_REQUESTS, [("retry-after", *after)], "{\"error\":\"slow down\"}").into_response(),
@@ -88,10 +100,10 @@ fn refuse(f: &Fault) -> Option<Response> {
 }
 
 async fn openai(State(s): State<Arc<Script>>, headers: HeaderMap, body: String) -> Response {
-    *s.last_headers.lock().unwrap() = Some(headers);
+    *s.last_headers.lock().unwrap() = Some(headers.clone());
     *s.last_body.lock().unwrap() = serde_json::from_str(&body).ok();
     let f = s.next();
-    if let Some(r) = refuse(&f) {
+    if let Some(r) = refuse(&f, &headers) {
         return r;
     }
     let delta = |t: &str| format!("data: {{\"choices\":[{{\"index\":0,\"delta\":{{\"content\":{t:?}}}}}]}}\n\n");
@@ -118,10 +130,10 @@ async fn openai(State(s): State<Arc<Script>>, headers: HeaderMap, body: String) 
 }
 
 async fn anthropic(State(s): State<Arc<Script>>, headers: HeaderMap, body: String) -> Response {
-    *s.last_headers.lock().unwrap() = Some(headers);
+    *s.last_headers.lock().unwrap() = Some(headers.clone());
     *s.last_body.lock().unwrap() = serde_json::from_str(&body).ok();
     let f = s.next();
-    if let Some(r) = refuse(&f) {
+    if let Some(r) = refuse(&f, &headers) {
         return r;
     }
     let event = |name: &str, data: String| format!("event: {name}\ndata: {data}\n\n");
@@ -163,8 +175,13 @@ async fn anthropic(State(s): State<Arc<Script>>, headers: HeaderMap, body: Strin
     sse(ev, None)
 }
 
-async fn models() -> &'static str {
-    "{\"data\":[{\"id\":\"test-model\"}]}"
+async fn models(State(s): State<Arc<Script>>, headers: HeaderMap) -> Response {
+    let f = s.queue.lock().unwrap().front().cloned();
+    if f == Some(Fault::EchoKey) {
+        s.queue.lock().unwrap().pop_front();
+        return refuse(&Fault::EchoKey, &headers).expect("a refusal");
+    }
+    "{\"data\":[{\"id\":\"test-model\"}]}".into_response()
 }
 
 /// Start a server; returns its base URL (`http://127.0.0.1:PORT`) and its script.

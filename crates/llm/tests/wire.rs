@@ -181,3 +181,24 @@ async fn with_the_primary_failing_30_percent_every_request_gets_one_answer() {
     assert!(s[0].errors >= 20, "{s:?}");
     assert!(s[0].retries > 0, "{s:?}");
 }
+
+#[tokio::test]
+async fn a_server_that_echoes_the_key_in_its_error_never_gets_it_into_ours() {
+    let (base, script) = fanline_llm::testing::start().await;
+    let secret = "sk-proj-echo-test-5f2a9c";
+    let providers: Vec<Arc<dyn Provider>> = vec![
+        Arc::new(fanline_llm::OpenAiCompatible::new("o", &format!("{base}/v1"), "m", Some(secret.into()), 8192)),
+        Arc::new(fanline_llm::Anthropic::new("a", &base, "m", Some(secret.into()), 8192)),
+    ];
+    for p in providers {
+        script.push(Fault::EchoKey);
+        let e = p.available().await.unwrap_err().to_string();
+        assert!(e.contains("401") && e.contains("[redacted]") && !e.contains(secret), "{e}");
+        assert!(!e.contains("echo-test"), "{e}");
+        script.push(Fault::EchoKey);
+        let c = chain(vec![p.clone()], quick());
+        let (r, _) = run(&c).await;
+        let e = r.unwrap_err().to_string();
+        assert!(e.contains("[redacted]") && !e.contains(secret), "{e}");
+    }
+}
