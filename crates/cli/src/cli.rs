@@ -290,7 +290,7 @@ pub enum CanonicalCmd {
 
 #[derive(Debug, Subcommand)]
 pub enum FanCmd {
-    /// Add a fan, or change the tier and layer of an existing handle.
+    /// Add a fan (a handle that exists is refused: see `fan set`).
     Add {
         handle: String,
         /// free, follower or paid
@@ -299,6 +299,16 @@ pub enum FanCmd {
         /// What the fan may see: public, friends or intimate.
         #[arg(long, default_value = "public")]
         layer: Layer,
+    },
+    /// Change an existing fan's tier and/or layer.
+    Set {
+        handle: String,
+        /// free, follower or paid
+        #[arg(long)]
+        tier: Option<Tier>,
+        /// What the fan may see: public, friends or intimate.
+        #[arg(long)]
+        layer: Option<Layer>,
     },
     /// List fans.
     List,

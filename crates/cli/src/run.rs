@@ -68,7 +68,15 @@ fn dispatch(cli: Cli) -> fanline_core::Result<bool> {
     if let Command::Policy(PolicyCmd::Check { file }) = &cli.command {
         return print::out(json, &fanline_core::policy::check_policy(file)?, print::policy).map(|_| true);
     }
-    let app = Fanline::open(cfg)?;
+    let app = match Fanline::open(cfg.clone()) {
+        Ok(app) => app,
+        Err(e) if matches!(cli.command, Command::Doctor) => {
+            let report = fanline_core::doctor_unopened(&cfg, &e);
+            print::out(json, &report, print::doctor)?;
+            return Ok(false);
+        }
+        Err(e) => return Err(e),
+    };
     let done = match &cli.command {
         Command::Init => print::out(json, &app.init(agent)?, print::init),
         Command::Import(a) => {
@@ -112,6 +120,9 @@ fn dispatch(cli: Cli) -> fanline_core::Result<bool> {
         },
         Command::Fan(FanCmd::Add { handle, tier, layer }) => {
             print::out(json, &app.fan_add(handle, *tier, *layer)?, print::fan)
+        }
+        Command::Fan(FanCmd::Set { handle, tier, layer }) => {
+            print::out(json, &app.fan_set(handle, *tier, *layer)?, print::fan)
         }
         Command::Fan(FanCmd::List) => print::out(json, app.fans()?.as_slice(), print::fans),
         Command::Route { fan, message } => print::out(json, &app.route(agent, fan, message)?, print::route),

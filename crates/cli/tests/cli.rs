@@ -174,8 +174,16 @@ fn fans_are_added_updated_and_listed() {
         (f["handle"].as_str(), f["tier"].as_str(), f["layer"].as_str()),
         (Some("@sam"), Some("follower"), Some("public"))
     );
-    let f = json(d.path(), &["fan", "add", "@sam", "--tier", "paid", "--layer", "friends"]);
+    // Adding a handle that exists (after trimming) never changes what that fan sees.
+    let e = json_err(d.path(), &["fan", "add", " @sam ", "--tier", "paid", "--layer", "intimate"]);
+    assert_eq!(e["code"], "conflict", "{e}");
+    assert!(e["message"].as_str().unwrap().contains("fanline fan set @sam"), "{e}");
+    let f = json(d.path(), &["fan", "set", "@sam", "--tier", "paid", "--layer", "friends"]);
     assert_eq!((f["tier"].as_str(), f["layer"].as_str()), (Some("paid"), Some("friends")));
+    let f = json(d.path(), &["fan", "set", "@sam", "--tier", "free"]);
+    assert_eq!((f["tier"].as_str(), f["layer"].as_str()), (Some("free"), Some("friends")));
+    assert_eq!(json_err(d.path(), &["fan", "set", "@nobody", "--tier", "free"])["code"], "not_found");
+    assert_eq!(json_err(d.path(), &["fan", "set", "@sam"])["code"], "invalid_input");
     json(d.path(), &["fan", "add", "@kim", "--tier", "free"]);
     let list = json(d.path(), &["fan", "list"]);
     let handles: Vec<&str> = list.as_array().unwrap().iter().map(|f| f["handle"].as_str().unwrap()).collect();
@@ -231,6 +239,10 @@ fn route_accept_queue_metrics_config_and_policy() {
     assert_eq!(json(d.path(), &["config", "set", "max_escalations_per_day", "3"])["max_escalations_per_day"], 3);
     assert_eq!(json(d.path(), &["config", "get", "max_escalations_per_day"]), 3);
     assert_eq!(json_err(d.path(), &["config", "set", "timezone", "Nowhere/Land"])["code"], "invalid_input");
+    let e = json_err(d.path(), &["config", "set", "allowed_user_tiers", ""]);
+    assert!(e["code"] == "invalid_input" && e["message"].as_str().unwrap().contains("refuse every fan"), "{e}");
+    let no_days = r#"[{"days": [], "start": "09:00", "end": "17:00"}]"#;
+    assert_eq!(json_err(d.path(), &["config", "set", "availability_windows", no_days])["code"], "invalid_input");
 
     // Policy: a bad file names the line and field; a good one is installed and used.
     let bad = d.path().join("bad.toml");
@@ -245,6 +257,23 @@ fn route_accept_queue_metrics_config_and_policy() {
     assert_eq!(p["path"], "D");
     assert_eq!(json_err(d.path(), &["route", "--fan", "nobody", "hi"])["code"], "invalid_input");
     assert_eq!(json_err(d.path(), &["accept", "999"])["code"], "not_found");
+
+    // Counts out of range are refused with a clear error, not an abort.
+    for args in [
+        &["search", "workshop", "-n", "100000000"][..],
+        &["search", "workshop", "-n", "0"],
+        &["canonical", "search", "workshop", "-n", "100000000"],
+        &["metrics", "--days", "100000000"],
+        &["metrics", "--days", "0"],
+    ] {
+        let e = json_err(d.path(), args);
+        assert_eq!(e["code"], "invalid_input", "{args:?}: {e}");
+        assert!(e["message"].as_str().unwrap().contains("must be between 1 and"), "{args:?}: {e}");
+    }
+    // An explicit config file that does not exist is an error, not the defaults.
+    let out = fanline(d.path()).args(["--config", "/nonexistent.toml", "config", "show"]).output().unwrap();
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("/nonexistent.toml does not exist"));
 }
 
 fn datasets() -> PathBuf {

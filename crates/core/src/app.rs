@@ -68,6 +68,20 @@ pub(crate) fn creator_name(agent: &Agent) -> String {
     }
 }
 
+/// `n` if it is within 1..=`max`, else a clear error naming `what` (a count a user
+/// typed must not become a 192 GB allocation or a date before year 0).
+pub(crate) fn within(what: &str, n: usize, max: usize) -> Result<usize> {
+    if n == 0 || n > max {
+        return Err(Error::InvalidInput(format!("{what} must be between 1 and {max}; it was {n}")));
+    }
+    Ok(n)
+}
+
+/// The most results a search returns.
+pub const MAX_RESULTS: usize = 1_000;
+/// The longest period metrics cover, in days (ten years).
+pub const MAX_METRICS_DAYS: u32 = 3_660;
+
 /// The store seen as the source the index is rebuilt from.
 struct StoreSource<'a>(&'a Store);
 

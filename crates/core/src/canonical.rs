@@ -129,6 +129,7 @@ impl Fanline {
         layer: Layer,
         limit: usize,
     ) -> Result<Vec<CanonicalHit>> {
+        let limit = crate::app::within("the number of results", limit, crate::app::MAX_RESULTS)?;
         let agent = self.agent(agent)?;
         if question.trim().is_empty() {
             return Err(Error::InvalidInput("the question is empty".into()));

@@ -1,6 +1,6 @@
 //! `fanline doctor`: is everything in place, and if not, what to do.
 
-use crate::{Fanline, Result};
+use crate::{Config, Error, Fanline, Result};
 use fanline_store::MIGRATIONS;
 use serde::Serialize;
 
@@ -34,6 +34,33 @@ pub struct DoctorReport {
     pub checks: Vec<Check>,
 }
 
+/// Whether the data directory takes a file.
+fn data_dir_check(dir: &std::path::Path) -> std::result::Result<String, String> {
+    let probe = dir.join(".doctor-write-test");
+    std::fs::write(&probe, b"ok")
+        .and_then(|_| std::fs::remove_file(&probe))
+        .map(|_| format!("{} (writable)", dir.display()))
+        .map_err(|e| format!("{} is not writable: {e}", dir.display()))
+}
+
+/// What `doctor` reports when the data directory cannot even be opened (read-only,
+/// damaged, too new): the checks it could make, and the error as the database check.
+pub fn doctor_unopened(config: &Config, error: &Error) -> DoctorReport {
+    let dir = data_dir_check(&config.data_dir);
+    let checks = vec![
+        Check { name: "data_dir", ok: dir.is_ok(), detail: dir.unwrap_or_else(|e| e) },
+        Check { name: "database", ok: false, detail: error.to_string() },
+    ];
+    DoctorReport {
+        ok: false,
+        data_dir: config.data_dir.display().to_string(),
+        database: config.database_path().display().to_string(),
+        schema_version: 0,
+        known_migrations: MIGRATIONS.len(),
+        checks,
+    }
+}
+
 impl Fanline {
     /// Check the data directory, database, model, runtime and index. Never fails for a
     /// problem it can report; each check says what is wrong and how to fix it.
@@ -47,14 +74,7 @@ impl Fanline {
             checks.push(Check { name, ok, detail });
         };
         let dir = &self.config.data_dir;
-        let probe = dir.join(".doctor-write-test");
-        check(
-            "data_dir",
-            std::fs::write(&probe, b"ok")
-                .and_then(|_| std::fs::remove_file(&probe))
-                .map(|_| format!("{} (writable)", dir.display()))
-                .map_err(|e| format!("{} is not writable: {e}", dir.display())),
-        );
+        check("data_dir", data_dir_check(dir));
         let version = self.store.schema_version()?;
         check(
             "database",

@@ -32,6 +32,9 @@ pub enum Error {
     /// The caller gave something the use case cannot take.
     #[error("{0}")]
     InvalidInput(String),
+    /// It exists already, and the use case would not change it silently.
+    #[error("{0}")]
+    Conflict(String),
     /// A file could not be read or written.
     #[error("{path}: {detail}")]
     Io {
@@ -197,10 +200,13 @@ impl Error {
                 fanline_embed::Error::MissingModelFile { .. } | fanline_embed::Error::MissingRuntime { .. },
             ) => ErrorCode::ModelMissing,
             Error::Embed(_) => ErrorCode::Embedder,
-            Error::Engine(fanline_engine::Error::InvalidValue { .. }) => ErrorCode::InvalidInput,
+            Error::Engine(fanline_engine::Error::InvalidValue { .. } | fanline_engine::Error::Invalid(_)) => {
+                ErrorCode::InvalidInput
+            }
             Error::Engine(_) => ErrorCode::Engine,
             Error::NoAgent { .. } => ErrorCode::NoAgent,
             Error::InvalidInput(_) => ErrorCode::InvalidInput,
+            Error::Conflict(_) => ErrorCode::Conflict,
             Error::Io { .. } => ErrorCode::Io,
             Error::Policy { .. } => ErrorCode::InvalidPolicy,
             Error::Llm(fanline_llm::Error::NoProvider) => ErrorCode::NoProvider,

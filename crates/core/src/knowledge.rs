@@ -1,5 +1,6 @@
 //! The creator's knowledge: importing documents, listing and deleting them, searching.
 
+use crate::app::MAX_RESULTS;
 use crate::{Error, Fanline, Result};
 use fanline_engine::{chunk_search_text, ItemKind, Layer, SearchFilter};
 use fanline_ingest::{chunk_blocks, collect_files, hash_bytes, read_document, ChunkOptions, ReadOptions};
@@ -337,7 +338,8 @@ impl Fanline {
         }
         let agent = self.agent(agent)?;
         let q = self.embedder()?.embed_one(query)?;
-        let limit = limit.unwrap_or(self.config.search.limit).max(1);
+        let limit = limit.unwrap_or(self.config.search.limit);
+        let limit = crate::app::within("the number of results", limit, MAX_RESULTS)?;
         let filter = SearchFilter { kind: ItemKind::Chunk, agent: agent.id, max_layer: layer };
         let hits = self.with_index(|idx| Ok(idx.search(&q, query, &filter, limit)?))?;
         let ids: Vec<i64> = hits.iter().map(|h| h.key.id).collect();

@@ -27,11 +27,11 @@ mod routing;
 mod rules;
 mod setup;
 
-pub use app::{Fanline, InitReport};
+pub use app::{Fanline, InitReport, MAX_METRICS_DAYS, MAX_RESULTS};
 pub use calibrate::{HistoryCalibration, MIN_HISTORY};
 pub use canonical::{CanonicalHit, NewCanonicalInput};
 pub use config::Config;
-pub use doctor::{Check, DoctorReport};
+pub use doctor::{doctor_unopened, Check, DoctorReport};
 pub use draft::Draft;
 pub use error::{Error, ErrorBody, ErrorCode, Result};
 pub use knowledge::{DocumentRef, FileOutcome, FileStatus, ImportEvent, ImportProgress, ImportSummary, SearchResult};

@@ -91,7 +91,8 @@ impl Fanline {
         let tz = parse_tz(&rules.timezone)?;
         let now = self.now();
         let w = windows(now, tz);
-        let days = days.max(1);
+        let days =
+            crate::app::within("the number of days", days as usize, crate::app::MAX_METRICS_DAYS as usize)? as u32;
         let since = w.day_start - chrono::Duration::days(days as i64 - 1);
         let raw = self.store.raw_metrics(agent.id, since, w.day_start, w.week_start)?;
         let mut paths: BTreeMap<RoutePath, u64> = BTreeMap::new();

@@ -16,6 +16,12 @@ pub fn validate_rules(r: &AgentConfig) -> Result<()> {
     }
     fanline_engine::caps::parse_tz(&r.timezone)?;
     fanline_engine::hours::validate(&r.availability_windows)?;
+    if r.allowed_user_tiers.is_empty() {
+        return Err(Error::InvalidInput(
+            "allowed_user_tiers is empty, which would refuse every fan; list at least one of free, follower, paid"
+                .into(),
+        ));
+    }
     if r.blocked_topics.iter().any(|t| t.trim().is_empty()) {
         return Err(Error::InvalidInput("blocked_topics has an empty topic".into()));
     }

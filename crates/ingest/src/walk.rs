@@ -15,11 +15,16 @@ pub fn collect_files(paths: &[PathBuf]) -> (Vec<PathBuf>, Vec<(PathBuf, String)>
             errors.push((p.clone(), "no such file or folder".to_string()));
             continue;
         }
+        if !p.is_dir() {
+            errors.push((p.clone(), format!("{}: only regular files and folders are imported", kind(p))));
+            continue;
+        }
         let walker = walkdir::WalkDir::new(p).follow_links(false).sort_by_file_name().into_iter();
         for entry in walker.filter_entry(|e| e.depth() == 0 || !is_hidden(e.path())) {
             match entry {
                 Ok(e) if e.file_type().is_file() => files.push(e.into_path()),
-                Ok(_) => {}
+                Ok(e) if e.file_type().is_dir() => {}
+                Ok(e) => errors.push((e.path().to_path_buf(), format!("{}: not imported", kind(e.path())))),
                 Err(e) => errors.push((e.path().map(Path::to_path_buf).unwrap_or_else(|| p.clone()), e.to_string())),
             }
         }
@@ -27,6 +32,28 @@ pub fn collect_files(paths: &[PathBuf]) -> (Vec<PathBuf>, Vec<(PathBuf, String)>
     files.sort();
     files.dedup();
     (files, errors)
+}
+
+/// What a path that is neither a regular file nor a folder is.
+fn kind(p: &Path) -> &'static str {
+    use std::os::unix::fs::FileTypeExt;
+    let Ok(m) = std::fs::symlink_metadata(p) else { return "unreadable" };
+    let t = m.file_type();
+    if t.is_symlink() {
+        if std::fs::metadata(p).is_ok_and(|m| m.is_file()) {
+            return "a symbolic link (not followed inside a folder; import its target directly)";
+        }
+        return "a symbolic link to something that is not a regular file";
+    }
+    if t.is_fifo() {
+        "a named pipe (FIFO)"
+    } else if t.is_char_device() || t.is_block_device() {
+        "a device"
+    } else if t.is_socket() {
+        "a socket"
+    } else {
+        "not a regular file"
+    }
 }
 
 fn is_hidden(p: &Path) -> bool {
@@ -50,5 +77,23 @@ mod tests {
             files.iter().map(|f| f.strip_prefix(d.path()).unwrap().to_string_lossy().to_string()).collect();
         assert_eq!(names, vec!["a.md", "sub/b.txt"]);
         assert_eq!(errors.len(), 1);
+    }
+
+    #[test]
+    fn pipes_devices_and_links_to_them_are_skipped_with_a_reason() {
+        let d = tempfile::tempdir().unwrap();
+        let fifo = d.path().join("pipe.md");
+        assert!(std::process::Command::new("mkfifo").arg(&fifo).status().unwrap().success());
+        std::os::unix::fs::symlink("/dev/zero", d.path().join("zero.md")).unwrap();
+        std::fs::write(d.path().join("ok.md"), "x").unwrap();
+        let (files, errors) = collect_files(&[fifo.clone(), d.path().join("zero.md"), d.path().to_path_buf()]);
+        assert_eq!(files, vec![d.path().join("ok.md")]);
+        let said: Vec<String> = errors.iter().map(|(p, why)| format!("{}: {why}", p.display())).collect();
+        assert_eq!(said.len(), 4, "{said:?}");
+        assert!(said.iter().filter(|s| s.contains("named pipe")).count() == 2, "{said:?}");
+        assert!(
+            said.iter().filter(|s| s.contains("device") || s.contains("not a regular file")).count() == 2,
+            "{said:?}"
+        );
     }
 }

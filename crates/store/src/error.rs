@@ -43,6 +43,11 @@ fn is_corruption(e: &rusqlite::Error) -> bool {
 
 impl Error {
     pub(crate) fn from_sqlite_at(path: &Path, e: rusqlite::Error) -> Error {
+        let cannot_write =
+            matches!(e.sqlite_error_code(), Some(rusqlite::ErrorCode::CannotOpen | rusqlite::ErrorCode::ReadOnly));
+        if cannot_write && !writable(path.parent().unwrap_or(Path::new("."))) {
+            return Error::ReadOnly { path: path.to_path_buf(), detail: e.to_string() };
+        }
         if is_corruption(&e) {
             Error::Corrupt { path: path.to_path_buf(), detail: e.to_string() }
         } else {
@@ -60,6 +65,9 @@ impl From<rusqlite::Error> for Error {
         if let rusqlite::Error::FromSqlConversionFailure(_, _, inner) = &e {
             return Error::Invalid { what: "stored value", detail: inner.to_string() };
         }
+        if e.sqlite_error_code() == Some(rusqlite::ErrorCode::ReadOnly) {
+            return Error::ReadOnly { path: PathBuf::new(), detail: e.to_string() };
+        }
         if is_corruption(&e) {
             Error::Corrupt { path: PathBuf::new(), detail: e.to_string() }
         } else {
@@ -72,4 +80,12 @@ impl From<fanline_engine::Error> for Error {
     fn from(e: fanline_engine::Error) -> Self {
         Error::Invalid { what: "value", detail: e.to_string() }
     }
+}
+
+/// Whether a file can be created in `dir` (permissions, a read-only mount).
+fn writable(dir: &Path) -> bool {
+    let probe = dir.join(format!(".fanline-write-probe-{}", std::process::id()));
+    let ok = std::fs::write(&probe, b"").is_ok();
+    let _ = std::fs::remove_file(&probe);
+    ok
 }

@@ -35,6 +35,38 @@ impl Store {
         )?)
     }
 
+    /// Add a new fan; a handle that exists (after trimming) is a conflict, so adding
+    /// never changes what an existing fan may see.
+    pub fn insert_fan(&self, handle: &str, tier: Tier, layer: Layer) -> Result<Fan> {
+        let handle = handle.trim();
+        if handle.is_empty() {
+            return Err(Error::Invalid { what: "fan handle", detail: "it is empty".into() });
+        }
+        self.conn()
+            .query_row(
+                "INSERT INTO fans (handle, tier, layer) VALUES (?1, ?2, ?3) ON CONFLICT (handle) DO NOTHING
+                 RETURNING id, handle, tier, layer, created_at",
+                rusqlite::params![handle, tier.as_str(), layer.as_str()],
+                fan_row,
+            )
+            .optional()?
+            .ok_or_else(|| Error::Conflict { what: "fan", key: handle.to_string() })
+    }
+
+    /// Change an existing fan's tier and/or layer.
+    pub fn update_fan(&self, handle: &str, tier: Option<Tier>, layer: Option<Layer>) -> Result<Fan> {
+        let handle = handle.trim();
+        self.conn()
+            .query_row(
+                "UPDATE fans SET tier = coalesce(?2, tier), layer = coalesce(?3, layer) WHERE handle = ?1
+                 RETURNING id, handle, tier, layer, created_at",
+                rusqlite::params![handle, tier.map(|t| t.as_str()), layer.map(|l| l.as_str())],
+                fan_row,
+            )
+            .optional()?
+            .ok_or_else(|| Error::NotFound { what: "fan", key: handle.to_string() })
+    }
+
     pub fn list_fans(&self) -> Result<Vec<Fan>> {
         let conn = self.read()?;
         let mut stmt = conn.prepare("SELECT id, handle, tier, layer, created_at FROM fans ORDER BY handle")?;

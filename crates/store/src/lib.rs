@@ -105,6 +105,20 @@ impl std::fmt::Debug for Store {
     }
 }
 
+/// The file that says an integrity check of `db` failed.
+fn damaged_marker(db: &Path) -> PathBuf {
+    let mut name = db.file_name().unwrap_or_default().to_os_string();
+    name.push(".damaged");
+    db.with_file_name(name)
+}
+
+/// SQLite's quick check: "ok", or what it found (all of it, one finding per line).
+fn quick_check(conn: &Connection) -> rusqlite::Result<String> {
+    let mut stmt = conn.prepare("PRAGMA quick_check")?;
+    let found = stmt.query_map([], |r| r.get::<_, String>(0))?.collect::<rusqlite::Result<Vec<_>>>()?;
+    Ok(found.join("\n"))
+}
+
 impl Store {
     /// Open (creating if needed) the database at `path` and bring its schema up to date.
     pub fn open(path: impl AsRef<Path>) -> Result<Store> {
@@ -115,12 +129,22 @@ impl Store {
     /// one at a time).
     pub fn open_with_readers(path: impl AsRef<Path>, readers: u32) -> Result<Store> {
         let path = path.as_ref().to_path_buf();
+        let marker = damaged_marker(&path);
         let conn = Connection::open_with_flags(
             &path,
             OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_CREATE | OpenFlags::SQLITE_OPEN_NO_MUTEX,
         )
         .map_err(|e| Error::from_sqlite_at(&path, e))?;
         configure(&conn).map_err(|e| Error::from_sqlite_at(&path, e))?;
+        if marker.exists() {
+            // An integrity check failed earlier: write nothing until it passes again
+            // (a backup restored, the file repaired).
+            let found = quick_check(&conn).map_err(|e| Error::from_sqlite_at(&path, e))?;
+            if found != "ok" {
+                return Err(Error::Corrupt { path, detail: format!("an integrity check failed: {found}") });
+            }
+            let _ = std::fs::remove_file(&marker);
+        }
         migrate::apply(&conn, &path)?;
         let readers = (readers > 0).then(|| {
             r2d2::Pool::builder()
@@ -186,14 +210,19 @@ impl Store {
         util::generation(&*self.read()?)
     }
 
-    /// Run SQLite's integrity check; `Ok(())` when the file is sound.
+    /// Run SQLite's integrity check; `Ok(())` when the file is sound. A failure leaves
+    /// a marker beside the database, and every later open refuses the file (so nothing
+    /// more is written to it) until the check passes again.
     pub fn integrity_check(&self) -> Result<()> {
-        let msg: String = self.conn().query_row("PRAGMA quick_check", [], |r| r.get(0))?;
-        if msg == "ok" {
-            Ok(())
-        } else {
-            Err(Error::Corrupt { path: self.path.clone(), detail: msg })
+        let found = match quick_check(&self.conn()) {
+            Ok(found) => found,
+            Err(e) => Error::from_sqlite_at(&self.path, e).to_string(),
+        };
+        if found == "ok" {
+            return Ok(());
         }
+        let _ = std::fs::write(damaged_marker(&self.path), &found);
+        Err(Error::Corrupt { path: self.path.clone(), detail: found })
     }
 }
 

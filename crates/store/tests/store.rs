@@ -270,7 +270,8 @@ fn a_truncated_database_file_gives_a_clear_error() {
         }
     }
     // Overwrite the middle of the file (past the header) with garbage.
-    let mut bytes = std::fs::read(&path).unwrap();
+    let good = std::fs::read(&path).unwrap();
+    let mut bytes = good.clone();
     assert!(bytes.len() > 20_000);
     for b in &mut bytes[4096..16384] {
         *b = 0xAB;
@@ -281,6 +282,17 @@ fn a_truncated_database_file_gives_a_clear_error() {
         Ok(store) => {
             let err = store.integrity_check().unwrap_err();
             assert!(matches!(err, Error::Corrupt { .. }), "{err:?}");
+            drop(store);
+            // Once a check failed, nothing opens the file to write to it.
+            let again = Store::open(&path).unwrap_err();
+            assert!(
+                matches!(again, Error::Corrupt { .. }) && again.to_string().contains("Restore a backup"),
+                "{again}"
+            );
+            // The backup restored: it opens again, and the marker is gone.
+            std::fs::write(&path, &good).unwrap();
+            Store::open(&path).unwrap().integrity_check().unwrap();
+            assert!(!dir.path().join("fanline.db.damaged").exists());
         }
     }
 }
