@@ -69,6 +69,14 @@ pub enum Command {
     /// The decision log, and why each decision was taken.
     #[command(subcommand)]
     Decisions(DecisionsCmd),
+    /// Route the fan messages that were stored but never got a decision (a route that
+    /// was stopped or failed), each once.
+    Recover {
+        /// Only messages that have waited at least this long (younger ones may be
+        /// being routed right now).
+        #[arg(long, default_value_t = fanline_core::RECOVER_AFTER_SECONDS)]
+        after_seconds: i64,
+    },
     /// Routing metrics for a period.
     Metrics {
         /// Days to cover, today included.

@@ -124,6 +124,7 @@ fn dispatch(cli: Cli) -> fanline_core::Result<bool> {
         Command::Fan(FanCmd::Set { handle, tier, layer }) => {
             print::out(json, &app.fan_set(handle, *tier, *layer)?, print::fan)
         }
+        Command::Recover { after_seconds } => print::out(json, &app.recover(*after_seconds)?, print::recovered),
         Command::Fan(FanCmd::List) => print::out(json, app.fans()?.as_slice(), print::fans),
         Command::Route { fan, message } => print::out(json, &app.route(agent, fan, message)?, print::route),
         Command::Ask { fan, message } => {

@@ -98,6 +98,18 @@ impl Fanline {
                 Ok(agents.iter().map(|a| a.name.as_str()).collect::<Vec<_>>().join(", "))
             },
         );
+        let unrouted = self.store.unrouted_count(None)?;
+        check(
+            "messages",
+            if unrouted == 0 {
+                Ok("every fan message has its decision".to_string())
+            } else {
+                Err(format!(
+                    "{unrouted} fan message(s) have no decision (a route was stopped or failed); \
+                     run `fanline recover` to route them"
+                ))
+            },
+        );
         let ecfg = self.config.embedder_config();
         check(
             "runtime",

@@ -23,6 +23,7 @@ pub mod metrics;
 pub mod policy;
 pub mod quality;
 mod queue;
+mod recover;
 mod routing;
 mod rules;
 mod setup;
@@ -37,6 +38,7 @@ pub use error::{Error, ErrorBody, ErrorCode, Result};
 pub use knowledge::{DocumentRef, FileOutcome, FileStatus, ImportEvent, ImportProgress, ImportSummary, SearchResult};
 pub use llm::{LlmSettings, NewProvider, ProviderInfo, ProviderTest, StreamEvent};
 pub use queue::{AcceptReport, QueueItem, QueueWatch};
+pub use recover::{RecoverReport, Recovered, RECOVER_AFTER_SECONDS};
 pub use routing::{
     CriticReports, Decision, DecisionDetails, Generation, GenerationSource, RouteReport, Served, MAX_MESSAGE_CHARS,
 };

@@ -66,6 +66,9 @@ pub struct Metrics {
     pub median_hours_to_answer: Option<f64>,
     /// Escalations accepted in the period per 100 fans who wrote.
     pub escalations_per_100_fans: f64,
+    /// Fan messages of this agent with no decision (any time): a route was stopped or
+    /// failed; `fanline recover` routes them.
+    pub unrouted_messages: u64,
 }
 
 /// `a / b`, or 0 when `b` is 0.
@@ -143,6 +146,7 @@ impl Fanline {
             offer_acceptance_rate: ratio(raw.offers_accepted as u64, raw.offers as u64),
             median_hours_to_answer: median,
             escalations_per_100_fans: 100.0 * ratio(raw.offers_accepted as u64, raw.active_fans as u64),
+            unrouted_messages: self.store.unrouted_count(Some(agent.id))?,
         })
     }
 }

@@ -17,6 +17,7 @@ mod metrics;
 mod migrate;
 mod providers;
 mod routing;
+mod unrouted;
 mod util;
 
 pub use agents::Agent;
@@ -31,6 +32,7 @@ pub use metrics::{RawMetrics, TopAnswer};
 pub use migrate::{Migration, MIGRATIONS};
 pub use providers::ProviderSettings;
 pub use routing::{NewRouting, ReuseExample, RoutingWritten};
+pub use unrouted::Unrouted;
 
 use rusqlite::{Connection, OpenFlags};
 use std::path::{Path, PathBuf};

@@ -6,7 +6,7 @@ use crate::canonical::count_serving;
 use crate::escalations::{insert_escalation, timestamp, NewEscalation};
 use crate::messages::{insert_decision, NewDecision, Role};
 use crate::util::{parsed, placeholders, vector_col};
-use crate::{Result, Store};
+use crate::{Error, Result, Store};
 use chrono::{DateTime, Utc};
 use fanline_engine::reuse::AnswerFacts;
 use fanline_engine::route::FanHistory;
@@ -157,6 +157,15 @@ impl Store {
         let mut conn = self.conn();
         let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
         let d = &w.decision;
+        // A message is routed once: a second routing of it (a recovery racing a slow
+        // route) writes nothing.
+        let routed: bool =
+            tx.query_row("SELECT EXISTS (SELECT 1 FROM decisions WHERE message_id = ?1)", [d.message_id], |r| {
+                r.get(0)
+            })?;
+        if routed {
+            return Err(Error::Conflict { what: "decision for message", key: d.message_id.to_string() });
+        }
         // The write lock is held: the next ids are ours. The offer is numbered before the
         // reply naming it is written, and the decision before the offer pointing to it.
         let next = |table: &str| -> rusqlite::Result<i64> {
@@ -198,10 +207,10 @@ impl Store {
         let path: Option<String> =
             conn.query_row("SELECT path FROM decisions WHERE id = ?1", [decision_id], |r| r.get(0)).optional()?;
         match path.as_deref() {
-            None => return Err(crate::Error::not_found("decision", decision_id)),
+            None => return Err(Error::not_found("decision", decision_id)),
             Some("C") => {}
             Some(p) => {
-                return Err(crate::Error::Invalid {
+                return Err(Error::Invalid {
                     what: "feedback",
                     detail: format!("decision {decision_id} took path {p}; only served answers (C) are judged"),
                 })

@@ -54,6 +54,9 @@ pub fn metrics(o: &mut Out, m: &Metrics) {
         m.median_hours_to_answer.map(|h| format!("{h:.1} h")).unwrap_or_else(|| "-".into()),
         m.escalations_per_100_fans
     );
+    if m.unrouted_messages > 0 {
+        say!(o, "{} fan message(s) have no decision: run `fanline recover`", m.unrouted_messages);
+    }
     for d in &m.per_day {
         let paths: Vec<String> = d.paths.iter().map(|(p, n)| format!("{p} {n}")).collect();
         say!(o, "  {}  {:<30} auto {:.0}%", d.date, paths.join("  "), 100.0 * d.auto_answer_rate);

@@ -157,3 +157,30 @@ pub fn asked(o: &mut Out, r: &RouteReport) {
         }
     }
 }
+
+pub fn recovered(o: &mut Out, r: &fanline_core::RecoverReport) {
+    use fanline_core::Recovered;
+    if r.messages.is_empty() {
+        say!(o, "no message was waiting for a decision");
+    }
+    for m in &r.messages {
+        match m {
+            Recovered::Routed { report } => say!(
+                o,
+                "message #{}  fan {}  → path {} (decision #{}): {}",
+                report.message_id,
+                report.fan,
+                report.path,
+                report.decision_id,
+                one_line(&report.reply, 70)
+            ),
+            Recovered::AlreadyRouted { message_id } => say!(o, "message #{message_id}: already routed meanwhile"),
+            Recovered::Failed { message_id, error } => {
+                say!(o, "message #{message_id}: failed again: {}", error.message)
+            }
+        }
+    }
+    if r.left > 0 {
+        say!(o, "{} message(s) still without a decision (younger than the wait, or failed)", r.left);
+    }
+}

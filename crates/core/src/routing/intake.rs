@@ -54,9 +54,27 @@ impl Fanline {
         let fan = self.store.fan_by_handle(handle)?.ok_or_else(|| {
             Error::InvalidInput(format!("no fan {handle:?}; add them with `fanline fan add {handle} --tier free`"))
         })?;
+        let (conversation_id, message_id) = self.store.record_message(agent.id, fan.id, Role::Fan, message)?;
+        self.prepare(agent, fan, message, conversation_id, message_id)
+    }
+
+    /// Stage 1 for a message stored earlier that has no decision (see `recover`).
+    pub(crate) fn intake_stored(&self, m: &fanline_store::Unrouted) -> Result<Intake> {
+        let agent = self.store.agent_by_id(m.agent_id)?;
+        let fan = self.store.fan(m.fan_id)?;
+        self.prepare(agent, fan, &m.body, m.conversation_id, m.message_id)
+    }
+
+    fn prepare(
+        &self,
+        agent: Agent,
+        fan: fanline_store::Fan,
+        message: &str,
+        conversation_id: i64,
+        message_id: i64,
+    ) -> Result<Intake> {
         let rules = self.store.agent_config(agent.id)?;
         let policy = self.policy(&agent.name);
-        let (conversation_id, message_id) = self.store.record_message(agent.id, fan.id, Role::Fan, message)?;
         Ok(Intake {
             creator: creator_name(&agent),
             fan: FanProfile { id: fan.id, handle: fan.handle, tier: fan.tier, layer: fan.layer },
