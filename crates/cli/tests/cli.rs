@@ -91,7 +91,7 @@ fn doctor_reports_every_check() {
     let r = json(d.path(), &["doctor"]);
     assert_eq!(r["ok"], true, "{r}");
     let names: Vec<&str> = r["checks"].as_array().unwrap().iter().map(|c| c["name"].as_str().unwrap()).collect();
-    assert_eq!(names, ["data_dir", "database", "agents", "runtime", "model", "index"]);
+    assert_eq!(names, ["data_dir", "database", "agents", "messages", "runtime", "model", "index"]);
     assert_eq!(r["schema_version"], r["known_migrations"]);
 }
 
@@ -255,6 +255,16 @@ fn route_accept_queue_metrics_config_and_policy() {
     assert_eq!(json(d.path(), &["policy", "set", good.to_str().unwrap()])["topics"][0], "pricing");
     let p = json(d.path(), &["route", "--fan", "ana", "How much does your writing workshop cost?"]);
     assert_eq!(p["path"], "D");
+    // Broken in place: every later process (none of which read the file while it was
+    // valid) keeps the last valid policy in force, and says so truthfully.
+    let file = json(d.path(), &["policy", "path"]);
+    std::fs::write(file.as_str().unwrap(), "[topics.pricing\nthis is not toml").unwrap();
+    let p = json(d.path(), &["route", "--fan", "ana", "How much does your writing workshop cost?"]);
+    assert_eq!(p["path"], "D", "{p}");
+    assert!(p["policy_warning"].as_str().unwrap().contains("the last valid policy (from "), "{p}");
+    std::fs::write(file.as_str().unwrap(), "").unwrap();
+    let p = json(d.path(), &["route", "--fan", "ana", "How much does your writing workshop cost?"]);
+    assert!(p["path"] != "D" && p["policy_warning"].is_null(), "an empty policy is valid: {p}");
     assert_eq!(json_err(d.path(), &["route", "--fan", "nobody", "hi"])["code"], "invalid_input");
     assert_eq!(json_err(d.path(), &["accept", "999"])["code"], "not_found");
 

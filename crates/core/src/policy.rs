@@ -15,7 +15,8 @@ use std::time::SystemTime;
 pub struct PolicyState {
     /// The policy in force.
     pub policy: Arc<Policy>,
-    /// The file is invalid; the previous valid policy (or none) is in force.
+    /// The file is invalid; the last valid policy (or none, if there never was one) is
+    /// in force, and this says which.
     pub warning: Option<String>,
 }
 
@@ -74,7 +75,9 @@ impl Fanline {
         self.config.data_dir.join("policies").join(format!("{agent}.toml"))
     }
 
-    /// The policy in force for an agent (re-read if the file changed).
+    /// The policy in force for an agent (re-read if the file changed). A broken file
+    /// leaves the last valid policy in force, as the store kept it, so every process
+    /// on the data directory applies the same one and the warning says which.
     pub fn policy(&self, agent: &str) -> PolicyState {
         let path = self.policy_path(agent);
         let now = stamp(&path);
@@ -82,24 +85,47 @@ impl Fanline {
         let entry = cache.entries.entry(path.clone()).or_insert((None, None, Arc::new(Policy::default())));
         if entry.0 != now || (now.is_none() && !entry.2.is_empty()) {
             entry.0 = now;
-            match now {
-                None => {
-                    entry.1 = None;
-                    entry.2 = Arc::new(Policy::default());
-                }
-                Some(_) => match load_policy(&path) {
-                    Ok(p) => {
-                        entry.1 = None;
-                        entry.2 = Arc::new(p);
-                    }
-                    Err(e) => {
-                        tracing::warn!("{e}; the previous policy stays in force");
-                        entry.1 = Some(format!("{e}; the previous valid policy is in force"));
-                    }
-                },
-            }
+            let (warning, policy) = match now {
+                None => (None, Policy::default()),
+                Some(_) => self.read_policy(agent, &path),
+            };
+            entry.1 = warning;
+            entry.2 = Arc::new(policy);
         }
         PolicyState { policy: entry.2.clone(), warning: entry.1.clone() }
+    }
+
+    /// Read the policy file: the policy it holds (kept in the store as the last valid
+    /// one), or, if it is broken, the last valid policy with a warning that says so.
+    fn read_policy(&self, agent: &str, path: &Path) -> (Option<String>, Policy) {
+        let agent_id = self.store.agent_by_name(agent).ok().flatten().map(|a| a.id);
+        let parsed = std::fs::read_to_string(path)
+            .map_err(|e| Error::Io { path: path.to_path_buf(), detail: format!("cannot read the policy file: {e}") })
+            .and_then(|text| match Policy::parse(&text) {
+                Ok(p) => Ok((text, p)),
+                Err(error) => Err(Error::Policy { path: path.to_path_buf(), error }),
+            });
+        let e = match parsed {
+            Ok((text, p)) => {
+                if let Some(id) = agent_id {
+                    if let Err(e) = self.store.keep_valid_policy(id, &text) {
+                        tracing::warn!("could not keep the policy as the last valid one: {e}");
+                    }
+                }
+                return (None, p);
+            }
+            Err(e) => e,
+        };
+        let kept = agent_id.and_then(|id| self.store.last_valid_policy(id).ok().flatten());
+        let last = kept.and_then(|(text, at)| Policy::parse(&text).ok().map(|p| (p, at)));
+        let (warning, policy) = match last {
+            Some((p, at)) => {
+                (format!("{e}; the last valid policy (from {}) is in force", at.format("%Y-%m-%d %H:%M UTC")), p)
+            }
+            None => (format!("{e}; no valid policy was ever read, so none is in force"), Policy::default()),
+        };
+        tracing::warn!("{warning}");
+        (Some(warning), policy)
     }
 
     /// The text of an agent's policy file: empty when there is none; an unreadable file
@@ -133,6 +159,9 @@ impl Fanline {
         let tmp = dir.join(format!(".{agent}.toml.tmp"));
         std::fs::write(&tmp, text).map_err(io)?;
         std::fs::rename(&tmp, &path).map_err(io)?;
+        if let Some(a) = self.store.agent_by_name(agent)? {
+            self.store.keep_valid_policy(a.id, text)?;
+        }
         Ok(p)
     }
 }

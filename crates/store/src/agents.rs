@@ -164,3 +164,27 @@ impl Store {
         }
     }
 }
+
+impl Store {
+    /// The last valid policy text of an agent, with when it was kept.
+    pub fn last_valid_policy(&self, agent_id: i64) -> Result<Option<(String, DateTime<Utc>)>> {
+        Ok(self
+            .read()?
+            .query_row("SELECT text, saved_at FROM last_valid_policy WHERE agent_id = ?1", [agent_id], |r| {
+                Ok((r.get(0)?, parsed(r, 1)?))
+            })
+            .optional()?)
+    }
+
+    /// Keep `text` as the agent's last valid policy (nothing is written if it is the
+    /// one kept already).
+    pub fn keep_valid_policy(&self, agent_id: i64, text: &str) -> Result<()> {
+        self.conn().execute(
+            "INSERT INTO last_valid_policy (agent_id, text) VALUES (?1, ?2)
+             ON CONFLICT (agent_id) DO UPDATE SET text = excluded.text, saved_at = excluded.saved_at
+             WHERE last_valid_policy.text != excluded.text",
+            rusqlite::params![agent_id, text],
+        )?;
+        Ok(())
+    }
+}
