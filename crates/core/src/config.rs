@@ -244,6 +244,15 @@ impl Config {
         Ok(c)
     }
 
+    /// The defaults, then the TOML `text` (no file, no environment): what a config file
+    /// says, checked.
+    pub fn parse_toml(text: &str) -> Result<Config> {
+        let fig = Figment::from(Serialized::defaults(Config::default())).merge(Toml::string(text));
+        let c: Config = fig.extract().map_err(|e| Error::Config(e.to_string()))?;
+        c.validate()?;
+        Ok(c)
+    }
+
     /// An installed app ships the model and ONNX Runtime in `assets` (its resource
     /// folder): use them where the configured ones are missing.
     pub fn use_bundled_assets(&mut self, assets: &Path) {

@@ -40,7 +40,8 @@ pub use llm::{LlmSettings, NewProvider, ProviderInfo, ProviderTest, StreamEvent}
 pub use queue::{AcceptReport, QueueItem, QueueWatch};
 pub use recover::{RecoverReport, Recovered, RECOVER_AFTER_SECONDS};
 pub use routing::{
-    CriticReports, Decision, DecisionDetails, Generation, GenerationSource, RouteReport, Served, MAX_MESSAGE_CHARS,
+    checked_message, CriticReports, Decision, DecisionDetails, Generation, GenerationSource, RouteReport, Served,
+    MAX_MESSAGE_CHARS,
 };
 pub use rules::validate_rules;
 pub use setup::SetupStatus;

@@ -113,7 +113,8 @@ pub fn read_document(path: &Path, opts: ReadOptions) -> Result<ParsedDocument, S
     parse_bytes(path, format, &bytes)
 }
 
-pub(crate) fn parse_bytes(path: &Path, format: Format, bytes: &[u8]) -> Result<ParsedDocument, Skip> {
+/// Parse a file's bytes as `format` (`path` names it: the title falls back to its stem).
+pub fn parse_bytes(path: &Path, format: Format, bytes: &[u8]) -> Result<ParsedDocument, Skip> {
     if bytes.iter().all(|b| b.is_ascii_whitespace()) {
         return Err(Skip::Empty);
     }

@@ -10,7 +10,7 @@ mod formats;
 mod walk;
 
 pub use chunk::{chunk_blocks, Chunk, ChunkOptions};
-pub use formats::{read_document, Block, Format, ParsedDocument, ReadOptions, Skip};
+pub use formats::{parse_bytes, read_document, Block, Format, ParsedDocument, ReadOptions, Skip};
 pub use walk::collect_files;
 
 /// A short, stable hash (hex) of some bytes.

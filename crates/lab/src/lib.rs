@@ -5,3 +5,4 @@
 pub mod bench;
 pub mod bench_route;
 pub mod eval;
+pub mod fuzz;

@@ -28,7 +28,7 @@ pub(crate) struct Intake {
 }
 
 /// The message as it is routed: trimmed, non-empty, within the length limit.
-pub(crate) fn checked_message(message: &str) -> Result<&str> {
+pub fn checked_message(message: &str) -> Result<&str> {
     let message = message.trim();
     if message.is_empty() {
         return Err(Error::InvalidInput("the message is empty".into()));

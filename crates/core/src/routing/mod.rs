@@ -29,6 +29,7 @@ use serde::{Deserialize, Serialize};
 
 pub(crate) use check::MessageCheck;
 pub use compose::{Generation, GenerationSource};
+pub use intake::checked_message;
 pub(crate) use intake::Intake;
 
 /// The longest message routed (characters).
