@@ -1283,7 +1283,12 @@ median_hours_to_answer: number | null;
 /**
  * Escalations accepted in the period per 100 fans who wrote.
  */
-escalations_per_100_fans: number }
+escalations_per_100_fans: number; 
+/**
+ * Fan messages of this agent with no decision (any time): a route was stopped or
+ * failed; `fanline recover` routes them.
+ */
+unrouted_messages: number }
 /**
  * A provider to add.
  */

@@ -6,7 +6,7 @@
 //! a run.
 
 mod common;
-use common::{fanline, json, kb, stand_in_thresholds};
+use common::{json, kb, stand_in_thresholds};
 use rusqlite::Connection;
 use std::path::Path;
 use std::time::Duration;

@@ -135,10 +135,8 @@ impl TextIndex {
                 .ok()
                 .and_then(|t| t.elapsed().ok())
                 .is_some_and(|age| age > std::time::Duration::from_secs(60));
-            if name.to_string_lossy().starts_with(".tmp") && old {
-                if std::fs::remove_file(e.path()).is_ok() {
-                    tracing::info!(file = %e.path().display(), "removed a temporary file a killed writer left");
-                }
+            if name.to_string_lossy().starts_with(".tmp") && old && std::fs::remove_file(e.path()).is_ok() {
+                tracing::info!(file = %e.path().display(), "removed a temporary file a killed writer left");
             }
         }
     }

@@ -184,11 +184,11 @@ async fn with_the_primary_failing_30_percent_every_request_gets_one_answer() {
 
 #[tokio::test]
 async fn a_server_that_echoes_the_key_in_its_error_never_gets_it_into_ours() {
-    let (base, script) = fanline_llm::testing::start().await;
+    let (base, script) = start().await;
     let secret = "sk-proj-echo-test-5f2a9c";
     let providers: Vec<Arc<dyn Provider>> = vec![
-        Arc::new(fanline_llm::OpenAiCompatible::new("o", &format!("{base}/v1"), "m", Some(secret.into()), 8192)),
-        Arc::new(fanline_llm::Anthropic::new("a", &base, "m", Some(secret.into()), 8192)),
+        Arc::new(OpenAiCompatible::new("o", &format!("{base}/v1"), "m", Some(secret.into()), 8192)),
+        Arc::new(Anthropic::new("a", &base, "m", Some(secret.into()), 8192)),
     ];
     for p in providers {
         script.push(Fault::EchoKey);
