@@ -260,14 +260,15 @@ impl HybridIndex {
                 self.text_busy_since = None;
                 Ok(())
             }
-            Err(crate::Error::Busy) => {
+            Err(e) => {
+                // Busy (another process holds the writer) or failing: searches go on with
+                // the text as last committed, and the catch-up is tried again shortly.
+                if !matches!(e, crate::Error::Busy) {
+                    tracing::warn!("could not bring the full-text index up to date ({e}); will try again");
+                }
                 self.text.abandon();
                 self.text_busy_since = Some(Instant::now());
                 Ok(())
-            }
-            Err(e) => {
-                self.text.abandon();
-                Err(e)
             }
         }
     }
@@ -343,7 +344,8 @@ impl HybridIndex {
     }
 
     /// Whether both halves hold the store at `generation`, or the full-text index is
-    /// behind only because another process holds its writer (and was tried lately).
+    /// behind only because another process holds its writer or its catch-up failed (and it
+    /// was tried lately).
     pub fn settled(&self, generation: u64) -> bool {
         self.generation == generation
             && (self.text_generation == Some(generation)
@@ -580,5 +582,23 @@ mod tests {
         let (idx, report) = HybridIndex::open(dir.path(), 2, &store).unwrap();
         assert!(report.rebuilt_vectors.unwrap().contains("checksum"));
         assert_eq!(idx.len(), 5);
+    }
+
+    #[test]
+    fn temporary_files_a_killed_writer_left_are_removed_on_open() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Logged::default();
+        store.add(1, "tripods");
+        drop(HybridIndex::open(dir.path(), 2, &store).unwrap());
+        let text = dir.path().join(TEXT_DIR);
+        let (old, fresh) = (text.join(".tmpA1b2C3"), text.join(".tmpLive99"));
+        std::fs::write(&old, b"half a segment").unwrap();
+        std::fs::write(&fresh, b"a live writer's").unwrap();
+        let hour_ago = std::time::SystemTime::now() - Duration::from_secs(3600);
+        std::fs::File::options().write(true).open(&old).unwrap().set_modified(hour_ago).unwrap();
+        let (idx, _) = HybridIndex::open(dir.path(), 2, &store).unwrap();
+        assert!(!old.exists(), "a leftover from a killed writer is removed");
+        assert!(fresh.exists(), "a live writer's file is left alone");
+        assert_eq!(idx.search(&[0.0, 1.0], "tripods", &all(5), 5).unwrap().len(), 1);
     }
 }

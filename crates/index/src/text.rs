@@ -160,6 +160,12 @@ impl TextIndex {
                 tantivy::TantivyError::LockFailure(..) => Error::Busy,
                 e => Error::Tantivy(e),
             })?;
+            // A writer killed mid-commit leaves files the committed index does not use
+            // (a delete file this writer would create again under the same name):
+            // collect them before writing.
+            if let Err(e) = writer.garbage_collect_files().wait() {
+                tracing::warn!("could not collect the full-text index's unused files: {e}");
+            }
             *w = Some(writer);
         }
         f(w.as_mut().expect("set above"))
