@@ -42,9 +42,11 @@ ask "What is the next novel about?" friends
 
 # Routing. Two fans: one on the free tier, one paid (the default rules serve free
 # and follower fans only).
-"$FANLINE" fan add maya --tier free >/dev/null
-"$FANLINE" fan add theo --tier follower >/dev/null
-"$FANLINE" fan add pat --tier paid >/dev/null
+# `fan add` refuses a handle that exists (a second run): then `fan set` keeps the tier.
+fan() { "$FANLINE" fan add "$1" --tier "$2" >/dev/null 2>&1 || "$FANLINE" fan set "$1" --tier "$2" >/dev/null; }
+fan maya free
+fan theo follower
+fan pat paid
 field() { python3 -c "import json,sys; d=json.load(sys.stdin); print(d$1 if d$1 is not None else '')"; }
 route() { # fan, message → prints the path and the reply; leaves the JSON in $LAST
   echo; echo "── $1: $2"
