@@ -7,6 +7,7 @@
 //! seconds, `FANLINE_FUZZ_SECONDS=150 cargo test -p fanline-lab --test fuzz` for ten
 //! minutes); a failing input is written to a file and reported.
 
+use crate::bench::Rng;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
@@ -126,20 +127,6 @@ fn message(data: &[u8]) {
         };
         let _ = rt.block_on(runner.run(&s));
     });
-}
-
-/// A small, fast generator (xorshift).
-struct Rng(u64);
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 << 13;
-        self.0 ^= self.0 >> 7;
-        self.0 ^= self.0 << 17;
-        self.0
-    }
-    fn below(&mut self, n: usize) -> usize {
-        (self.next() % n.max(1) as u64) as usize
-    }
 }
 
 /// Tokens the parsers care about, spliced in by the mutator.
