@@ -171,19 +171,23 @@ test("models: add a provider, test it, change its place, remove it", async () =>
   assert.match(await text("#prov-table"), /openai · llama3\.2/);
   assert.match(await text("#prov-table"), /key: none/);
   // Nothing listens on port 9: the round trip fails, and says so.
-  await (await (await b.$("#prov-table tr")).$("button=Test")).click();
+  // The table re-renders after every change (and may twice), so its elements are looked
+  // up and used inside the page, never held across a render.
+  const press = (label) =>
+    b.execute((l) => [...document.querySelectorAll("#prov-table tr button")].find((x) => x.textContent === l).click(), label);
+  await press("Test");
   const result = "#prov-table tr td:last-child";
   await b.waitUntil(async () => !/^…?$/.test(await text(result)), { timeout: 60000 });
   assert.doesNotMatch(await text(result), /^ok/);
   await shot("13-models-test");
   // Its place in the fallback order, changed in place.
-  // The table may re-render at any time, so the input is looked up in the page, not held.
   await b.execute(() => {
     const e = document.querySelector("#prov-table input.priority");
     e.value = "3";
     e.dispatchEvent(new Event("change"));
   });
-  await b.waitUntil(async () => (await (await b.$("#prov-table input.priority")).getValue()) === "3", { timeout: 10000 });
-  await (await (await b.$("#prov-table tr")).$("button=Remove")).click();
+  const priority = () => b.execute(() => document.querySelector("#prov-table input.priority")?.value);
+  await b.waitUntil(async () => (await priority()) === "3", { timeout: 10000 });
+  await press("Remove");
   await waitText("#prov-table", /No providers/);
 });
