@@ -40,8 +40,7 @@ ask "I can't finish my draft, any advice?" public
 ask "What is the next novel about?" public
 ask "What is the next novel about?" friends
 
-# Routing. Two fans: one on the free tier, one paid (the default rules serve free
-# and follower fans only).
+# Routing. Three fans: free, follower and paid (the default rules serve every tier).
 # `fan add` refuses a handle that exists (a second run): then `fan set` keeps the tier.
 fan() { "$FANLINE" fan add "$1" --tier "$2" >/dev/null 2>&1 || "$FANLINE" fan set "$1" --tier "$2" >/dev/null; }
 fan maya free
@@ -66,7 +65,7 @@ if [ -n "$OFFER" ]; then
   "$FANLINE" queue answer "$OFFER" --text "I love the idea, but no: my novels are a solitary craft. I do run a co-writing workshop twice a year."
 fi
 route theo "Would you ever co-write a novel with a reader?"
-route pat "Can we hop on a call about my manuscript?"
+route pat "What's the capital of Australia?"
 echo; echo "── why did that go where it went? (the last decision's trace)"
 "$FANLINE" decisions show "$(field "['decision_id']" <<<"$LAST")" | tail -n 18
 echo; echo "── metrics"

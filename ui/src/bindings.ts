@@ -1552,7 +1552,12 @@ export type RefusalCode =
 /**
  * The policy file (or a critic's verdict it maps) refuses it.
  */
-"policy"
+"policy" | 
+/**
+ * The message is about nothing the creator covers (general knowledge, a task
+ * for another service); it never reaches the creator's queue.
+ */
+"off_topic"
 /**
  * The result of all critics on one subject.
  */
@@ -1913,6 +1918,11 @@ vagueness: number;
  * How sure an answer from the documents would be (0–1).
  */
 confidence: number; 
+/**
+ * Share of the message's content words the best chunk speaks of (0–1; 0 in
+ * decisions stored before it was measured).
+ */
+coverage?: number; 
 /**
  * Chunks at least `support_similarity` close.
  */

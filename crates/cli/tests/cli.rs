@@ -150,6 +150,7 @@ fn errors_are_clear_and_machine_readable() {
                 d.path().display()
             ))
             .env("FANLINE_EMBEDDER__KIND", "hashing")
+            .env("FANLINE_ROUTING__OFF_TOPIC_SIMILARITY", "0")
             .env("FANLINE_CONFIG", d.path().join(CONFIG))
             .output()
             .unwrap();

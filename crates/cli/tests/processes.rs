@@ -36,6 +36,7 @@ fn routes_and_searches_succeed_while_another_process_imports() {
         .args(["--data-dir", d.path().to_str().unwrap(), "import", big.to_str().unwrap(), "--json"])
         .env("FANLINE_CONFIG", d.path().join(common::CONFIG))
         .env("FANLINE_EMBEDDER__KIND", "hashing")
+        .env("FANLINE_ROUTING__OFF_TOPIC_SIMILARITY", "0")
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()

@@ -96,7 +96,9 @@ fn path_a_is_written_by_the_model_streamed_and_cited() {
     assert_eq!(script.calls.load(Ordering::SeqCst), calls + 1);
 
     // B and the escalation summary use the model too.
-    let b = app.route(None, "ana", "and that?").unwrap();
+    // (A fan's first message: a vague one after the price question is read with it.)
+    app.fan_add("cy", Tier::Free, Layer::Public).unwrap();
+    let b = app.route(None, "cy", "and that?").unwrap();
     assert_eq!((b.path, b.generation.unwrap().source), (RoutePath::B, GenerationSource::Llm));
     let d = app.route(None, "ana", "Could we meet at the Tokyo marathon next spring?").unwrap();
     assert_eq!(d.path, RoutePath::D);

@@ -274,3 +274,64 @@ fn nothing_above_the_fans_layer_is_ever_served_cited_or_a_candidate() {
     }
     assert_eq!(cases, 3 * (questions.len() + extra.len()));
 }
+
+#[test]
+fn a_fan_in_crisis_reads_crisis_resources_first_and_goes_to_the_top_of_the_queue() {
+    let dir = tempfile::tempdir().unwrap();
+    let app = open(dir.path());
+    with_public_kb(&app);
+    app.fan_add("ana", Tier::Free, Layer::Public).unwrap();
+    let r = app.route(None, "ana", "I want to kill myself, nothing matters anymore").unwrap();
+    assert_eq!(r.path, RoutePath::D, "{}", r.reason);
+    assert!(r.reply.starts_with(fanline_engine::route::policy::DEFAULT_CRISIS_RESOURCES), "{}", r.reply);
+    assert!(r.reply.contains(&format!("#{}", r.escalation_id.unwrap())), "{}", r.reply);
+    let e = app.store().escalation(r.escalation_id.unwrap()).unwrap();
+    assert!(e.priority >= 1000, "priority {}", e.priority);
+
+    // The policy's resources for its locale; escalation off still shows them.
+    app.policy_save(
+        "default",
+        "[crisis]\nlocale = \"de\"\n[crisis.resources]\nde = \"Telefonseelsorge: 0800 111 0 111.\"\n",
+    )
+    .unwrap();
+    app.rule_set(None, "escalation_enabled", "false").unwrap();
+    let r = app.route(None, "ana", "sometimes I want to end my life").unwrap();
+    assert_eq!(r.path, RoutePath::F, "{}", r.reason);
+    assert!(r.reply.starts_with("Telefonseelsorge: 0800 111 0 111."), "{}", r.reply);
+}
+
+#[test]
+fn off_topic_messages_are_declined_without_reaching_the_queue() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut cfg = common::config(dir.path());
+    cfg.routing.off_topic_similarity = 0.2;
+    let app = open_cfg(cfg);
+    // No documents yet: nothing to be outside of, so it is offered.
+    app.fan_add("ana", Tier::Free, Layer::Public).unwrap();
+    let r = app.route(None, "ana", "What's the capital of Australia?").unwrap();
+    assert_eq!(r.path, RoutePath::D, "{}", r.reason);
+    with_public_kb(&app);
+    let r = app.route(None, "ana", "What's the capital of Australia?").unwrap();
+    assert_eq!(r.path, RoutePath::F, "{}", r.reason);
+    assert_eq!(r.refusal.as_ref().unwrap().code, RefusalCode::OffTopic);
+    assert!(r.reply.contains("I can help with questions about"), "{}", r.reply);
+    assert_eq!(r.escalation_id, None);
+}
+
+#[test]
+fn a_follow_up_is_read_with_the_previous_message() {
+    let dir = tempfile::tempdir().unwrap();
+    let app = open(dir.path());
+    with_public_kb(&app);
+    app.fan_add("ana", Tier::Free, Layer::Public).unwrap();
+    let first = app.route(None, "ana", "How much does the workshop cost?").unwrap();
+    assert!(first.trace.step("context").is_none());
+    let r = app.route(None, "ana", "and can I cancel it?").unwrap();
+    let context = r.trace.step("context").expect("read with the previous message");
+    assert!(context.note.contains("How much does the workshop cost?"), "{}", context.note);
+    // Stored with the decision, and the fan's own words are what the creator sees.
+    let stored = app.decision(r.decision_id).unwrap();
+    assert!(stored.trace.step("context").is_some());
+    let kept = app.store().recent_messages(r.conversation_id, 10).unwrap();
+    assert!(kept.iter().any(|m| m.body == "and can I cancel it?"));
+}

@@ -17,6 +17,7 @@
 //! An answer is scored by the mean similarity of its closest phrasings
 //! ([`answer_score`]), not by its single closest one.
 
+use crate::signals::text::content_terms;
 use crate::vector::dot;
 use crate::{ItemKey, Layer};
 use serde::{Deserialize, Serialize};
@@ -34,6 +35,13 @@ pub struct ReuseParams {
     /// says only what the answer was written for, so a young answer asks for a
     /// near-paraphrase and broadens as phrasings are attached to it.
     pub young_threshold: f32,
+    /// A young answer below `young_threshold` but at least this close is still served
+    /// when the question and its phrasing name the same content words ("Who is your
+    /// literary agent?" for "Do you have a literary agent?", not "Do you have a YouTube
+    /// channel?" for "Do you have a YouTube channel membership?"). Off by default (1.0):
+    /// on the Quora pairs it serves more wrong answers than right ones (see
+    /// ARCHITECTURE.md, "Reuse").
+    pub young_band: f32,
     /// The best answer must lead the second-best by at least this much cosine.
     pub margin: f32,
     /// Use per-answer thresholds learned from phrasings (when an answer has enough).
@@ -52,6 +60,7 @@ impl Default for ReuseParams {
         ReuseParams {
             threshold: 0.45,
             young_threshold: 0.9,
+            young_band: 1.0,
             margin: 0.0,
             per_answer: false,
             negation_check: false,
@@ -178,7 +187,8 @@ pub fn judge(question: &str, candidates: &[ReuseCandidate], p: &ReuseParams) -> 
     } else {
         (p.threshold, ReuseCheck::Threshold)
     };
-    if c.similarity < threshold {
+    let named = c.phrasings < ESTABLISHED && c.similarity >= p.young_band && names_all(question, &c.matched_text);
+    if c.similarity < threshold && !named {
         return ReuseVerdict::Reject {
             check,
             detail: format!(
@@ -219,6 +229,14 @@ pub fn judge(question: &str, candidates: &[ReuseCandidate], p: &ReuseParams) -> 
         }
     }
     ReuseVerdict::Reuse { index: best, similarity: c.similarity, margin }
+}
+
+/// Whether `question` and `phrasing` name the same content words (stemmed), each
+/// every word of the other.
+fn names_all(question: &str, phrasing: &str) -> bool {
+    let asked = content_terms(question);
+    let own = content_terms(phrasing);
+    !own.is_empty() && own.iter().all(|t| asked.contains(t)) && asked.iter().all(|t| own.contains(t))
 }
 
 /// Phrasings the nearest-neighbour search returns to find the nearest canonical
@@ -378,6 +396,7 @@ mod tests {
         let p = ReuseParams {
             threshold: 0.7,
             young_threshold: 0.85,
+            young_band: 1.0,
             margin: 0.05,
             per_answer: true,
             negation_check: true,
@@ -409,6 +428,14 @@ mod tests {
             ReuseVerdict::Reject { check: ReuseCheck::YoungThreshold, .. }
         ));
         assert!(judge(q, &[ReuseCandidate { similarity: 0.85, ..young }], &p).is_reuse());
+        // In the young band, only when both name the same words.
+        let p = ReuseParams { young_band: 0.75, ..p };
+        let same = ReuseCandidate { phrasings: 1, ..cand(1, 0.8, "can my dog be brought") };
+        assert!(!judge("can i bring my dog", std::slice::from_ref(&same), &p).is_reuse());
+        let same = ReuseCandidate { phrasings: 1, ..cand(1, 0.8, "could I bring dogs?") };
+        assert!(judge("can i bring my dog", std::slice::from_ref(&same), &p).is_reuse());
+        let more = ReuseCandidate { phrasings: 1, ..cand(1, 0.8, "can i bring my dog to the workshop") };
+        assert!(!judge("can i bring my dog", &[more], &p).is_reuse());
     }
 
     #[test]

@@ -230,7 +230,7 @@ impl Default for AgentConfig {
             auto_answer_confidence_threshold: 0.75,
             clarification_enabled: true,
             blocked_topics: Vec::new(),
-            allowed_user_tiers: vec![Tier::Free, Tier::Follower],
+            allowed_user_tiers: vec![Tier::Free, Tier::Follower, Tier::Paid],
             availability_windows: Vec::new(),
             outside_hours: OutsideHours::Queue,
             timezone: "UTC".to_string(),
@@ -344,7 +344,7 @@ mod tests {
         assert_eq!(c.max_escalations_per_week, 50);
         assert!(c.escalation_enabled && c.clarification_enabled);
         assert_eq!(c.auto_answer_confidence_threshold, 0.75);
-        assert_eq!(c.allowed_user_tiers, vec![Tier::Free, Tier::Follower]);
+        assert_eq!(c.allowed_user_tiers, vec![Tier::Free, Tier::Follower, Tier::Paid]);
     }
 
     #[test]

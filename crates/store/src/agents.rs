@@ -39,18 +39,23 @@ impl Store {
         if name.is_empty() {
             return Err(Error::Invalid { what: "agent name", detail: "it is empty".into() });
         }
-        let conn = self.conn();
-        let r = conn.query_row(
+        let mut conn = self.conn();
+        let tx = conn.transaction()?;
+        let r = tx.query_row(
             &format!("INSERT INTO agents (name) VALUES (?1) RETURNING {AGENT_COLUMNS}"),
             [name],
             agent_row,
         );
-        match r {
+        let agent = match r {
             Err(rusqlite::Error::SqliteFailure(e, _)) if e.code == rusqlite::ErrorCode::ConstraintViolation => {
-                Err(Error::Conflict { what: "agent", key: name.to_string() })
+                return Err(Error::Conflict { what: "agent", key: name.to_string() })
             }
-            other => Ok(other?),
-        }
+            other => other?,
+        };
+        // The rules' defaults are the engine's, not the columns' (which predate them).
+        write_config(&tx, agent.id, &AgentConfig::default())?;
+        tx.commit()?;
+        Ok(agent)
     }
 
     /// The agent with this name, if any.
@@ -133,35 +138,39 @@ impl Store {
 
     /// Replace the rules of an agent.
     pub fn set_agent_config(&self, agent_id: i64, c: &AgentConfig) -> Result<()> {
-        let n = self.conn().execute(
-            "UPDATE agent_config SET max_escalations_per_day = ?2, max_escalations_per_week = ?3,
+        write_config(&self.conn(), agent_id, c)
+    }
+}
+
+fn write_config(conn: &rusqlite::Connection, agent_id: i64, c: &AgentConfig) -> Result<()> {
+    let n = conn.execute(
+        "UPDATE agent_config SET max_escalations_per_day = ?2, max_escalations_per_week = ?3,
                  escalation_enabled = ?4, auto_answer_confidence_threshold = ?5,
                  clarification_enabled = ?6, blocked_topics = ?7, allowed_user_tiers = ?8,
                  availability_windows = ?9, timezone = ?10, persona = ?11, outside_hours = ?12
              WHERE agent_id = ?1",
-            params![
-                agent_id,
-                c.max_escalations_per_day,
-                c.max_escalations_per_week,
-                c.escalation_enabled,
-                c.auto_answer_confidence_threshold,
-                c.clarification_enabled,
-                util::json(&c.blocked_topics),
-                util::json(&c.allowed_user_tiers),
-                util::json(&c.availability_windows),
-                c.timezone,
-                c.persona,
-                c.outside_hours.as_str(),
-            ],
-        );
-        match n {
-            Ok(0) => Err(Error::not_found("agent", agent_id)),
-            Ok(_) => Ok(()),
-            Err(rusqlite::Error::SqliteFailure(e, msg)) if e.code == rusqlite::ErrorCode::ConstraintViolation => {
-                Err(Error::Invalid { what: "agent config", detail: msg.unwrap_or_else(|| e.to_string()) })
-            }
-            Err(e) => Err(e.into()),
+        params![
+            agent_id,
+            c.max_escalations_per_day,
+            c.max_escalations_per_week,
+            c.escalation_enabled,
+            c.auto_answer_confidence_threshold,
+            c.clarification_enabled,
+            util::json(&c.blocked_topics),
+            util::json(&c.allowed_user_tiers),
+            util::json(&c.availability_windows),
+            c.timezone,
+            c.persona,
+            c.outside_hours.as_str(),
+        ],
+    );
+    match n {
+        Ok(0) => Err(Error::not_found("agent", agent_id)),
+        Ok(_) => Ok(()),
+        Err(rusqlite::Error::SqliteFailure(e, msg)) if e.code == rusqlite::ErrorCode::ConstraintViolation => {
+            Err(Error::Invalid { what: "agent config", detail: msg.unwrap_or_else(|| e.to_string()) })
         }
+        Err(e) => Err(e.into()),
     }
 }
 

@@ -27,7 +27,7 @@ pub use error::{Error, Result};
 pub use escalations::{timestamp, AcceptWrite, Acceptance, Accepted, CapCheck, Escalation, NewEscalation};
 pub use fans::Fan;
 pub use index_log::IndexDelta;
-pub use messages::{Decision, Message, NewDecision, Role};
+pub use messages::{Decision, Message, NewDecision, PreviousTurn, Role};
 pub use metrics::{RawMetrics, TopAnswer};
 pub use migrate::{Migration, MIGRATIONS};
 pub use providers::ProviderSettings;

@@ -1,7 +1,7 @@
 //! Conversations, messages and decisions: every fan message is stored before it is
 //! routed, and every decision is stored with its signals and trace.
 
-use crate::util::{json, json_typed, parsed};
+use crate::util::{json, json_typed, parsed, parsed_opt};
 use crate::{Error, Result, Store};
 use chrono::{DateTime, Utc};
 use fanline_engine::route::Trace;
@@ -47,6 +47,17 @@ impl std::str::FromStr for Role {
             other => Err(Error::Invalid { what: "role", detail: format!("{other:?} is not fan, agent or creator") }),
         }
     }
+}
+
+/// A fan's earlier message in a conversation (see [`Store::previous_fan_turn`]).
+#[derive(Debug, Clone, PartialEq)]
+pub struct PreviousTurn {
+    /// What the fan wrote.
+    pub body: String,
+    /// The path it was routed to.
+    pub path: Option<RoutePath>,
+    /// How long before the later message it came, in seconds.
+    pub seconds_before: f64,
 }
 
 /// A message of a conversation.
@@ -188,6 +199,23 @@ impl Store {
         )?;
         tx.commit()?;
         Ok((conversation, message))
+    }
+
+    /// The fan's message before `message_id` in its conversation: its text, the path
+    /// it was routed to (none if it has no decision) and how many seconds earlier it came.
+    pub fn previous_fan_turn(&self, message_id: i64) -> Result<Option<PreviousTurn>> {
+        Ok(self
+            .read()?
+            .query_row(
+                "SELECT p.body, d.path, (julianday(c.created_at) - julianday(p.created_at)) * 86400.0
+                 FROM messages c
+                 JOIN messages p ON p.conversation_id = c.conversation_id AND p.role = 'fan' AND p.id < c.id
+                 LEFT JOIN decisions d ON d.message_id = p.id
+                 WHERE c.id = ?1 ORDER BY p.id DESC LIMIT 1",
+                [message_id],
+                |r| Ok(PreviousTurn { body: r.get(0)?, path: parsed_opt(r, 1)?, seconds_before: r.get(2)? }),
+            )
+            .optional()?)
     }
 
     /// The conversation a message is in.

@@ -25,6 +25,8 @@ pub fn fanline(data: &Path) -> Command {
         .arg(data)
         .env("FANLINE_CONFIG", config)
         .env("FANLINE_EMBEDDER__KIND", "hashing")
+        // Its similarities are shared words, not topics: nothing is off-topic here.
+        .env("FANLINE_ROUTING__OFF_TOPIC_SIMILARITY", "0")
         .env_remove("FANLINE_DATA_DIR");
     c
 }

@@ -123,7 +123,7 @@ impl Fanline {
             settings: &self.config.routing,
             policy: &intake.policy.policy,
             fan: &intake.fan,
-            message: &intake.message,
+            message: &intake.query,
             text: &intake.text,
             now: intake.now,
             forced,
@@ -294,7 +294,7 @@ impl Fanline {
                 Drafted { passages, text, citations: used, generation }
             }
             Written::NoModel { reason } => {
-                let (text, citations) = reply::grounded_answer(all, self.config.routing.support_similarity);
+                let (text, citations) = reply::grounded_answer(message, all, self.config.routing.support_similarity);
                 sink(StreamEvent::Token(&text));
                 let passages = all.iter().map(|c| c.text.clone()).collect();
                 Drafted {

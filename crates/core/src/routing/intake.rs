@@ -10,7 +10,8 @@ use chrono::{DateTime, Utc};
 use fanline_engine::route::FanProfile;
 use fanline_engine::signals::{analyse, TextAnalysis};
 use fanline_engine::AgentConfig;
-use fanline_store::{Agent, Role};
+use fanline_engine::RoutePath;
+use fanline_store::{Agent, PreviousTurn, Role};
 
 /// A stored message with everything routing it needs.
 pub(crate) struct Intake {
@@ -21,6 +22,13 @@ pub(crate) struct Intake {
     /// The name replies give the creator.
     pub creator: String,
     pub message: String,
+    /// The message as routed: the fan's words, read after their previous message when
+    /// they follow up on it ("and how much is it?").
+    pub query: String,
+    /// The earlier message a follow-up is read with.
+    pub context: Option<String>,
+    /// What the text says: personal data and crisis from the message itself, vagueness
+    /// and complexity from the message as routed.
     pub text: TextAnalysis,
     pub conversation_id: i64,
     pub message_id: i64,
@@ -75,17 +83,79 @@ impl Fanline {
     ) -> Result<Intake> {
         let rules = self.store.agent_config(agent.id)?;
         let policy = self.policy(&agent.name);
+        let mut text = analyse(message);
+        let context = follow_up(message, &text, self.store.previous_fan_turn(message_id)?);
+        let query = match &context {
+            Some(earlier) => {
+                let query = format!("{earlier} {message}");
+                let read = analyse(&query);
+                (text.stats, text.complexity, text.vagueness) = (read.stats, read.complexity, read.vagueness);
+                query
+            }
+            None => message.to_string(),
+        };
         Ok(Intake {
             creator: creator_name(&agent),
             fan: FanProfile { id: fan.id, handle: fan.handle, tier: fan.tier, layer: fan.layer },
             agent,
             rules,
             policy,
-            text: analyse(message),
+            text,
             message: message.to_string(),
+            query,
+            context,
             conversation_id,
             message_id,
             now: self.now(),
         })
+    }
+}
+
+/// A follow-up is read with the fan's previous message if that came at most this long
+/// before (seconds).
+const FOLLOW_UP_SECONDS: f64 = 30.0 * 60.0;
+
+/// Words that point back at something said before ("how much is it?"); not "these
+/// days" or "is there".
+const REFERRING: &[&str] = &["it", "it's", "its", "that", "this", "them", "those", "they", "one"];
+
+/// Openings that continue what was asked before.
+const CONTINUATIONS: &[&str] = &["and ", "and?", "also ", "what about ", "how about ", "but ", "so ", "then "];
+
+/// The earlier message a follow-up is read with: any reply to a clarifying question,
+/// or a short message that leans on what came before ("and how much is it?", "what
+/// about the annual one?") soon after the fan's previous one.
+fn follow_up(message: &str, text: &TextAnalysis, previous: Option<PreviousTurn>) -> Option<String> {
+    let p = previous.filter(|p| p.seconds_before <= FOLLOW_UP_SECONDS)?;
+    let lower = message.trim_start().to_lowercase();
+    let refers = lower.split(|c: char| !(c.is_alphanumeric() || c == '\'')).any(|w| REFERRING.contains(&w));
+    let leans = (refers && text.stats.content_words <= 3) || CONTINUATIONS.iter().any(|c| lower.starts_with(c));
+    let answers_clarification = p.path == Some(RoutePath::B);
+    (answers_clarification || (leans && text.stats.content_words <= 4)).then_some(p.body)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn turn(body: &str, path: RoutePath, seconds_before: f64) -> Option<PreviousTurn> {
+        Some(PreviousTurn { body: body.into(), path: Some(path), seconds_before })
+    }
+
+    #[test]
+    fn follow_ups_are_read_with_the_previous_message() {
+        let f = |m: &str, p| follow_up(m, &analyse(m), p);
+        let before = "How much does the workshop cost?";
+        assert_eq!(f("and is there a refund?", turn(before, RoutePath::A, 20.0)).as_deref(), Some(before));
+        assert_eq!(f("what about it?", turn(before, RoutePath::A, 20.0)).as_deref(), Some(before));
+        // A reply to a clarifying question, whatever it says.
+        assert_eq!(
+            f("the workshop", turn("Tell me about it", RoutePath::B, 60.0)).as_deref(),
+            Some("Tell me about it")
+        );
+        // A question of its own, or one long after, stands alone.
+        assert_eq!(f("Which microphone do you use for your videos?", turn(before, RoutePath::A, 20.0)), None);
+        assert_eq!(f("and is there a refund?", turn(before, RoutePath::A, 7200.0)), None);
+        assert_eq!(f("and is there a refund?", None), None);
     }
 }

@@ -7,13 +7,30 @@ use super::review::Reviewed;
 use super::{CriticReports, DecisionDetails, Intake, MessageCheck, RouteReport, Served};
 use crate::critics;
 use crate::{Fanline, Result};
-use fanline_engine::route::reply;
+use fanline_engine::route::{reply, StepOutcome, StepRecord};
 use fanline_store::{NewDecision, NewEscalation, NewRouting};
 
 impl Fanline {
     /// Stage 5: write the decision and what it caused; report it.
     pub(crate) fn persist(&self, intake: &Intake, check: MessageCheck, reviewed: Reviewed) -> Result<RouteReport> {
         let Reviewed { mut routed, reply: composed, draft, rejected } = reviewed;
+        if let Some(earlier) = &intake.context {
+            // Read with the previous message: the first record, before the plan's steps.
+            routed.trace.steps.insert(
+                0,
+                StepRecord {
+                    step: "context".into(),
+                    outcome: StepOutcome::Done,
+                    note: format!(
+                        "a follow-up, read after the fan's previous message \"{}\"",
+                        reply::excerpt(earlier, 120)
+                    ),
+                    start_us: 0,
+                    duration_us: 0,
+                    wave: 0,
+                },
+            );
+        }
         critics::trace(&mut routed.trace, &check.report, "message");
         for (i, r) in rejected.iter().enumerate() {
             critics::trace(&mut routed.trace, r, &format!("draft {} (rejected)", i + 1));
@@ -61,9 +78,16 @@ impl Fanline {
                     expected_reply_after: plan.expected_reply_after,
                 }),
             },
-            |offer_id| match (offer, offer_id) {
-                (Some(plan), Some(id)) => reply::offer(&intake.creator, id, plan.reason, plan.expected_reply_after),
-                _ => composed.text.clone(),
+            |offer_id| {
+                let text = match (offer, offer_id) {
+                    (Some(plan), Some(id)) => reply::offer(&intake.creator, id, plan.reason, plan.expected_reply_after),
+                    _ => composed.text.clone(),
+                };
+                // A fan in crisis reads where to get help first, whatever the path.
+                match intake.text.crisis() {
+                    true => reply::with_crisis_resources(intake.policy.policy.crisis.resources_for(None), &text),
+                    false => text,
+                }
             },
         )?;
         Ok(RouteReport {

@@ -100,6 +100,12 @@ pub(super) fn rules(s: &State) -> Result<Outcome> {
         }
         None => {}
     }
+    if i.text.crisis() {
+        // A fan in crisis reaches the creator, first in the queue, whatever else applies.
+        e.forced = Some((Action::Escalate, "a message in crisis".into()));
+        e.priority_bonus = e.priority_bonus.max(CRITICAL_PRIORITY);
+        notes.push("crisis".into());
+    }
     let note = format!(
         "confidence ≥ {:.2}, novel ≥ {:.2}, complex ≥ {:.2}, escalation {}{}{}",
         e.confidence_threshold,
@@ -147,6 +153,24 @@ pub fn context_summary(messages: &[(String, String)]) -> String {
         })
         .collect::<Vec<_>>()
         .join("\n")
+}
+
+/// What the creator covers, for an off-topic refusal: the titles of the closest
+/// documents the fan may see.
+fn covered(chunks: &[ChunkHit]) -> String {
+    let mut titles: Vec<String> = Vec::new();
+    for c in chunks {
+        let t = c.title.trim();
+        if !t.is_empty() && !titles.iter().any(|x| x.eq_ignore_ascii_case(t)) {
+            titles.push(t.to_string());
+        }
+    }
+    titles.truncate(3);
+    match titles.as_slice() {
+        [] => "Ask about something the creator covers.".into(),
+        [one] => format!("I can help with questions about {one}."),
+        [init @ .., last] => format!("I can help with questions about {} and {last}.", init.join(", ")),
+    }
 }
 
 /// A close canonical answer the fan may see, else `fallback`.
@@ -203,6 +227,9 @@ fn escalate(s: &State, reason: EscalationReason, why: String) -> Result<Outcome>
 pub(super) fn decide(s: &State) -> Result<Outcome> {
     let i = s.input;
     let (sig, e, h) = (State::get(&s.signals), State::get(&s.rules), State::get(&s.history));
+    if let (true, Some((Action::Escalate, why))) = (i.text.crisis(), &e.forced) {
+        return escalate(s, EscalationReason::Strategic, format!("{why} goes to the creator"));
+    }
     let line = i.settings.blocked_topic_similarity;
     if let Some(hit) = sig.topics.iter().find(|t| t.blocked && t.similarity.unwrap_or(0.0) >= line) {
         let reason = format!(
@@ -236,17 +263,29 @@ pub(super) fn decide(s: &State) -> Result<Outcome> {
             );
         }
     }
+    let novel = sig.novelty >= e.novelty_threshold;
+    let complex = sig.complexity >= e.complexity_threshold;
+    let answerable = sig.confidence >= e.confidence_threshold && !novel && !complex;
     let vague = sig.vagueness >= i.settings.vagueness_threshold;
-    // Clarify, but never twice in a row.
-    if vague && i.rules.clarification_enabled && h.previous_path != Some(RoutePath::B) {
+    // Clarify, but never twice in a row, and not what the documents answer anyway ("Do
+    // you do sponsorships?" is short, and the FAQ answers it).
+    if vague && !answerable && i.rules.clarification_enabled && h.previous_path != Some(RoutePath::B) {
         return decided(
             Resolution::Clarify,
             format!("the message is vague ({:.2} ≥ {:.2})", sig.vagueness, i.settings.vagueness_threshold),
         );
     }
-    let novel = sig.novelty >= e.novelty_threshold;
-    let complex = sig.complexity >= e.complexity_threshold;
-    if sig.confidence >= e.confidence_threshold && !novel && !complex {
+    // About nothing the creator covers: declined, and it never spends the cap. Judged
+    // against the documents the fan may see (and the canonical answers): with none,
+    // there is nothing to be outside of.
+    let chunks = State::get(&s.chunks);
+    let line = i.settings.off_topic_similarity;
+    if !chunks.is_empty() && sig.similarity < line {
+        let reason =
+            format!("off-topic: nothing the creator covers is close (similarity {:.2} < {line:.2})", sig.similarity);
+        return Ok(refuse(s, RefusalCode::OffTopic, reason, Alternative::Suggestion { text: covered(chunks) }));
+    }
+    if answerable {
         return decided(
             Resolution::Answer,
             format!(

@@ -8,7 +8,7 @@ use super::types::*;
 use super::Outcome;
 use crate::reuse::{judge, ReuseVerdict};
 use crate::signals::risk::assess;
-use crate::signals::text::mentions;
+use crate::signals::text::{content_terms, coverage, mentions};
 use crate::vector::dot;
 use crate::Result;
 
@@ -183,7 +183,16 @@ pub(super) fn signals(s: &State) -> Result<Outcome> {
     let chunk_similarity = chunks.iter().map(|c| c.similarity).reduce(f32::max);
     let similarity = canonical_similarity.into_iter().chain(chunk_similarity).fold(0f32, f32::max).max(0.0);
     let supporting = chunks.iter().filter(|c| c.similarity >= i.settings.support_similarity).count();
-    let confidence = confidence(chunk_similarity.unwrap_or(0.0), supporting, t.complexity);
+    // The chunk that best answers by meaning and words together, and how much of the
+    // message it speaks of.
+    let terms = content_terms(i.message);
+    let covered = chunks
+        .iter()
+        .map(|c| (c.similarity, coverage(&terms, &format!("{} {} {}", c.title, c.heading, c.text))))
+        .max_by(|a, b| by_words(a.0, a.1).total_cmp(&by_words(b.0, b.1)));
+    let confidence =
+        confidence(chunk_similarity.unwrap_or(0.0), supporting, t.complexity, covered.unwrap_or((0.0, 0.0)));
+    let covered = covered.map(|c| c.1).unwrap_or(0.0);
     let closest_blocked = topic_sims.iter().filter(|h| h.blocked).filter_map(|h| h.similarity).reduce(f32::max);
     let (risk, risk_reasons) = assess(&t.pii, &t.sensitive, closest_blocked.map(|c| line - c));
     let mut topics: Vec<TopicHit> = State::get(&s.keyword_topics).clone();
@@ -197,6 +206,7 @@ pub(super) fn signals(s: &State) -> Result<Outcome> {
         complexity: t.complexity,
         vagueness: t.vagueness,
         confidence,
+        coverage: covered,
         supporting_chunks: supporting,
         risk,
         risk_reasons,
@@ -212,12 +222,30 @@ pub(super) fn signals(s: &State) -> Result<Outcome> {
     Ok(Outcome::Done(note))
 }
 
-/// Confidence of an answer from the documents: 0.6 × the best chunk's strength + 0.2 ×
-/// support + 0.2 × (1 − complexity). Strength rescales the model's question-to-passage
-/// cosine, which runs lower than question-to-question: 0.25 or less is no match, 0.60
-/// or more a full one. Support counts supporting chunks up to 2, as a share of 2.
-pub fn confidence(best_chunk: f32, supporting: usize, complexity: f64) -> f64 {
-    let strength = ((best_chunk as f64 - 0.25) / 0.35).clamp(0.0, 1.0);
+/// Confidence of an answer from the documents, the larger of two readings:
+///
+/// - by meaning: 0.6 × the best chunk's strength + 0.2 × support + 0.2 × (1 −
+///   complexity);
+/// - by meaning and words, for the chunk where it is highest: 0.5 × its strength + 0.5
+///   × its coverage, the share of the message's content words (stemmed) it speaks of,
+///   so a passage a little less close by meaning that names everything asked ("a
+///   three-week summer break" for "do you take a summer break from the channel?")
+///   still answers it.
+///
+/// Strength rescales the model's question-to-passage cosine, which runs lower than
+/// question-to-question: 0.25 or less is no match, 0.60 or more a full one. Support
+/// counts supporting chunks up to 2, as a share of 2. `worded`: (similarity, coverage)
+/// of the chunk that reads best by meaning and words.
+pub fn confidence(best_chunk: f32, supporting: usize, complexity: f64, worded: (f32, f64)) -> f64 {
     let support = supporting.min(2) as f64 / 2.0;
-    (0.6 * strength + 0.2 * support + 0.2 * (1.0 - complexity)).clamp(0.0, 1.0)
+    let by_meaning = 0.6 * strength(best_chunk) + 0.2 * support + 0.2 * (1.0 - complexity);
+    by_meaning.max(by_words(worded.0, worded.1)).clamp(0.0, 1.0)
+}
+
+fn strength(similarity: f32) -> f64 {
+    ((similarity as f64 - 0.25) / 0.35).clamp(0.0, 1.0)
+}
+
+fn by_words(similarity: f32, coverage: f64) -> f64 {
+    0.5 * strength(similarity) + 0.5 * coverage.clamp(0.0, 1.0)
 }

@@ -136,6 +136,51 @@ pub struct Policy {
     pub critics: BTreeMap<String, CriticAction>,
     /// The persona's style (forbidden phrases, longest answer).
     pub style: StylePolicy,
+    /// Crisis resources by locale, put in the reply to a message in crisis.
+    pub crisis: CrisisPolicy,
+}
+
+/// What a fan in crisis reads first, whatever the path: where to get help now.
+///
+/// ```toml
+/// [crisis]
+/// locale = "de"                 # the audience's locale when a message has none
+/// [crisis.resources]
+/// de = "Telefonseelsorge: 0800 111 0 111 (kostenlos, rund um die Uhr)."
+/// en-US = "Call or text 988 (Suicide & Crisis Lifeline)."
+/// ```
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+#[serde(deny_unknown_fields, default)]
+pub struct CrisisPolicy {
+    /// The locale used when the message comes with none (a BCP 47 tag: "en-GB", "de").
+    pub locale: Option<String>,
+    /// Locale (or language) → the resources to show, one short paragraph.
+    pub resources: BTreeMap<String, String>,
+}
+
+/// The international default: an emergency number, a directory of free helplines by
+/// country, and the best-known lines.
+pub const DEFAULT_CRISIS_RESOURCES: &str = "If you are thinking about ending your life or you are in danger, \
+please reach out right now: call your local emergency number, or find a free, confidential helpline \
+in your country at https://findahelpline.com. In the US and Canada you can call or text 988; in the \
+UK and Ireland, Samaritans answer on 116 123. You don't have to go through this alone.";
+
+impl CrisisPolicy {
+    /// The resources for `locale` (else the policy's locale): the exact tag, then its
+    /// language ("en" for "en-GB"), then the international default.
+    pub fn resources_for(&self, locale: Option<&str>) -> &str {
+        let find = |tag: &str| {
+            let lang = tag.split(['-', '_']).next().unwrap_or(tag);
+            self.resources
+                .iter()
+                .find(|(k, _)| k.eq_ignore_ascii_case(tag))
+                .or_else(|| self.resources.iter().find(|(k, _)| k.eq_ignore_ascii_case(lang)))
+                .map(|(_, v)| v.trim())
+                .filter(|v| !v.is_empty())
+        };
+        locale.and_then(find).or_else(|| self.locale.as_deref().and_then(find)).unwrap_or(DEFAULT_CRISIS_RESOURCES)
+    }
 }
 
 /// The persona's style, checked on every drafted answer.
@@ -206,6 +251,7 @@ impl Policy {
             && self.risk.is_empty()
             && self.critics.is_empty()
             && self.style == StylePolicy::default()
+            && self.crisis == CrisisPolicy::default()
     }
 
     /// The action for a violation code: the policy's longest matching key, else the
@@ -301,6 +347,22 @@ priority = 1000
         assert_eq!(d.critic_action("grounding.unsupported"), CriticAction::Regenerate);
         assert_eq!(d.critic_action("critic.unavailable"), CriticAction::Escalate);
         assert!(Policy::parse("[critics]\npii = \"shred\"\n").is_err());
+    }
+
+    #[test]
+    fn crisis_resources_follow_the_locale_then_the_language_then_the_default() {
+        let p = Policy::parse(
+            "[crisis]\nlocale = \"de\"\n[crisis.resources]\nde = \"Telefonseelsorge 0800 111 0 111\"\nen-US = \"Call or text 988\"\n",
+        )
+        .unwrap();
+        assert_eq!(p.crisis.resources_for(Some("en-US")), "Call or text 988");
+        assert_eq!(p.crisis.resources_for(Some("de-AT")), "Telefonseelsorge 0800 111 0 111");
+        assert_eq!(p.crisis.resources_for(None), "Telefonseelsorge 0800 111 0 111");
+        assert_eq!(p.crisis.resources_for(Some("fr")), "Telefonseelsorge 0800 111 0 111");
+        let d = Policy::default();
+        assert_eq!(d.crisis.resources_for(Some("fr")), DEFAULT_CRISIS_RESOURCES);
+        assert!(DEFAULT_CRISIS_RESOURCES.contains("findahelpline.com"));
+        assert!(Policy::parse("[crisis]\nphone = \"1\"\n").is_err());
     }
 
     #[test]

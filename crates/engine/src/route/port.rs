@@ -48,7 +48,8 @@ pub struct RouteInput<'a> {
     pub policy: &'a Policy,
     /// Who wrote it.
     pub fan: &'a FanProfile,
-    /// The message.
+    /// The message as routed: the fan's words, read after their previous message when
+    /// they follow up on it.
     pub message: &'a str,
     /// What its text says by itself ([`crate::signals::analyse`] of `message`).
     pub text: &'a TextAnalysis,

@@ -4,6 +4,7 @@
 //! the offer for D, and the refusal with its alternative for F.
 
 use super::types::{Alternative, ChunkHit, Refusal, RefusalCode};
+use crate::signals::text::content_terms;
 use crate::signals::TextStats;
 use chrono::{DateTime, Utc};
 use serde::Serialize;
@@ -43,17 +44,76 @@ pub fn excerpt(text: &str, max: usize) -> String {
     out.trim().to_string()
 }
 
-/// Path A without a language model: the best supporting passages, quoted, each with a
-/// numbered citation.
-pub fn grounded_answer(chunks: &[ChunkHit], support_similarity: f32) -> (String, Vec<Citation>) {
-    let mut used: Vec<&ChunkHit> = chunks.iter().filter(|c| c.similarity >= support_similarity).take(2).collect();
-    if used.is_empty() {
-        used = chunks.iter().take(1).collect();
+/// Path A without a language model: from the best supporting passages, the sentences
+/// that answer the message, quoted, each passage with a numbered citation. A second
+/// passage is quoted only when it shares words with the message.
+pub fn grounded_answer(message: &str, chunks: &[ChunkHit], support_similarity: f32) -> (String, Vec<Citation>) {
+    let terms = content_terms(message);
+    let mut used: Vec<(&ChunkHit, String)> = Vec::new();
+    for c in chunks.iter().filter(|c| c.similarity >= support_similarity).take(2) {
+        let (text, matched) = answering_sentences(&terms, &c.text, 400);
+        if used.is_empty() || matched > 0 {
+            used.push((c, text));
+        }
     }
-    let citations = citations(used.iter().copied());
-    let body =
-        used.iter().enumerate().map(|(i, c)| format!("{} [{}]", excerpt(&c.text, 400), i + 1)).collect::<Vec<_>>();
+    if used.is_empty() {
+        if let Some(c) = chunks.first() {
+            used.push((c, answering_sentences(&terms, &c.text, 400).0));
+        }
+    }
+    let citations = citations(used.iter().map(|(c, _)| *c));
+    let body = used.iter().enumerate().map(|(i, (_, t))| format!("{t} [{}]", i + 1)).collect::<Vec<_>>();
     (format!("{}\n\n{}", body.join("\n\n"), sources(&citations)), citations)
+}
+
+/// The sentences of `text` that answer a message with these content terms, in their
+/// order, up to about `max` characters: the sentence sharing most terms with the
+/// message, then the ones after it while they fit (a passage's answer usually follows
+/// its first matching sentence). A sentence of fewer than four words ("Yes.") is never
+/// quoted on its own: it goes with the one after it. Without any shared term, the
+/// passage's first sentences. Returns the text and how many terms it shares.
+pub fn answering_sentences(terms: &[String], text: &str, max: usize) -> (String, usize) {
+    let flat = text.split_whitespace().collect::<Vec<_>>().join(" ");
+    let mut sentences: Vec<String> = Vec::new();
+    let mut pending = String::new();
+    for s in flat.split_inclusive(['.', '!', '?']) {
+        pending.push_str(s);
+        if pending.split_whitespace().count() >= 4 {
+            sentences.push(pending.trim().to_string());
+            pending.clear();
+        }
+    }
+    if !pending.trim().is_empty() {
+        match sentences.last_mut() {
+            Some(last) => {
+                last.push(' ');
+                last.push_str(pending.trim());
+            }
+            None => sentences.push(pending.trim().to_string()),
+        }
+    }
+    let shared = |s: &str| {
+        let own = content_terms(s);
+        terms.iter().filter(|t| own.iter().any(|o| o == *t)).count()
+    };
+    let scores: Vec<usize> = sentences.iter().map(|s| shared(s)).collect();
+    let best = scores.iter().copied().max().unwrap_or(0);
+    if best == 0 {
+        return (excerpt(&flat, max), 0);
+    }
+    let start = scores.iter().position(|&n| n == best).unwrap_or(0);
+    let mut out = sentences[start].clone();
+    for s in &sentences[start + 1..] {
+        if out.chars().count() + 1 + s.chars().count() > max {
+            break;
+        }
+        out.push(' ');
+        out.push_str(s);
+    }
+    if out.chars().count() > max {
+        out = format!("{}…", out.chars().take(max.saturating_sub(1)).collect::<String>());
+    }
+    (out, best)
 }
 
 /// Numbered citations of passages, from 1.
@@ -156,6 +216,11 @@ pub fn offer(
     )
 }
 
+/// A reply to a message in crisis: the crisis resources first, then the reply.
+pub fn with_crisis_resources(resources: &str, reply: &str) -> String {
+    format!("{}\n\n{}", resources.trim(), reply.trim())
+}
+
 /// Path F: the refusal, its reason, and what to do instead. `canonical` turns an
 /// alternative canonical answer id into its question, when it is offered.
 pub fn refusal(r: &Refusal, canonical: Option<&str>) -> String {
@@ -175,6 +240,7 @@ pub fn refusal(r: &Refusal, canonical: Option<&str>) -> String {
         RefusalCode::TierNotAllowed => "this inbox isn't open to your membership tier",
         RefusalCode::BlockedTopic | RefusalCode::Policy => "that's a topic the creator doesn't answer here",
         RefusalCode::EscalationDisabled => "the creator isn't taking personal questions right now",
+        RefusalCode::OffTopic => "that's outside what I can help with here",
     };
     format!("Sorry — {reason}. {alt}").trim().to_string()
 }
@@ -201,10 +267,26 @@ mod tests {
     fn grounded_answers_cite_their_passages() {
         let chunks =
             [chunk(7, 0.7, "Guide > Gear", "I use a Fuji X-T4. It is light."), chunk(8, 0.2, "", "Unrelated.")];
-        let (text, cites) = grounded_answer(&chunks, 0.45);
+        let (text, cites) = grounded_answer("Which camera do you use?", &chunks, 0.45);
         assert_eq!(cites.len(), 1);
         assert_eq!(cites[0].chunk_id, 7);
         assert!(text.contains("Fuji X-T4") && text.contains("[1]") && !text.contains("Unrelated"), "{text}");
+    }
+
+    #[test]
+    fn the_sentences_that_answer_are_quoted_not_the_first_ones() {
+        let text = "Yes. If the workshop is not for you, write to me within 14 days of your first payment \
+                    and you get a full refund. After that, cancelling stops the next payment.";
+        let terms = content_terms("Can I get my money back within the first days?");
+        let (t, n) = answering_sentences(&terms, text, 400);
+        assert!(t.starts_with("Yes. If the workshop") && n >= 1, "{t}");
+        // The sentence that matches, then what follows it.
+        let text = "I draft in Scrivener. Sound comes from a Rode PodMic into a recorder. Lighting is one LED panel.";
+        let (t, _) = answering_sentences(&content_terms("What sound recorder do you use?"), text, 400);
+        assert!(t.starts_with("Sound comes from") && !t.contains("Scrivener"), "{t}");
+        // Nothing shared: the first sentences.
+        let (t, n) = answering_sentences(&content_terms("hello"), text, 30);
+        assert_eq!((t.as_str(), n), ("I draft in Scrivener.", 0));
     }
 
     #[test]

@@ -27,6 +27,9 @@ pub struct RoutingSettings {
     pub blocked_topic_similarity: f32,
     /// Chunks at least this similar count as support for path A's confidence.
     pub support_similarity: f32,
+    /// Path F: a message whose best similarity to everything the creator covers (their
+    /// documents and canonical answers) is below this is off-topic and declined.
+    pub off_topic_similarity: f32,
     /// Hours an offer waits for the fan to accept it.
     pub offer_expiry_hours: u32,
     /// Hours an accepted escalation waits in the queue for the creator.
@@ -44,6 +47,7 @@ impl Default for RoutingSettings {
             complexity_threshold: 0.6,
             blocked_topic_similarity: 0.5,
             support_similarity: 0.45,
+            off_topic_similarity: 0.2,
             offer_expiry_hours: 48,
             queue_expiry_hours: 24 * 14,
         }

@@ -119,6 +119,10 @@ pub struct Signals {
     pub vagueness: f64,
     /// How sure an answer from the documents would be (0–1).
     pub confidence: f64,
+    /// Share of the message's content words the best chunk speaks of (0–1; 0 in
+    /// decisions stored before it was measured).
+    #[serde(default)]
+    pub coverage: f64,
     /// Chunks at least `support_similarity` close.
     pub supporting_chunks: usize,
     /// The message's risk tier.
@@ -166,6 +170,9 @@ pub enum RefusalCode {
     OutsideHours,
     /// The policy file (or a critic's verdict it maps) refuses it.
     Policy,
+    /// The message is about nothing the creator covers (general knowledge, a task
+    /// for another service); it never reaches the creator's queue.
+    OffTopic,
 }
 
 impl RefusalCode {
@@ -179,6 +186,7 @@ impl RefusalCode {
             RefusalCode::WeeklyCapReached => "weekly_cap_reached",
             RefusalCode::OutsideHours => "outside_hours",
             RefusalCode::Policy => "policy",
+            RefusalCode::OffTopic => "off_topic",
         }
     }
 }

@@ -10,7 +10,7 @@ pub use pii::{find_pii, PiiKind, PiiMatch};
 pub use risk::RiskTier;
 pub use text::{complexity, vagueness, TextStats};
 
-use risk::{assess, sensitive_subjects, Sensitive};
+use risk::{assess, sensitive_subjects, Sensitive, CRISIS};
 
 /// What a message's text says by itself.
 #[derive(Debug, Clone, PartialEq)]
@@ -28,6 +28,12 @@ pub struct TextAnalysis {
 }
 
 impl TextAnalysis {
+    /// Whether it expresses suicidal intent or an acute crisis: the reply then carries
+    /// crisis resources and the message goes to the creator at the top of the queue.
+    pub fn crisis(&self) -> bool {
+        self.sensitive.iter().any(|(s, _)| s.subject == CRISIS)
+    }
+
     /// The risk tier from the text alone (the plan refines it with topic closeness).
     pub fn risk(&self) -> RiskTier {
         assess(&self.pii, &self.sensitive, None).0

@@ -55,21 +55,33 @@ pub struct Sensitive {
     pub word: String,
 }
 
+/// The subject of suicidal intent and acute crisis.
+pub const CRISIS: &str = "crisis";
+
 const SUBJECTS: &[(&str, RiskTier, &[&str])] = &[
     (
-        "crisis",
+        CRISIS,
         RiskTier::Critical,
         &[
             "suicide",
             "suicidal",
             "kill myself",
             "end my life",
+            "ending my life",
             "self-harm",
             "self harm",
             "hurt myself",
             "want to die",
             "cutting myself",
             "overdose",
+            "take my own life",
+            "don't want to live",
+            "dont want to live",
+            "no reason to live",
+            "better off dead",
+            "end it all",
+            "not safe at home",
+            "going to hurt me",
         ],
     ),
     (

@@ -103,6 +103,34 @@ fn words(text: &str) -> Vec<String> {
         .collect()
 }
 
+/// The words of a text that carry its meaning (three letters or more, not function
+/// words), lower-cased and stemmed (Snowball, English: "videos" → "video", "editing"
+/// → "edit", "quitting" → "quit") so that forms of one word meet.
+pub fn content_terms(text: &str) -> Vec<String> {
+    static STEMMER: std::sync::OnceLock<rust_stemmers::Stemmer> = std::sync::OnceLock::new();
+    let stemmer = STEMMER.get_or_init(|| rust_stemmers::Stemmer::create(rust_stemmers::Algorithm::English));
+    words(text)
+        .into_iter()
+        .filter(|w| w.chars().count() >= 3 && !FUNCTION_WORDS.contains(&w.as_str()))
+        .map(|w| stemmer.stem(&w).into_owned())
+        .collect()
+}
+
+/// Words (stemmed) that make a request rather than say what it is about.
+const REQUEST_WORDS: &[&str] = &["tell", "know", "want", "like", "ask", "explain", "wonder", "curious", "question"];
+
+/// The share of the message's content terms that `passage` contains (0 when the
+/// message has none): how much of what was asked the passage speaks of.
+pub fn coverage(message_terms: &[String], passage: &str) -> f64 {
+    let asked: Vec<&String> = message_terms.iter().filter(|t| !REQUEST_WORDS.contains(&t.as_str())).collect();
+    if asked.is_empty() {
+        return 0.0;
+    }
+    let own = content_terms(passage);
+    let found = asked.iter().filter(|t| own.contains(t)).count();
+    found as f64 / asked.len() as f64
+}
+
 /// Openings of a request for information about a topic, longest first.
 const OPEN_REQUESTS: &[&str] = &[
     "i'm looking for information about",

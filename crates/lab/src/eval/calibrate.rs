@@ -46,6 +46,7 @@ pub fn search(prep: &Prepared, base: &ReuseParams, floor: f32) -> (ReuseParams, 
                         let p = ReuseParams {
                             threshold,
                             young_threshold,
+                            young_band: base.young_band,
                             margin,
                             per_answer: slack.is_some(),
                             negation_check,

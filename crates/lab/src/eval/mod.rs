@@ -299,6 +299,7 @@ pub fn eval(app: &Fanline, o: &EvalOptions, progress: &mut dyn FnMut(usize, usiz
     let base = ReuseParams {
         threshold: p.threshold,
         young_threshold: p.threshold,
+        young_band: 1.0,
         margin: 0.0,
         per_answer: false,
         negation_check: false,
@@ -310,6 +311,12 @@ pub fn eval(app: &Fanline, o: &EvalOptions, progress: &mut dyn FnMut(usize, usiz
         prep.score(
             &format!("+ young answers at {:.2}", p.young_threshold),
             &ReuseParams { young_threshold: p.young_threshold, ..base },
+            &th,
+            &by_best,
+        ),
+        prep.score(
+            "+ young band from 0.82, same words",
+            &ReuseParams { young_threshold: p.young_threshold, young_band: 0.82, ..base },
             &th,
             &by_best,
         ),
@@ -348,6 +355,7 @@ fn best_global_threshold(prep: &Prepared, th: &[Option<f32>], searched: &Searche
         let p = ReuseParams {
             threshold: t,
             young_threshold: t,
+            young_band: 1.0,
             margin: 0.0,
             per_answer: false,
             negation_check: false,
