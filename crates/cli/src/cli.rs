@@ -226,7 +226,8 @@ pub struct CalibrateArgs {
 
 #[derive(Debug, Args)]
 pub struct EvalArgs {
-    /// clinc150, banking77, quora, mqp, covid_faq or clariq
+    /// clinc150, banking77, quora, mqp, covid_faq, clariq, or conversations (a
+    /// conversation set such as examples/conversations.toml)
     pub dataset: String,
     /// The dataset's folder (or its file).
     pub path: PathBuf,

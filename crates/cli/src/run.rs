@@ -49,6 +49,12 @@ fn dispatch(cli: Cli) -> fanline_core::Result<bool> {
         return print::out(json, &report, print::bench_route).map(|_| true);
     }
     if let Command::Eval(a) = &cli.command {
+        if a.dataset.trim().eq_ignore_ascii_case("conversations") {
+            let bar = print::Progress::new(json, "turns routed");
+            let report = fanline_lab::conversations::eval(&cfg, &a.path, &mut |done, total| bar.tick(done, total))?;
+            bar.finish();
+            return print::out(json, &report, print::conversations).map(|_| true);
+        }
         let opts = eval::EvalOptions::new(a.dataset.parse()?, &a.path, a.per_intent, &cfg);
         let (_scratch, app) = eval::scratch(&cfg)?;
         let bar = print::Progress::new(json, "texts embedded");

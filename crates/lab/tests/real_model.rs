@@ -285,3 +285,62 @@ fn eval_and_calibrate_measure_the_router_on_the_covid_pairs() {
     assert!(c.settings_tried > 1000);
     assert!(c.metrics.wrong_reuse_rate <= 0.02, "{:?}", c.metrics);
 }
+
+/// The conversation set (examples/conversations.toml) through the whole use case: the
+/// score the README reports is the floor here, and nothing leaks or is served wrongly.
+#[test]
+fn the_conversation_set_routes_as_a_creator_expects() {
+    let dir = tempfile::tempdir().unwrap();
+    let app = open(dir.path());
+    let file = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples/conversations.toml");
+    let (set, kb) = fanline_lab::conversations::load(&file).unwrap();
+    let r = fanline_lab::conversations::run(&app, &set, &kb, &mut |_, _| {}).unwrap();
+    assert!(r.turns >= 60, "{} turns", r.turns);
+    let misses: Vec<String> =
+        r.results.iter().filter(|t| !t.right).map(|t| format!("{}: {}", t.say, t.misses.join("; "))).collect();
+    assert_eq!((r.leaks, r.wrong_reuses), (0, 0), "{misses:#?}");
+    assert!(r.right >= 59, "{} of {} right:\n{misses:#?}", r.right, r.turns);
+}
+
+/// Off-topic is calibrated on CLINC150: against a writer's documents, its validation
+/// queries (banking, travel, cooking, small talk, and its out-of-scope set) are
+/// general requests. Most are declined as off-topic and none reaches the queue
+/// without an offer the fan must accept.
+#[test]
+fn general_requests_are_declined_as_off_topic_against_a_writers_documents() {
+    let Some(root) = datasets() else { return };
+    let data = clinc(&root);
+    let dir = tempfile::tempdir().unwrap();
+    let app = open(dir.path());
+    import_all(&app);
+    app.fan_add("fan", Tier::Free, Layer::Public).unwrap();
+    let queries: Vec<&String> =
+        data["val"].iter().step_by(10).chain(data["oos_val"].iter().step_by(2)).map(|(q, _)| q).collect();
+    let (mut off, mut sims) = (0, Vec::new());
+    for q in &queries {
+        let r = app.route(None, "fan", q).unwrap();
+        if r.refusal.as_ref().is_some_and(|f| f.code == fanline_engine::route::RefusalCode::OffTopic) {
+            off += 1;
+        }
+        if let Some(s) = &r.signals {
+            sims.push(s.similarity);
+        }
+    }
+    sims.sort_by(f32::total_cmp);
+    let at = |p: f64| sims[((sims.len() - 1) as f64 * p) as usize];
+    let share = off as f64 / queries.len() as f64;
+    let below = |line: f32| sims.iter().filter(|s| **s < line).count() as f64 / sims.len() as f64;
+    eprintln!(
+        "off-topic: {off} of {} ({share:.3}); similarity p10 {:.3} p50 {:.3} p90 {:.3}; below 0.20/0.22/0.25/0.30: \
+         {:.3}/{:.3}/{:.3}/{:.3}",
+        queries.len(),
+        at(0.1),
+        at(0.5),
+        at(0.9),
+        below(0.2),
+        below(0.22),
+        below(0.25),
+        below(0.3)
+    );
+    assert!(share >= 0.5, "{share}");
+}

@@ -3,6 +3,7 @@
 use super::{say, Out};
 use fanline_core::quality::ReuseMetrics;
 use fanline_lab::bench::BenchReport;
+use fanline_lab::conversations::ConversationReport;
 use fanline_lab::eval::calibrate::Calibration;
 use fanline_lab::eval::EvalReport;
 
@@ -101,9 +102,9 @@ pub fn calibration(o: &mut Out, c: &Calibration) {
 
 fn params(p: &fanline_engine::reuse::ReuseParams) -> String {
     format!(
-        "threshold {:.2} (young answers {:.2}), margin {:.2}, mean of best {} phrasings, per-answer thresholds {}, \
-         negation check {}, number check {}",
-        p.threshold, p.young_threshold, p.margin, p.top_m, p.per_answer, p.negation_check, p.number_check
+        "threshold {:.2} (young answers {:.2}, or {:.2} with the same words), margin {:.2}, mean of best {} phrasings, \
+         per-answer thresholds {}, negation check {}, number check {}",
+        p.threshold, p.young_threshold, p.young_band, p.margin, p.top_m, p.per_answer, p.negation_check, p.number_check
     )
 }
 
@@ -171,5 +172,34 @@ pub fn bench_critics(o: &mut Out, rows: &[fanline_critics::bench::OverheadRow]) 
     say!(o, "{:<30} {:>9} {:>10} {:>10}", "critics (no model)", "messages", "p50 µs", "p99 µs");
     for r in rows {
         say!(o, "{:<30} {:>9} {:>10.1} {:>10.1}", r.case, r.messages, r.p50_us, r.p99_us);
+    }
+}
+
+pub fn conversations(o: &mut Out, r: &ConversationReport) {
+    for t in r.results.iter().filter(|t| !t.right) {
+        say!(o, "✗ #{:<3} {:<58} {}  {}", t.conversation, excerpt(&t.say, 58), t.path, t.misses.join("; "));
+    }
+    say!(o, "\n{:<10} {:>6} {:>6}", "expected", "right", "of");
+    for (p, right, of) in &r.by_path {
+        say!(o, "{:<10} {:>6} {:>6}", p.as_str(), right, of);
+    }
+    say!(
+        o,
+        "\n{} of {} turns right ({:.1}%) in {} conversations; {} leak(s), {} wrong reuse(s); {:.1} s",
+        r.right,
+        r.turns,
+        100.0 * r.score(),
+        r.conversations,
+        r.leaks,
+        r.wrong_reuses,
+        r.seconds
+    );
+}
+
+fn excerpt(s: &str, n: usize) -> String {
+    if s.chars().count() <= n {
+        s.to_string()
+    } else {
+        format!("{}…", s.chars().take(n - 1).collect::<String>())
     }
 }
