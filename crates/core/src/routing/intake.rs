@@ -122,16 +122,19 @@ const REFERRING: &[&str] = &["it", "it's", "its", "that", "this", "them", "those
 /// Openings that continue what was asked before.
 const CONTINUATIONS: &[&str] = &["and ", "and?", "also ", "what about ", "how about ", "but ", "so ", "then "];
 
-/// The earlier message a follow-up is read with: any reply to a clarifying question,
-/// or a short message that leans on what came before ("and how much is it?", "what
-/// about the annual one?") soon after the fan's previous one.
+/// The earlier message a follow-up is read with: a reply to a clarifying question, or
+/// a short message that leans on what came before ("and how much is it?", "what about
+/// the annual one?") soon after the fan's previous one. Either must name something of
+/// its own ("and that?" stays a message to clarify).
 fn follow_up(message: &str, text: &TextAnalysis, previous: Option<PreviousTurn>) -> Option<String> {
     let p = previous.filter(|p| p.seconds_before <= FOLLOW_UP_SECONDS)?;
     let lower = message.trim_start().to_lowercase();
     let refers = lower.split(|c: char| !(c.is_alphanumeric() || c == '\'')).any(|w| REFERRING.contains(&w));
     let leans = (refers && text.stats.content_words <= 3) || CONTINUATIONS.iter().any(|c| lower.starts_with(c));
     let answers_clarification = p.path == Some(RoutePath::B);
-    (answers_clarification || (leans && text.stats.content_words <= 4)).then_some(p.body)
+    // It must name something of its own: "and that?" says nothing more in context.
+    let adds = text.stats.content_words >= 1;
+    (adds && (answers_clarification || (leans && text.stats.content_words <= 4))).then_some(p.body)
 }
 
 #[cfg(test)]
@@ -147,7 +150,8 @@ mod tests {
         let f = |m: &str, p| follow_up(m, &analyse(m), p);
         let before = "How much does the workshop cost?";
         assert_eq!(f("and is there a refund?", turn(before, RoutePath::A, 20.0)).as_deref(), Some(before));
-        assert_eq!(f("what about it?", turn(before, RoutePath::A, 20.0)).as_deref(), Some(before));
+        assert_eq!(f("what about the annual price?", turn(before, RoutePath::A, 20.0)).as_deref(), Some(before));
+        assert_eq!(f("does it include feedback?", turn(before, RoutePath::A, 20.0)).as_deref(), Some(before));
         // A reply to a clarifying question, whatever it says.
         assert_eq!(
             f("the workshop", turn("Tell me about it", RoutePath::B, 60.0)).as_deref(),
@@ -157,5 +161,7 @@ mod tests {
         assert_eq!(f("Which microphone do you use for your videos?", turn(before, RoutePath::A, 20.0)), None);
         assert_eq!(f("and is there a refund?", turn(before, RoutePath::A, 7200.0)), None);
         assert_eq!(f("and is there a refund?", None), None);
+        // Nothing of its own to read with the previous one.
+        assert_eq!(f("and that?", turn(before, RoutePath::A, 20.0)), None);
     }
 }
