@@ -284,7 +284,8 @@ fn a_fan_in_crisis_reads_crisis_resources_first_and_goes_to_the_top_of_the_queue
     let r = app.route(None, "ana", "I want to kill myself, nothing matters anymore").unwrap();
     assert_eq!(r.path, RoutePath::D, "{}", r.reason);
     assert!(r.reply.starts_with(fanline_engine::route::policy::DEFAULT_CRISIS_RESOURCES), "{}", r.reply);
-    assert!(r.reply.contains(&format!("#{}", r.escalation_id.unwrap())), "{}", r.reply);
+    assert!(r.reply.contains(&format!("accept offer #{}", r.escalation_id.unwrap())), "{}", r.reply);
+    assert!(r.reply.contains("top of their queue"), "{}", r.reply);
     let e = app.store().escalation(r.escalation_id.unwrap()).unwrap();
     assert!(e.priority >= 1000, "priority {}", e.priority);
 

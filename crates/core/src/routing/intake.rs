@@ -128,6 +128,10 @@ const CONTINUATIONS: &[&str] = &["and ", "and?", "also ", "what about ", "how ab
 /// its own ("and that?" stays a message to clarify).
 fn follow_up(message: &str, text: &TextAnalysis, previous: Option<PreviousTurn>) -> Option<String> {
     let p = previous.filter(|p| p.seconds_before <= FOLLOW_UP_SECONDS)?;
+    // A message in crisis is not the context of the next question.
+    if analyse(&p.body).crisis() {
+        return None;
+    }
     let lower = message.trim_start().to_lowercase();
     let refers = lower.split(|c: char| !(c.is_alphanumeric() || c == '\'')).any(|w| REFERRING.contains(&w));
     let leans = (refers && text.stats.content_words <= 3) || CONTINUATIONS.iter().any(|c| lower.starts_with(c));
@@ -161,6 +165,8 @@ mod tests {
         assert_eq!(f("Which microphone do you use for your videos?", turn(before, RoutePath::A, 20.0)), None);
         assert_eq!(f("and is there a refund?", turn(before, RoutePath::A, 7200.0)), None);
         assert_eq!(f("and is there a refund?", None), None);
+        let crisis = "I want to end my life";
+        assert_eq!(f("and how much is the workshop?", turn(crisis, RoutePath::D, 20.0)), None);
         // Nothing of its own to read with the previous one.
         assert_eq!(f("and that?", turn(before, RoutePath::A, 20.0)), None);
     }

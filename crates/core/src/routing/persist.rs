@@ -80,6 +80,7 @@ impl Fanline {
             },
             |offer_id| {
                 let text = match (offer, offer_id) {
+                    (Some(_), Some(id)) if intake.text.crisis() => reply::crisis_offer(&intake.creator, id),
                     (Some(plan), Some(id)) => reply::offer(&intake.creator, id, plan.reason, plan.expected_reply_after),
                     _ => composed.text.clone(),
                 };

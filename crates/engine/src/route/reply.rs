@@ -216,6 +216,15 @@ pub fn offer(
     )
 }
 
+/// Path D for a message in crisis: the offer, put gently, after the resources.
+pub fn crisis_offer(creator: &str, escalation_id: i64) -> String {
+    format!(
+        "{creator} will want to read this, and I can put your message at the top of their queue: \
+         accept offer #{escalation_id} and it goes to them first. If you are in danger right now, \
+         please reach out to the help above first."
+    )
+}
+
 /// A reply to a message in crisis: the crisis resources first, then the reply.
 pub fn with_crisis_resources(resources: &str, reply: &str) -> String {
     format!("{}\n\n{}", resources.trim(), reply.trim())
