@@ -34,12 +34,18 @@ fn with_public_kb(app: &Fanline) {
     app.import(None, &[kb("public")], Layer::Public, &mut |_| {}).unwrap();
 }
 
+/// A fresh data directory with the sample public knowledge and one free fan, "ana".
+fn open_with_ana(dir: &std::path::Path) -> Fanline {
+    let app = open(dir);
+    with_public_kb(&app);
+    app.fan_add("ana", Tier::Free, Layer::Public).unwrap();
+    app
+}
+
 #[test]
 fn messages_are_stored_before_routing_and_decisions_with_their_trace() {
     let dir = tempfile::tempdir().unwrap();
-    let app = open(dir.path());
-    with_public_kb(&app);
-    app.fan_add("ana", Tier::Free, Layer::Public).unwrap();
+    let app = open_with_ana(dir.path());
     let r = app.route(None, "ana", "What camera do you use for your videos?").unwrap();
     let stored = app.decision(r.decision_id).unwrap();
     assert_eq!(stored.path, r.path);
@@ -150,9 +156,7 @@ fn daily_caps_follow_the_creators_midnight_across_a_dst_change() {
 #[test]
 fn the_policy_file_is_reloaded_without_a_restart() {
     let dir = tempfile::tempdir().unwrap();
-    let app = open(dir.path());
-    with_public_kb(&app);
-    app.fan_add("ana", Tier::Free, Layer::Public).unwrap();
+    let app = open_with_ana(dir.path());
     let q = "How much does your editing course cost?";
     let before = app.route(None, "ana", q).unwrap();
     assert!(!before.reason.contains("topic"), "{}", before.reason);
@@ -278,9 +282,7 @@ fn nothing_above_the_fans_layer_is_ever_served_cited_or_a_candidate() {
 #[test]
 fn a_fan_in_crisis_reads_crisis_resources_first_and_goes_to_the_top_of_the_queue() {
     let dir = tempfile::tempdir().unwrap();
-    let app = open(dir.path());
-    with_public_kb(&app);
-    app.fan_add("ana", Tier::Free, Layer::Public).unwrap();
+    let app = open_with_ana(dir.path());
     let r = app.route(None, "ana", "I want to kill myself, nothing matters anymore").unwrap();
     assert_eq!(r.path, RoutePath::D, "{}", r.reason);
     assert!(r.reply.starts_with(fanline_engine::route::policy::DEFAULT_CRISIS_RESOURCES), "{}", r.reply);
@@ -322,9 +324,7 @@ fn off_topic_messages_are_declined_without_reaching_the_queue() {
 #[test]
 fn a_follow_up_is_read_with_the_previous_message() {
     let dir = tempfile::tempdir().unwrap();
-    let app = open(dir.path());
-    with_public_kb(&app);
-    app.fan_add("ana", Tier::Free, Layer::Public).unwrap();
+    let app = open_with_ana(dir.path());
     let first = app.route(None, "ana", "How much does the workshop cost?").unwrap();
     assert!(first.trace.step("context").is_none());
     let r = app.route(None, "ana", "and can I cancel it?").unwrap();

@@ -117,13 +117,14 @@ impl Reply {
 impl Fanline {
     /// Run the engine's plan for a stored message (with an action forced by a critic).
     pub(crate) fn plan(&self, intake: &Intake, forced: Option<(Action, String)>) -> Result<Routed> {
+        let query = intake.query();
         let input = RouteInput {
             agent_id: intake.agent.id,
             rules: &intake.rules,
             settings: &self.config.routing,
             policy: &intake.policy.policy,
             fan: &intake.fan,
-            message: &intake.query,
+            message: &query,
             text: &intake.text,
             now: intake.now,
             forced,

@@ -8,7 +8,8 @@ use crate::policy::PolicyState;
 use crate::{Error, Fanline, Result};
 use chrono::{DateTime, Utc};
 use fanline_engine::route::FanProfile;
-use fanline_engine::signals::{analyse, TextAnalysis};
+use fanline_engine::signals::risk::in_crisis;
+use fanline_engine::signals::{self, analyse, TextAnalysis};
 use fanline_engine::AgentConfig;
 use fanline_engine::RoutePath;
 use fanline_store::{Agent, PreviousTurn, Role};
@@ -22,10 +23,7 @@ pub(crate) struct Intake {
     /// The name replies give the creator.
     pub creator: String,
     pub message: String,
-    /// The message as routed: the fan's words, read after their previous message when
-    /// they follow up on it ("and how much is it?").
-    pub query: String,
-    /// The earlier message a follow-up is read with.
+    /// The earlier message a follow-up is read with ("and how much is it?").
     pub context: Option<String>,
     /// What the text says: personal data and crisis from the message itself, vagueness
     /// and complexity from the message as routed.
@@ -85,15 +83,12 @@ impl Fanline {
         let policy = self.policy(&agent.name);
         let mut text = analyse(message);
         let context = follow_up(message, &text, self.store.previous_fan_turn(message_id)?);
-        let query = match &context {
-            Some(earlier) => {
-                let query = format!("{earlier} {message}");
-                let read = analyse(&query);
-                (text.stats, text.complexity, text.vagueness) = (read.stats, read.complexity, read.vagueness);
-                query
-            }
-            None => message.to_string(),
-        };
+        if let Some(earlier) = &context {
+            // Vagueness and complexity of the two read together; personal data and
+            // crisis stay the fan's own words' (scanned once, above).
+            text.stats = signals::text::stats(&read_with(earlier, message));
+            (text.complexity, text.vagueness) = (signals::complexity(&text.stats), signals::vagueness(&text.stats));
+        }
         Ok(Intake {
             creator: creator_name(&agent),
             fan: FanProfile { id: fan.id, handle: fan.handle, tier: fan.tier, layer: fan.layer },
@@ -102,13 +97,27 @@ impl Fanline {
             policy,
             text,
             message: message.to_string(),
-            query,
             context,
             conversation_id,
             message_id,
             now: self.now(),
         })
     }
+}
+
+impl Intake {
+    /// The message as routed: the fan's words, after their previous message when they
+    /// follow up on it.
+    pub fn query(&self) -> std::borrow::Cow<'_, str> {
+        match &self.context {
+            Some(earlier) => read_with(earlier, &self.message).into(),
+            None => self.message.as_str().into(),
+        }
+    }
+}
+
+fn read_with(earlier: &str, message: &str) -> String {
+    format!("{earlier} {message}")
 }
 
 /// A follow-up is read with the fan's previous message if that came at most this long
@@ -128,17 +137,15 @@ const CONTINUATIONS: &[&str] = &["and ", "and?", "also ", "what about ", "how ab
 /// its own ("and that?" stays a message to clarify).
 fn follow_up(message: &str, text: &TextAnalysis, previous: Option<PreviousTurn>) -> Option<String> {
     let p = previous.filter(|p| p.seconds_before <= FOLLOW_UP_SECONDS)?;
-    // A message in crisis is not the context of the next question.
-    if analyse(&p.body).crisis() {
-        return None;
-    }
     let lower = message.trim_start().to_lowercase();
     let refers = lower.split(|c: char| !(c.is_alphanumeric() || c == '\'')).any(|w| REFERRING.contains(&w));
     let leans = (refers && text.stats.content_words <= 3) || CONTINUATIONS.iter().any(|c| lower.starts_with(c));
     let answers_clarification = p.path == Some(RoutePath::B);
     // It must name something of its own: "and that?" says nothing more in context.
     let adds = text.stats.content_words >= 1;
-    (adds && (answers_clarification || (leans && text.stats.content_words <= 4))).then_some(p.body)
+    let follows = adds && (answers_clarification || (leans && text.stats.content_words <= 4));
+    // A message in crisis is not the context of the next question.
+    (follows && !in_crisis(&p.body)).then_some(p.body)
 }
 
 #[cfg(test)]

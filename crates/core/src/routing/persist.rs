@@ -79,13 +79,14 @@ impl Fanline {
                 }),
             },
             |offer_id| {
+                let crisis = intake.text.crisis();
                 let text = match (offer, offer_id) {
-                    (Some(_), Some(id)) if intake.text.crisis() => reply::crisis_offer(&intake.creator, id),
+                    (Some(_), Some(id)) if crisis => reply::crisis_offer(&intake.creator, id),
                     (Some(plan), Some(id)) => reply::offer(&intake.creator, id, plan.reason, plan.expected_reply_after),
                     _ => composed.text.clone(),
                 };
                 // A fan in crisis reads where to get help first, whatever the path.
-                match intake.text.crisis() {
+                match crisis {
                     true => reply::with_crisis_resources(intake.policy.policy.crisis.resources_for(None), &text),
                     false => text,
                 }

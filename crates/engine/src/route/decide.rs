@@ -2,6 +2,7 @@
 //! (`rules`), and the outcome (`decide`), with the escalation plan or the refusal.
 
 use super::policy::Action;
+use super::reply::listed;
 use super::state::{RulesInForce, State};
 use super::types::*;
 use super::Outcome;
@@ -17,8 +18,7 @@ pub(super) fn tiers(list: &[Tier]) -> String {
 pub(super) fn and_list(list: &[Tier]) -> String {
     match list {
         [] => "no".into(),
-        [one] => one.to_string(),
-        [init @ .., last] => format!("{} and {last}", tiers(init)),
+        _ => listed(&list.iter().map(|t| t.to_string()).collect::<Vec<_>>(), "and"),
     }
 }
 
@@ -166,10 +166,9 @@ fn covered(chunks: &[ChunkHit]) -> String {
         }
     }
     titles.truncate(3);
-    match titles.as_slice() {
-        [] => "Ask about something the creator covers.".into(),
-        [one] => format!("I can help with questions about {one}."),
-        [init @ .., last] => format!("I can help with questions about {} and {last}.", init.join(", ")),
+    match titles.is_empty() {
+        true => "Ask about something the creator covers.".into(),
+        false => format!("I can help with questions about {}.", listed(&titles, "and")),
     }
 }
 

@@ -38,10 +38,16 @@ pub fn excerpt(text: &str, max: usize) -> String {
         }
         out.push_str(s);
     }
-    if out.chars().count() > max {
-        out = format!("{}…", out.chars().take(max.saturating_sub(1)).collect::<String>());
+    clip(out.trim(), max)
+}
+
+/// `text` cut to at most `max` characters, with "…" where it was cut.
+fn clip(text: &str, max: usize) -> String {
+    if text.chars().count() > max {
+        format!("{}…", text.chars().take(max.saturating_sub(1)).collect::<String>())
+    } else {
+        text.to_string()
     }
-    out.trim().to_string()
 }
 
 /// Path A without a language model: from the best supporting passages, the sentences
@@ -110,10 +116,7 @@ pub fn answering_sentences(terms: &[String], text: &str, max: usize) -> (String,
         out.push(' ');
         out.push_str(s);
     }
-    if out.chars().count() > max {
-        out = format!("{}…", out.chars().take(max.saturating_sub(1)).collect::<String>());
-    }
-    (out, best)
+    (clip(&out, max), best)
 }
 
 /// Numbered citations of passages, from 1.
@@ -174,10 +177,15 @@ pub fn clarifying_question(message: &str, stats: &TextStats, chunks: &[ChunkHit]
 }
 
 fn or_list(items: &[String]) -> String {
+    listed(items, "or")
+}
+
+/// "a", "a or b", "a, b or c" (with `conjunction` "or"); empty for no items.
+pub(crate) fn listed(items: &[String], conjunction: &str) -> String {
     match items {
         [] => String::new(),
         [a] => a.clone(),
-        [init @ .., last] => format!("{} or {last}", init.join(", ")),
+        [init @ .., last] => format!("{} {conjunction} {last}", init.join(", ")),
     }
 }
 

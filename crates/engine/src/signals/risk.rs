@@ -117,6 +117,12 @@ pub fn sensitive_subjects(text: &str) -> Vec<(Sensitive, RiskTier)> {
     out
 }
 
+/// Whether `text` expresses suicidal intent or an acute crisis (the crisis words alone,
+/// without the rest of the analysis).
+pub fn in_crisis(text: &str) -> bool {
+    sensitive_subjects(text).iter().any(|(s, _)| s.subject == CRISIS)
+}
+
 /// The risk tier and its reasons. `topic_gap`: how far (in cosine) the message is below
 /// the similarity at which it would be on a blocked topic (None: no blocked topics).
 pub fn assess(
