@@ -268,7 +268,9 @@ impl Store {
     pub fn delete_canonical(&self, id: i64) -> Result<IndexChange> {
         let mut conn = self.conn();
         let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
-        let removed = variant_keys(&tx, id)?;
+        let mut removed = variant_keys(&tx, id)?;
+        // Its judged examples go with it (ON DELETE CASCADE): logged, so models forget them.
+        removed.extend(crate::examples::keys_of_answer(&tx, id)?);
         if tx.execute("DELETE FROM canonical_answers WHERE id = ?1", [id])? == 0 {
             return Err(Error::not_found("canonical answer", id));
         }

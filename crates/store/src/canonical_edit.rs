@@ -106,10 +106,16 @@ impl Store {
             "UPDATE escalations SET canonical_answer_id = ?1 WHERE canonical_answer_id = ?2",
             params![into, from],
         )?;
+        // Its judged examples become examples of the answer it merges into.
+        let moved = crate::examples::keys_of_answer(&tx, from)?;
+        tx.execute(
+            "UPDATE reuse_examples SET canonical_answer_id = ?1 WHERE canonical_answer_id = ?2",
+            params![into, from],
+        )?;
         tx.execute("DELETE FROM canonical_answers WHERE id = ?1", [from])?;
         let added: Vec<_> =
             indexed_variants(&tx, into)?.into_iter().filter(|(k, _, _)| !before.contains(&k.id)).collect();
-        let generation = log_change(&tx, removed.iter().chain(added.iter().map(|(k, _, _)| k)))?;
+        let generation = log_change(&tx, removed.iter().chain(&moved).chain(added.iter().map(|(k, _, _)| k)))?;
         tx.commit()?;
         Ok(IndexChange { removed, added, generation })
     }

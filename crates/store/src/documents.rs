@@ -240,7 +240,8 @@ impl Store {
         Ok(ids.iter().filter_map(|id| by_id.remove(id)).collect())
     }
 
-    /// Visit every indexed item (chunks, then canonical questions) with its text and
+    /// Visit every indexed item (chunks, canonical questions, then the reuse model's
+    /// examples) with its text and
     /// vector: what the search index is rebuilt from.
     pub fn for_each_indexed(&self, mut f: impl FnMut(ItemKey, &str, Vec<f32>)) -> Result<u64> {
         let conn = self.read()?;
@@ -262,13 +263,21 @@ impl Store {
             f(item_key(ItemKind::Canonical, r)?, &r.get::<_, String>(4)?, vector_col(r, 5)?);
             n += 1;
         }
+        let mut stmt =
+            conn.prepare(&format!("SELECT {} FROM reuse_examples e ORDER BY e.id", crate::examples::EXAMPLE_KEY))?;
+        let mut rows = stmt.query([])?;
+        while let Some(r) = rows.next()? {
+            f(item_key(ItemKind::Example, r)?, &r.get::<_, String>(4)?, vector_col(r, 5)?);
+            n += 1;
+        }
         Ok(n)
     }
 
     /// How many items the search index should hold.
     pub fn indexed_count(&self) -> Result<u64> {
         let n: i64 = self.read()?.query_row(
-            "SELECT (SELECT count(*) FROM chunks) + (SELECT count(*) FROM canonical_variants)",
+            "SELECT (SELECT count(*) FROM chunks) + (SELECT count(*) FROM canonical_variants)
+                  + (SELECT count(*) FROM reuse_examples)",
             [],
             |r| r.get(0),
         )?;

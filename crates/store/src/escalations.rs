@@ -273,14 +273,16 @@ impl Store {
     }
 
     /// Move an escalation from one of `from` to `to`, setting `column` to `now`.
-    fn transition(
+    /// The fan turned the offer down, or the creator declined a queued escalation;
+    /// `notice` (if any) is told to the fan in the same transaction. With the
+    /// question's `embedding`, a question the creator declined becomes an example of
+    /// what none of the answers is (for the reuse model), in the same transaction.
+    pub fn decline_escalation(
         &self,
         id: i64,
-        from: &[EscalationStatus],
-        to: EscalationStatus,
-        column: &str,
         now: DateTime<Utc>,
         notice: Option<&str>,
+        embedding: Option<&[f32]>,
     ) -> Result<()> {
         let mut conn = self.conn();
         let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
@@ -289,34 +291,25 @@ impl Store {
             .optional()?
             .ok_or_else(|| Error::not_found("escalation", id))?;
         let status: EscalationStatus = status.parse()?;
-        if !from.contains(&status) {
+        if !matches!(status, EscalationStatus::Pending | EscalationStatus::Accepted) {
             return Err(Error::Invalid {
                 what: "escalation",
-                detail: format!("escalation {id} is {status}; it cannot become {to}"),
+                detail: format!("escalation {id} is {status}; it cannot become {}", EscalationStatus::Declined),
             });
         }
         tx.execute(
-            &format!("UPDATE escalations SET status = ?2, {column} = ?3 WHERE id = ?1"),
-            params![id, to.as_str(), timestamp(now)],
+            "UPDATE escalations SET status = 'declined', declined_at = ?2 WHERE id = ?1",
+            params![id, timestamp(now)],
         )?;
         if let Some(text) = notice {
             tell_fan(&tx, id, Role::Agent, text)?;
         }
+        // The creator declined a queued question: none of the answers is for it.
+        if let (Some(v), EscalationStatus::Accepted) = (embedding, status) {
+            crate::examples::learn_declined(&tx, id, v)?;
+        }
         tx.commit()?;
         Ok(())
-    }
-
-    /// The fan turned the offer down, or the creator declined a queued escalation;
-    /// `notice` (if any) is told to the fan in the same transaction.
-    pub fn decline_escalation(&self, id: i64, now: DateTime<Utc>, notice: Option<&str>) -> Result<()> {
-        self.transition(
-            id,
-            &[EscalationStatus::Pending, EscalationStatus::Accepted],
-            EscalationStatus::Declined,
-            "declined_at",
-            now,
-            notice,
-        )
     }
 
     /// Put a queued escalation aside until `until`.

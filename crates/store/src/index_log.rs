@@ -86,6 +86,7 @@ impl Store {
             let item = match kind {
                 ItemKind::Chunk => chunk(&tx, id)?,
                 ItemKind::Canonical => phrasing(&tx, id)?,
+                ItemKind::Example => crate::examples::example(&tx, id)?,
             };
             match item {
                 Some(item) => delta.added.push(item),

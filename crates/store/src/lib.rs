@@ -10,6 +10,7 @@ mod canonical_edit;
 mod documents;
 mod error;
 mod escalations;
+mod examples;
 mod fans;
 mod index_log;
 mod messages;

@@ -261,6 +261,18 @@ impl Store {
             .ok_or_else(|| Error::not_found("decision", id))
     }
 
+    /// The fan's words a decision was made on.
+    pub fn decision_question(&self, id: i64) -> Result<String> {
+        self.read()?
+            .query_row(
+                "SELECT m.body FROM decisions d JOIN messages m ON m.id = d.message_id WHERE d.id = ?1",
+                [id],
+                |r| r.get(0),
+            )
+            .optional()?
+            .ok_or_else(|| Error::not_found("decision", id))
+    }
+
     /// An agent's decisions, newest first, optionally only one path or one fan.
     pub fn list_decisions<D: DeserializeOwned>(
         &self,

@@ -201,11 +201,14 @@ pub struct ReuseExample {
 }
 
 impl Store {
-    /// Record the creator's verdict on a decision that served a canonical answer.
-    pub fn set_reuse_feedback(&self, decision_id: i64, correct: bool) -> Result<()> {
-        let conn = self.conn();
+    /// Record the creator's verdict on a decision that served a canonical answer; with
+    /// the question's `embedding`, the question also becomes an example the reuse model
+    /// learns from (of the answer served, or of none), in the same transaction.
+    pub fn set_reuse_feedback(&self, decision_id: i64, correct: bool, embedding: Option<&[f32]>) -> Result<()> {
+        let mut conn = self.conn();
+        let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
         let path: Option<String> =
-            conn.query_row("SELECT path FROM decisions WHERE id = ?1", [decision_id], |r| r.get(0)).optional()?;
+            tx.query_row("SELECT path FROM decisions WHERE id = ?1", [decision_id], |r| r.get(0)).optional()?;
         match path.as_deref() {
             None => return Err(Error::not_found("decision", decision_id)),
             Some("C") => {}
@@ -216,11 +219,15 @@ impl Store {
                 })
             }
         }
-        conn.execute(
+        tx.execute(
             "INSERT INTO reuse_feedback (decision_id, correct) VALUES (?1, ?2)
              ON CONFLICT (decision_id) DO UPDATE SET correct = excluded.correct",
             params![decision_id, correct],
         )?;
+        if let Some(v) = embedding {
+            crate::examples::learn_judged(&tx, decision_id, correct, v)?;
+        }
+        tx.commit()?;
         Ok(())
     }
 

@@ -55,10 +55,10 @@ fn offers_and_queued_items_expire_and_the_queue_is_ordered() {
     assert_eq!(store.expire_escalations(t0 + Duration::hours(3)).unwrap(), 0, "expiring twice changes nothing");
 
     // Declined and expired items cannot be deferred, accepted or declined again.
-    store.decline_escalation(low, t0 + Duration::hours(4), None).unwrap();
+    store.decline_escalation(low, t0 + Duration::hours(4), None, None).unwrap();
     assert_eq!(store.escalation(low).unwrap().status, EscalationStatus::Declined);
     assert!(store.defer_escalation(low, t0).is_err());
-    assert!(store.decline_escalation(low, t0, None).is_err());
-    let err = store.decline_escalation(short_lived, t0, None).unwrap_err().to_string();
+    assert!(store.decline_escalation(low, t0, None, None).is_err());
+    let err = store.decline_escalation(short_lived, t0, None, None).unwrap_err().to_string();
     assert!(err.contains("expired"), "{err}");
 }
