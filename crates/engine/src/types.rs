@@ -239,8 +239,9 @@ impl Default for AgentConfig {
     }
 }
 
-/// What an indexed item is: a chunk of a document, or a question of a canonical answer.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+/// What an indexed item is: a chunk of a document, a question of a canonical answer, or
+/// an example the reuse model learns from (never searched).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[cfg_attr(feature = "specta", derive(specta::Type))]
 #[serde(rename_all = "lowercase")]
 pub enum ItemKind {
@@ -248,6 +249,10 @@ pub enum ItemKind {
     Chunk,
     /// A phrasing of a canonical answer's question.
     Canonical,
+    /// An example for the reuse model: a question judged a right reuse of an answer
+    /// (`owner` = the answer), or an off-topic one (`owner` = 0): the generic set shipped
+    /// with the app (`agent` = 0), a question the creator declined, a wrong reuse.
+    Example,
 }
 
 impl ItemKind {
@@ -256,6 +261,7 @@ impl ItemKind {
         match self {
             ItemKind::Chunk => 0,
             ItemKind::Canonical => 1,
+            ItemKind::Example => 2,
         }
     }
     /// The kind of a code.
@@ -263,6 +269,7 @@ impl ItemKind {
         match code {
             0 => Some(ItemKind::Chunk),
             1 => Some(ItemKind::Canonical),
+            2 => Some(ItemKind::Example),
             _ => None,
         }
     }

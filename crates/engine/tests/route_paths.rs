@@ -74,6 +74,7 @@ fn cand(id: i64, sim: f32, phrasings: usize) -> ReuseCandidate {
         matched_text: "what camera do you use".into(),
         threshold: None,
         layer: Layer::Public,
+        probability: None,
     }
 }
 

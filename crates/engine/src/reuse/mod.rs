@@ -1,5 +1,11 @@
 //! Should a stored canonical answer be served for a new question (path C)?
 //!
+//! The verdict's first reader is a learned model of the creator's phrasings
+//! ([`learned::AnswerModel`]): which answer the question is, and how likely it is none of
+//! them. Similarity then gates it: the answer picked must also be close enough, by its
+//! phrasings, to be served (a young answer, with few phrasings, closer still). Without a
+//! model (none fitted, or turned off), the verdict is by similarity alone, as below.
+//!
 //! One global similarity threshold is known to fail: a semantic cache with one cut-off
 //! serves the answer to the opposite question ("can I" / "can I not") and the answer for
 //! a different number ("2 tickets" / "20 tickets"), and it treats a canonical answer with
@@ -16,6 +22,9 @@
 //!
 //! An answer is scored by the mean similarity of its closest phrasings
 //! ([`answer_score`]), not by its single closest one.
+
+pub mod learned;
+pub mod model;
 
 use crate::signals::text::content_terms;
 use crate::vector::dot;
@@ -53,12 +62,21 @@ pub struct ReuseParams {
     /// An answer's score is the mean similarity of its `top_m` closest phrasings (fewer
     /// if it has fewer): one stray phrasing does not carry an answer on its own.
     pub top_m: usize,
+    /// Let the learned model pick the answer when it has a say ([`ReuseCandidate::probability`]).
+    pub learned: bool,
+    /// The model's probability the picked answer needs (with `learned`)…
+    pub min_probability: f32,
+    /// …in full once the answer has this many phrasings, in proportion before: a model
+    /// that learned an answer from few phrasings spreads its probability thinner, and
+    /// similarity gates those alone (measured at 100, 10 and 3 phrasings per answer,
+    /// ARCHITECTURE.md "Reuse").
+    pub trust_phrasings: usize,
 }
 
 impl Default for ReuseParams {
     fn default() -> Self {
         ReuseParams {
-            threshold: 0.45,
+            threshold: 0.2,
             young_threshold: 0.9,
             young_band: 1.0,
             margin: 0.0,
@@ -66,11 +84,19 @@ impl Default for ReuseParams {
             negation_check: false,
             number_check: false,
             top_m: 3,
+            learned: true,
+            min_probability: 0.35,
+            trust_phrasings: 50,
         }
     }
 }
 
 impl ReuseParams {
+    /// The probability the model's pick needs, for an answer with `phrasings`.
+    pub fn probability_needed(&self, phrasings: usize) -> f32 {
+        self.min_probability * (phrasings as f32 / self.trust_phrasings.max(1) as f32).min(1.0)
+    }
+
     /// The same knobs with another global threshold.
     pub fn with_threshold(self, threshold: f32) -> Self {
         ReuseParams { threshold, ..self }
@@ -97,6 +123,10 @@ pub struct ReuseCandidate {
     pub threshold: Option<f32>,
     /// The answer's layer.
     pub layer: Layer,
+    /// The learned model's probability that the question is this answer (`None`: no
+    /// model has a say).
+    #[serde(default)]
+    pub probability: Option<f32>,
 }
 
 /// The check of the verdict that turned a candidate down.
@@ -118,6 +148,8 @@ pub enum ReuseCheck {
     Negation,
     /// Both mention numbers, and they differ.
     Numbers,
+    /// The learned model does not find the question to be the answer it picked.
+    Probability,
 }
 
 impl ReuseCheck {
@@ -131,6 +163,7 @@ impl ReuseCheck {
             ReuseCheck::Margin => "margin",
             ReuseCheck::Negation => "negation",
             ReuseCheck::Numbers => "numbers",
+            ReuseCheck::Probability => "probability",
         }
     }
 }
@@ -172,32 +205,30 @@ impl ReuseVerdict {
 }
 
 /// Judge the candidates (any order; they are one per canonical answer).
+///
+/// With the learned model's probabilities (and `p.learned`), the model picks among the
+/// established answers; its pick needs [`ReuseParams::probability_needed`] and a
+/// similarity of `threshold`. A young answer is judged by similarity alone
+/// (`young_threshold`). When both pass, the closer is served. Without the model, the
+/// closest answer is judged by similarity, with the margin and per-answer checks when
+/// they are on. The lexical checks (negation, numbers) apply to whatever is served.
 pub fn judge(question: &str, candidates: &[ReuseCandidate], p: &ReuseParams) -> ReuseVerdict {
-    let mut order: Vec<usize> = (0..candidates.len()).collect();
-    order.sort_by(|&a, &b| candidates[b].similarity.total_cmp(&candidates[a].similarity));
-    let Some(&best) = order.first() else {
+    if candidates.is_empty() {
         return ReuseVerdict::Reject {
             check: ReuseCheck::NoCandidate,
             detail: "no canonical answer is visible".into(),
         };
-    };
+    }
+    let established = |c: &ReuseCandidate| c.phrasings >= ESTABLISHED;
+    if p.learned && candidates.iter().any(|c| established(c) && c.probability.is_some()) {
+        return judge_learned(question, candidates, p);
+    }
+    let mut order: Vec<usize> = (0..candidates.len()).collect();
+    order.sort_by(|&a, &b| candidates[b].similarity.total_cmp(&candidates[a].similarity));
+    let best = order[0];
     let c = &candidates[best];
-    let (threshold, check) = if c.phrasings < ESTABLISHED {
-        (p.young_threshold, ReuseCheck::YoungThreshold)
-    } else {
-        (p.threshold, ReuseCheck::Threshold)
-    };
-    let named = c.phrasings < ESTABLISHED && c.similarity >= p.young_band && names_all(question, &c.matched_text);
-    if c.similarity < threshold && !named {
-        return ReuseVerdict::Reject {
-            check,
-            detail: format!(
-                "similarity {:.3} < {threshold:.3} (answer with {} phrasing{})",
-                c.similarity,
-                c.phrasings,
-                if c.phrasings == 1 { "" } else { "s" }
-            ),
-        };
+    if let Err((check, detail)) = similar_enough(question, c, p) {
+        return ReuseVerdict::Reject { check, detail };
     }
     if p.per_answer {
         if let Some(t) = c.threshold {
@@ -217,18 +248,94 @@ pub fn judge(question: &str, candidates: &[ReuseCandidate], p: &ReuseParams) -> 
             detail: format!("leads the next answer by {margin:.3} < margin {:.3}", p.margin),
         };
     }
+    match lexical(question, c, p) {
+        Err((check, detail)) => ReuseVerdict::Reject { check, detail },
+        Ok(()) => ReuseVerdict::Reuse { index: best, similarity: c.similarity, margin },
+    }
+}
+
+/// The verdict when the learned model has a say (see [`judge`]).
+fn judge_learned(question: &str, candidates: &[ReuseCandidate], p: &ReuseParams) -> ReuseVerdict {
+    let by_sim = |a: &&ReuseCandidate, b: &&ReuseCandidate| a.similarity.total_cmp(&b.similarity);
+    let pick = candidates
+        .iter()
+        .filter(|c| c.phrasings >= ESTABLISHED && c.probability.is_some())
+        .max_by(|a, b| a.probability.unwrap_or(0.0).total_cmp(&b.probability.unwrap_or(0.0)).then(by_sim(a, b)));
+    let young = candidates.iter().filter(|c| c.phrasings < ESTABLISHED).max_by(by_sim);
+    let pick_verdict = pick.map(|c| {
+        let prob = c.probability.unwrap_or(0.0);
+        let needed = p.probability_needed(c.phrasings);
+        if prob < needed {
+            return Err((
+                ReuseCheck::Probability,
+                format!(
+                    "the model's pick, answer #{} ({} phrasings), has probability {prob:.3} < {needed:.3}",
+                    c.canonical_id, c.phrasings
+                ),
+            ));
+        }
+        similar_enough(question, c, p).and_then(|()| lexical(question, c, p)).map(|()| c)
+    });
+    let young_verdict =
+        young.map(|c| similar_enough(question, c, p).and_then(|()| lexical(question, c, p)).map(|()| c));
+    let served = [&pick_verdict, &young_verdict]
+        .into_iter()
+        .filter_map(|v| v.as_ref().and_then(|r| r.as_ref().ok()))
+        .max_by(|a, b| by_sim(a, b));
+    match served {
+        Some(c) => {
+            let index = candidates.iter().position(|x| std::ptr::eq(x, *c)).expect("a candidate");
+            let runner_up = candidates
+                .iter()
+                .enumerate()
+                .filter(|(i, _)| *i != index)
+                .map(|(_, x)| x.similarity)
+                .fold(0f32, f32::max);
+            ReuseVerdict::Reuse { index, similarity: c.similarity, margin: c.similarity - runner_up }
+        }
+        None => {
+            // The model's reason first: it spoke for the established answers.
+            let (check, detail) = match (pick_verdict, young_verdict) {
+                (Some(Err(e)), _) | (None, Some(Err(e))) => e,
+                _ => unreachable!("nothing served means every verdict given was a rejection"),
+            };
+            ReuseVerdict::Reject { check, detail }
+        }
+    }
+}
+
+/// The similarity check: `threshold` for an established answer, `young_threshold` (or
+/// the young band with the same words) for a young one.
+fn similar_enough(question: &str, c: &ReuseCandidate, p: &ReuseParams) -> Result<(), (ReuseCheck, String)> {
+    let young = c.phrasings < ESTABLISHED;
+    let (threshold, check) =
+        if young { (p.young_threshold, ReuseCheck::YoungThreshold) } else { (p.threshold, ReuseCheck::Threshold) };
+    let named = young && c.similarity >= p.young_band && names_all(question, &c.matched_text);
+    if c.similarity < threshold && !named {
+        return Err((
+            check,
+            format!(
+                "similarity {:.3} < {threshold:.3} (answer with {} phrasing{})",
+                c.similarity,
+                c.phrasings,
+                if c.phrasings == 1 { "" } else { "s" }
+            ),
+        ));
+    }
+    Ok(())
+}
+
+/// The lexical checks, when on: negation and numbers agree.
+fn lexical(question: &str, c: &ReuseCandidate, p: &ReuseParams) -> Result<(), (ReuseCheck, String)> {
     if p.negation_check && negated(question) != negated(&c.matched_text) {
-        return ReuseVerdict::Reject {
-            check: ReuseCheck::Negation,
-            detail: "one is negated and the other is not".into(),
-        };
+        return Err((ReuseCheck::Negation, "one is negated and the other is not".into()));
     }
     if p.number_check {
         if let Some(why) = number_conflict(question, &c.matched_text) {
-            return ReuseVerdict::Reject { check: ReuseCheck::Numbers, detail: why };
+            return Err((ReuseCheck::Numbers, why));
         }
     }
-    ReuseVerdict::Reuse { index: best, similarity: c.similarity, margin }
+    Ok(())
 }
 
 /// Whether `question` and `phrasing` name the same content words (stemmed), each
@@ -388,6 +495,7 @@ mod tests {
             matched_text: text.into(),
             threshold: None,
             layer: Layer::Public,
+            probability: None,
         }
     }
 
@@ -402,6 +510,9 @@ mod tests {
             negation_check: true,
             number_check: true,
             top_m: 1,
+            learned: false,
+            min_probability: 0.0,
+            trust_phrasings: 1,
         };
         let q = "can i bring my dog";
         assert!(judge(q, &[cand(1, 0.8, "can i bring a dog")], &p).is_reuse());
@@ -436,6 +547,45 @@ mod tests {
         assert!(judge("can i bring my dog", std::slice::from_ref(&same), &p).is_reuse());
         let more = ReuseCandidate { phrasings: 1, ..cand(1, 0.8, "can i bring my dog to the workshop") };
         assert!(!judge("can i bring my dog", &[more], &p).is_reuse());
+    }
+
+    #[test]
+    fn the_learned_model_picks_and_similarity_gates_its_pick() {
+        let p =
+            ReuseParams { threshold: 0.5, top_m: 1, min_probability: 0.3, trust_phrasings: 5, ..Default::default() };
+        let with = |sim: f32, prob: f32, id: i64| ReuseCandidate { probability: Some(prob), ..cand(id, sim, "x") };
+        // The model prefers the second-closest answer: it is served.
+        let v = judge("q", &[with(0.8, 0.2, 1), with(0.7, 0.7, 2)], &p);
+        assert!(matches!(v, ReuseVerdict::Reuse { index: 1, .. }), "{v:?}");
+        // Its pick is not likely enough: nothing is served, even the closest.
+        let v = judge("q", &[with(0.9, 0.25, 1), with(0.7, 0.2, 2)], &p);
+        assert!(matches!(v, ReuseVerdict::Reject { check: ReuseCheck::Probability, .. }), "{v:?}");
+        // Its pick is likely but not close enough.
+        let v = judge("q", &[with(0.45, 0.9, 1)], &p);
+        assert!(matches!(v, ReuseVerdict::Reject { check: ReuseCheck::Threshold, .. }), "{v:?}");
+        // An answer with fewer phrasings than `trust_phrasings` needs less.
+        let young = ReuseCandidate { phrasings: 3, ..with(0.8, 0.2, 1) };
+        assert!((p.probability_needed(3) - 0.18).abs() < 1e-6);
+        assert!(judge("q", &[young], &p).is_reuse());
+        // A young answer (no probability: the model does not speak for it) is judged
+        // by similarity; when it and the model's pick both pass, the closer is served.
+        let young = |sim: f32| ReuseCandidate { phrasings: 1, ..cand(9, sim, "y") };
+        let v = judge("q", &[with(0.7, 0.8, 1), young(0.95)], &p);
+        assert!(matches!(v, ReuseVerdict::Reuse { index: 1, .. }), "{v:?}");
+        let v = judge("q", &[with(0.7, 0.8, 1), young(0.85)], &p);
+        assert!(matches!(v, ReuseVerdict::Reuse { index: 0, .. }), "{v:?}");
+        let v = judge("q", &[with(0.7, 0.1, 1), young(0.85)], &p);
+        assert!(matches!(v, ReuseVerdict::Reject { check: ReuseCheck::Probability, .. }), "{v:?}");
+        // Turned off, or with no model: similarity alone.
+        let off = ReuseParams { learned: false, ..p };
+        assert!(matches!(
+            judge("q", &[with(0.8, 0.2, 1), with(0.7, 0.7, 2)], &off),
+            ReuseVerdict::Reuse { index: 0, .. }
+        ));
+        assert!(matches!(
+            judge("q", &[cand(1, 0.8, "x"), cand(2, 0.7, "y")], &p),
+            ReuseVerdict::Reuse { index: 0, .. }
+        ));
     }
 
     #[test]

@@ -279,9 +279,17 @@ pub(super) fn decide(s: &State) -> Result<Outcome> {
     // there is nothing to be outside of.
     let chunks = State::get(&s.chunks);
     let line = i.settings.off_topic_similarity;
-    if !chunks.is_empty() && sig.similarity < line {
-        let reason =
-            format!("off-topic: nothing the creator covers is close (similarity {:.2} < {line:.2})", sig.similarity);
+    let generic = sig.off_topic_similarity.filter(|g| *g >= sig.similarity + i.settings.off_topic_margin);
+    if !chunks.is_empty() && (sig.similarity < line || generic.is_some()) {
+        let reason = match generic {
+            Some(g) if sig.similarity >= line => format!(
+                "off-topic: a general request (closest generic example {g:.2}, the creator's content {:.2})",
+                sig.similarity
+            ),
+            _ => {
+                format!("off-topic: nothing the creator covers is close (similarity {:.2} < {line:.2})", sig.similarity)
+            }
+        };
         return Ok(refuse(s, RefusalCode::OffTopic, reason, Alternative::Suggestion { text: covered(chunks) }));
     }
     if answerable {

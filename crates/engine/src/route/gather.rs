@@ -112,7 +112,8 @@ pub(super) fn canonical(s: &State) -> Result<Outcome> {
     let verdict = judge(i.message, &c, &i.settings.reuse);
     let note = match &verdict {
         ReuseVerdict::Reuse { index, similarity, margin } => {
-            format!("canonical answer #{} matches ({similarity:.3}, lead {margin:.3})", c[*index].canonical_id)
+            let model = c[*index].probability.map(|p| format!(", model {p:.3}")).unwrap_or_default();
+            format!("canonical answer #{} matches ({similarity:.3}{model}, lead {margin:.3})", c[*index].canonical_id)
         }
         ReuseVerdict::Reject { check, detail } => format!("no reuse ({check}: {detail})"),
     };
@@ -123,12 +124,18 @@ pub(super) fn canonical(s: &State) -> Result<Outcome> {
 
 pub(super) fn chunks(s: &State) -> Result<Outcome> {
     let i = s.input;
-    let c = s.backend.chunks(i.agent_id, State::get(&s.vector).as_slice(), i.message, i.fan.layer, CHUNK_K)?;
-    let note = match c.first() {
+    let v = State::get(&s.vector).as_slice();
+    let c = s.backend.chunks(i.agent_id, v, i.message, i.fan.layer, CHUNK_K)?;
+    let off_topic = s.backend.off_topic(v)?;
+    let mut note = match c.first() {
         Some(b) => format!("{} chunk(s), best {:.3} ({})", c.len(), b.similarity, b.title),
         None => "no chunk visible to this fan".into(),
     };
+    if let Some(o) = off_topic {
+        note.push_str(&format!("; closest generic off-topic example {o:.3}"));
+    }
     let _ = s.chunks.set(c);
+    let _ = s.off_topic.set(off_topic);
     Ok(Outcome::Done(note))
 }
 
@@ -207,6 +214,7 @@ pub(super) fn signals(s: &State) -> Result<Outcome> {
         vagueness: t.vagueness,
         confidence,
         coverage: covered,
+        off_topic_similarity: s.off_topic.get().copied().flatten(),
         supporting_chunks: supporting,
         risk,
         risk_reasons,

@@ -33,6 +33,12 @@ pub trait RouteBackend: Sync {
     ) -> Result<Vec<ReuseCandidate>>;
     /// The chunks closest to the message that a fan at `layer` may see.
     fn chunks(&self, agent_id: i64, vector: &[f32], text: &str, layer: Layer, k: usize) -> Result<Vec<ChunkHit>>;
+    /// Similarity of the closest generic off-topic example (the set shipped with the
+    /// app), if any is stored.
+    fn off_topic(&self, vector: &[f32]) -> Result<Option<f32>> {
+        let _ = vector;
+        Ok(None)
+    }
 }
 
 /// One message to route, with the rules it is routed under.

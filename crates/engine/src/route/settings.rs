@@ -2,6 +2,7 @@
 //! the data: calibrated with `fanline calibrate`, set in the `[routing]` section of the
 //! config file.
 
+use crate::reuse::learned::ModelOptions;
 use crate::reuse::ReuseParams;
 use serde::{Deserialize, Serialize};
 
@@ -12,6 +13,8 @@ use serde::{Deserialize, Serialize};
 pub struct RoutingSettings {
     /// Path C: the reuse verdict's knobs.
     pub reuse: ReuseParams,
+    /// Path C: the learned model of the creator's phrasings the verdict reads.
+    pub model: ModelOptions,
     /// Per-answer thresholds: the lowest nearest-sibling similarity of the answer's
     /// phrasings, less this slack…
     pub answer_threshold_slack: f32,
@@ -30,6 +33,10 @@ pub struct RoutingSettings {
     /// Path F: a message whose best similarity to everything the creator covers (their
     /// documents and canonical answers) is below this is off-topic and declined.
     pub off_topic_similarity: f32,
+    /// Path F too: a message at least this much closer to a generic off-topic example
+    /// (the set shipped with the app) than to anything the creator covers is
+    /// off-topic ("What's the weather in Paris tomorrow?").
+    pub off_topic_margin: f32,
     /// Hours an offer waits for the fan to accept it.
     pub offer_expiry_hours: u32,
     /// Hours an accepted escalation waits in the queue for the creator.
@@ -40,6 +47,7 @@ impl Default for RoutingSettings {
     fn default() -> Self {
         RoutingSettings {
             reuse: ReuseParams::default(),
+            model: ModelOptions::default(),
             answer_threshold_slack: 0.06,
             answer_threshold_floor: 0.45,
             vagueness_threshold: 0.6,
@@ -48,6 +56,7 @@ impl Default for RoutingSettings {
             blocked_topic_similarity: 0.5,
             support_similarity: 0.45,
             off_topic_similarity: 0.2,
+            off_topic_margin: 0.3,
             offer_expiry_hours: 48,
             queue_expiry_hours: 24 * 14,
         }

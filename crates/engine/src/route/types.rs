@@ -123,6 +123,10 @@ pub struct Signals {
     /// decisions stored before it was measured).
     #[serde(default)]
     pub coverage: f64,
+    /// Similarity of the closest generic off-topic example shipped with the app (`None`:
+    /// none stored, or decisions stored before it was measured).
+    #[serde(default)]
+    pub off_topic_similarity: Option<f32>,
     /// Chunks at least `support_similarity` close.
     pub supporting_chunks: usize,
     /// The message's risk tier.
