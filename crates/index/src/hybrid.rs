@@ -2,12 +2,14 @@
 //! of changes, the shared full-text index by whichever process holds its writer for a
 //! catch-up. Both are stamped with the store generation they hold.
 
-use crate::{Result, ScanStrategy, TextIndex, VectorIndex};
+use crate::{AnswerModels, Result, ScanStrategy, TextIndex, VectorIndex};
 use fanline_engine::fusion::{convex_combination, reciprocal_rank_fusion, DEFAULT_RRF_K};
+use fanline_engine::reuse::learned::{ModelOptions, ModelScores, UpdateReport};
 use fanline_engine::{IndexedItem, ItemKey, ItemKind, SearchFilter};
 use serde::Serialize;
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
+use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 /// How the dense and the BM25 rankings are combined.
@@ -100,10 +102,21 @@ pub struct HybridIndex {
     /// When bringing the text up to date last found the writer's lock taken.
     text_busy_since: Option<Instant>,
     fusion: Fusion,
+    /// Each agent's reuse model, following the vectors.
+    answers: Mutex<AnswerModels>,
+    /// The generic off-topic examples (examples of agent 0), apart: a few hundred
+    /// vectors every decision compares with, not worth a scan of every item.
+    generic: std::collections::BTreeMap<i64, Vec<f32>>,
+}
+
+/// One of the generic off-topic examples shipped with the app (shared by every agent).
+fn is_generic(k: &ItemKey) -> bool {
+    k.kind == ItemKind::Example && k.agent == 0
 }
 
 const TEXT_DIR: &str = "tantivy";
 const VECTOR_FILE: &str = "vectors.bin";
+const ANSWERS_FILE: &str = "answers.bin";
 /// How often a process retries bringing the full-text index up to date while another
 /// process holds its writer.
 const TEXT_RETRY: Duration = Duration::from_secs(1);
@@ -123,9 +136,11 @@ impl HybridIndex {
         if text_dir.exists() {
             std::fs::remove_dir_all(&text_dir).map_err(|e| io(&text_dir, e))?;
         }
-        let cache = dir.join(VECTOR_FILE);
-        if cache.exists() {
-            std::fs::remove_file(&cache).map_err(|e| io(&cache, e))?;
+        for file in [VECTOR_FILE, ANSWERS_FILE] {
+            let cache = dir.join(file);
+            if cache.exists() {
+                std::fs::remove_file(&cache).map_err(|e| io(&cache, e))?;
+            }
         }
         Self::open(dir, dim, source)
     }
@@ -168,7 +183,10 @@ impl HybridIndex {
             dirty: false,
             text_busy_since: None,
             fusion: Fusion::default(),
+            answers: Mutex::new(AnswerModels::load(&dir.join(ANSWERS_FILE), dim, ModelOptions::default())),
+            generic: Default::default(),
         };
+        idx.generic = idx.vectors.items().filter(|(k, _)| is_generic(k)).map(|(k, v)| (k.id, v.to_vec())).collect();
         let cached = idx.generation;
         if generation.is_none() {
             idx.reload_vectors(source)?;
@@ -198,11 +216,16 @@ impl HybridIndex {
     fn reload_vectors(&mut self, source: &dyn IndexSource) -> Result<()> {
         let generation = source.generation().map_err(src(&self.dir))?;
         self.vectors.clear();
+        self.generic.clear();
+        self.answers.get_mut().unwrap_or_else(|p| p.into_inner()).unload();
         let mut err: Option<crate::Error> = None;
-        let vectors = &mut self.vectors;
+        let (vectors, generic) = (&mut self.vectors, &mut self.generic);
         source
             .for_each(&mut |key, _, v| {
                 if err.is_none() {
+                    if is_generic(&key) {
+                        generic.insert(key.id, v.clone());
+                    }
                     if let Err(e) = vectors.upsert(key, &v) {
                         err = Some(e);
                     }
@@ -226,11 +249,27 @@ impl HybridIndex {
         }
         match source.changes_since(self.generation).map_err(src(&self.dir))? {
             Some(c) if store >= self.generation => {
+                let answers = self.answers.get_mut().unwrap_or_else(|p| p.into_inner());
                 for (kind, id) in &c.removed {
+                    if let Some(key) = self.vectors.key(*kind, *id) {
+                        answers.removed(&key);
+                    }
+                    if *kind == ItemKind::Example {
+                        self.generic.remove(id);
+                    }
                     self.vectors.remove(*kind, *id);
                 }
                 for (k, _, v) in &c.added {
+                    if let Some(old) = self.vectors.key(k.kind, k.id) {
+                        answers.removed(&old);
+                    }
                     self.vectors.upsert(*k, v)?;
+                    answers.added(k, v);
+                    if is_generic(k) {
+                        self.generic.insert(k.id, v.clone());
+                    } else if k.kind == ItemKind::Example {
+                        self.generic.remove(&k.id);
+                    }
                 }
                 self.generation = c.generation;
                 self.dirty = true;
@@ -292,7 +331,7 @@ impl HybridIndex {
                 for (kind, id) in c.removed.iter().copied().chain(c.added.iter().map(|(k, _, _)| (k.kind, k.id))) {
                     self.text.remove(kind, id)?;
                 }
-                for (k, text, _) in &c.added {
+                for (k, text, _) in c.added.iter().filter(|(k, _, _)| k.kind != ItemKind::Example) {
                     self.text.add(k, text)?;
                 }
                 c.generation
@@ -304,7 +343,8 @@ impl HybridIndex {
                 let text = &self.text;
                 source
                     .for_each(&mut |key, t, _| {
-                        if err.is_none() {
+                        // The reuse model's examples are never searched.
+                        if err.is_none() && key.kind != ItemKind::Example {
                             if let Err(e) = text.add(&key, t) {
                                 err = Some(e);
                             }
@@ -379,13 +419,37 @@ impl HybridIndex {
         self.fusion = f;
     }
 
-    /// Write the vector cache file if it is behind the in-memory vectors.
+    /// Write the vector cache file if it is behind the in-memory vectors, and the
+    /// reuse models' weights if they changed.
     pub fn save(&mut self) -> Result<()> {
         if self.dirty {
             self.vectors.save(&self.dir.join(VECTOR_FILE), self.generation)?;
             self.dirty = false;
         }
-        Ok(())
+        self.answers.get_mut().unwrap_or_else(|p| p.into_inner()).save(&self.dir.join(ANSWERS_FILE))
+    }
+
+    /// Run the reuse models with other options (every model is fitted again).
+    pub fn set_answer_options(&mut self, o: ModelOptions) {
+        self.answers.get_mut().unwrap_or_else(|p| p.into_inner()).set_options(o);
+    }
+
+    /// What `agent`'s reuse model says of a question's vector (`None`: the agent has no
+    /// answer). The model is built or brought up to date first if it has to be:
+    /// milliseconds after a few changes, longer the first time in a process that has
+    /// no saved weights for it.
+    pub fn answer_scores(&self, agent: i64, q: &[f32]) -> Option<ModelScores> {
+        self.answers.lock().unwrap_or_else(|p| p.into_inner()).scores(agent, q, &self.vectors)
+    }
+
+    /// Similarity of the closest generic off-topic example (`None`: none is held).
+    pub fn off_topic_similarity(&self, q: &[f32]) -> Option<f32> {
+        self.generic.values().map(|v| fanline_engine::vector::dot(q, v)).reduce(f32::max)
+    }
+
+    /// What the last update of `agent`'s reuse model in this process did.
+    pub fn answer_model_update(&self, agent: i64) -> Option<UpdateReport> {
+        self.answers.lock().unwrap_or_else(|p| p.into_inner()).last_update(agent)
     }
 
     /// Nearest neighbours only, with cosine similarity.

@@ -5,11 +5,13 @@
 //! store's index generation: a missing, damaged or stale tantivy directory or vector
 //! cache file is rebuilt from the store when the index is opened.
 
+mod answers;
 mod error;
 mod hybrid;
 mod text;
 mod vectors;
 
+pub use answers::AnswerModels;
 pub use error::{Error, Result};
 pub use hybrid::{Changes, Fusion, Hit, HybridIndex, IndexSource, OpenReport};
 pub use text::TextIndex;

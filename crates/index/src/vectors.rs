@@ -177,6 +177,11 @@ impl VectorIndex {
         self.slots.get(&(kind, id)).map(|&s| &self.data[s * self.dim..(s + 1) * self.dim])
     }
 
+    /// Every item with its vector.
+    pub fn items(&self) -> impl Iterator<Item = (ItemKey, &[f32])> + '_ {
+        self.keys.iter().zip(self.data.chunks_exact(self.dim)).map(|(k, v)| (*k, v))
+    }
+
     /// Recompute the centre the binary codes are taken around (the mean of all vectors)
     /// and every code. Called after bulk loads.
     pub fn recentre(&mut self) {
