@@ -32,6 +32,7 @@ fn app_with_kb() -> (tempfile::TempDir, MockApp, tauri::WebviewWindow<tauri::tes
     // The commands' plumbing needs no model: the stand-in embedder.
     cfg.embedder.kind = fanline_core::config::EmbedderKind::Hashing;
     cfg.routing.off_topic_similarity = 0.0; // its similarities are shared words, not topics
+    cfg.routing.off_topic_margin = 10.0;
     let fanline = Fanline::open(cfg).unwrap();
     fanline.init(None).unwrap();
     let kb = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../examples/creator-kb/public");

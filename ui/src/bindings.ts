@@ -536,7 +536,12 @@ layer: Layer;
 /**
  * How often it was served.
  */
-times_reused: number }
+times_reused: number; 
+/**
+ * The reuse model's probability that the question is this answer (`None`: the
+ * model does not speak for it, an answer with too few phrasings).
+ */
+probability: number | null }
 /**
  * A line of the canonical answers list.
  */
@@ -1597,7 +1602,12 @@ threshold: number | null;
 /**
  * The answer's layer.
  */
-layer: Layer }
+layer: Layer; 
+/**
+ * The learned model's probability that the question is this answer (`None`: no
+ * model has a say).
+ */
+probability?: number | null }
 /**
  * The check of the verdict that turned a candidate down.
  */
@@ -1629,7 +1639,11 @@ export type ReuseCheck =
 /**
  * Both mention numbers, and they differ.
  */
-"numbers"
+"numbers" | 
+/**
+ * The learned model does not find the question to be the answer it picked.
+ */
+"probability"
 /**
  * The verdict on the best candidate.
  */
@@ -1923,6 +1937,11 @@ confidence: number;
  * decisions stored before it was measured).
  */
 coverage?: number; 
+/**
+ * Similarity of the closest generic off-topic example shipped with the app (`None`:
+ * none stored, or decisions stored before it was measured).
+ */
+off_topic_similarity?: number | null; 
 /**
  * Chunks at least `support_similarity` close.
  */

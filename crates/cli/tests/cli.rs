@@ -151,6 +151,7 @@ fn errors_are_clear_and_machine_readable() {
             ))
             .env("FANLINE_EMBEDDER__KIND", "hashing")
             .env("FANLINE_ROUTING__OFF_TOPIC_SIMILARITY", "0")
+            .env("FANLINE_ROUTING__OFF_TOPIC_MARGIN", "10")
             .env("FANLINE_CONFIG", d.path().join(CONFIG))
             .output()
             .unwrap();

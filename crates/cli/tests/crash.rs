@@ -35,6 +35,7 @@ fn kill_after(data: &Path, args: &[&str], ms: u64) {
         .env("FANLINE_CONFIG", data.join(common::CONFIG))
         .env("FANLINE_EMBEDDER__KIND", "hashing")
         .env("FANLINE_ROUTING__OFF_TOPIC_SIMILARITY", "0")
+        .env("FANLINE_ROUTING__OFF_TOPIC_MARGIN", "10")
         .stdout(std::process::Stdio::null())
         .stderr(std::process::Stdio::null())
         .spawn()

@@ -37,6 +37,7 @@ fn routes_and_searches_succeed_while_another_process_imports() {
         .env("FANLINE_CONFIG", d.path().join(common::CONFIG))
         .env("FANLINE_EMBEDDER__KIND", "hashing")
         .env("FANLINE_ROUTING__OFF_TOPIC_SIMILARITY", "0")
+        .env("FANLINE_ROUTING__OFF_TOPIC_MARGIN", "10")
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()

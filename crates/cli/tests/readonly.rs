@@ -27,6 +27,7 @@ fn a_read_only_data_directory_is_named_as_such_and_doctor_reports_it() {
             .env("FANLINE_CONFIG", d.path().join(common::CONFIG))
             .env("FANLINE_EMBEDDER__KIND", "hashing")
             .env("FANLINE_ROUTING__OFF_TOPIC_SIMILARITY", "0")
+            .env("FANLINE_ROUTING__OFF_TOPIC_MARGIN", "10")
             .output()
             .unwrap()
     };

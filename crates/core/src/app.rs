@@ -22,6 +22,8 @@ pub struct Fanline {
     /// The provider chain, with the settings it was built from.
     pub(crate) chain: Mutex<Option<(Vec<fanline_store::ProviderSettings>, Arc<fanline_llm::Chain>)>>,
     pub(crate) critic_metrics: Arc<Mutex<fanline_critics::Metrics>>,
+    /// The generic off-topic set was checked (and stored if missing) in this process.
+    pub(crate) off_topic_checked: OnceLock<()>,
 }
 
 /// What `init` did.
@@ -134,6 +136,7 @@ impl Fanline {
             runtime: OnceLock::new(),
             chain: Mutex::new(None),
             critic_metrics: Arc::default(),
+            off_topic_checked: OnceLock::new(),
         })
     }
 
@@ -221,6 +224,7 @@ impl Fanline {
         }
         idx.set_strategy(self.config.search.strategy);
         idx.set_fusion(self.config.fusion());
+        idx.set_answer_options(self.config.routing.model);
         let _ = self.index_report.set(report);
         Ok(idx)
     }

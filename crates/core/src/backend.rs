@@ -46,7 +46,19 @@ impl RouteBackend for Backend<'_> {
         k: usize,
     ) -> Result<Vec<ReuseCandidate>> {
         let filter = SearchFilter { kind: ItemKind::Canonical, agent: agent_id, max_layer: layer };
-        let hits = self.app.with_index(|idx| Ok(idx.nearest(vector, &filter, PHRASING_DEPTH))).map_err(port)?;
+        let learned = settings.reuse.learned;
+        if learned {
+            self.app.ensure_off_topic_set();
+        }
+        let (hits, model) = self
+            .app
+            .with_index(|idx| {
+                let hits = idx.nearest(vector, &filter, PHRASING_DEPTH);
+                // The model over every answer of the agent: the mass of answers this fan
+                // may not see stays with them, it is never given to a visible one.
+                Ok((hits, learned.then(|| idx.answer_scores(agent_id, vector)).flatten()))
+            })
+            .map_err(port)?;
         let facts = self.app.store.canonical_facts(&answers_of(&hits)).map_err(port)?;
         let scored = score_answers(&hits, &facts, agent_id, layer, settings.reuse.top_m, k);
         let best: Vec<i64> = scored.iter().map(|s| s.best_phrasing).collect();
@@ -68,9 +80,16 @@ impl RouteBackend for Backend<'_> {
                     matched_text: texts.get(&s.best_phrasing).cloned().unwrap_or_default(),
                     threshold,
                     layer: s.facts.layer,
+                    // Established answers only: the model does not speak for young ones.
+                    probability: model.as_ref().and_then(|m| m.answers.get(&s.facts.id).copied()),
                 })
             })
             .collect()
+    }
+
+    fn off_topic(&self, vector: &[f32]) -> Result<Option<f32>> {
+        self.app.ensure_off_topic_set();
+        self.app.with_index(|idx| Ok(idx.off_topic_similarity(vector))).map_err(port)
     }
 
     fn chunks(&self, agent_id: i64, vector: &[f32], text: &str, layer: Layer, k: usize) -> Result<Vec<ChunkHit>> {

@@ -8,8 +8,10 @@ use crate::{Error, Fanline, Result};
 use fanline_engine::reuse::{judge, ReuseCandidate, ReuseParams, ReuseVerdict};
 use serde::Serialize;
 
-/// Margins tried.
+/// Margins tried (without the learned model).
 const MARGINS: [f32; 4] = [0.0, 0.01, 0.03, 0.05];
+/// Probabilities the learned model's pick may be asked for.
+const PROBABILITIES: [f32; 8] = [0.0, 0.1, 0.2, 0.3, 0.35, 0.4, 0.5, 0.6];
 
 /// Calibration from the creator's own history (`fanline calibrate --history`).
 #[derive(Debug, Clone, Serialize)]
@@ -77,11 +79,20 @@ impl Fanline {
         let base = self.config.routing.reuse;
         let mut best: Option<(f64, ReuseParams, ReuseMetrics)> = None;
         let mut tried = 0;
-        for margin in MARGINS {
-            for t in 40..=99 {
+        // With the learned model, the probability its pick needs is tuned (the margin is
+        // a check of the similarity verdict only); without it, the margin.
+        let (margins, probabilities): (&[f32], &[f32]) =
+            if base.learned { (&[0.0], &PROBABILITIES) } else { (&MARGINS, &[0.0]) };
+        for (&margin, &min_probability) in margins.iter().flat_map(|m| probabilities.iter().map(move |p| (m, p))) {
+            for t in 20..=99 {
                 for y in (40..=99).step_by(3) {
-                    let p =
-                        ReuseParams { threshold: t as f32 / 100.0, young_threshold: y as f32 / 100.0, margin, ..base };
+                    let p = ReuseParams {
+                        threshold: t as f32 / 100.0,
+                        young_threshold: y as f32 / 100.0,
+                        margin,
+                        min_probability: if base.learned { min_probability } else { base.min_probability },
+                        ..base
+                    };
                     let m = score_history(&examples, &p, "calibrated");
                     tried += 1;
                     let s = if m.wrong_reuse_rate > 0.02 {
@@ -107,8 +118,13 @@ impl Fanline {
         })
     }
 
-    /// The creator's verdict on a served canonical answer.
+    /// The creator's verdict on a served canonical answer. The fan's question becomes
+    /// an example the reuse model learns from: of the answer served (right) or of none
+    /// (wrong).
     pub fn judge_reuse(&self, decision_id: i64, correct: bool) -> Result<()> {
-        Ok(self.store.set_reuse_feedback(decision_id, correct)?)
+        let v = self.learning_vector(&self.store.decision_question(decision_id)?);
+        self.write_indexed(false, |s| {
+            s.set_reuse_feedback(decision_id, correct, v.as_deref()).map(|()| ((), Default::default()))
+        })
     }
 }

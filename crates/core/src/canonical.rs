@@ -1,6 +1,7 @@
 //! Canonical answers: what the creator wrote once, served again to similar questions.
 
 use crate::{Error, Fanline, Result};
+use fanline_engine::reuse::learned::UpdateReport;
 use fanline_engine::{ItemKind, Layer, SearchFilter};
 use fanline_store::{CanonicalAnswer, CanonicalSummary, NewCanonical};
 use serde::Serialize;
@@ -37,9 +38,19 @@ pub struct CanonicalHit {
     pub layer: Layer,
     /// How often it was served.
     pub times_reused: u64,
+    /// The reuse model's probability that the question is this answer (`None`: the
+    /// model does not speak for it, an answer with too few phrasings).
+    pub probability: Option<f32>,
 }
 
 impl Fanline {
+    /// What the last update of an agent's reuse model in this process did (`None`: it
+    /// was not asked about yet, or came back from the saved weights unchanged).
+    pub fn reuse_model_update(&self, agent: Option<&str>) -> Result<Option<UpdateReport>> {
+        let agent = self.agent(agent)?;
+        self.with_index(|idx| Ok(idx.answer_model_update(agent.id)))
+    }
+
     /// Add a canonical answer with its phrasings.
     pub fn canonical_add(&self, agent: Option<&str>, input: &NewCanonicalInput) -> Result<CanonicalAnswer> {
         let agent = self.agent(agent)?;
@@ -136,7 +147,10 @@ impl Fanline {
         }
         let q = self.embedder()?.embed_one(question.trim())?;
         let filter = SearchFilter { kind: ItemKind::Canonical, agent: agent.id, max_layer: layer };
-        let hits = self.with_index(|idx| Ok(idx.search(&q, question, &filter, limit.max(1) * 4)?))?;
+        self.ensure_off_topic_set();
+        let (hits, model) = self.with_index(|idx| {
+            Ok((idx.search(&q, question, &filter, limit.max(1) * 4)?, idx.answer_scores(agent.id, &q)))
+        })?;
         // Best phrasing per answer, by cosine similarity.
         let mut best: HashMap<i64, (f32, i64)> = HashMap::new();
         for h in &hits {
@@ -163,6 +177,7 @@ impl Fanline {
                 answer: c.answer,
                 layer: c.layer,
                 times_reused: c.times_reused,
+                probability: model.as_ref().and_then(|m| m.answers.get(&c.id).copied()),
             });
         }
         Ok(out)

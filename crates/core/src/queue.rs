@@ -227,12 +227,17 @@ impl Fanline {
         self.canonical_show(canonical_id)
     }
 
-    /// The creator declines a queued escalation (or the fan turns down an offer).
+    /// The creator declines a queued escalation (or the fan turns down an offer). A
+    /// question the creator declined teaches the reuse model what none of the answers
+    /// is for (when the model can embed it; a decline never fails for want of it).
     pub fn queue_decline(&self, id: i64) -> Result<Escalation> {
         let e = self.store.escalation(id)?;
         let creator = self.agent_name(e.agent_id)?;
         let notice = format!("Sorry — {creator} can't take this question.");
-        self.store.decline_escalation(id, self.now(), Some(&notice))?;
+        let v = self.learning_vector(&e.question);
+        self.write_indexed(false, |s| {
+            s.decline_escalation(id, self.now(), Some(&notice), v.as_deref()).map(|()| ((), Default::default()))
+        })?;
         Ok(self.store.escalation(id)?)
     }
 

@@ -28,6 +28,7 @@ pub fn config(dir: &Path) -> Config {
     // The stand-in's similarities mean shared words, not topics: nothing is off-topic
     // unless a test asks for it.
     c.routing.off_topic_similarity = 0.0;
+    c.routing.off_topic_margin = 10.0;
     c
 }
 

@@ -7,7 +7,9 @@
 //! embeddings plus noise), as `bench search` does. Every routed message is distinct, so
 //! the embedder's cache never answers: each decision pays for its query embedding,
 //! which is also timed on its own. A decision is the whole use case: the message is
-//! stored, the plan runs, the decision and its effects are committed.
+//! stored, the plan runs, the decision and its effects are committed. Every answer has
+//! three phrasings (the question and two near variants of its vector), so every answer
+//! is established and the learned model speaks for them (up to its `max_answers`).
 
 use crate::bench::percentile;
 use fanline_core::{Config, Error, Fanline, Result};
@@ -50,6 +52,11 @@ pub struct RouteRow {
     pub decisions_per_second_1_thread: f64,
     pub decisions_per_second_2_threads: f64,
     pub paths: BTreeMap<RoutePath, usize>,
+    /// The reuse model: answers it holds, and the milliseconds of its first fit and of
+    /// the refit after one phrasing was added.
+    pub model_answers: usize,
+    pub model_fit_ms: f64,
+    pub model_refit_ms: f64,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -173,8 +180,15 @@ pub fn run(config: &Config, opts: &RouteBenchOptions, log: &mut dyn FnMut(&str))
                     normalize(&mut v);
                     (format!("{} #{i}", seed_questions[a]), v)
                 };
+                // Two more phrasings, close to the first.
+                let variant = |k: usize, r: &mut crate::bench::Rng| {
+                    let mut w: Vec<f32> = v.iter().map(|x| x + 0.03 * (r.unit() - 0.5)).collect();
+                    normalize(&mut w);
+                    (format!("{q} ({k})"), w)
+                };
+                let (v1, v2) = (variant(1, &mut r), variant(2, &mut r));
                 NewCanonical {
-                    questions: vec![(q, v)],
+                    questions: vec![(q, v), v1, v2],
                     answer: format!("Answer {i}."),
                     layer: Layer::Public,
                     source_escalation_id: None,
@@ -185,10 +199,16 @@ pub fn run(config: &Config, opts: &RouteBenchOptions, log: &mut dyn FnMut(&str))
             app.canonical_add_many(None, chunk)?;
         }
         app.open_search_index()?;
-        // Warm up (model, index, statements) on messages that are not timed.
+        // Warm up (model, index, statements) on messages that are not timed; the first
+        // fits the reuse model.
         for i in 0..5 {
             app.route(None, "bench-fan", &format!("warm-up message {i} {run}"))?;
         }
+        let fit = app.reuse_model_update(None)?.unwrap_or_default();
+        let first = app.canonical_list(None)?.first().map(|c| c.id).unwrap_or(0);
+        app.canonical_add_variant(first, &format!("one more way to ask it, run {run}"))?;
+        app.route(None, "bench-fan", &format!("warm-up after a change {run}"))?;
+        let refit = app.reuse_model_update(None)?.unwrap_or_default();
         log(&format!("routing {} messages with {n} canonical answers, {readers} reader(s)…", opts.decisions));
         let mut us = Vec::new();
         let mut embed_us = Vec::new();
@@ -228,6 +248,9 @@ pub fn run(config: &Config, opts: &RouteBenchOptions, log: &mut dyn FnMut(&str))
             decisions_per_second_1_thread: t1,
             decisions_per_second_2_threads: t2,
             paths,
+            model_answers: fit.classes.saturating_sub(1),
+            model_fit_ms: fit.micros as f64 / 1e3,
+            model_refit_ms: refit.micros as f64 / 1e3,
         });
     }
     Ok(RouteBenchReport { rows })

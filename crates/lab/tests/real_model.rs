@@ -234,12 +234,15 @@ fn the_creators_history_calibrates_reuse() {
             .extend(data["val"].iter().filter(|(_, i)| i == intent).take(4).map(|(q, i)| (q.clone(), Some(i.clone()))));
     }
     queries.extend(data["oos_val"].iter().take(12).map(|(q, _)| (q.clone(), None)));
+    // A served answer judged wrong leaves its right answer unknown to the history.
+    let mut served_wrong_in_scope = 0;
     for (q, intent) in &queries {
         let r = app.route(None, "fan", q).unwrap();
         let right = intent.as_ref().and_then(|i| canonical.iter().find(|(_, v)| *v == i).map(|(id, _)| *id));
         match r.path {
             RoutePath::C => {
                 let served = r.served.as_ref().unwrap().canonical_id;
+                served_wrong_in_scope += usize::from(right.is_some() && Some(served) != right);
                 app.judge_reuse(r.decision_id, Some(served) == right).unwrap();
             }
             RoutePath::D => {
@@ -259,7 +262,8 @@ fn the_creators_history_calibrates_reuse() {
 
     let c = app.calibrate_history(None).unwrap();
     assert_eq!(c.examples, queries.len());
-    assert_eq!(c.reusable, 32);
+    assert_eq!(c.reusable, 32 - served_wrong_in_scope);
+    assert!(served_wrong_in_scope <= 2, "{served_wrong_in_scope} of 32 in-scope questions served a wrong answer");
     assert!(c.metrics.wrong_reuse_rate <= 0.02, "{:?}", c.metrics);
     assert!(c.metrics.in_scope_correct > 0, "{:?}", c.metrics);
     if c.current.wrong_reuse_rate <= 0.02 {
@@ -284,6 +288,31 @@ fn eval_and_calibrate_measure_the_router_on_the_covid_pairs() {
     let c = eval::calibrate::calibrate(&app, &o, &mut |_, _| {}).unwrap();
     assert!(c.settings_tried > 1000);
     assert!(c.metrics.wrong_reuse_rate <= 0.02, "{:?}", c.metrics);
+}
+
+/// The learned model of the phrasings on CLINC150 (validation split, ten phrasings per
+/// intent, the library routing would build): it picks the right answer more often than
+/// the nearest phrasing, and the verdict built on it serves more right answers and
+/// fewer wrong ones than similarity alone. The floors are the figures measured when it
+/// was built (ARCHITECTURE.md, "Reuse"), less a little for run-to-run noise.
+#[test]
+fn the_learned_model_beats_similarity_on_clinc150() {
+    let Some(root) = datasets() else { return };
+    let dir = tempfile::tempdir().unwrap();
+    let app = open(dir.path());
+    let o = EvalOptions::new(DatasetKind::Clinc150, &root.join("clinc150"), 10, &Config::default());
+    let r = eval::eval(&app, &o, &mut |_, _| {}).unwrap();
+    let row = |name: &str| r.ablation.iter().find(|m| m.setting.starts_with(name)).unwrap_or_else(|| panic!("{name}"));
+    let main = r.reuse.as_ref().unwrap();
+    let (similarity, nearest, pick) =
+        (row("similarity only"), row("nearest answer, no threshold"), row("learned model's pick"));
+    assert!(
+        pick.in_scope_accuracy >= 0.86 && pick.in_scope_accuracy > nearest.in_scope_accuracy + 0.07,
+        "{pick:?} {nearest:?}"
+    );
+    assert!(main.in_scope_accuracy >= 0.84 && main.oos_recall >= 0.75, "{main:?}");
+    assert!(main.in_scope_accuracy > similarity.in_scope_accuracy + 0.08, "{main:?} vs {similarity:?}");
+    assert!(main.wrong_reuse_rate < similarity.wrong_reuse_rate, "{main:?} vs {similarity:?}");
 }
 
 /// The conversation set (examples/conversations.toml) through the whole use case: the

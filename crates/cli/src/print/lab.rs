@@ -95,15 +95,33 @@ pub fn calibration(o: &mut Out, c: &Calibration) {
     reuse_row(o, &c.current);
     say!(o,
         "\nto use it, in config.toml:\n[routing]\nanswer_threshold_slack = {:.2}\n[routing.reuse]\nthreshold = {:.2}\nyoung_threshold = {:.2}\n\
-         margin = {:.2}\nper_answer = {}\nnegation_check = {}\nnumber_check = {}\ntop_m = {}",
-        c.slack, p.threshold, p.young_threshold, p.margin, p.per_answer, p.negation_check, p.number_check, p.top_m
+         margin = {:.2}\nper_answer = {}\nnegation_check = {}\nnumber_check = {}\ntop_m = {}\nlearned = {}\n\
+         min_probability = {:.2}\ntrust_phrasings = {}",
+        c.slack,
+        p.threshold,
+        p.young_threshold,
+        p.margin,
+        p.per_answer,
+        p.negation_check,
+        p.number_check,
+        p.top_m,
+        p.learned,
+        p.min_probability,
+        p.trust_phrasings
     );
 }
 
 fn params(p: &fanline_engine::reuse::ReuseParams) -> String {
+    let model = match p.learned {
+        true => format!(
+            "the learned model's pick with probability ≥ {:.2} (in full from {} phrasings), ",
+            p.min_probability, p.trust_phrasings
+        ),
+        false => String::new(),
+    };
     format!(
-        "threshold {:.2} (young answers {:.2}, or {:.2} with the same words), margin {:.2}, mean of best {} phrasings, \
-         per-answer thresholds {}, negation check {}, number check {}",
+        "{model}threshold {:.2} (young answers {:.2}, or {:.2} with the same words), margin {:.2}, mean of best {} \
+         phrasings, per-answer thresholds {}, negation check {}, number check {}",
         p.threshold, p.young_threshold, p.young_band, p.margin, p.top_m, p.per_answer, p.negation_check, p.number_check
     )
 }
@@ -111,7 +129,8 @@ fn params(p: &fanline_engine::reuse::ReuseParams) -> String {
 pub fn bench_route(o: &mut Out, r: &fanline_lab::bench_route::RouteBenchReport) {
     say!(
         o,
-        "{:>9} {:>9} {:>8} {:>8} {:>10} {:>9} {:>9} {:>9} {:>9}  paths",
+        "{:>7} {:>9} {:>9} {:>8} {:>8} {:>10} {:>9} {:>9} {:>9} {:>9}  paths",
+        "readers",
         "canonical",
         "decisions",
         "p50 ms",
@@ -143,6 +162,17 @@ pub fn bench_route(o: &mut Out, r: &fanline_lab::bench_route::RouteBenchReport) 
     for row in &r.rows {
         let steps: Vec<String> = row.steps_p50_us.iter().map(|(k, v)| format!("{k} {:.2}", v / 1000.0)).collect();
         say!(o, "{:>7} {:>9}  step p50 ms: {}", row.readers, row.canonical_answers, steps.join(", "));
+    }
+    for row in &r.rows {
+        say!(
+            o,
+            "{:>7} {:>9}  reuse model: {} answers, first fit {:.1} ms, refit after one phrasing added {:.1} ms",
+            row.readers,
+            row.canonical_answers,
+            row.model_answers,
+            row.model_fit_ms,
+            row.model_refit_ms
+        );
     }
 }
 

@@ -27,6 +27,7 @@ pub fn fanline(data: &Path) -> Command {
         .env("FANLINE_EMBEDDER__KIND", "hashing")
         // Its similarities are shared words, not topics: nothing is off-topic here.
         .env("FANLINE_ROUTING__OFF_TOPIC_SIMILARITY", "0")
+        .env("FANLINE_ROUTING__OFF_TOPIC_MARGIN", "10")
         .env_remove("FANLINE_DATA_DIR");
     c
 }

@@ -14,6 +14,9 @@ pub struct IntentSet {
     pub queries: Vec<(String, Option<String>)>,
     /// Which split the queries come from ("test" when present, else "val").
     pub split: String,
+    /// Questions that are none of the intents, known beforehand: what a creator would
+    /// have declined (CLINC150's `oos_train` when the queries are another split).
+    pub declined: Vec<String>,
 }
 
 /// Question pairs: `(stored question, new question, same meaning?)`.
@@ -83,6 +86,7 @@ fn clinc150_split(path: &Path, per_intent: usize, tuning: bool) -> Result<Intent
     }
     let (split, oos) = if json.contains_key("test") { ("test", "oos_test") } else { ("val", "oos_val") };
     set.split = split.to_string();
+    set.declined = take("oos_train").into_iter().map(|(q, _)| q).collect();
     set.queries = take(split).into_iter().map(|(q, i)| (q, Some(i))).collect();
     set.queries.extend(take(oos).into_iter().map(|(q, _)| (q, None)));
     if set.library.is_empty() || set.queries.is_empty() {

@@ -5,6 +5,7 @@
 //! is the router's own ([`judge`]). So what `fanline eval` measures is what routing does.
 
 use fanline_core::{Error, Result};
+use fanline_engine::reuse::learned::{AnswerModel, ModelOptions, ModelScores};
 use fanline_engine::reuse::{
     answer_threshold, judge, score_answers, AnswerFacts, ReuseCandidate, ReuseParams, ReuseVerdict, PHRASING_DEPTH,
 };
@@ -75,6 +76,28 @@ impl Library {
         Nearest { answers }
     }
 
+    /// The learned model of this library's answers, as routing fits it: every phrasing,
+    /// the generic off-topic examples (`generic`), and off-topic examples of the
+    /// creator's own (`declined`).
+    pub fn model(&self, generic: &[Vec<f32>], declined: &[Vec<f32>], o: ModelOptions) -> AnswerModel {
+        let mut m = AnswerModel::new(self.index.dim(), o);
+        for (a, members) in self.members.iter().enumerate() {
+            for &i in members {
+                if let Some(v) = self.index.vector(ItemKind::Canonical, i as i64) {
+                    m.upsert((ItemKind::Canonical, i as i64), Some(a as i64), false, v);
+                }
+            }
+        }
+        for (i, v) in generic.iter().enumerate() {
+            m.upsert((ItemKind::Example, i as i64), None, true, v);
+        }
+        for (i, v) in declined.iter().enumerate() {
+            m.upsert((ItemKind::Example, (generic.len() + i) as i64), None, false, v);
+        }
+        m.update();
+        m
+    }
+
     /// Per-answer thresholds for a slack and floor (see [`answer_threshold`]).
     pub fn thresholds(&self, slack: f32, floor: f32) -> Vec<Option<f32>> {
         self.members
@@ -87,8 +110,16 @@ impl Library {
             .collect()
     }
 
-    /// The router's verdict on a query's nearest answers: the answer served, if any.
-    pub fn judge(&self, query: &str, n: &Nearest, thresholds: &[Option<f32>], p: &ReuseParams) -> Option<usize> {
+    /// The router's verdict on a query's nearest answers (with the learned model's
+    /// scores of the query, if it has a say): the answer served, if any.
+    pub fn judge(
+        &self,
+        query: &str,
+        n: &Nearest,
+        thresholds: &[Option<f32>],
+        model: Option<&ModelScores>,
+        p: &ReuseParams,
+    ) -> Option<usize> {
         let cands: Vec<ReuseCandidate> = n
             .answers
             .iter()
@@ -99,6 +130,7 @@ impl Library {
                 matched_text: self.texts[i].clone(),
                 threshold: thresholds[a],
                 layer: Layer::Public,
+                probability: model.and_then(|m| m.answers.get(&(a as i64)).copied()),
             })
             .collect();
         match judge(query, &cands, p) {

@@ -14,6 +14,7 @@ mod library;
 
 use fanline_core::quality::{ratio, ReuseMetrics, Tally};
 use fanline_core::{Config, Error, Fanline, Result};
+use fanline_engine::reuse::learned::{ModelOptions, ModelScores};
 use fanline_engine::reuse::ReuseParams;
 use fanline_engine::signals::text;
 use fanline_index::ScanStrategy;
@@ -73,6 +74,8 @@ pub struct EvalOptions {
     pub vagueness: f64,
     /// The vector scan the library is searched with (routing's).
     pub strategy: ScanStrategy,
+    /// The learned model's options (routing's).
+    pub model: ModelOptions,
 }
 
 /// Phrasings per canonical answer in the intent sets unless told otherwise: a creator's
@@ -93,6 +96,7 @@ impl EvalOptions {
             floor: r.answer_threshold_floor,
             vagueness: r.vagueness_threshold,
             strategy: config.search.strategy,
+            model: r.model,
         }
     }
 }
@@ -135,8 +139,9 @@ pub struct EvalReport {
 }
 
 /// A set in the common shape: each answer's phrasings, the queries with the answers
-/// each may be served, and the split's name.
-type Shape = (Vec<Vec<String>>, Vec<(String, Vec<usize>)>, String);
+/// each may be served, the split's name, and questions known to be none of the answers
+/// (a creator's declined ones).
+type Shape = (Vec<Vec<String>>, Vec<(String, Vec<usize>)>, String, Vec<String>);
 
 /// A query with the answers it may be served.
 struct Query {
@@ -150,6 +155,10 @@ pub struct Prepared {
     library: Library,
     queries: Vec<Query>,
     split: String,
+    /// The generic off-topic examples shipped with the app, embedded.
+    generic: Vec<Vec<f32>>,
+    /// The set's own off-topic examples (a creator's declined questions), embedded.
+    declined: Vec<Vec<f32>>,
     /// Intent sets are judged by accuracy and out-of-scope recall; pair sets by correct
     /// reuse under a wrong-reuse budget.
     pairs: bool,
@@ -158,6 +167,9 @@ pub struct Prepared {
 /// Every query's nearest answers for one way of scoring answers.
 pub struct Searched(Vec<Nearest>);
 
+/// Every query's scores by a learned model of the library.
+pub struct Modelled(Vec<ModelScores>);
+
 impl Prepared {
     /// Search every query as routing does (the same index, scan and answer scoring),
     /// scoring answers by their `top_m` best phrasings.
@@ -165,17 +177,34 @@ impl Prepared {
         Searched(self.queries.iter().map(|q| self.library.nearest(&q.vector, NEAREST, top_m)).collect())
     }
 
-    /// Score one setting (`searched` must come from `search(p.top_m)`).
+    /// Fit the learned model as routing does (the library's phrasings and the generic
+    /// off-topic examples; with `declined`, the set's own off-topic examples too) and
+    /// score every query with it.
+    pub fn model(&self, declined: bool, o: ModelOptions) -> Modelled {
+        let own: &[Vec<f32>] = if declined { &self.declined } else { &[] };
+        let m = self.library.model(&self.generic, own, o);
+        Modelled(self.queries.iter().map(|q| m.scores(&q.vector)).collect())
+    }
+
+    /// Whether the set brings off-topic examples of its own.
+    pub fn has_declined(&self) -> bool {
+        !self.declined.is_empty()
+    }
+
+    /// Score one setting (`searched` must come from `search(p.top_m)`; with a model's
+    /// scores, the verdict reads them when `p.learned`).
     pub fn score(
         &self,
         setting: &str,
         p: &ReuseParams,
         thresholds: &[Option<f32>],
         searched: &Searched,
+        model: Option<&Modelled>,
     ) -> ReuseMetrics {
         let mut t = Tally::default();
-        for (q, nearest) in self.queries.iter().zip(&searched.0) {
-            let served = self.library.judge(&q.text, nearest, thresholds, p);
+        for (i, (q, nearest)) in self.queries.iter().zip(&searched.0).enumerate() {
+            let scores = model.filter(|_| p.learned).map(|m| &m.0[i]);
+            let served = self.library.judge(&q.text, nearest, thresholds, scores, p);
             t.add(served.is_some(), served.is_some_and(|a| q.acceptable.contains(&a)), !q.acceptable.is_empty());
         }
         t.metrics(setting)
@@ -198,6 +227,15 @@ impl Prepared {
             m.in_scope_accuracy
         }
     }
+}
+
+/// The similarity threshold calibrated for the verdict without the learned model (the
+/// default before it): the similarity-only rows of the ablation use it.
+pub const SIMILARITY_THRESHOLD: f32 = 0.45;
+
+/// `p` deciding by the model's probability alone, from `min`.
+fn pick_with(p: &ReuseParams, min: f32) -> ReuseParams {
+    ReuseParams { min_probability: min, ..*p }
 }
 
 /// How many nearest answers a verdict looks at (the best and the runner-up matter).
@@ -231,8 +269,7 @@ pub fn prepare(app: &Fanline, o: &EvalOptions, progress: &mut dyn FnMut(usize, u
                 DatasetKind::Mqp => data::mqp(&o.path)?,
                 _ => data::covid_faq(&o.path)?,
             };
-            let (a, q, s) = pair_shape(&pairs, &o.path);
-            prepare_shape(app, a, q, s, true, o.strategy, progress)
+            prepare_shape(app, pair_shape(&pairs, &o.path), true, o.strategy, progress)
         }
         DatasetKind::Clariq => Err(Error::InvalidInput("clariq measures clarification, not reuse".into())),
     }
@@ -244,21 +281,21 @@ pub(crate) fn prepare_intents(
     strategy: ScanStrategy,
     progress: &mut dyn FnMut(usize, usize),
 ) -> Result<Prepared> {
-    let (a, q, s) = intent_shape(set);
-    prepare_shape(app, a, q, s, false, strategy, progress)
+    prepare_shape(app, intent_shape(set), false, strategy, progress)
 }
 
 fn prepare_shape(
     app: &Fanline,
-    answers: Vec<Vec<String>>,
-    queries: Vec<(String, Vec<usize>)>,
-    split: String,
+    (answers, queries, split, declined): Shape,
     pairs: bool,
     strategy: ScanStrategy,
     progress: &mut dyn FnMut(usize, usize),
 ) -> Result<Prepared> {
+    let generic = fanline_core::off_topic_examples();
     let mut texts: Vec<&str> = answers.iter().flatten().map(String::as_str).collect();
     texts.extend(queries.iter().map(|(q, _)| q.as_str()));
+    texts.extend(generic.iter().copied());
+    texts.extend(declined.iter().map(String::as_str));
     let mut vecs = embed_all(app, &texts, progress)?.into_iter();
     let library = Library::new(
         answers.iter().map(|a| a.iter().map(|t| (t.clone(), vecs.next().expect("one per text"))).collect()).collect(),
@@ -268,7 +305,9 @@ fn prepare_shape(
         .into_iter()
         .map(|(text, acceptable)| Query { text, acceptable, vector: vecs.next().expect("one per text") })
         .collect();
-    Ok(Prepared { library, queries, split, pairs })
+    let generic = vecs.by_ref().take(generic.len()).collect();
+    let declined = vecs.collect();
+    Ok(Prepared { library, queries, split, generic, declined, pairs })
 }
 
 /// `fanline eval`: measure routing on a labelled set.
@@ -294,45 +333,69 @@ pub fn eval(app: &Fanline, o: &EvalOptions, progress: &mut dyn FnMut(usize, usiz
     let th = prep.thresholds(o.slack, o.floor);
     let p = o.params;
     let (by_best, by_m) = (prep.search(1), prep.search(p.top_m));
-    let main = prep.score("fanline (defaults)", &p, &th, &by_m);
-    // Each idea on its own, at the same global threshold.
+    // The learned model as routing fits it: the phrasings and the generic off-topic set,
+    // and the creator's declined questions (here the set's own known off-topic ones).
+    let generic = prep.model(false, o.model);
+    let declined = prep.has_declined().then(|| prep.model(true, o.model));
+    let routed = declined.as_ref().unwrap_or(&generic);
+    let main = prep.score("fanline (defaults)", &p, &th, &by_m, Some(routed));
+    // Each similarity idea on its own, at the threshold calibrated without the model.
     let base = ReuseParams {
-        threshold: p.threshold,
-        young_threshold: p.threshold,
+        threshold: SIMILARITY_THRESHOLD,
+        young_threshold: SIMILARITY_THRESHOLD,
         young_band: 1.0,
         margin: 0.0,
         per_answer: false,
         negation_check: false,
         number_check: false,
         top_m: 1,
+        learned: false,
+        min_probability: 0.0,
+        trust_phrasings: 1,
     };
+    let sim = |name: &str, q: &ReuseParams, searched: &Searched| prep.score(name, q, &th, searched, None);
     let mut ablation = vec![
-        prep.score("global threshold only", &base, &th, &by_best),
-        prep.score(
-            &format!("+ young answers at {:.2}", p.young_threshold),
-            &ReuseParams { young_threshold: p.young_threshold, ..base },
-            &th,
-            &by_best,
-        ),
-        prep.score(
-            "+ young band from 0.82, same words",
-            &ReuseParams { young_threshold: p.young_threshold, young_band: 0.82, ..base },
-            &th,
-            &by_best,
-        ),
-        prep.score(
-            &format!("+ mean of best {} phrasings", p.top_m),
-            &ReuseParams { top_m: p.top_m, ..base },
-            &th,
+        sim(
+            "similarity only (the defaults before the model)",
+            &ReuseParams { threshold: SIMILARITY_THRESHOLD, learned: false, ..p },
             &by_m,
         ),
-        prep.score("+ per-answer thresholds", &ReuseParams { per_answer: true, ..base }, &th, &by_best),
-        prep.score("+ margin 0.03", &ReuseParams { margin: 0.03, ..base }, &th, &by_best),
-        prep.score("+ negation check", &ReuseParams { negation_check: true, ..base }, &th, &by_best),
-        prep.score("+ number check", &ReuseParams { number_check: true, ..base }, &th, &by_best),
+        sim("global threshold only", &base, &by_best),
+        sim(
+            &format!("+ young answers at {:.2}", p.young_threshold),
+            &ReuseParams { young_threshold: p.young_threshold, ..base },
+            &by_best,
+        ),
+        sim(
+            "+ young band from 0.82, same words",
+            &ReuseParams { young_threshold: p.young_threshold, young_band: 0.82, ..base },
+            &by_best,
+        ),
+        sim(&format!("+ mean of best {} phrasings", p.top_m), &ReuseParams { top_m: p.top_m, ..base }, &by_m),
+        sim("+ per-answer thresholds", &ReuseParams { per_answer: true, ..base }, &by_best),
+        sim("+ margin 0.03", &ReuseParams { margin: 0.03, ..base }, &by_best),
+        sim("+ negation check", &ReuseParams { negation_check: true, ..base }, &by_best),
+        sim("+ number check", &ReuseParams { number_check: true, ..base }, &by_best),
     ];
     ablation.push(best_global_threshold(&prep, &th, &by_best));
-    ablation.push(prep.score("nearest answer, no threshold", &base.with_threshold(-1.0), &th, &by_best));
+    ablation.push(sim("nearest answer, no threshold", &base.with_threshold(-1.0), &by_best));
+    // The learned model, whole and in parts.
+    let pick = ReuseParams { threshold: -1.0, young_threshold: -1.0, min_probability: 0.0, ..p };
+    ablation.extend([
+        prep.score("learned model (generic off-topic set)", &p, &th, &by_m, Some(&generic)),
+        prep.score("learned model, probability only", &pick_with(&pick, p.min_probability), &th, &by_m, Some(routed)),
+        prep.score(
+            "learned model, similarity gate only",
+            &ReuseParams { min_probability: 0.0, ..p },
+            &th,
+            &by_m,
+            Some(routed),
+        ),
+        prep.score("learned model's pick, no rejection", &pick, &th, &by_m, Some(routed)),
+    ]);
+    if let Some(d) = &declined {
+        ablation.push(prep.score("learned model (+ the set's own off-topic examples)", &p, &th, &by_m, Some(d)));
+    }
     Ok(EvalReport {
         dataset: o.dataset,
         split: prep.split.clone(),
@@ -361,8 +424,11 @@ fn best_global_threshold(prep: &Prepared, th: &[Option<f32>], searched: &Searche
             negation_check: false,
             number_check: false,
             top_m: 1,
+            learned: false,
+            min_probability: 0.0,
+            trust_phrasings: 1,
         };
-        let m = prep.score(&format!("best global threshold, hindsight ({t:.2})"), &p, th, searched);
+        let m = prep.score(&format!("best global threshold, hindsight ({t:.2})"), &p, th, searched, None);
         let s = prep.objective(&m);
         if best.as_ref().is_none_or(|(b, _)| s > *b) {
             best = Some((s, m));
@@ -380,7 +446,7 @@ fn intent_shape(set: IntentSet) -> Shape {
             (q.clone(), intent.as_ref().and_then(|i| index.get(i)).map(|&i| vec![i]).unwrap_or_default())
         })
         .collect();
-    (set.library.values().cloned().collect(), queries, set.split)
+    (set.library.values().cloned().collect(), queries, set.split, set.declined)
 }
 
 /// Pairs: every distinct stored question is one canonical answer; every distinct new
@@ -404,7 +470,7 @@ fn pair_shape(pairs: &[(String, String, bool)], path: &Path) -> Shape {
         lib[i] = vec![t.to_string()];
     }
     let split = path.file_stem().unwrap_or_default().to_string_lossy().into_owned();
-    (lib, queries.into_iter().map(|(q, a)| (q.to_string(), a)).collect(), split)
+    (lib, queries.into_iter().map(|(q, a)| (q.to_string(), a)).collect(), split, Vec::new())
 }
 
 fn clarify_metrics(rows: &[(String, u8)], threshold: f64) -> ClarifyMetrics {
