@@ -55,7 +55,8 @@ impl Error {
         }
     }
 
-    pub(crate) fn not_found(what: &'static str, key: impl ToString) -> Error {
+    /// What was asked for does not exist.
+    pub fn not_found(what: &'static str, key: impl ToString) -> Error {
         Error::NotFound { what, key: key.to_string() }
     }
 }

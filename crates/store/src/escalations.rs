@@ -1,7 +1,7 @@
 use crate::canonical::{insert_canonical, NewCanonical};
 use crate::documents::IndexChange;
 use crate::index_log::log_change;
-use crate::messages::{insert_decision, NewDecision, Role};
+use crate::messages::{insert_decision, MessageKind, NewDecision, Role};
 use crate::util::{parsed, parsed_opt};
 use crate::{Error, Result, Store};
 use chrono::{DateTime, Utc};
@@ -191,7 +191,7 @@ pub(crate) fn insert_escalation(
 
 /// Write `text` as a message to the fan of escalation `id`, in the conversation the
 /// question came from (inside the caller's transaction).
-fn tell_fan(conn: &rusqlite::Connection, id: i64, role: Role, text: &str) -> Result<()> {
+fn tell_fan(conn: &rusqlite::Connection, id: i64, role: Role, text: &str, kind: MessageKind) -> Result<()> {
     let conversation: Option<i64> = conn.query_row(
         "SELECT coalesce(
              (SELECT m.conversation_id FROM messages m WHERE m.id = e.message_id),
@@ -211,8 +211,8 @@ fn tell_fan(conn: &rusqlite::Connection, id: i64, role: Role, text: &str) -> Res
         )?,
     };
     conn.execute(
-        "INSERT INTO messages (conversation_id, role, body) VALUES (?1, ?2, ?3)",
-        params![conversation, role.as_str(), text],
+        "INSERT INTO messages (conversation_id, role, body, kind, escalation_id) VALUES (?1, ?2, ?3, ?4, ?5)",
+        params![conversation, role.as_str(), text, kind.as_str(), id],
     )?;
     Ok(())
 }
@@ -255,6 +255,18 @@ impl Store {
             .query_row(&format!("SELECT {ESCALATION_COLS} FROM escalations WHERE id = ?1"), [id], escalation_row)
             .optional()?
             .ok_or_else(|| Error::not_found("escalation", id))
+    }
+
+    /// The escalation a decision offered, if any.
+    pub fn escalation_of_decision(&self, decision_id: i64) -> Result<Option<Escalation>> {
+        Ok(self
+            .read()?
+            .query_row(
+                &format!("SELECT {ESCALATION_COLS} FROM escalations WHERE decision_id = ?1"),
+                [decision_id],
+                escalation_row,
+            )
+            .optional()?)
     }
 
     /// The creator's queue: accepted escalations, those not deferred past `now` first,
@@ -302,7 +314,7 @@ impl Store {
             params![id, timestamp(now)],
         )?;
         if let Some(text) = notice {
-            tell_fan(&tx, id, Role::Agent, text)?;
+            tell_fan(&tx, id, Role::Agent, text, MessageKind::EscalationDeclined)?;
         }
         // The creator declined a queued question: none of the answers is for it.
         if let (Some(v), EscalationStatus::Accepted) = (embedding, status) {
@@ -398,9 +410,14 @@ impl Store {
             if message.is_some() {
                 let (d, reply) = (t.decision)(&acceptance);
                 decision_id = Some(insert_decision(&tx, &d, &reply, None)?);
+                let kind = match acceptance.accepted() {
+                    true => MessageKind::EscalationAccepted,
+                    false => MessageKind::EscalationRefused,
+                };
                 tx.execute(
-                    "INSERT INTO messages (conversation_id, role, body) VALUES (?1, ?2, ?3)",
-                    params![d.conversation_id, Role::Agent.as_str(), reply],
+                    "INSERT INTO messages (conversation_id, role, body, kind, escalation_id)
+                     VALUES (?1, ?2, ?3, ?4, ?5)",
+                    params![d.conversation_id, Role::Agent.as_str(), reply, kind.as_str(), id],
                 )?;
             }
         }
@@ -437,7 +454,7 @@ impl Store {
              WHERE id = ?1",
             params![id, answer.trim(), layer.as_str(), canonical_id],
         )?;
-        tell_fan(&tx, id, Role::Creator, answer.trim())?;
+        tell_fan(&tx, id, Role::Creator, answer.trim(), MessageKind::EscalationAnswered)?;
         let generation = log_change(&tx, added.iter().map(|(k, _, _)| k))?;
         tx.commit()?;
         Ok((canonical_id, IndexChange { removed: Vec::new(), added, generation }))
@@ -476,7 +493,7 @@ impl Store {
              WHERE id = ?1",
             params![id, answer, layer.as_str(), canonical_id],
         )?;
-        tell_fan(&tx, id, Role::Creator, &answer)?;
+        tell_fan(&tx, id, Role::Creator, &answer, MessageKind::EscalationAnswered)?;
         let added: Vec<_> = vid
             .map(|vid| {
                 let key = fanline_engine::ItemKey {

@@ -12,6 +12,7 @@ mod error;
 mod escalations;
 mod examples;
 mod fans;
+mod hub;
 mod index_log;
 mod messages;
 mod metrics;
@@ -27,8 +28,9 @@ pub use documents::{ChunkRecord, DocumentRecord, IndexChange, NewChunk, NewDocum
 pub use error::{Error, Result};
 pub use escalations::{timestamp, AcceptWrite, Acceptance, Accepted, CapCheck, Escalation, NewEscalation};
 pub use fans::Fan;
+pub use hub::{Device, FanSession, Invite, Posted, Site};
 pub use index_log::IndexDelta;
-pub use messages::{Decision, Message, NewDecision, PreviousTurn, Role};
+pub use messages::{Decision, Message, MessageKind, NewDecision, PreviousTurn, Role};
 pub use metrics::{RawMetrics, TopAnswer};
 pub use migrate::{Migration, MIGRATIONS};
 pub use providers::ProviderSettings;

@@ -49,6 +49,67 @@ impl std::str::FromStr for Role {
     }
 }
 
+/// What a message of a conversation is: its place in the conversation's event log
+/// (migration 0010).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+pub enum MessageKind {
+    /// A message (the fan's own, and any stored before kinds were kept).
+    #[serde(rename = "message")]
+    Message,
+    /// The reply to a fan's message (an answer, a clarifying question, a refusal).
+    #[serde(rename = "reply")]
+    Reply,
+    /// The reply that offers to send the question to the creator.
+    #[serde(rename = "escalation.offered")]
+    EscalationOffered,
+    /// The fan accepted the offer: it is in the creator's queue.
+    #[serde(rename = "escalation.accepted")]
+    EscalationAccepted,
+    /// The fan accepted, but a cap was reached: not queued.
+    #[serde(rename = "escalation.refused")]
+    EscalationRefused,
+    /// The creator answered.
+    #[serde(rename = "escalation.answered")]
+    EscalationAnswered,
+    /// The creator declined the question (or the fan turned the offer down).
+    #[serde(rename = "escalation.declined")]
+    EscalationDeclined,
+}
+
+impl MessageKind {
+    /// The kind as stored (and as an event's name).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            MessageKind::Message => "message",
+            MessageKind::Reply => "reply",
+            MessageKind::EscalationOffered => "escalation.offered",
+            MessageKind::EscalationAccepted => "escalation.accepted",
+            MessageKind::EscalationRefused => "escalation.refused",
+            MessageKind::EscalationAnswered => "escalation.answered",
+            MessageKind::EscalationDeclined => "escalation.declined",
+        }
+    }
+}
+
+impl std::str::FromStr for MessageKind {
+    type Err = Error;
+    fn from_str(s: &str) -> Result<MessageKind> {
+        [
+            MessageKind::Message,
+            MessageKind::Reply,
+            MessageKind::EscalationOffered,
+            MessageKind::EscalationAccepted,
+            MessageKind::EscalationRefused,
+            MessageKind::EscalationAnswered,
+            MessageKind::EscalationDeclined,
+        ]
+        .into_iter()
+        .find(|k| k.as_str() == s)
+        .ok_or_else(|| Error::Invalid { what: "message kind", detail: format!("{s:?} is not a message kind") })
+    }
+}
+
 /// A fan's earlier message in a conversation (see [`Store::previous_fan_turn`]).
 #[derive(Debug, Clone, PartialEq)]
 pub struct PreviousTurn {
@@ -72,8 +133,68 @@ pub struct Message {
     pub role: Role,
     /// What it says.
     pub body: String,
+    /// What it is in the conversation's event log.
+    pub kind: MessageKind,
+    /// The escalation it concerns, if any.
+    pub escalation_id: Option<i64>,
+    /// A reply: the fan's message it answers.
+    pub reply_to: Option<i64>,
     /// When it was stored.
     pub created_at: DateTime<Utc>,
+}
+
+/// The conversation of a fan with an agent, created if there is none (inside a write
+/// transaction).
+pub(crate) fn conversation_of(tx: &rusqlite::Connection, agent_id: i64, fan_id: i64) -> Result<i64> {
+    let existing: Option<i64> = tx
+        .query_row(
+            "SELECT id FROM conversations WHERE agent_id = ?1 AND fan_id = ?2 ORDER BY id DESC LIMIT 1",
+            params![agent_id, fan_id],
+            |r| r.get(0),
+        )
+        .optional()?;
+    Ok(match existing {
+        Some(id) => id,
+        None => tx.query_row(
+            "INSERT INTO conversations (agent_id, fan_id) VALUES (?1, ?2) RETURNING id",
+            params![agent_id, fan_id],
+            |r| r.get(0),
+        )?,
+    })
+}
+
+/// Store a fan's message in their conversation (inside a write transaction); returns
+/// the conversation's id and the message's.
+pub(crate) fn insert_fan_message(
+    tx: &rusqlite::Connection,
+    agent_id: i64,
+    fan_id: i64,
+    body: &str,
+) -> Result<(i64, i64)> {
+    let conversation = conversation_of(tx, agent_id, fan_id)?;
+    let message: i64 = tx.query_row(
+        "INSERT INTO messages (conversation_id, role, body) VALUES (?1, 'fan', ?2) RETURNING id",
+        params![conversation, body],
+        |r| r.get(0),
+    )?;
+    Ok((conversation, message))
+}
+
+/// The columns a [`Message`] is read from (`message_row`).
+pub(crate) const MESSAGE_COLS: &str = "id, conversation_id, role, body, kind, escalation_id, reply_to, created_at";
+
+/// A message from the columns of [`MESSAGE_COLS`].
+pub(crate) fn message_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Message> {
+    Ok(Message {
+        id: r.get(0)?,
+        conversation_id: r.get(1)?,
+        role: parsed(r, 2)?,
+        body: r.get(3)?,
+        kind: parsed_opt(r, 4)?.unwrap_or(MessageKind::Message),
+        escalation_id: r.get(5)?,
+        reply_to: r.get(6)?,
+        created_at: parsed(r, 7)?,
+    })
 }
 
 /// A decision to store: `details` (what routing measured, or what an acceptance did)
@@ -177,21 +298,7 @@ impl Store {
     pub fn record_message(&self, agent_id: i64, fan_id: i64, role: Role, body: &str) -> Result<(i64, i64)> {
         let mut conn = self.conn();
         let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
-        let existing: Option<i64> = tx
-            .query_row(
-                "SELECT id FROM conversations WHERE agent_id = ?1 AND fan_id = ?2 ORDER BY id DESC LIMIT 1",
-                params![agent_id, fan_id],
-                |r| r.get(0),
-            )
-            .optional()?;
-        let conversation = match existing {
-            Some(id) => id,
-            None => tx.query_row(
-                "INSERT INTO conversations (agent_id, fan_id) VALUES (?1, ?2) RETURNING id",
-                params![agent_id, fan_id],
-                |r| r.get(0),
-            )?,
-        };
+        let conversation = conversation_of(&tx, agent_id, fan_id)?;
         let message: i64 = tx.query_row(
             "INSERT INTO messages (conversation_id, role, body) VALUES (?1, ?2, ?3) RETURNING id",
             params![conversation, role.as_str(), body],
@@ -229,21 +336,34 @@ impl Store {
     /// The last `limit` messages of a conversation, oldest first.
     pub fn recent_messages(&self, conversation_id: i64, limit: usize) -> Result<Vec<Message>> {
         let conn = self.read()?;
-        let mut stmt = conn.prepare(
-            "SELECT id, conversation_id, role, body, created_at FROM
+        let mut stmt = conn.prepare(&format!(
+            "SELECT {MESSAGE_COLS} FROM
                (SELECT * FROM messages WHERE conversation_id = ?1 ORDER BY id DESC LIMIT ?2)
-             ORDER BY id",
-        )?;
+             ORDER BY id"
+        ))?;
+        let rows =
+            stmt.query_map(params![conversation_id, limit as i64], message_row)?.collect::<rusqlite::Result<_>>()?;
+        Ok(rows)
+    }
+
+    /// The reply to a fan's message, if it was written.
+    pub fn reply_of(&self, message_id: i64) -> Result<Option<i64>> {
+        Ok(self
+            .read()?
+            .query_row("SELECT id FROM messages WHERE reply_to = ?1 ORDER BY id LIMIT 1", [message_id], |r| r.get(0))
+            .optional()?)
+    }
+
+    /// A conversation's messages after message `after` (0: from the start), oldest
+    /// first, at most `limit`: what a fan catches up with, and the event log a stream
+    /// resumes from.
+    pub fn messages_after(&self, conversation_id: i64, after: i64, limit: usize) -> Result<Vec<Message>> {
+        let conn = self.read()?;
+        let mut stmt = conn.prepare_cached(&format!(
+            "SELECT {MESSAGE_COLS} FROM messages WHERE conversation_id = ?1 AND id > ?2 ORDER BY id LIMIT ?3"
+        ))?;
         let rows = stmt
-            .query_map(params![conversation_id, limit as i64], |r| {
-                Ok(Message {
-                    id: r.get(0)?,
-                    conversation_id: r.get(1)?,
-                    role: parsed(r, 2)?,
-                    body: r.get(3)?,
-                    created_at: parsed(r, 4)?,
-                })
-            })?
+            .query_map(params![conversation_id, after, limit as i64], message_row)?
             .collect::<rusqlite::Result<_>>()?;
         Ok(rows)
     }

@@ -4,7 +4,7 @@
 
 use crate::canonical::count_serving;
 use crate::escalations::{insert_escalation, timestamp, NewEscalation};
-use crate::messages::{insert_decision, NewDecision, Role};
+use crate::messages::{insert_decision, MessageKind, NewDecision, Role};
 use crate::util::{parsed, placeholders, vector_col};
 use crate::{Error, Result, Store};
 use chrono::{DateTime, Utc};
@@ -178,9 +178,11 @@ impl Store {
         if let (Some(e), Some(id)) = (&w.offer, escalation_id) {
             insert_escalation(&tx, Some(id), e, Some(decision_id))?;
         }
+        let kind = if escalation_id.is_some() { MessageKind::EscalationOffered } else { MessageKind::Reply };
         let reply_message_id: i64 = tx.query_row(
-            "INSERT INTO messages (conversation_id, role, body) VALUES (?1, ?2, ?3) RETURNING id",
-            params![d.conversation_id, Role::Agent.as_str(), text],
+            "INSERT INTO messages (conversation_id, role, body, kind, escalation_id, reply_to)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6) RETURNING id",
+            params![d.conversation_id, Role::Agent.as_str(), text, kind.as_str(), escalation_id, d.message_id],
             |r| r.get(0),
         )?;
         tx.commit()?;

@@ -16,6 +16,17 @@ pub struct Unrouted {
     pub created_at: DateTime<Utc>,
 }
 
+fn unrouted_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Unrouted> {
+    Ok(Unrouted {
+        message_id: r.get(0)?,
+        conversation_id: r.get(1)?,
+        agent_id: r.get(2)?,
+        fan_id: r.get(3)?,
+        body: r.get(4)?,
+        created_at: parsed(r, 5)?,
+    })
+}
+
 const UNROUTED: &str = "FROM messages m JOIN conversations c ON c.id = m.conversation_id
      WHERE m.role = 'fan' AND NOT EXISTS (SELECT 1 FROM decisions d WHERE d.message_id = m.id)";
 
@@ -39,17 +50,23 @@ impl Store {
                AND m.created_at < ?1 ORDER BY m.id LIMIT ?2"
         ))?;
         let rows = stmt
-            .query_map(rusqlite::params![crate::timestamp(before), limit as i64], |r| {
-                Ok(Unrouted {
-                    message_id: r.get(0)?,
-                    conversation_id: r.get(1)?,
-                    agent_id: r.get(2)?,
-                    fan_id: r.get(3)?,
-                    body: r.get(4)?,
-                    created_at: parsed(r, 5)?,
-                })
-            })?
+            .query_map(rusqlite::params![crate::timestamp(before), limit as i64], unrouted_row)?
             .collect::<rusqlite::Result<Vec<_>>>()?;
         Ok(rows)
+    }
+
+    /// One fan message, if it has no decision.
+    pub fn unrouted_message(&self, message_id: i64) -> Result<Option<Unrouted>> {
+        use rusqlite::OptionalExtension;
+        Ok(self
+            .read()?
+            .query_row(
+                &format!(
+                    "SELECT m.id, m.conversation_id, c.agent_id, c.fan_id, m.body, m.created_at {UNROUTED} AND m.id = ?1"
+                ),
+                [message_id],
+                unrouted_row,
+            )
+            .optional()?)
     }
 }
