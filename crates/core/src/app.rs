@@ -24,6 +24,11 @@ pub struct Fanline {
     pub(crate) critic_metrics: Arc<Mutex<fanline_critics::Metrics>>,
     /// The generic off-topic set was checked (and stored if missing) in this process.
     pub(crate) off_topic_checked: OnceLock<()>,
+    /// Fan messages this process is routing now (the hub: a retry of one is in flight).
+    pub(crate) routing_now: Mutex<std::collections::HashSet<i64>>,
+    /// When this instance opened: a message stored before it, still without a decision,
+    /// is no longer being routed here.
+    pub(crate) opened_at: std::time::Instant,
 }
 
 /// What `init` did.
@@ -106,6 +111,16 @@ impl IndexSource for StoreSource<'_> {
     }
 }
 
+impl Drop for Fanline {
+    fn drop(&mut self) {
+        // A runtime may not be dropped where blocking is not allowed (the hub drops its
+        // Fanline on an async thread): let its threads end in the background.
+        if let Some(rt) = self.runtime.take() {
+            rt.shutdown_background();
+        }
+    }
+}
+
 impl Fanline {
     /// Open the data directory of `config` (creating it), with the embedder loaded from
     /// the configured model files when first needed.
@@ -137,6 +152,8 @@ impl Fanline {
             chain: Mutex::new(None),
             critic_metrics: Arc::default(),
             off_topic_checked: OnceLock::new(),
+            routing_now: Mutex::default(),
+            opened_at: std::time::Instant::now(),
         })
     }
 
@@ -177,6 +194,11 @@ impl Fanline {
             created,
             schema_version: self.store.schema_version()?,
         })
+    }
+
+    /// The name an agent's replies give the creator.
+    pub fn agent_display_name(&self, agent_id: i64) -> Result<String> {
+        Ok(creator_name(&self.store.agent_by_id(agent_id)?))
     }
 
     /// The named agent, or the configured default.

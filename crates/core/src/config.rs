@@ -31,6 +31,48 @@ pub struct Config {
     pub critics: fanline_critics::Settings,
     /// `[store]`.
     pub store: StoreSettings,
+    /// `[hub]`: `fanline serve`.
+    pub hub: HubSettings,
+}
+
+/// `[hub]`: the HTTP server fans reach (`fanline serve`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct HubSettings {
+    /// The address it listens on.
+    pub listen: String,
+    /// The address fans reach it at (invite links, the chat page).
+    pub public_url: String,
+    /// Days a fan's session lasts.
+    pub session_days: u32,
+    /// Days an invite link lasts unless told otherwise.
+    pub invite_days: u32,
+    /// Requests a minute from one IP address.
+    pub per_ip_per_minute: u32,
+    /// Requests a minute with one fan's token.
+    pub per_token_per_minute: u32,
+    /// The largest request body (bytes).
+    pub max_body_bytes: usize,
+    /// A request (not an event stream) that takes longer is cut off.
+    pub request_timeout_ms: u64,
+    /// Seconds between pings on an event stream.
+    pub ping_seconds: u64,
+}
+
+impl Default for HubSettings {
+    fn default() -> Self {
+        HubSettings {
+            listen: "127.0.0.1:8787".into(),
+            public_url: "http://127.0.0.1:8787".into(),
+            session_days: 30,
+            invite_days: 30,
+            per_ip_per_minute: 600,
+            per_token_per_minute: 60,
+            max_body_bytes: 64 * 1024,
+            request_timeout_ms: 60_000,
+            ping_seconds: 15,
+        }
+    }
 }
 
 /// `[store]`: how the database is used.
@@ -144,6 +186,7 @@ impl Default for Config {
             llm: Default::default(),
             critics: Default::default(),
             store: Default::default(),
+            hub: Default::default(),
         }
     }
 }

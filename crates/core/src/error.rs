@@ -54,6 +54,26 @@ pub enum Error {
     /// A language-model provider failed.
     #[error(transparent)]
     Llm(fanline_llm::Error),
+    /// No credentials, or credentials that are wrong, expired or revoked.
+    #[error("{0}")]
+    Unauthorized(String),
+    /// The credentials do not allow it.
+    #[error("{0}")]
+    Forbidden(String),
+    /// An idempotency key was used before for a different request.
+    #[error("{0}")]
+    IdempotencyMismatch(String),
+    /// The same request is still being handled.
+    #[error("{0}")]
+    InFlight(String),
+    /// A cap on the creator's questions is reached until `resets_at`.
+    #[error("{message}")]
+    CapReached {
+        /// What the fan reads.
+        message: String,
+        /// When the cap resets.
+        resets_at: chrono::DateTime<chrono::Utc>,
+    },
 }
 
 impl From<fanline_engine::Error> for Error {
@@ -127,6 +147,20 @@ pub enum ErrorCode {
     Llm,
     /// Something failed that should not have (a bug).
     Internal,
+    /// No credentials, or wrong, expired or revoked ones.
+    Unauthorized,
+    /// The credentials do not allow it.
+    Forbidden,
+    /// An idempotency key used before for a different request.
+    IdempotencyMismatch,
+    /// The same request is still being handled.
+    InFlight,
+    /// A cap on the creator's questions is reached.
+    CapReached,
+    /// Too many requests: try again after the time given.
+    RateLimited,
+    /// The request is too large.
+    PayloadTooLarge,
 }
 
 impl ErrorCode {
@@ -153,6 +187,13 @@ impl ErrorCode {
             ErrorCode::Keychain => "keychain",
             ErrorCode::Llm => "llm",
             ErrorCode::Internal => "internal",
+            ErrorCode::Unauthorized => "unauthorized",
+            ErrorCode::Forbidden => "forbidden",
+            ErrorCode::IdempotencyMismatch => "idempotency_mismatch",
+            ErrorCode::InFlight => "in_flight",
+            ErrorCode::CapReached => "cap_reached",
+            ErrorCode::RateLimited => "rate_limited",
+            ErrorCode::PayloadTooLarge => "payload_too_large",
         }
     }
 }
@@ -212,6 +253,11 @@ impl Error {
             Error::Llm(fanline_llm::Error::NoProvider) => ErrorCode::NoProvider,
             Error::Llm(fanline_llm::Error::Key(_)) => ErrorCode::Keychain,
             Error::Llm(_) => ErrorCode::Llm,
+            Error::Unauthorized(_) => ErrorCode::Unauthorized,
+            Error::Forbidden(_) => ErrorCode::Forbidden,
+            Error::IdempotencyMismatch(_) => ErrorCode::IdempotencyMismatch,
+            Error::InFlight(_) => ErrorCode::InFlight,
+            Error::CapReached { .. } => ErrorCode::CapReached,
         }
     }
 

@@ -282,6 +282,31 @@ impl Fanline {
         Ok(FileStatus::Imported { document_id, chunks: new_chunks.len(), embedded, replaced: existing.is_some() })
     }
 
+    /// Import a document sent as bytes (the hub's upload): kept under
+    /// `<data dir>/uploads/<agent>/<name>` (a plain file name only), then imported as
+    /// any file is; importing the same name again replaces it.
+    pub fn import_upload(&self, agent: Option<&str>, name: &str, bytes: &[u8], layer: Layer) -> Result<ImportSummary> {
+        let agent = self.agent(agent)?;
+        let base = Path::new(name.trim()).file_name().and_then(|n| n.to_str()).unwrap_or("");
+        let safe = !base.is_empty()
+            && base.len() <= 120
+            && !base.starts_with('.')
+            && base.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '_' | ' '));
+        if !safe {
+            return Err(Error::InvalidInput(format!(
+                "{name:?} is not a file name to keep: use letters, digits, spaces, '.', '-' and '_'"
+            )));
+        }
+        let dir = self.config.data_dir.join("uploads").join(&agent.name);
+        let io = |e: std::io::Error| Error::Io { path: dir.clone(), detail: e.to_string() };
+        std::fs::create_dir_all(&dir).map_err(io)?;
+        let path = dir.join(base);
+        let tmp = dir.join(format!(".{base}.tmp{}", std::process::id()));
+        std::fs::write(&tmp, bytes).map_err(io)?;
+        std::fs::rename(&tmp, &path).map_err(io)?;
+        self.import(Some(&agent.name), &[path], layer, &mut |_| {})
+    }
+
     /// An agent's documents.
     pub fn documents(&self, agent: Option<&str>) -> Result<Vec<DocumentRecord>> {
         let agent = self.agent(agent)?;

@@ -17,6 +17,7 @@ mod doctor;
 mod draft;
 mod error;
 mod fans;
+pub mod hub;
 mod knowledge;
 mod learning;
 pub mod llm;
@@ -48,4 +49,6 @@ pub use routing::{
 pub use rules::validate_rules;
 pub use setup::SetupStatus;
 
-pub use fanline_store::{Agent, CanonicalAnswer, CanonicalSummary, DocumentRecord, Escalation, Fan, ProviderSettings};
+pub use fanline_store::{
+    Agent, CanonicalAnswer, CanonicalSummary, Device, DocumentRecord, Escalation, Fan, ProviderSettings, Site,
+};

@@ -124,6 +124,8 @@ fn prices(p: &ProviderSettings) -> Prices {
 
 impl Fanline {
     pub(crate) fn runtime(&self) -> &tokio::runtime::Runtime {
+        // Dropped without waiting (see `Drop for Fanline`): the hub drops its Fanline
+        // on an async thread, where a runtime may not block to shut down.
         self.runtime.get_or_init(|| {
             tokio::runtime::Builder::new_multi_thread()
                 .worker_threads(1)

@@ -72,10 +72,6 @@ fn hours_since(t: DateTime<Utc>, now: DateTime<Utc>) -> f64 {
 }
 
 impl Fanline {
-    fn agent_name(&self, id: i64) -> Result<String> {
-        Ok(crate::app::creator_name(&self.store.agent_by_id(id)?))
-    }
-
     /// The fan accepts an offered escalation. Within the caps it is queued for the
     /// creator (path E); past a cap it is refused (path F) with when the cap resets. The
     /// acceptance, its decision, the reply and the queue expiry are one transaction.
@@ -92,7 +88,7 @@ impl Fanline {
             max_per_day: rules.max_escalations_per_day,
             max_per_week: rules.max_escalations_per_week,
         };
-        let creator = self.agent_name(e.agent_id)?;
+        let creator = self.agent_display_name(e.agent_id)?;
         let conversation_id = match e.message_id {
             Some(m) => self.store.message_conversation(m)?,
             None => 0,
@@ -232,7 +228,7 @@ impl Fanline {
     /// is for (when the model can embed it; a decline never fails for want of it).
     pub fn queue_decline(&self, id: i64) -> Result<Escalation> {
         let e = self.store.escalation(id)?;
-        let creator = self.agent_name(e.agent_id)?;
+        let creator = self.agent_display_name(e.agent_id)?;
         let notice = format!("Sorry — {creator} can't take this question.");
         let v = self.learning_vector(&e.question);
         self.write_indexed(false, |s| {

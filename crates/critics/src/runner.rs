@@ -178,6 +178,11 @@ impl Runner {
         &self.settings
     }
 
+    /// Every critic's name with the schedule it runs on.
+    pub fn schedules(&self) -> Vec<(String, Profile)> {
+        self.critics.iter().map(|r| (r.critic.name().to_string(), r.profile)).collect()
+    }
+
     pub fn metrics(&self) -> Metrics {
         self.metrics.lock().unwrap_or_else(|p| p.into_inner()).clone()
     }

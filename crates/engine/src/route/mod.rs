@@ -17,6 +17,6 @@ pub use gather::confidence;
 pub use plan::{Outcome, Plan, StepOutcome, StepRecord, Trace};
 pub use policy::{Action, CriticAction, Policy, PolicyError, StylePolicy};
 pub use port::{RouteBackend, RouteInput};
-pub use router::route;
+pub use router::{route, STEPS};
 pub use settings::RoutingSettings;
 pub use types::*;

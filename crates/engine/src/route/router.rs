@@ -22,7 +22,22 @@ use super::Plan;
 use crate::caps::{parse_tz, windows};
 use crate::{Error, Result};
 
-/// Route one message: run the plan and return the outcome with its trace.
+/// The plan's steps, each with the steps it runs after (the names its trace gives).
+pub const STEPS: [(&str, &[&str]); 10] = [
+    ("text_signals", &[]),
+    ("gate", &["text_signals"]),
+    ("embed", &["gate"]),
+    ("history", &["gate"]),
+    ("canonical", &["embed"]),
+    ("chunks", &["embed"]),
+    ("topics", &["embed"]),
+    ("signals", &["canonical", "chunks", "topics", "history"]),
+    ("rules", &["signals"]),
+    ("decide", &["rules"]),
+];
+
+/// Route one message: run the plan and return the outcome with its trace (its steps
+/// are [`STEPS`]).
 pub fn route(input: &RouteInput<'_>, backend: &dyn RouteBackend) -> Result<Routed> {
     let tz = parse_tz(&input.rules.timezone)?;
     let state = State::new(input, backend, windows(input.now, tz));
