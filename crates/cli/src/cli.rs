@@ -94,6 +94,53 @@ pub enum Command {
     Eval(EvalArgs),
     /// Propose reuse thresholds from a labelled dataset, or from the agent's own history.
     Calibrate(CalibrateArgs),
+    /// Serve fans over HTTP: the fan API, the chat widget (/chat), the admin API for
+    /// your devices, status and metrics (see docs/api.md). Stops on Ctrl-C.
+    Serve {
+        /// Address to listen on (default: hub.listen, 127.0.0.1:8787).
+        #[arg(long, value_name = "ADDR")]
+        listen: Option<String>,
+    },
+    /// The hub's site, secret, device tokens and pairing codes.
+    #[command(subcommand)]
+    Hub(HubCmd),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum HubCmd {
+    /// The agent's site key for the chat widget, and the origins allowed to embed it.
+    Site {
+        /// Set the origins the widget may be served from (scheme://host[:port]), replacing the list.
+        #[arg(long = "origin")]
+        origins: Vec<String>,
+    },
+    /// The agent's secret: sign fans' user_hash or identity JWT with it on your own site.
+    Secret,
+    /// Device tokens for the admin API.
+    #[command(subcommand)]
+    Token(TokenCmd),
+    /// A code a device pairs with (POST /pair) within ten minutes.
+    Pair {
+        /// admin or read (repeat for several).
+        #[arg(long = "scope", default_value = "admin")]
+        scopes: Vec<String>,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum TokenCmd {
+    /// Make a device token (shown once).
+    Create {
+        #[arg(long)]
+        name: String,
+        /// admin or read (repeat for several).
+        #[arg(long = "scope", default_value = "admin")]
+        scopes: Vec<String>,
+    },
+    /// The devices.
+    List,
+    /// Revoke a device: its token is refused from now on.
+    Revoke { id: i64 },
 }
 
 #[derive(Debug, Subcommand)]
@@ -321,6 +368,21 @@ pub enum FanCmd {
     },
     /// List fans.
     List,
+    /// An invite link for a fan at a tier and layer (signed, expiring).
+    Invite {
+        handle: String,
+        /// free, follower or paid
+        #[arg(long, default_value = "free")]
+        tier: Tier,
+        /// What the fan may see: public, friends or intimate.
+        #[arg(long, default_value = "public")]
+        layer: Layer,
+        /// How long it works, such as 30d (days; the config's hub.invite_days if not given).
+        #[arg(long)]
+        expires: Option<String>,
+    },
+    /// Revoke a fan's invite links and sessions.
+    Revoke { handle: String },
 }
 
 #[derive(Debug, Subcommand)]
@@ -357,5 +419,18 @@ pub enum BenchCmd {
         /// `store.readers`); 0 shares the write connection.
         #[arg(long, value_delimiter = ',')]
         readers: Vec<u32>,
+    },
+    /// The hub over HTTP on loopback: messages a second and p50/p99 at several numbers
+    /// of concurrent fans, beside the single-process `bench route` figure.
+    Serve {
+        /// Concurrent fans, comma-separated.
+        #[arg(long, value_delimiter = ',', default_values_t = [1usize, 8, 32, 128])]
+        concurrency: Vec<usize>,
+        /// Messages per concurrency level.
+        #[arg(long, default_value_t = 600)]
+        messages: usize,
+        /// Canonical answers in the library.
+        #[arg(long, default_value_t = 1000)]
+        canonical: usize,
     },
 }

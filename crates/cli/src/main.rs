@@ -4,6 +4,7 @@
 mod cli;
 mod print;
 mod run;
+mod serve;
 
 use clap::Parser;
 

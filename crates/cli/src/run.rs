@@ -1,6 +1,6 @@
 use crate::cli::{
-    BenchCmd, CalibrateArgs, CanonicalCmd, Cli, Command, ConfigCmd, DecisionsCmd, DocumentsCmd, FanCmd, PolicyCmd,
-    ProviderCmd, QueueCmd,
+    BenchCmd, CalibrateArgs, CanonicalCmd, Cli, Command, ConfigCmd, DecisionsCmd, DocumentsCmd, FanCmd, HubCmd,
+    PolicyCmd, ProviderCmd, QueueCmd, TokenCmd,
 };
 use crate::print;
 use fanline_core::{Config, DocumentRef, Fanline, ImportEvent, NewCanonicalInput};
@@ -17,6 +17,19 @@ fn config(cli: &Cli) -> fanline_core::Result<Config> {
         c.absolutize();
     }
     Ok(c)
+}
+
+/// "30d" or "30" as days.
+fn parse_days(s: &str) -> fanline_core::Result<u32> {
+    let t = s.trim();
+    t.strip_suffix('d')
+        .unwrap_or(t)
+        .parse()
+        .map_err(|_| fanline_core::Error::InvalidInput(format!("{s:?} is not a number of days, such as 30d")))
+}
+
+fn parse_scopes(list: &[String]) -> fanline_core::Result<Vec<fanline_core::hub::Scope>> {
+    list.iter().map(|s| s.parse()).collect()
 }
 
 /// Run the command; `Ok` carries the exit code (a failed check is not an error).
@@ -47,6 +60,15 @@ fn dispatch(cli: Cli) -> fanline_core::Result<bool> {
         };
         let report = bench_route::run(&cfg, &opts, &mut |m| eprintln!("{m}"))?;
         return print::out(json, &report, print::bench_route).map(|_| true);
+    }
+    if let Command::Bench(BenchCmd::Serve { concurrency, messages, canonical }) = &cli.command {
+        let opts = fanline_lab::bench_serve::ServeBenchOptions {
+            concurrency: concurrency.clone(),
+            messages: *messages,
+            canonical: *canonical,
+        };
+        let report = fanline_lab::bench_serve::run(&cfg, &opts, &mut |m| eprintln!("{m}"))?;
+        return print::out(json, &report, print::bench_serve).map(|_| true);
     }
     if let Command::Eval(a) = &cli.command {
         if a.dataset.trim().eq_ignore_ascii_case("conversations") {
@@ -132,6 +154,26 @@ fn dispatch(cli: Cli) -> fanline_core::Result<bool> {
         }
         Command::Recover { after_seconds } => print::out(json, &app.recover(*after_seconds)?, print::recovered),
         Command::Fan(FanCmd::List) => print::out(json, app.fans()?.as_slice(), print::fans),
+        Command::Fan(FanCmd::Invite { handle, tier, layer, expires }) => {
+            let days = expires.as_deref().map(parse_days).transpose()?;
+            print::out(json, &app.fan_invite(agent, handle, *tier, *layer, days)?, print::invite)
+        }
+        Command::Fan(FanCmd::Revoke { handle }) => print::out(json, &app.fan_revoke(agent, handle)?, print::revoked),
+        Command::Serve { listen } => {
+            let app = std::sync::Arc::new(app);
+            return crate::serve::run(app, listen.as_deref(), json).map(|_| true);
+        }
+        Command::Hub(h) => match h {
+            HubCmd::Site { origins } if origins.is_empty() => print::out(json, &app.hub_site(agent)?, print::site),
+            HubCmd::Site { origins } => print::out(json, &app.hub_set_origins(agent, origins)?, print::site),
+            HubCmd::Secret => print::out(json, &app.hub_secret(agent)?, print::secret),
+            HubCmd::Pair { scopes } => print::out(json, &app.hub_pairing_code(&parse_scopes(scopes)?)?, print::pairing),
+            HubCmd::Token(TokenCmd::Create { name, scopes }) => {
+                print::out(json, &app.hub_token_create(name, &parse_scopes(scopes)?)?, print::device_token)
+            }
+            HubCmd::Token(TokenCmd::List) => print::out(json, app.hub_devices()?.as_slice(), print::devices),
+            HubCmd::Token(TokenCmd::Revoke { id }) => print::out(json, &app.hub_token_revoke(*id)?, print::device),
+        },
         Command::Route { fan, message } => print::out(json, &app.route(agent, fan, message)?, print::route),
         Command::Ask { fan, message } => {
             let r = app.route_streaming(agent, fan, message, &mut print::stream(json))?;

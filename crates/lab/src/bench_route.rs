@@ -164,37 +164,7 @@ pub fn run(config: &Config, opts: &RouteBenchOptions, log: &mut dyn FnMut(&str))
             app.import(None, std::slice::from_ref(kb), Layer::Public, &mut |_| {})?;
         }
         log(&format!("storing {n} canonical answers…"));
-        let items: Vec<NewCanonical> = (0..n)
-            .map(|i| {
-                let (q, v) = if i < seed_questions.len() {
-                    (seed_questions[i].clone(), seed_vectors[i].clone())
-                } else {
-                    let a = (r.next() % seed_vectors.len() as u64) as usize;
-                    let b = (r.next() % seed_vectors.len() as u64) as usize;
-                    let w = 0.2 + 0.6 * r.unit();
-                    let mut v: Vec<f32> = seed_vectors[a]
-                        .iter()
-                        .zip(&seed_vectors[b])
-                        .map(|(x, y)| w * x + (1.0 - w) * y + 0.02 * (r.unit() - 0.5))
-                        .collect();
-                    normalize(&mut v);
-                    (format!("{} #{i}", seed_questions[a]), v)
-                };
-                // Two more phrasings, close to the first.
-                let variant = |k: usize, r: &mut crate::bench::Rng| {
-                    let mut w: Vec<f32> = v.iter().map(|x| x + 0.03 * (r.unit() - 0.5)).collect();
-                    normalize(&mut w);
-                    (format!("{q} ({k})"), w)
-                };
-                let (v1, v2) = (variant(1, &mut r), variant(2, &mut r));
-                NewCanonical {
-                    questions: vec![(q, v), v1, v2],
-                    answer: format!("Answer {i}."),
-                    layer: Layer::Public,
-                    source_escalation_id: None,
-                }
-            })
-            .collect();
+        let items = library(&seed_questions, &seed_vectors, n, &mut r);
         for chunk in items.chunks(20_000) {
             app.canonical_add_many(None, chunk)?;
         }
@@ -254,6 +224,63 @@ pub fn run(config: &Config, opts: &RouteBenchOptions, log: &mut dyn FnMut(&str))
         });
     }
     Ok(RouteBenchReport { rows })
+}
+
+/// `n` canonical answers of three phrasings each: the first 1,000 are real questions
+/// (`questions`, embedded as `vectors`), the rest are grown from them (a normalised mix
+/// of two real embeddings plus noise).
+pub(crate) fn library(
+    questions: &[String],
+    vectors: &[Vec<f32>],
+    n: usize,
+    r: &mut crate::bench::Rng,
+) -> Vec<NewCanonical> {
+    (0..n)
+        .map(|i| {
+            let (q, v) = if i < questions.len() {
+                (questions[i].clone(), vectors[i].clone())
+            } else {
+                let a = (r.next() % vectors.len() as u64) as usize;
+                let b = (r.next() % vectors.len() as u64) as usize;
+                let w = 0.2 + 0.6 * r.unit();
+                let mut v: Vec<f32> = vectors[a]
+                    .iter()
+                    .zip(&vectors[b])
+                    .map(|(x, y)| w * x + (1.0 - w) * y + 0.02 * (r.unit() - 0.5))
+                    .collect();
+                normalize(&mut v);
+                (format!("{} #{i}", questions[a]), v)
+            };
+            // Two more phrasings, close to the first.
+            let mut variant = |k: usize| {
+                let mut w: Vec<f32> = v.iter().map(|x| x + 0.03 * (r.unit() - 0.5)).collect();
+                normalize(&mut w);
+                (format!("{q} ({k})"), w)
+            };
+            let (v1, v2) = (variant(1), variant(2));
+            NewCanonical {
+                questions: vec![(q, v), v1, v2],
+                answer: format!("Answer {i}."),
+                layer: Layer::Public,
+                source_escalation_id: None,
+            }
+        })
+        .collect()
+}
+
+/// Store `n` canonical answers of three phrasings (see [`library`]) in `app`.
+pub fn store_library(app: &Fanline, n: usize, seed: u64) -> Result<()> {
+    let questions = real_questions(1000.min(n.max(1)));
+    let refs: Vec<&str> = questions.iter().map(String::as_str).collect();
+    let mut vectors = Vec::new();
+    for b in refs.chunks(256) {
+        vectors.extend(app.embedder()?.embed(b)?);
+    }
+    let items = library(&questions, &vectors, n, &mut crate::bench::Rng(seed));
+    for chunk in items.chunks(20_000) {
+        app.canonical_add_many(None, chunk)?;
+    }
+    Ok(())
 }
 
 /// Decisions per second with `threads` routing distinct messages at once.

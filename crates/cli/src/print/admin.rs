@@ -145,3 +145,68 @@ pub fn provider_removed(o: &mut Out, p: &fanline_core::ProviderSettings) {
 pub fn path(o: &mut Out, p: &std::path::Path) {
     say!(o, "{}", p.display());
 }
+
+pub fn invite(o: &mut Out, i: &fanline_core::hub::InviteLink) {
+    say!(
+        o,
+        "invite for {} (tier {}, layer {}), valid until {}:",
+        i.handle,
+        i.tier,
+        i.layer,
+        i.expires_at.format("%Y-%m-%d %H:%M UTC")
+    );
+    say!(o, "{}", i.url);
+}
+
+pub fn revoked(o: &mut Out, r: &fanline_core::hub::Revoked) {
+    say!(o, "{}: {} invite link(s) and {} session(s) revoked", r.handle, r.invites, r.sessions);
+}
+
+pub fn site(o: &mut Out, s: &fanline_core::Site) {
+    say!(o, "site key: {}", s.site_key);
+    match s.origins.is_empty() {
+        true => say!(o, "origins allowed to embed the widget: none yet (fanline hub site --origin https://your.site)"),
+        false => say!(o, "origins allowed to embed the widget: {}", s.origins.join(", ")),
+    }
+}
+
+pub fn secret(o: &mut Out, s: &String) {
+    say!(o, "{s}");
+    say!(o, "(sign fans' user_hash = HMAC-SHA256(secret, external_id), or their identity JWT (HS256), with it on your own server; never put it in a web page)");
+}
+
+pub fn pairing(o: &mut Out, p: &fanline_core::hub::Pairing) {
+    let scopes: Vec<&str> = p.scopes.iter().map(|s| s.as_str()).collect();
+    say!(o, "pairing code: {}  (scopes {}; until {})", p.code, scopes.join(", "), p.expires_at.format("%H:%M UTC"));
+}
+
+pub fn device_token(o: &mut Out, t: &fanline_core::hub::DeviceToken) {
+    say!(
+        o,
+        "device {} \"{}\" (scopes {}); its token, shown once:",
+        t.device.id,
+        t.device.name,
+        t.device.scopes.join(", ")
+    );
+    say!(o, "{}", t.token);
+}
+
+pub fn device(o: &mut Out, d: &fanline_core::Device) {
+    let state = match d.revoked_at {
+        Some(t) => format!("revoked {}", t.format("%Y-%m-%d %H:%M")),
+        None => d
+            .last_used_at
+            .map(|t| format!("last used {}", t.format("%Y-%m-%d %H:%M")))
+            .unwrap_or_else(|| "never used".into()),
+    };
+    say!(o, "{:>4}  {:<20} {:<12} {}", d.id, d.name, d.scopes.join(","), state);
+}
+
+pub fn devices(o: &mut Out, list: &[fanline_core::Device]) {
+    if list.is_empty() {
+        say!(o, "no devices yet (fanline hub token create --name laptop)");
+    }
+    for d in list {
+        device(o, d);
+    }
+}

@@ -233,3 +233,35 @@ fn excerpt(s: &str, n: usize) -> String {
         format!("{}…", s.chars().take(n - 1).collect::<String>())
     }
 }
+
+pub fn bench_serve(o: &mut Out, r: &fanline_lab::bench_serve::ServeBenchReport) {
+    say!(
+        o,
+        "{:>11} {:>9} {:>10} {:>8} {:>8} {:>7}  vs bench route",
+        "concurrency",
+        "messages",
+        "msg/s",
+        "p50 ms",
+        "p99 ms",
+        "errors"
+    );
+    for row in &r.rows {
+        let ratio = if r.route_decisions_per_second > 0.0 {
+            row.messages_per_second / r.route_decisions_per_second
+        } else {
+            0.0
+        };
+        say!(
+            o,
+            "{:>11} {:>9} {:>10.0} {:>8.1} {:>8.1} {:>7}  {:.2}×",
+            row.concurrency,
+            row.messages,
+            row.messages_per_second,
+            row.p50_ms,
+            row.p99_ms,
+            row.errors,
+            ratio
+        );
+    }
+    say!(o, "bench route, same run (one process, 2 threads, no HTTP): {:.0} decisions/s", r.route_decisions_per_second);
+}
