@@ -4,7 +4,8 @@
 # its three layers, search it, then route fan messages through every path: answered
 # from the documents (A), a clarifying question (B), escalated to the creator (D),
 # accepted into the queue (E), answered by the creator, then served again from that
-# canonical answer (C), and refused (F).
+# canonical answer (C), and refused (F). Then the hub (`fanline serve`): a fan's message
+# reaches it over HTTP, and the creator's answer comes back on the fan's event stream.
 #
 #   FANLINE_DATA_DIR  data directory to use (default: the OS data folder)
 #   FANLINE_NO_APP    set: do not open the desktop app at the end (it opens when
@@ -72,6 +73,24 @@ echo; echo "── metrics"
 "$FANLINE" metrics --days 1
 echo
 "$FANLINE" doctor
+
+# The hub: the same engine over HTTP. A fan writes from the web, accepts the offer, and
+# sees the creator's answer (given here from the command line) arrive live.
+echo; echo "── the hub: fanline serve"
+PORT="$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')"
+HUB_LOG="$(mktemp)"
+"$FANLINE" serve --listen "127.0.0.1:$PORT" >"$HUB_LOG" 2>&1 &
+HUB_PID=$!
+trap 'kill "$HUB_PID" 2>/dev/null || true; rm -f "$HUB_LOG"' EXIT
+for _ in $(seq 100); do
+  python3 -c "import urllib.request; urllib.request.urlopen('http://127.0.0.1:$PORT/healthz', timeout=1)" 2>/dev/null && break
+  sleep 0.2
+done
+head -n 3 "$HUB_LOG"
+SITE="$("$FANLINE" hub site --json | field "['site_key']")"
+python3 "$ROOT/scripts/hub-demo.py" "http://127.0.0.1:$PORT" "$SITE" "$FANLINE"
+kill "$HUB_PID" 2>/dev/null || true
+wait "$HUB_PID" 2>/dev/null || true
 
 # On a machine with a display, the main job ends in the desktop app, on the same data:
 # the queue, the decisions just made with their traces, the metrics with the reuse.

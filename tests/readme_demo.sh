@@ -36,6 +36,11 @@ route_section pat "What's the capital of Australia?" | grep -q "I can help with 
 grep -q "why — [0-9]* steps" <<<"$out" || fail "the decision trace was not printed"
 grep -q "critic:prompt-injection:message" <<<"$out" || fail "the critics are not in the trace"
 grep -q "paths: A 1  B 1  C 1  D 1  E 1  F 1" <<<"$out" || fail "metrics do not show one of each path"
+# The hub: a fan's message over HTTP, offered, accepted, answered live.
+grep -q "serving fans on http://127.0.0.1" <<<"$out" || fail "the hub did not start"
+grep -q "HTTP 201 path D" <<<"$out" || fail "the fan's message over HTTP was not offered to the creator"
+grep -q "HTTP 200 replayed" <<<"$out" || fail "a retried request was not replayed"
+grep -q "escalation.answered — Yes, gladly" <<<"$out" || fail "the creator's answer did not reach the fan over HTTP"
 # Running it again is idempotent: nothing is imported twice.
 again="$(FANLINE_NO_APP=1 FANLINE_DATA_DIR="$data" bash "$ROOT/scripts/demo.sh" 2>&1)" || fail "second run failed"
 grep -q "0 imported, 5 unchanged" <<<"$again" || fail "second run re-imported files"

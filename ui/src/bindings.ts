@@ -917,7 +917,35 @@ export type ErrorCode =
 /**
  * Something failed that should not have (a bug).
  */
-"internal"
+"internal" | 
+/**
+ * No credentials, or wrong, expired or revoked ones.
+ */
+"unauthorized" | 
+/**
+ * The credentials do not allow it.
+ */
+"forbidden" | 
+/**
+ * An idempotency key used before for a different request.
+ */
+"idempotency_mismatch" | 
+/**
+ * The same request is still being handled.
+ */
+"in_flight" | 
+/**
+ * A cap on the creator's questions is reached.
+ */
+"cap_reached" | 
+/**
+ * Too many requests: try again after the time given.
+ */
+"rate_limited" | 
+/**
+ * The request is too large.
+ */
+"payload_too_large"
 /**
  * A stored escalation.
  */
