@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Set up a fresh machine and run every check and test: formatting, the UI's type check,
 # the engine's dependency rule, clippy (no warnings), the docs (no warnings), the whole
-# test suite, the README's main command and the desktop app end to end.
+# test suite, the README's main command, the chat widget in Chromium and the desktop app
+# end to end.
 #
 # One build serves the tests, the README demo check and the end-to-end run: the test
 # build has the desktop app's UI embedded (custom-protocol) and the stand-in embedder
@@ -54,6 +55,11 @@ failed=$(count '[0-9]+ failed' 1)
 step "the README's main command" env FANLINE_BIN="$CARGO_TARGET_DIR/debug/fanline" bash tests/readme_demo.sh
 [ "$rc" = 0 ] || fail 1
 passed=$((passed + 1))
+
+step "the chat widget in Chromium" env FANLINE_BIN="$CARGO_TARGET_DIR/debug/fanline" bash tests/widget/run.sh
+passed=$((passed + $(count '^(ℹ|#) pass [0-9]+' 3)))
+widget_failed=$(count '^(ℹ|#) fail [0-9]+' 3)
+[ "$rc" = 0 ] || fail "$((widget_failed > 0 ? widget_failed : 1))"
 
 step "the desktop app end to end" env FANLINE_E2E_APP="$CARGO_TARGET_DIR/debug/fanline-desktop" bash tests/e2e/run.sh
 passed=$((passed + $(count '^(ℹ|#) pass [0-9]+' 3)))

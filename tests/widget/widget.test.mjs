@@ -92,8 +92,8 @@ test("a question is answered from the documents, with its sources", async () => 
   await b.url(`${HUB}/chat?site=${site}`);
   await b.waitUntil(async () => (await inWidget("header")).isExisting(), { timeout: 20000 });
   await ask("What camera do you film your videos with?");
-  const shown = await waitFor("the answer with its sources", (ms) => ms.some((m) => /ZV-E10/.test(m) && /Sources:/.test(m)));
-  assert.ok(shown.some((m) => m === "What camera do you film your videos with?"), "the fan's own message is shown");
+  const shown = await waitFor("the answer with its sources", (ms) => ms.some((m) => /ZV-E10/.test(m) && /Sources: \[1\] Gear and tools I use/.test(m)));
+  assert.equal(shown.filter((m) => m === "What camera do you film your videos with?").length, 1, "the fan's own message, once");
   await shot("11-widget-answer");
 });
 
@@ -111,8 +111,9 @@ test("an offer is accepted with one click, and the creator's answer appears live
   const item = queue.find((q) => q.question === QUESTION);
   assert.ok(item, "the question is in the creator's queue");
   fanline("queue", "answer", String(item.id), "--text", ANSWER);
-  await waitFor("the creator's answer, without a reload", (ms) => ms.some((m) => m.includes(ANSWER)), 30000);
+  const live = await waitFor("the creator's answer, without a reload", (ms) => ms.some((m) => m.includes(ANSWER)), 30000);
   await shot("14-widget-creator-answer");
+  assert.equal(live.filter((m) => m === QUESTION).length, 1, "the question shown once, live too");
 });
 
 test("after closing and opening the page again, the conversation is all there", async () => {

@@ -52,6 +52,8 @@
     this.state = this.load();
     this.shown = {};
     this.offers = {};
+    this.awaiting = {}; // fan messages whose request has not answered yet
+    this.early = {};    // their replies, come first by the stream
     this.root = root.attachShadow ? root.attachShadow({ mode: "open" }) : root;
     this.build(opts.title);
   }
@@ -130,9 +132,22 @@
 
   Chat.prototype.say = function (text) { this.status.textContent = text || ""; };
 
-  /* One message of the conversation, once. */
+  /* One message of the conversation, once. The stream may bring a message before the
+   * request that wrote it has answered: the fan's own message is the bubble already
+   * shown, and the reply waits for its decision (which shows it with its sources). */
   Chat.prototype.show = function (m) {
     if (this.shown[m.id]) return;
+    if (m.role === "fan") {
+      var bubbles = this.log.querySelectorAll(".msg.fan:not([data-id])");
+      for (var i = 0; i < bubbles.length; i++) {
+        if (bubbles[i].textContent === m.body) {
+          bubbles[i].dataset.id = m.id; this.shown[m.id] = true;
+          if (bubbles[i].classList.contains("pending")) this.awaiting[m.id] = true;
+          return;
+        }
+      }
+    }
+    if (m.reply_to && this.awaiting[m.reply_to]) { this.early[m.reply_to] = m; return; }
     this.shown[m.id] = true;
     var cls = m.role === "fan" ? "fan" : (m.role === "creator" ? "creator" : "agent");
     var div = el("div", "msg " + cls, m.body);
@@ -201,13 +216,17 @@
       return self.api("POST", "/v1/conversations/" + self.state.conversation + "/messages", { text: item.text }, { "Idempotency-Key": item.key })
         .then(function (posted) {
           bubble.classList.remove("pending");
-          bubble.dataset.id = posted.decision.message_id; self.shown[posted.decision.message_id] = true;
+          var mid = posted.decision.message_id;
+          bubble.dataset.id = mid; self.shown[mid] = true;
+          delete self.awaiting[mid]; delete self.early[mid];
           self.state.pending = self.state.pending.filter(function (p) { return p.key !== item.key; });
           self.save();
           self.decision(posted.decision);
           self.say("");
         })
         .catch(function (e) {
+          var mid = Number(bubble.dataset.id);
+          if (mid && self.early[mid]) { var m = self.early[mid]; delete self.early[mid]; delete self.awaiting[mid]; self.show(m); }
           if (e.status && e.status >= 400 && e.status < 500 && e.status !== 409 && e.status !== 429) {
             self.state.pending = self.state.pending.filter(function (p) { return p.key !== item.key; });
             self.save();
@@ -234,7 +253,7 @@
     div.dataset.decision = d.decision_id;
     if (d.reply_message_id) div.dataset.id = d.reply_message_id;
     div.dataset.path = d.path;
-    if (d.sources && d.sources.length) {
+    if (d.sources && d.sources.length && d.reply.indexOf("Sources:") < 0) {
       div.appendChild(el("div", "meta sources", "Sources: " + d.sources.map(function (s) { return "[" + s.n + "] " + s.title; }).join(", ")));
     }
     if (d.answer) div.appendChild(el("div", "meta answer", "— " + d.answer.by + "'s answer"));
