@@ -33,7 +33,7 @@ fn start(data: &Path, port: u16) -> Child {
         .env("FANLINE_HUB__PER_TOKEN_PER_MINUTE", "1000000")
         .stdout(Stdio::null())
         .stderr(Stdio::null());
-    let child = cmd.spawn().unwrap();
+    let mut child = cmd.spawn().unwrap();
     let client = reqwest::blocking::Client::new();
     let deadline = Instant::now() + Duration::from_secs(30);
     while Instant::now() < deadline {
@@ -42,6 +42,8 @@ fn start(data: &Path, port: u16) -> Child {
         }
         std::thread::sleep(Duration::from_millis(50));
     }
+    let _ = child.kill();
+    let _ = child.wait();
     panic!("the hub did not start");
 }
 
