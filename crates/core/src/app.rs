@@ -136,6 +136,11 @@ impl Fanline {
             detail: format!("cannot create the data directory: {e}"),
         })?;
         let store = Arc::new(Store::open_with_readers(config.database_path(), config.store.readers)?);
+        store.set_synchronous_full(config.store.sync_every_commit)?;
+        store.set_group_commit(
+            config.store.group_commit,
+            std::time::Duration::from_micros(config.store.group_commit_us),
+        );
         let cell = OnceLock::new();
         if let Some(e) = embedder {
             let _ = cell.set(e);
@@ -214,7 +219,18 @@ impl Fanline {
             return Ok(e);
         }
         let loaded: Arc<dyn Embedder> = match self.config.embedder.kind {
-            crate::config::EmbedderKind::Model => Arc::new(FastEmbedder::load(&self.config.embedder_config())?),
+            crate::config::EmbedderKind::Model => {
+                let model: Arc<dyn Embedder> = Arc::new(FastEmbedder::load(&self.config.embedder_config())?);
+                let e = &self.config.embedder;
+                match e.batch_max {
+                    0 | 1 => model,
+                    max => Arc::new(fanline_embed::Batching::new(
+                        model,
+                        max,
+                        std::time::Duration::from_micros(e.batch_window_us),
+                    )),
+                }
+            }
             #[cfg(feature = "test-embedder")]
             crate::config::EmbedderKind::Hashing => {
                 Arc::new(fanline_embed::HashingEmbedder::new(self.config.embedder.dim))

@@ -82,11 +82,19 @@ pub struct StoreSettings {
     /// Read-only connections kept for concurrent reads (0: reads share the write
     /// connection, one at a time).
     pub readers: u32,
+    /// Sync the database's log at every commit, so a stored message survives a power
+    /// cut, not only a crash of the process. Group commit makes it cheap for the hub.
+    pub sync_every_commit: bool,
+    /// Concurrent writes of the hub (messages, decisions) share one commit.
+    pub group_commit: bool,
+    /// Microseconds a group waits for more writes to share its commit; 0: only writes
+    /// already waiting join.
+    pub group_commit_us: u64,
 }
 
 impl Default for StoreSettings {
     fn default() -> Self {
-        StoreSettings { readers: fanline_store::DEFAULT_READERS }
+        StoreSettings { readers: fanline_store::DEFAULT_READERS, sync_every_commit: true, group_commit: true, group_commit_us: 0 }
     }
 }
 
@@ -121,6 +129,12 @@ pub struct EmbedderSettings {
     pub threads: usize,
     /// Let ONNX Runtime's threads spin between inferences (see ARCHITECTURE.md).
     pub spinning: bool,
+    /// Single texts of concurrent callers (the hub's fans) embedded together, at most
+    /// this many at once; 1 turns batching off.
+    pub batch_max: usize,
+    /// Microseconds a batch waits for more texts after its first; 0: it takes what
+    /// queued while the model was busy, and a lone text waits for nothing.
+    pub batch_window_us: u64,
 }
 
 /// `[import]`: which files, and how they are chunked.
@@ -213,6 +227,8 @@ impl Default for EmbedderSettings {
             cache_capacity: 4096,
             threads: 0,
             spinning: false,
+            batch_max: 32,
+            batch_window_us: 0,
         }
     }
 }

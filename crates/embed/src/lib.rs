@@ -14,8 +14,11 @@ use std::path::{Path, PathBuf};
 use std::sync::{Mutex, OnceLock};
 use thiserror::Error;
 
+mod batching;
 #[cfg(feature = "test-embedder")]
 mod hashing;
+
+pub use batching::Batching;
 #[cfg(feature = "test-embedder")]
 pub use hashing::{HashingEmbedder, HASHING_MODEL_ID};
 

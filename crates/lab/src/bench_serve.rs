@@ -25,8 +25,29 @@ pub struct ServeBenchOptions {
     pub canonical: usize,
 }
 
+/// How the hub is set up for a run: batching and group commit off (before), or as
+/// configured (after), measured in the same run.
+#[derive(Debug, Clone, Copy, Serialize, PartialEq)]
+#[serde(rename_all = "snake_case")]
+pub enum Variant {
+    /// Each query embedded alone, each write committed alone (synced as configured).
+    OneByOne,
+    /// Concurrent queries embedded together, writes sharing commits (the defaults).
+    BatchedGroupCommit,
+}
+
+impl Variant {
+    pub fn label(self) -> &'static str {
+        match self {
+            Variant::OneByOne => "one by one",
+            Variant::BatchedGroupCommit => "batched + group commit",
+        }
+    }
+}
+
 #[derive(Debug, Clone, Serialize)]
 pub struct ServeRow {
+    pub variant: Variant,
     pub concurrency: usize,
     pub messages: usize,
     pub messages_per_second: f64,
@@ -34,6 +55,8 @@ pub struct ServeRow {
     pub p99_ms: f64,
     /// Responses that were not 2xx.
     pub errors: usize,
+    /// The hub's writes (messages, decisions) per commit.
+    pub writes_per_commit: f64,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -41,6 +64,8 @@ pub struct ServeBenchReport {
     pub rows: Vec<ServeRow>,
     /// `bench route`'s decisions a second on 2 threads, same library, same run.
     pub route_decisions_per_second: f64,
+    /// Whether every commit synced the log (`store.sync_every_commit`).
+    pub sync_every_commit: bool,
 }
 
 fn io(e: impl std::fmt::Display) -> Error {
@@ -82,9 +107,22 @@ pub fn run(config: &Config, o: &ServeBenchOptions, log: &mut dyn FnMut(&str)) ->
         &mut |_| {},
     )?;
     let route_dps = route.rows.first().map(|r| r.decisions_per_second_2_threads).unwrap_or(0.0);
+    let mut rows = Vec::new();
+    for variant in [Variant::OneByOne, Variant::BatchedGroupCommit] {
+        let mut cfg = config.clone();
+        cfg.data_dir = tmp.path().join(format!("hub-{variant:?}"));
+        if variant == Variant::OneByOne {
+            cfg.embedder.batch_max = 1;
+            cfg.store.group_commit = false;
+        }
+        log(&format!("{}:", variant.label()));
+        rows.extend(measure(cfg, variant, o, log)?);
+    }
+    Ok(ServeBenchReport { rows, route_decisions_per_second: route_dps, sync_every_commit: config.store.sync_every_commit })
+}
 
-    let mut cfg = config.clone();
-    cfg.data_dir = tmp.path().join("hub");
+/// The hub set up as `cfg` says, under each concurrency in turn.
+fn measure(mut cfg: Config, variant: Variant, o: &ServeBenchOptions, log: &mut dyn FnMut(&str)) -> Result<Vec<ServeRow>> {
     cfg.hub.per_ip_per_minute = u32::MAX / 2;
     cfg.hub.per_token_per_minute = u32::MAX / 2;
     let app = Fanline::open(cfg)?;
@@ -115,7 +153,8 @@ pub fn run(config: &Config, o: &ServeBenchOptions, log: &mut dyn FnMut(&str)) ->
             post(&client, &base, &warm, &format!("warm-{i}"), &format!("warm up message {i}")).await?;
         }
         for &n in &o.concurrency {
-            log(&format!("{} messages from {n} concurrent fans…", o.messages));
+            log(&format!("  {} messages from {n} concurrent fans…", o.messages));
+            let (writes0, commits0) = app.store().group_commits();
             let mut fans = Vec::new();
             for _ in 0..n {
                 fans.push(session(&client, &base, &site).await?);
@@ -152,7 +191,10 @@ pub fn run(config: &Config, o: &ServeBenchOptions, log: &mut dyn FnMut(&str)) ->
             }
             let secs = started.elapsed().as_secs_f64();
             offset += total;
+            let (writes, commits) = app.store().group_commits();
             rows.push(ServeRow {
+                variant,
+                writes_per_commit: (writes - writes0) as f64 / (commits - commits0).max(1) as f64,
                 concurrency: n,
                 messages: total,
                 messages_per_second: lat.len() as f64 / secs,
@@ -166,7 +208,7 @@ pub fn run(config: &Config, o: &ServeBenchOptions, log: &mut dyn FnMut(&str)) ->
         Ok::<_, Error>(rows)
     })?;
     runtime.shutdown_background();
-    Ok(ServeBenchReport { rows, route_decisions_per_second: route_dps })
+    Ok(rows)
 }
 
 struct Fan {

@@ -332,28 +332,28 @@ impl Store {
         key: &str,
         request_hash: &str,
     ) -> Result<Posted> {
-        let mut conn = self.conn();
-        let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
-        let seen: Option<(i64, String, Option<i64>, f64)> = tx
-            .query_row(
-                "SELECT k.message_id, k.request_hash, d.id,
+        // One of the hub's hot writes: committed with its group (see group.rs).
+        self.group_write(|tx| {
+            let seen: Option<(i64, String, Option<i64>, f64)> = tx
+                .query_row(
+                    "SELECT k.message_id, k.request_hash, d.id,
                         (julianday('now') - julianday(k.created_at)) * 86400.0
                  FROM idempotency_keys k LEFT JOIN decisions d ON d.message_id = k.message_id
                  WHERE k.fan_id = ?1 AND k.key = ?2",
-                params![fan_id, key],
-                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)),
-            )
-            .optional()?;
-        if let Some((message_id, hash, decision_id, seconds_ago)) = seen {
-            return Ok(Posted::Seen { message_id, same_request: hash == request_hash, decision_id, seconds_ago });
-        }
-        let (conversation_id, message_id) = crate::messages::insert_fan_message(&tx, agent_id, fan_id, body)?;
-        tx.execute(
-            "INSERT INTO idempotency_keys (fan_id, key, request_hash, message_id) VALUES (?1, ?2, ?3, ?4)",
-            params![fan_id, key, request_hash, message_id],
-        )?;
-        tx.commit()?;
-        Ok(Posted::New { conversation_id, message_id })
+                    params![fan_id, key],
+                    |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)),
+                )
+                .optional()?;
+            if let Some((message_id, hash, decision_id, seconds_ago)) = seen {
+                return Ok(Posted::Seen { message_id, same_request: hash == request_hash, decision_id, seconds_ago });
+            }
+            let (conversation_id, message_id) = crate::messages::insert_fan_message(tx, agent_id, fan_id, body)?;
+            tx.execute(
+                "INSERT INTO idempotency_keys (fan_id, key, request_hash, message_id) VALUES (?1, ?2, ?3, ?4)",
+                params![fan_id, key, request_hash, message_id],
+            )?;
+            Ok(Posted::New { conversation_id, message_id })
+        })
     }
 
     /// The decision made on a message, if any.
@@ -371,5 +371,27 @@ impl Store {
         let id = crate::messages::conversation_of(&tx, agent_id, fan_id)?;
         tx.commit()?;
         Ok(id)
+    }
+}
+
+impl Store {
+    /// A setting of this data directory kept in the database (`None`: never set).
+    pub fn setting(&self, key: &str) -> Result<Option<String>> {
+        let key = format!("setting.{key}");
+        Ok(self.read()?.query_row("SELECT value FROM meta WHERE key = ?1", [key], |r| r.get(0)).optional()?)
+    }
+
+    /// Set (or with `None` clear) a setting of this data directory.
+    pub fn set_setting(&self, key: &str, value: Option<&str>) -> Result<()> {
+        let key = format!("setting.{key}");
+        let conn = self.conn();
+        match value {
+            Some(v) => conn.execute(
+                "INSERT INTO meta (key, value) VALUES (?1, ?2) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+                params![key, v],
+            )?,
+            None => conn.execute("DELETE FROM meta WHERE key = ?1", [key])?,
+        };
+        Ok(())
     }
 }

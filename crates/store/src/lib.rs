@@ -12,6 +12,7 @@ mod error;
 mod escalations;
 mod examples;
 mod fans;
+mod group;
 mod hub;
 mod index_log;
 mod messages;
@@ -39,7 +40,7 @@ pub use unrouted::Unrouted;
 
 use rusqlite::{Connection, OpenFlags};
 use std::path::{Path, PathBuf};
-use std::sync::{Mutex, MutexGuard};
+use std::sync::Mutex;
 use std::time::Duration;
 
 /// A handle to the database. Cheap to share behind an `Arc`. Writes go through one
@@ -48,7 +49,9 @@ use std::time::Duration;
 /// app's screens) do not wait for each other or for a writer (WAL lets readers and a
 /// writer go on at once).
 pub struct Store {
-    conn: Mutex<Connection>,
+    conn: Mutex<group::Writer>,
+    /// Writers waiting for the write connection (group commit).
+    joining: group::Joining,
     /// None: reads share the write connection.
     readers: Option<r2d2::Pool<Readers>>,
     path: PathBuf,
@@ -58,7 +61,7 @@ pub struct Store {
 /// store has no readers.
 pub(crate) enum ReadConn<'a> {
     Pooled(r2d2::PooledConnection<Readers>),
-    Shared(MutexGuard<'a, Connection>),
+    Shared(group::WriteConn<'a>),
 }
 
 impl std::ops::Deref for ReadConn<'_> {
@@ -158,19 +161,12 @@ impl Store {
                 .connection_timeout(Duration::from_secs(30))
                 .build_unchecked(Readers { path: path.clone() })
         });
-        Ok(Store { conn: Mutex::new(conn), readers, path })
+        Ok(Store { conn: Mutex::new(group::Writer::new(conn)), joining: Default::default(), readers, path })
     }
 
     /// The database file.
     pub fn path(&self) -> &Path {
         &self.path
-    }
-
-    /// The write connection.
-    pub(crate) fn conn(&self) -> MutexGuard<'_, Connection> {
-        // A panic while holding the lock cannot leave SQLite inconsistent (transactions
-        // roll back on drop), so a poisoned lock is safe to take over.
-        self.conn.lock().unwrap_or_else(|p| p.into_inner())
     }
 
     /// A connection to read with: a read-only one from the pool, or the write one.

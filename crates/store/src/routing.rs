@@ -154,39 +154,39 @@ impl Store {
         w: &NewRouting<'_, D>,
         reply: impl FnOnce(Option<i64>) -> String,
     ) -> Result<RoutingWritten> {
-        let mut conn = self.conn();
-        let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
-        let d = &w.decision;
-        // A message is routed once: a second routing of it (a recovery racing a slow
-        // route) writes nothing.
-        let routed: bool =
-            tx.query_row("SELECT EXISTS (SELECT 1 FROM decisions WHERE message_id = ?1)", [d.message_id], |r| {
-                r.get(0)
-            })?;
-        if routed {
-            return Err(Error::Conflict { what: "decision for message", key: d.message_id.to_string() });
-        }
-        // The write lock is held: the next ids are ours. The offer is numbered before the
-        // reply naming it is written, and the decision before the offer pointing to it.
-        let next = |table: &str| -> rusqlite::Result<i64> {
-            tx.query_row(&format!("SELECT coalesce(max(id), 0) + 1 FROM {table}"), [], |r| r.get(0))
-        };
-        let escalation_id = w.offer.as_ref().map(|_| next("escalations")).transpose()?;
-        let text = reply(escalation_id);
-        let decision_id = insert_decision(&tx, d, &text, w.served)?;
-        let times_reused = w.served.map(|id| count_serving(&tx, id)).transpose()?;
-        if let (Some(e), Some(id)) = (&w.offer, escalation_id) {
-            insert_escalation(&tx, Some(id), e, Some(decision_id))?;
-        }
-        let kind = if escalation_id.is_some() { MessageKind::EscalationOffered } else { MessageKind::Reply };
-        let reply_message_id: i64 = tx.query_row(
-            "INSERT INTO messages (conversation_id, role, body, kind, escalation_id, reply_to)
+        // One of the hub's hot writes: committed with its group (see group.rs).
+        self.group_write(|tx| {
+            let d = &w.decision;
+            // A message is routed once: a second routing of it (a recovery racing a slow
+            // route) writes nothing.
+            let routed: bool =
+                tx.query_row("SELECT EXISTS (SELECT 1 FROM decisions WHERE message_id = ?1)", [d.message_id], |r| {
+                    r.get(0)
+                })?;
+            if routed {
+                return Err(Error::Conflict { what: "decision for message", key: d.message_id.to_string() });
+            }
+            // The write lock is held: the next ids are ours. The offer is numbered before the
+            // reply naming it is written, and the decision before the offer pointing to it.
+            let next = |table: &str| -> rusqlite::Result<i64> {
+                tx.query_row(&format!("SELECT coalesce(max(id), 0) + 1 FROM {table}"), [], |r| r.get(0))
+            };
+            let escalation_id = w.offer.as_ref().map(|_| next("escalations")).transpose()?;
+            let text = reply(escalation_id);
+            let decision_id = insert_decision(tx, d, &text, w.served)?;
+            let times_reused = w.served.map(|id| count_serving(tx, id)).transpose()?;
+            if let (Some(e), Some(id)) = (&w.offer, escalation_id) {
+                insert_escalation(tx, Some(id), e, Some(decision_id))?;
+            }
+            let kind = if escalation_id.is_some() { MessageKind::EscalationOffered } else { MessageKind::Reply };
+            let reply_message_id: i64 = tx.query_row(
+                "INSERT INTO messages (conversation_id, role, body, kind, escalation_id, reply_to)
              VALUES (?1, ?2, ?3, ?4, ?5, ?6) RETURNING id",
-            params![d.conversation_id, Role::Agent.as_str(), text, kind.as_str(), escalation_id, d.message_id],
-            |r| r.get(0),
-        )?;
-        tx.commit()?;
-        Ok(RoutingWritten { decision_id, reply_message_id, escalation_id, times_reused, reply: text })
+                params![d.conversation_id, Role::Agent.as_str(), text, kind.as_str(), escalation_id, d.message_id],
+                |r| r.get(0),
+            )?;
+            Ok(RoutingWritten { decision_id, reply_message_id, escalation_id, times_reused, reply: text })
+        })
     }
 }
 

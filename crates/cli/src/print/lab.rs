@@ -237,13 +237,15 @@ fn excerpt(s: &str, n: usize) -> String {
 pub fn bench_serve(o: &mut Out, r: &fanline_lab::bench_serve::ServeBenchReport) {
     say!(
         o,
-        "{:>11} {:>9} {:>10} {:>8} {:>8} {:>7}  vs bench route",
+        "{:<23} {:>11} {:>9} {:>8} {:>8} {:>8} {:>7} {:>13}  vs bench route",
+        "hub",
         "concurrency",
         "messages",
         "msg/s",
         "p50 ms",
         "p99 ms",
-        "errors"
+        "errors",
+        "writes/commit"
     );
     for row in &r.rows {
         let ratio = if r.route_decisions_per_second > 0.0 {
@@ -253,15 +255,22 @@ pub fn bench_serve(o: &mut Out, r: &fanline_lab::bench_serve::ServeBenchReport) 
         };
         say!(
             o,
-            "{:>11} {:>9} {:>10.0} {:>8.1} {:>8.1} {:>7}  {:.2}×",
+            "{:<23} {:>11} {:>9} {:>8.0} {:>8.1} {:>8.1} {:>7} {:>13.1}  {:.2}×",
+            row.variant.label(),
             row.concurrency,
             row.messages,
             row.messages_per_second,
             row.p50_ms,
             row.p99_ms,
             row.errors,
+            row.writes_per_commit,
             ratio
         );
     }
     say!(o, "bench route, same run (one process, 2 threads, no HTTP): {:.0} decisions/s", r.route_decisions_per_second);
+    say!(
+        o,
+        "every message and decision stored; the log synced {}",
+        if r.sync_every_commit { "at every commit (store.sync_every_commit)" } else { "at checkpoints only" }
+    );
 }
