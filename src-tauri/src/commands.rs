@@ -1,6 +1,6 @@
 //! The commands: each is one call into `fanline-core`, run off the UI thread.
 
-use crate::{run, AppState, Reply};
+use crate::{run, AppState, Reply, WebState, WebStatus};
 use fanline_core::metrics::Metrics;
 use fanline_core::{
     AcceptReport, CanonicalAnswer, CanonicalHit, CanonicalSummary, Decision, DoctorReport, DocumentRecord, DocumentRef,
@@ -301,4 +301,21 @@ pub async fn canonical_update(
 #[specta::specta]
 pub async fn canonical_merge(state: State<'_, AppState>, into: i64, from: i64) -> Reply<CanonicalAnswer> {
     run(state, move |a| a.canonical_merge(into, from)).await
+}
+
+/// "Take messages from the web on this computer": the switch and the server's state.
+#[tauri::command]
+#[specta::specta]
+pub async fn web_status(state: State<'_, AppState>, web: State<'_, WebState>) -> Reply<WebStatus> {
+    let setting = run(state, |a| a.web_serving()).await?;
+    Ok(web.0.status(setting).await)
+}
+
+/// Turn taking messages from the web on or off: the hub starts or stops in the app.
+#[tauri::command]
+#[specta::specta]
+pub async fn web_set(state: State<'_, AppState>, web: State<'_, WebState>, on: bool) -> Reply<WebStatus> {
+    let app = state.0.clone();
+    let setting = run(state, move |a| a.set_web_serving(on)).await?;
+    Ok(web.0.apply(app, setting).await)
 }

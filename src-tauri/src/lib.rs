@@ -4,8 +4,10 @@
 
 mod commands;
 mod watch;
+mod web;
 
 pub use watch::notification_text;
+pub use web::{WebServer, WebStatus};
 
 use fanline_core::{ErrorBody, Fanline};
 use std::sync::Arc;
@@ -13,6 +15,9 @@ use tauri::{Runtime, State};
 
 /// The open data directory, shared by every command.
 pub struct AppState(pub Arc<Fanline>);
+
+/// The hub this app runs when the creator takes messages from the web.
+pub struct WebState(pub Arc<WebServer>);
 
 pub(crate) type Reply<T> = Result<T, ErrorBody>;
 
@@ -69,6 +74,8 @@ pub fn command_set<R: Runtime>() -> tauri_specta::Builder<R> {
         commands::queue_draft,
         commands::canonical_update,
         commands::canonical_merge,
+        commands::web_status,
+        commands::web_set,
     ])
 }
 
@@ -87,8 +94,11 @@ pub fn export_bindings(path: &std::path::Path) -> Result<(), String> {
 
 /// Give a builder the app's state and commands, for any runtime (the real one, or
 /// tauri's mock runtime in tests).
+/// If the creator left "Take messages from the web" on, the hub starts too.
 pub fn setup<R: Runtime>(builder: tauri::Builder<R>, app: Fanline) -> tauri::Builder<R> {
-    builder.manage(AppState(Arc::new(app))).invoke_handler(command_set::<R>().invoke_handler())
+    let (app, web) = (Arc::new(app), Arc::new(WebServer::default()));
+    web::resume(app.clone(), web.clone());
+    builder.manage(AppState(app)).manage(WebState(web)).invoke_handler(command_set::<R>().invoke_handler())
 }
 
 /// The real app: the commands plus the window's plugins (file picker, notifications,

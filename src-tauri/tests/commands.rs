@@ -214,3 +214,103 @@ fn the_fallback_order_is_changed_in_place() {
     let err = invoke(&w, "provider_set_priority", json!({ "name": "nope", "priority": 0 })).unwrap_err();
     assert_eq!(err["code"], "not_found");
 }
+
+/// The app on `dir` with the hub's address on a free port.
+fn app_serving_on_port_0(dir: &std::path::Path) -> (MockApp, tauri::WebviewWindow<tauri::test::MockRuntime>) {
+    let mut cfg = Config { data_dir: dir.to_path_buf(), ..Default::default() };
+    cfg.embedder.kind = fanline_core::config::EmbedderKind::Hashing;
+    cfg.routing.off_topic_similarity = 0.0;
+    cfg.routing.off_topic_margin = 10.0;
+    cfg.hub.listen = "127.0.0.1:0".into();
+    let fanline = Fanline::open(cfg).unwrap();
+    fanline.init(None).unwrap();
+    let app = fanline_desktop::setup(mock_builder(), fanline).build(mock_context(noop_assets())).unwrap();
+    let webview = tauri::WebviewWindowBuilder::new(&app, "main", Default::default()).build().unwrap();
+    (app, webview)
+}
+
+#[test]
+fn the_web_switch_serves_fans_from_the_app_and_stays_as_the_creator_left_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let (_app, w) = app_serving_on_port_0(dir.path());
+
+    // Off by default.
+    let s = invoke(&w, "web_status", json!({})).unwrap();
+    assert_eq!(s["setting"]["on"], false, "{s}");
+    assert!(s["listening"].is_null(), "{s}");
+
+    // On: the hub runs in the app's process; a fan's message over HTTP reaches the queue
+    // the creator works in the app.
+    let s = invoke(&w, "web_set", json!({ "on": true })).unwrap();
+    let addr = s["listening"].as_str().unwrap_or_else(|| panic!("{s}")).to_string();
+    assert!(!addr.ends_with(":0"), "the real port is shown: {s}");
+    let site = s["setting"]["site_key"].as_str().unwrap().to_string();
+    assert!(s["setting"]["chat_url"].as_str().unwrap().ends_with(&format!("/chat?site={site}")), "{s}");
+    let http = reqwest::blocking::Client::new();
+    let base = format!("http://{addr}");
+    assert!(http.get(format!("{base}/healthz")).send().unwrap().status().is_success());
+    let session: Value =
+        http.post(format!("{base}/v1/sessions")).json(&json!({ "site_key": site })).send().unwrap().json().unwrap();
+    let q = "Would you ever co-write a novel with one of your readers?";
+    let posted: Value = http
+        .post(format!("{base}/v1/conversations/{}/messages", session["conversation_id"]))
+        .bearer_auth(session["fan_token"].as_str().unwrap())
+        .header("Idempotency-Key", "k1")
+        .json(&json!({ "text": q }))
+        .send()
+        .unwrap()
+        .json()
+        .unwrap();
+    assert_eq!(posted["decision"]["path"], "D", "{posted}");
+    let offer = posted["decision"]["offer"]["escalation_id"].as_i64().unwrap();
+    let accepted = http
+        .post(format!("{base}/v1/escalations/{offer}/accept"))
+        .bearer_auth(session["fan_token"].as_str().unwrap())
+        .send()
+        .unwrap();
+    assert!(accepted.status().is_success());
+    let queue = invoke(&w, "queue", json!({})).unwrap();
+    assert_eq!(queue[0]["question"], q, "{queue}");
+
+    // Off: the port is closed, and it stays off.
+    let s = invoke(&w, "web_set", json!({ "on": false })).unwrap();
+    assert!(s["listening"].is_null(), "{s}");
+    assert!(http.get(format!("{base}/healthz")).send().is_err(), "nothing listens any more");
+
+    // On again, and a new start of the app serves as the creator left it.
+    invoke(&w, "web_set", json!({ "on": true })).unwrap();
+    let again = tempfile::tempdir().unwrap();
+    {
+        let mut cfg = Config { data_dir: again.path().to_path_buf(), ..Default::default() };
+        cfg.embedder.kind = fanline_core::config::EmbedderKind::Hashing;
+        let f = Fanline::open(cfg).unwrap();
+        f.init(None).unwrap();
+        f.set_web_serving(true).unwrap();
+    }
+    let (_app2, w2) = app_serving_on_port_0(again.path());
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    let s = loop {
+        let s = invoke(&w2, "web_status", json!({})).unwrap();
+        if !s["listening"].is_null() || std::time::Instant::now() > deadline {
+            break s;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    };
+    assert_eq!(s["setting"]["on"], true, "{s}");
+    let addr2 = s["listening"].as_str().unwrap_or_else(|| panic!("served again at start: {s}"));
+    assert!(http.get(format!("http://{addr2}/healthz")).send().unwrap().status().is_success());
+
+    // An address that is taken: the switch says why it does not serve.
+    let taken = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let dir3 = tempfile::tempdir().unwrap();
+    let mut cfg = Config { data_dir: dir3.path().to_path_buf(), ..Default::default() };
+    cfg.embedder.kind = fanline_core::config::EmbedderKind::Hashing;
+    cfg.hub.listen = taken.local_addr().unwrap().to_string();
+    let f = Fanline::open(cfg).unwrap();
+    f.init(None).unwrap();
+    let app3 = fanline_desktop::setup(mock_builder(), f).build(mock_context(noop_assets())).unwrap();
+    let w3 = tauri::WebviewWindowBuilder::new(&app3, "main", Default::default()).build().unwrap();
+    let s = invoke(&w3, "web_set", json!({ "on": true })).unwrap();
+    assert!(s["listening"].is_null(), "{s}");
+    assert!(s["error"].as_str().unwrap().contains("cannot listen on"), "{s}");
+}

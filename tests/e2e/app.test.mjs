@@ -158,6 +158,26 @@ test("the other screens", async () => {
   await shot("12-models");
 });
 
+test("settings: take messages from the web on this computer, then stop", async () => {
+  await tab("providers");
+  await waitText("#web-status", /^Off\. When on, fans reach you at 127\.0\.0\.1:\d+/);
+  assert.equal(await (await b.$("#web-on")).isSelected(), false, "off by default");
+  await (await b.$("#web-on")).click();
+  await waitText("#web-status", /Serving fans on http:\/\/127\.0\.0\.1:\d+/);
+  const address = (await text("#web-status")).match(/http:\/\/127\.0\.0\.1:\d+/)[0];
+  // The app's own process answers the web: its status, and the chat page fans open.
+  const status = await fetch(`${address}/v1/status`);
+  assert.equal(status.status, 200);
+  assert.ok((await status.json()).model.id, "the model is loaded in the app");
+  const chat = (await (await b.$("#web-status a")).getAttribute("href"));
+  assert.match(chat, /\/chat\?site=site_/);
+  assert.equal((await fetch(chat)).status, 200);
+  await shot("14-settings-web");
+  await (await b.$("#web-on")).click();
+  await waitText("#web-status", /^Off/);
+  await assert.rejects(fetch(`${address}/healthz`), "nothing listens any more");
+});
+
 test("models: add a provider, test it, change its place, remove it", async () => {
   await tab("providers");
   const set = async (id, v) => (await b.$(`#${id}`)).setValue(v);

@@ -26,6 +26,9 @@ export FANLINE_E2E_KB="$ROOT/examples/creator-kb"
 export FANLINE_E2E_SHOTS="${FANLINE_E2E_SHOTS:-$CARGO_TARGET_DIR/e2e-screenshots}"
 rm -f "$FANLINE_E2E_SHOTS"/*.png
 export FANLINE_DATA_DIR="$WORK/data" FANLINE_CONFIG="$WORK/config.toml"
+# Where the app serves fans when Settings turns it on.
+HUB_PORT="$(port)"
+export FANLINE_HUB__LISTEN="127.0.0.1:$HUB_PORT" FANLINE_HUB__PUBLIC_URL="http://127.0.0.1:$HUB_PORT"
 touch "$FANLINE_CONFIG"
 export NO_AT_BRIDGE=1
 xvfb-run -a -s "-screen 0 1280x900x24" bash -c '

@@ -347,6 +347,28 @@ async canonicalMerge(into: number, from: number) : Promise<Result<CanonicalAnswe
     if(e instanceof Error) throw e;
     else return { status: "error", error: e  as any };
 }
+},
+/**
+ * "Take messages from the web on this computer": the switch and the server's state.
+ */
+async webStatus() : Promise<Result<WebStatus, ErrorBody>> {
+    try {
+    return { status: "ok", data: await TAURI_INVOKE("web_status") };
+} catch (e) {
+    if(e instanceof Error) throw e;
+    else return { status: "error", error: e  as any };
+}
+},
+/**
+ * Turn taking messages from the web on or off: the hub starts or stops in the app.
+ */
+async webSet(on: boolean) : Promise<Result<WebStatus, ErrorBody>> {
+    try {
+    return { status: "ok", data: await TAURI_INVOKE("web_set", { on }) };
+} catch (e) {
+    if(e instanceof Error) throw e;
+    else return { status: "error", error: e  as any };
+}
 }
 }
 
@@ -2152,6 +2174,38 @@ span: [number, number] | null;
  * The text it was found in.
  */
 in: Place }
+/**
+ * Where fans reach the hub this computer runs.
+ */
+export type WebServing = { 
+/**
+ * Whether the creator turned it on.
+ */
+on: boolean; 
+/**
+ * The address it listens on (`[hub] listen`).
+ */
+listen: string; 
+/**
+ * The chat page fans open (`[hub] public_url`, with the site's key).
+ */
+chat_url: string; 
+/**
+ * The key the creator's own web page gives the widget.
+ */
+site_key: string }
+/**
+ * The switch and what the server is doing.
+ */
+export type WebStatus = { setting: WebServing; 
+/**
+ * The address fans' requests reach now (`None`: not serving).
+ */
+listening: string | null; 
+/**
+ * Why it is not serving although the switch is on (the address is taken…).
+ */
+error: string | null }
 
 /** tauri-specta globals **/
 

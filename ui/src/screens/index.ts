@@ -7,6 +7,7 @@ import { initModels, loadProviders } from "./models";
 import { loadQueue } from "./queue";
 import { initRules, loadRules } from "./rules";
 import { initSimulator, loadFans } from "./simulator";
+import { initWeb, loadWeb } from "./web";
 
 initSimulator();
 initDecisions();
@@ -14,6 +15,7 @@ initRules();
 initAnswers();
 initModels();
 initMetrics();
+initWeb();
 
 const loaders: Record<string, () => Promise<void>> = {
   queue: loadQueue,
@@ -23,7 +25,9 @@ const loaders: Record<string, () => Promise<void>> = {
   log: loadLog,
   rules: loadRules,
   library: loadLibrary,
-  providers: loadProviders,
+  providers: async () => {
+    await Promise.all([loadWeb(), loadProviders()]);
+  },
 };
 
 export async function loadScreen(tab: string): Promise<void> {

@@ -6,6 +6,7 @@ mod devices;
 mod fans;
 pub(crate) mod keys;
 mod ops;
+mod web;
 
 pub use devices::{DeviceAuth, DeviceToken, Pairing, Scope};
 pub use fans::{
@@ -14,3 +15,4 @@ pub use fans::{
 };
 pub use keys::user_hash;
 pub use ops::{Capabilities, CriticInfo, ModelStatus, PathInfo, Status, StepInfo};
+pub use web::WebServing;
