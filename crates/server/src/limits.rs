@@ -17,6 +17,8 @@ use std::num::NonZeroU32;
 pub struct Limiter {
     by_ip: DefaultKeyedRateLimiter<IpAddr>,
     by_token: DefaultKeyedRateLimiter<String>,
+    /// Made once: making one calibrates it.
+    clock: DefaultClock,
 }
 
 fn per_minute(n: u32) -> Quota {
@@ -29,13 +31,13 @@ impl Limiter {
         Limiter {
             by_ip: DefaultKeyedRateLimiter::keyed(per_minute(per_ip)),
             by_token: DefaultKeyedRateLimiter::keyed(per_minute(per_token)),
+            clock: DefaultClock::default(),
         }
     }
 
     /// Let a request through, or say how many seconds until it may come.
     pub fn check(&self, ip: IpAddr, token: Option<&str>) -> Result<(), ApiError> {
-        let clock = DefaultClock::default();
-        let wait = |not_until: governor::NotUntil<_>| not_until.wait_time_from(clock.now()).as_secs() + 1;
+        let wait = |not_until: governor::NotUntil<_>| not_until.wait_time_from(self.clock.now()).as_secs() + 1;
         self.by_ip.check_key(&ip).map_err(|n| ApiError::rate_limited(wait(n)))?;
         if let Some(t) = token {
             // Keyed by the token's hash: the limiter's memory never holds a token.
