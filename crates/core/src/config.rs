@@ -94,7 +94,12 @@ pub struct StoreSettings {
 
 impl Default for StoreSettings {
     fn default() -> Self {
-        StoreSettings { readers: fanline_store::DEFAULT_READERS, sync_every_commit: true, group_commit: true, group_commit_us: 0 }
+        StoreSettings {
+            readers: fanline_store::DEFAULT_READERS,
+            sync_every_commit: true,
+            group_commit: true,
+            group_commit_us: 0,
+        }
     }
 }
 

@@ -118,11 +118,20 @@ pub fn run(config: &Config, o: &ServeBenchOptions, log: &mut dyn FnMut(&str)) ->
         log(&format!("{}:", variant.label()));
         rows.extend(measure(cfg, variant, o, log)?);
     }
-    Ok(ServeBenchReport { rows, route_decisions_per_second: route_dps, sync_every_commit: config.store.sync_every_commit })
+    Ok(ServeBenchReport {
+        rows,
+        route_decisions_per_second: route_dps,
+        sync_every_commit: config.store.sync_every_commit,
+    })
 }
 
 /// The hub set up as `cfg` says, under each concurrency in turn.
-fn measure(mut cfg: Config, variant: Variant, o: &ServeBenchOptions, log: &mut dyn FnMut(&str)) -> Result<Vec<ServeRow>> {
+fn measure(
+    mut cfg: Config,
+    variant: Variant,
+    o: &ServeBenchOptions,
+    log: &mut dyn FnMut(&str),
+) -> Result<Vec<ServeRow>> {
     cfg.hub.per_ip_per_minute = u32::MAX / 2;
     cfg.hub.per_token_per_minute = u32::MAX / 2;
     let app = Fanline::open(cfg)?;

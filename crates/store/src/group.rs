@@ -36,7 +36,16 @@ pub(crate) struct Writer {
 
 impl Writer {
     pub(crate) fn new(conn: Connection) -> Writer {
-        Writer { conn, open: None, next: 1, failed: VecDeque::new(), window: Duration::ZERO, grouped: true, writes: 0, commits: 0 }
+        Writer {
+            conn,
+            open: None,
+            next: 1,
+            failed: VecDeque::new(),
+            window: Duration::ZERO,
+            grouped: true,
+            writes: 0,
+            commits: 0,
+        }
     }
 
     /// Commit the open group, if any.
