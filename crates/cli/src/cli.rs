@@ -94,6 +94,24 @@ pub enum Command {
     Eval(EvalArgs),
     /// Propose reuse thresholds from a labelled dataset, or from the agent's own history.
     Calibrate(CalibrateArgs),
+    /// Back up the data directory into a new folder in DIR while Fanline runs: the
+    /// database as of one moment, the search index, the hub key.
+    Backup {
+        /// Where backups go; each is a folder fanline-backup-<time> in it.
+        dir: PathBuf,
+        /// Keep only the newest N backups there.
+        #[arg(long)]
+        keep: Option<usize>,
+    },
+    /// Bring a backup back into the data directory (stop the app and `fanline serve`
+    /// there first). The backup is checked before anything is touched.
+    Restore {
+        /// The backup's folder (fanline-backup-…).
+        backup: PathBuf,
+        /// The data directory holds a database already: move it into before-restore-… first.
+        #[arg(long)]
+        force: bool,
+    },
     /// Serve fans over HTTP: the fan API, the chat widget (/chat), the admin API for
     /// your devices, status and metrics (see docs/api.md). Stops on Ctrl-C.
     Serve {

@@ -93,6 +93,9 @@ fn dispatch(cli: Cli) -> fanline_core::Result<bool> {
         bar.finish();
         return print::out(json, &c, print::calibration).map(|_| true);
     }
+    if let Command::Restore { backup, force } = &cli.command {
+        return print::out(json, &fanline_core::backup::restore(&cfg, backup, *force)?, print::restored).map(|_| true);
+    }
     if let Command::Policy(PolicyCmd::Check { file }) = &cli.command {
         return print::out(json, &fanline_core::policy::check_policy(file)?, print::policy).map(|_| true);
     }
@@ -152,6 +155,7 @@ fn dispatch(cli: Cli) -> fanline_core::Result<bool> {
         Command::Fan(FanCmd::Set { handle, tier, layer }) => {
             print::out(json, &app.fan_set(handle, *tier, *layer)?, print::fan)
         }
+        Command::Backup { dir, keep } => print::out(json, &app.backup(dir, *keep)?, print::backed_up),
         Command::Recover { after_seconds } => print::out(json, &app.recover(*after_seconds)?, print::recovered),
         Command::Fan(FanCmd::List) => print::out(json, app.fans()?.as_slice(), print::fans),
         Command::Fan(FanCmd::Invite { handle, tier, layer, expires }) => {
@@ -249,7 +253,7 @@ fn dispatch(cli: Cli) -> fanline_core::Result<bool> {
             print::out(json, &report, print::doctor)?;
             return Ok(report.ok);
         }
-        Command::Bench(_) | Command::Eval(_) => unreachable!("handled above"),
+        Command::Bench(_) | Command::Eval(_) | Command::Restore { .. } => unreachable!("handled above"),
     };
     done.map(|_| true)
 }

@@ -178,6 +178,14 @@ impl Fanline {
         &self.config
     }
 
+    /// Run `f` while no one in this process changes the search index (a backup
+    /// copies its files). A read lock: searches go on, only catching up waits; and
+    /// `f` must not search (a second read behind a waiting writer would deadlock).
+    pub(crate) fn with_index_still<T>(&self, f: impl FnOnce() -> T) -> T {
+        let _still = self.index.read().unwrap_or_else(|p| p.into_inner());
+        f()
+    }
+
     /// The store.
     pub fn store(&self) -> &Store {
         &self.store

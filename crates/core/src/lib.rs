@@ -9,6 +9,7 @@
 
 mod app;
 mod backend;
+pub mod backup;
 mod calibrate;
 mod canonical;
 pub mod config;

@@ -5,6 +5,7 @@
 //! `migrations/`, applied in order when the store is opened.
 
 mod agents;
+mod backup;
 mod canonical;
 mod canonical_edit;
 mod documents;
@@ -24,6 +25,7 @@ mod unrouted;
 mod util;
 
 pub use agents::Agent;
+pub use backup::check_file;
 pub use canonical::{CanonicalAnswer, CanonicalReplyParts, CanonicalSummary, CanonicalVariant, NewCanonical};
 pub use documents::{ChunkRecord, DocumentRecord, IndexChange, NewChunk, NewDocument};
 pub use error::{Error, Result};

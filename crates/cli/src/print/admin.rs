@@ -210,3 +210,23 @@ pub fn devices(o: &mut Out, list: &[fanline_core::Device]) {
         device(o, d);
     }
 }
+
+pub fn backed_up(o: &mut Out, r: &fanline_core::backup::BackupReport) {
+    say!(
+        o,
+        "backed up to {} ({:.1} MB, schema version {})",
+        r.path.display(),
+        r.bytes as f64 / 1e6,
+        r.manifest.schema_version
+    );
+    for old in &r.removed {
+        say!(o, "  removed the older {}", old.display());
+    }
+}
+
+pub fn restored(o: &mut Out, r: &fanline_core::backup::RestoreReport) {
+    say!(o, "restored {} (made {}) into {}", r.from.display(), r.manifest.created_at, r.data_dir.display());
+    if let Some(aside) = &r.moved_aside {
+        say!(o, "  what was there before is in {}", aside.display());
+    }
+}

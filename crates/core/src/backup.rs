@@ -1,0 +1,228 @@
+//! Backups: a consistent copy of a data directory while the app or the hub runs
+//! (`fanline backup`), and bringing one back (`fanline restore`).
+//!
+//! A backup is a folder `fanline-backup-<UTC time>` holding the database (SQLite's
+//! online backup API: one moment, writers not held), the search index, the hub key and
+//! `manifest.json`. It is written as `.partial-…` and renamed when complete, so a
+//! backup killed midway never looks like one. The index is copied first and the
+//! database after, so the database is as new or newer: a restored index catches up
+//! from the database's change log (or is rebuilt from it), never runs ahead.
+
+use crate::{Config, Error, Fanline, Result};
+use chrono::Utc;
+use serde::{Deserialize, Serialize};
+use std::path::{Path, PathBuf};
+
+/// The start of a backup folder's name.
+pub const BACKUP_PREFIX: &str = "fanline-backup-";
+const MANIFEST: &str = "manifest.json";
+const DATABASE: &str = "fanline.db";
+const INDEX: &str = "index";
+const HUB_KEY: &str = "hub.key";
+
+/// What a backup holds, written beside it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Manifest {
+    /// This layout's version.
+    pub format: u32,
+    /// The Fanline that made it.
+    pub fanline_version: String,
+    /// When (UTC, RFC 3339).
+    pub created_at: String,
+    /// The database's schema version (migrations applied).
+    pub schema_version: u32,
+}
+
+/// What `backup` made.
+#[derive(Debug, Clone, Serialize)]
+pub struct BackupReport {
+    /// The backup's folder.
+    pub path: PathBuf,
+    /// What it holds.
+    pub manifest: Manifest,
+    /// Its size on disk.
+    pub bytes: u64,
+    /// Older backups removed to keep the last N.
+    pub removed: Vec<PathBuf>,
+}
+
+/// What `restore` did.
+#[derive(Debug, Clone, Serialize)]
+pub struct RestoreReport {
+    /// The backup restored.
+    pub from: PathBuf,
+    /// What it held.
+    pub manifest: Manifest,
+    /// The data directory it now fills.
+    pub data_dir: PathBuf,
+    /// Where what the data directory held before went (`--force`).
+    pub moved_aside: Option<PathBuf>,
+    /// The database's schema version after opening (older backups are migrated).
+    pub schema_version: u32,
+}
+
+fn io(path: &Path) -> impl Fn(std::io::Error) -> Error + '_ {
+    move |e| Error::Io { path: path.to_path_buf(), detail: e.to_string() }
+}
+
+/// Copy a folder and everything in it (permissions kept).
+fn copy_dir(from: &Path, to: &Path) -> Result<u64> {
+    std::fs::create_dir_all(to).map_err(io(to))?;
+    let mut bytes = 0;
+    for entry in std::fs::read_dir(from).map_err(io(from))? {
+        let entry = entry.map_err(io(from))?;
+        let (src, dst) = (entry.path(), to.join(entry.file_name()));
+        if entry.file_type().map_err(io(&src))?.is_dir() {
+            bytes += copy_dir(&src, &dst)?;
+        } else {
+            match std::fs::copy(&src, &dst) {
+                Ok(n) => bytes += n,
+                // A file the index dropped while we copied (a merge): the index is
+                // derived, and checked when opened.
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+                Err(e) => return Err(io(&src)(e)),
+            }
+        }
+    }
+    Ok(bytes)
+}
+
+fn size_of(path: &Path) -> u64 {
+    match std::fs::metadata(path) {
+        Ok(m) if m.is_dir() => {
+            std::fs::read_dir(path).map(|d| d.flatten().map(|e| size_of(&e.path())).sum()).unwrap_or(0)
+        }
+        Ok(m) => m.len(),
+        Err(_) => 0,
+    }
+}
+
+/// The complete backups in `dir`, oldest first (their names sort by time).
+pub fn backups_in(dir: &Path) -> Vec<PathBuf> {
+    let mut found: Vec<PathBuf> = std::fs::read_dir(dir)
+        .map(|d| {
+            d.flatten()
+                .map(|e| e.path())
+                .filter(|p| {
+                    p.file_name().and_then(|n| n.to_str()).is_some_and(|n| n.starts_with(BACKUP_PREFIX))
+                        && p.join(MANIFEST).is_file()
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    found.sort();
+    found
+}
+
+fn read_manifest(backup: &Path) -> Result<Manifest> {
+    let path = backup.join(MANIFEST);
+    let text = std::fs::read_to_string(&path).map_err(|_| {
+        Error::InvalidInput(format!("{} is not a Fanline backup (it has no {MANIFEST})", backup.display()))
+    })?;
+    serde_json::from_str(&text)
+        .map_err(|e| Error::InvalidInput(format!("{}: not a backup manifest: {e}", path.display())))
+}
+
+impl Fanline {
+    /// Back up this data directory into a new folder in `dir`, while it is in use;
+    /// with `keep`, only the newest `keep` backups there are kept.
+    pub fn backup(&self, dir: &Path, keep: Option<usize>) -> Result<BackupReport> {
+        if keep == Some(0) {
+            return Err(Error::InvalidInput("--keep must be at least 1 (the backup just made)".into()));
+        }
+        std::fs::create_dir_all(dir).map_err(io(dir))?;
+        let now = Utc::now();
+        let name = format!("{BACKUP_PREFIX}{}", now.format("%Y%m%dT%H%M%S%.3fZ"));
+        let (partial, path) = (dir.join(format!(".partial-{name}")), dir.join(&name));
+        if path.exists() {
+            return Err(Error::Conflict(format!("{} exists already", path.display())));
+        }
+        std::fs::create_dir(&partial).map_err(io(&partial))?;
+        let made = (|| {
+            let index = self.config.index_dir();
+            if index.is_dir() {
+                self.with_index_still(|| copy_dir(&index, &partial.join(INDEX)))?;
+            }
+            self.store.backup_to(&partial.join(DATABASE))?;
+            let key = self.config.data_dir.join(HUB_KEY);
+            if key.is_file() {
+                std::fs::copy(&key, partial.join(HUB_KEY)).map_err(io(&key))?;
+            }
+            let manifest = Manifest {
+                format: 1,
+                fanline_version: env!("CARGO_PKG_VERSION").into(),
+                created_at: now.to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
+                schema_version: fanline_store::check_file(&partial.join(DATABASE))?,
+            };
+            let text = serde_json::to_string_pretty(&manifest).expect("a manifest serializes");
+            std::fs::write(partial.join(MANIFEST), text).map_err(io(&partial))?;
+            std::fs::rename(&partial, &path).map_err(io(&path))?;
+            Ok(manifest)
+        })();
+        let manifest = match made {
+            Ok(m) => m,
+            Err(e) => {
+                let _ = std::fs::remove_dir_all(&partial);
+                return Err(e);
+            }
+        };
+        let mut removed = Vec::new();
+        if let Some(keep) = keep {
+            let all = backups_in(dir);
+            for old in all.iter().take(all.len().saturating_sub(keep)) {
+                std::fs::remove_dir_all(old).map_err(io(old))?;
+                removed.push(old.clone());
+            }
+        }
+        tracing::info!(path = %path.display(), "backed up");
+        Ok(BackupReport { bytes: size_of(&path), path, manifest, removed })
+    }
+}
+
+/// Bring a backup back into `config`'s data directory. Stop Fanline there first (the
+/// app, `fanline serve`). A data directory that holds a database is refused unless
+/// `force`, which moves what it holds into a `before-restore-…` folder inside it. The
+/// backup is checked before anything is touched, and never changed.
+pub fn restore(config: &Config, from: &Path, force: bool) -> Result<RestoreReport> {
+    let manifest = read_manifest(from)?;
+    fanline_store::check_file(&from.join(DATABASE))?;
+    let data = &config.data_dir;
+    let db = config.database_path();
+    std::fs::create_dir_all(data).map_err(io(data))?;
+    let mut moved_aside = None;
+    if db.exists() {
+        if !force {
+            return Err(Error::Conflict(format!(
+                "{} already holds a database; stop Fanline there and restore with --force to move it aside first",
+                data.display()
+            )));
+        }
+        let aside = data.join(format!("before-restore-{}", Utc::now().format("%Y%m%dT%H%M%S%.3fZ")));
+        std::fs::create_dir(&aside).map_err(io(&aside))?;
+        let index = config.index_dir();
+        for path in [db.clone(), db.with_extension("db-wal"), db.with_extension("db-shm"), index, data.join(HUB_KEY)] {
+            if path.exists() {
+                let to = aside.join(path.file_name().expect("a file name"));
+                std::fs::rename(&path, &to).map_err(io(&path))?;
+            }
+        }
+        moved_aside = Some(aside);
+    }
+    // The database last, by rename: until then the directory holds none.
+    if from.join(INDEX).is_dir() {
+        copy_dir(&from.join(INDEX), &config.index_dir())?;
+    }
+    if from.join(HUB_KEY).is_file() {
+        std::fs::copy(from.join(HUB_KEY), data.join(HUB_KEY)).map_err(io(data))?;
+    }
+    let incoming = data.join(".restoring.db");
+    std::fs::copy(from.join(DATABASE), &incoming).map_err(io(&incoming))?;
+    std::fs::rename(&incoming, &db).map_err(io(&db))?;
+    // Open it as Fanline will: migrations for an older backup, the index checked
+    // against the database and caught up or rebuilt.
+    let app = Fanline::open(config.clone())?;
+    app.store().integrity_check()?;
+    app.open_search_index()?;
+    let schema_version = app.store().schema_version()?;
+    Ok(RestoreReport { from: from.to_path_buf(), manifest, data_dir: data.clone(), moved_aside, schema_version })
+}
