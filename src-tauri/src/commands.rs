@@ -1,6 +1,7 @@
 //! The commands: each is one call into `fanline-core`, run off the UI thread.
 
 use crate::{run, AppState, Reply, WebState, WebStatus};
+use fanline_core::backup::{AutoBackup, BackupReport};
 use fanline_core::metrics::Metrics;
 use fanline_core::{
     AcceptReport, CanonicalAnswer, CanonicalHit, CanonicalSummary, Decision, DoctorReport, DocumentRecord, DocumentRef,
@@ -318,4 +319,25 @@ pub async fn web_set(state: State<'_, AppState>, web: State<'_, WebState>, on: b
     let app = state.0.clone();
     let setting = run(state, move |a| a.set_web_serving(on)).await?;
     Ok(web.0.apply(app, setting).await)
+}
+
+/// The daily backup's folder, how many are kept, the newest.
+#[tauri::command]
+#[specta::specta]
+pub async fn auto_backup(state: State<'_, AppState>) -> Reply<AutoBackup> {
+    run(state, |a| a.auto_backup()).await
+}
+
+/// Back up daily into `folder` (none: off), keeping the newest `keep`.
+#[tauri::command]
+#[specta::specta]
+pub async fn auto_backup_set(state: State<'_, AppState>, folder: Option<String>, keep: u32) -> Reply<AutoBackup> {
+    run(state, move |a| a.set_auto_backup(folder.as_deref(), keep)).await
+}
+
+/// Back up now into the daily backup's folder.
+#[tauri::command]
+#[specta::specta]
+pub async fn backup_now(state: State<'_, AppState>) -> Reply<BackupReport> {
+    run(state, |a| a.backup_now()).await
 }

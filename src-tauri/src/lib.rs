@@ -2,6 +2,7 @@
 //! one call into the library, run off the UI thread; errors cross the IPC boundary as
 //! `ErrorBody { code, message }`. The TypeScript bindings are generated from them.
 
+mod backups;
 mod commands;
 mod watch;
 mod web;
@@ -11,7 +12,7 @@ pub use web::{WebServer, WebStatus};
 
 use fanline_core::{ErrorBody, Fanline};
 use std::sync::Arc;
-use tauri::{Runtime, State};
+use tauri::{Manager, Runtime, State};
 
 /// The open data directory, shared by every command.
 pub struct AppState(pub Arc<Fanline>);
@@ -76,6 +77,9 @@ pub fn command_set<R: Runtime>() -> tauri_specta::Builder<R> {
         commands::canonical_merge,
         commands::web_status,
         commands::web_set,
+        commands::auto_backup,
+        commands::auto_backup_set,
+        commands::backup_now,
     ])
 }
 
@@ -110,6 +114,8 @@ pub fn desktop(app: Fanline) -> tauri::Builder<tauri::Wry> {
         .plugin(tauri_plugin_window_state::Builder::default().build())
         .setup(|app| {
             watch::spawn(app.handle().clone(), std::time::Duration::from_secs(3));
+            let fanline = app.state::<AppState>().0.clone();
+            backups::spawn(fanline, std::time::Duration::from_secs(60), std::time::Duration::from_secs(600));
             Ok(())
         })
 }

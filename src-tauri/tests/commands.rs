@@ -314,3 +314,24 @@ fn the_web_switch_serves_fans_from_the_app_and_stays_as_the_creator_left_it() {
     assert!(s["listening"].is_null(), "{s}");
     assert!(s["error"].as_str().unwrap().contains("cannot listen on"), "{s}");
 }
+
+#[test]
+fn backups_from_settings_go_to_the_chosen_folder() {
+    let (_dir, _app, w) = app_with_kb();
+    let folder = tempfile::tempdir().unwrap();
+    let f = folder.path().to_str().unwrap();
+    let s = invoke(&w, "auto_backup", json!({})).unwrap();
+    assert!(s["folder"].is_null(), "{s}");
+    assert_eq!(invoke(&w, "backup_now", json!({})).unwrap_err()["code"], "invalid_input");
+    let err = invoke(&w, "auto_backup_set", json!({ "folder": "not/absolute", "keep": 3 })).unwrap_err();
+    assert_eq!(err["code"], "invalid_input");
+    let s = invoke(&w, "auto_backup_set", json!({ "folder": f, "keep": 2 })).unwrap();
+    assert_eq!((s["folder"].as_str(), s["keep"].as_u64()), (Some(f), Some(2)));
+    for _ in 0..3 {
+        let r = invoke(&w, "backup_now", json!({})).unwrap();
+        assert!(r["bytes"].as_f64().unwrap() > 0.0, "{r}");
+    }
+    assert_eq!(fanline_core::backup::backups_in(folder.path()).len(), 2);
+    let s = invoke(&w, "auto_backup", json!({})).unwrap();
+    assert!(s["last"].as_str().is_some(), "{s}");
+}

@@ -5,7 +5,8 @@
 // served from that canonical answer, and the reuse on the metrics screen. A screenshot
 // of each main screen is saved. Run by tests/e2e/run.sh.
 import assert from "node:assert/strict";
-import { mkdirSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readdirSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, test } from "node:test";
 import { remote } from "webdriverio";
@@ -176,6 +177,21 @@ test("settings: take messages from the web on this computer, then stop", async (
   await (await b.$("#web-on")).click();
   await waitText("#web-status", /^Off/);
   await assert.rejects(fetch(`${address}/healthz`), "nothing listens any more");
+});
+
+test("settings: back up now into a chosen folder", async () => {
+  await tab("providers");
+  await waitText("#backup-status", /^Off\. Choose a folder/);
+  const folder = mkdtempSync(join(tmpdir(), "fanline-e2e-backups-"));
+  await (await b.$("#backup-folder")).setValue(folder);
+  await (await b.$("#backup-now")).click();
+  await waitText("#backup-status", /^Backed up to .*fanline-backup-/);
+  const made = readdirSync(folder).filter((n) => n.startsWith("fanline-backup-"));
+  assert.equal(made.length, 1, `one backup in ${folder}`);
+  assert.ok(readdirSync(join(folder, made[0])).includes("fanline.db"));
+  await tab("queue");
+  await tab("providers");
+  await waitText("#backup-status", /^Daily into .*keeping the newest 7\. Last backup: 20/);
 });
 
 test("models: add a provider, test it, change its place, remove it", async () => {

@@ -369,6 +369,39 @@ async webSet(on: boolean) : Promise<Result<WebStatus, ErrorBody>> {
     if(e instanceof Error) throw e;
     else return { status: "error", error: e  as any };
 }
+},
+/**
+ * The daily backup's folder, how many are kept, the newest.
+ */
+async autoBackup() : Promise<Result<AutoBackup, ErrorBody>> {
+    try {
+    return { status: "ok", data: await TAURI_INVOKE("auto_backup") };
+} catch (e) {
+    if(e instanceof Error) throw e;
+    else return { status: "error", error: e  as any };
+}
+},
+/**
+ * Back up daily into `folder` (none: off), keeping the newest `keep`.
+ */
+async autoBackupSet(folder: string | null, keep: number) : Promise<Result<AutoBackup, ErrorBody>> {
+    try {
+    return { status: "ok", data: await TAURI_INVOKE("auto_backup_set", { folder, keep }) };
+} catch (e) {
+    if(e instanceof Error) throw e;
+    else return { status: "error", error: e  as any };
+}
+},
+/**
+ * Back up now into the daily backup's folder.
+ */
+async backupNow() : Promise<Result<BackupReport, ErrorBody>> {
+    try {
+    return { status: "ok", data: await TAURI_INVOKE("backup_now") };
+} catch (e) {
+    if(e instanceof Error) throw e;
+    else return { status: "error", error: e  as any };
+}
 }
 }
 
@@ -507,6 +540,22 @@ export type Alternative =
  */
 { kind: "suggestion"; text: string }
 /**
+ * The desktop app's daily backup: where, how many are kept, the newest.
+ */
+export type AutoBackup = { 
+/**
+ * The folder backups go to (`None`: no daily backup).
+ */
+folder: string | null; 
+/**
+ * The newest this many are kept.
+ */
+keep: number; 
+/**
+ * When the newest backup there was made (RFC 3339), if any.
+ */
+last: string | null }
+/**
  * A weekly availability window in the creator's time zone, e.g. Mon–Fri 09:00–17:00.
  */
 export type AvailabilityWindow = { 
@@ -522,6 +571,26 @@ start: string;
  * "HH:MM", exclusive.
  */
 end: string }
+/**
+ * What `backup` made.
+ */
+export type BackupReport = { 
+/**
+ * The backup's folder.
+ */
+path: string; 
+/**
+ * What it holds.
+ */
+manifest: Manifest; 
+/**
+ * Its size on disk.
+ */
+bytes: number; 
+/**
+ * Older backups removed to keep the last N.
+ */
+removed: string[] }
 export type BreakerState = "closed" | "open" | "half_open"
 /**
  * A canonical answer with all its questions.
@@ -1243,6 +1312,26 @@ export type Layer =
  * The inner circle.
  */
 "intimate"
+/**
+ * What a backup holds, written beside it.
+ */
+export type Manifest = { 
+/**
+ * This layout's version.
+ */
+format: number; 
+/**
+ * The Fanline that made it.
+ */
+fanline_version: string; 
+/**
+ * When (UTC, RFC 3339).
+ */
+created_at: string; 
+/**
+ * The database's schema version (migrations applied).
+ */
+schema_version: number }
 /**
  * How a topic was recognised in a message.
  */

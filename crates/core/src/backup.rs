@@ -22,6 +22,7 @@ const HUB_KEY: &str = "hub.key";
 
 /// What a backup holds, written beside it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 pub struct Manifest {
     /// This layout's version.
     pub format: u32,
@@ -35,12 +36,14 @@ pub struct Manifest {
 
 /// What `backup` made.
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 pub struct BackupReport {
     /// The backup's folder.
     pub path: PathBuf,
     /// What it holds.
     pub manifest: Manifest,
     /// Its size on disk.
+    #[cfg_attr(feature = "specta", specta(type = f64))]
     pub bytes: u64,
     /// Older backups removed to keep the last N.
     pub removed: Vec<PathBuf>,
@@ -225,4 +228,80 @@ pub fn restore(config: &Config, from: &Path, force: bool) -> Result<RestoreRepor
     app.open_search_index()?;
     let schema_version = app.store().schema_version()?;
     Ok(RestoreReport { from: from.to_path_buf(), manifest, data_dir: data.clone(), moved_aside, schema_version })
+}
+
+const AUTO_FOLDER: &str = "backup.folder";
+const AUTO_KEEP: &str = "backup.keep";
+/// Backups the daily backup keeps unless told otherwise.
+pub const DEFAULT_KEEP: u32 = 7;
+
+/// The desktop app's daily backup: where, how many are kept, the newest.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+pub struct AutoBackup {
+    /// The folder backups go to (`None`: no daily backup).
+    pub folder: Option<String>,
+    /// The newest this many are kept.
+    pub keep: u32,
+    /// When the newest backup there was made (RFC 3339), if any.
+    pub last: Option<String>,
+}
+
+impl Fanline {
+    /// The daily backup's settings and the newest backup in its folder.
+    pub fn auto_backup(&self) -> Result<AutoBackup> {
+        let folder = self.store.setting(AUTO_FOLDER)?;
+        let keep = self.store.setting(AUTO_KEEP)?.and_then(|k| k.parse().ok()).unwrap_or(DEFAULT_KEEP);
+        let last = folder
+            .as_deref()
+            .and_then(|f| backups_in(Path::new(f)).pop())
+            .and_then(|newest| read_manifest(&newest).ok())
+            .map(|m| m.created_at);
+        Ok(AutoBackup { folder, keep, last })
+    }
+
+    /// Back up daily into `folder` (an absolute path; `None` turns it off), keeping
+    /// the newest `keep` (1 to 365).
+    pub fn set_auto_backup(&self, folder: Option<&str>, keep: u32) -> Result<AutoBackup> {
+        if !(1..=365).contains(&keep) {
+            return Err(Error::InvalidInput(format!("keep {keep} backups? Between 1 and 365.")));
+        }
+        let folder = folder.map(str::trim).filter(|f| !f.is_empty());
+        if let Some(f) = folder {
+            let path = Path::new(f);
+            if !path.is_absolute() {
+                return Err(Error::InvalidInput(format!("{f:?}: choose a folder by its full path")));
+            }
+            if path.starts_with(&self.config.data_dir) {
+                return Err(Error::InvalidInput(
+                    "a backup inside the data directory goes if the directory goes; choose another folder".into(),
+                ));
+            }
+            std::fs::create_dir_all(path).map_err(io(path))?;
+        }
+        self.store.set_setting(AUTO_FOLDER, folder)?;
+        self.store.set_setting(AUTO_KEEP, Some(&keep.to_string()))?;
+        self.auto_backup()
+    }
+
+    /// Back up now into the daily backup's folder, keeping its newest `keep`.
+    pub fn backup_now(&self) -> Result<BackupReport> {
+        let a = self.auto_backup()?;
+        let folder = a.folder.ok_or_else(|| Error::InvalidInput("choose a folder for backups first".into()))?;
+        self.backup(Path::new(&folder), Some(a.keep as usize))
+    }
+
+    /// The daily backup, if one is due at `now` (a folder is set and its newest backup
+    /// is a day old, or there is none).
+    pub fn backup_if_due(&self, now: chrono::DateTime<Utc>) -> Result<Option<BackupReport>> {
+        let a = self.auto_backup()?;
+        if a.folder.is_none() {
+            return Ok(None);
+        }
+        let last = a.last.as_deref().and_then(|t| chrono::DateTime::parse_from_rfc3339(t).ok());
+        if last.is_some_and(|t| now.signed_duration_since(t) < chrono::Duration::hours(24)) {
+            return Ok(None);
+        }
+        self.backup_now().map(Some)
+    }
 }

@@ -115,3 +115,33 @@ fn keep_zero_is_refused_and_a_failed_backup_leaves_nothing() {
     let left: Vec<_> = std::fs::read_dir(backups.path()).unwrap().map(|e| e.unwrap().file_name()).collect();
     assert_eq!(left, vec![std::ffi::OsString::from("not-a-dir")]);
 }
+
+#[test]
+fn the_daily_backup_runs_once_a_day_into_the_chosen_folder_and_keeps_the_newest() {
+    let dir = tempfile::tempdir().unwrap();
+    let app = open(dir.path());
+    let folder = tempfile::tempdir().unwrap();
+    let f = folder.path().to_str().unwrap();
+    // Off until a folder is chosen.
+    assert_eq!(app.auto_backup().unwrap().folder, None);
+    assert!(app.backup_if_due(chrono::Utc::now()).unwrap().is_none());
+    assert_eq!(app.backup_now().unwrap_err().code().as_str(), "invalid_input");
+    // Bad choices are refused.
+    assert!(app.set_auto_backup(Some("relative/folder"), 3).is_err());
+    assert!(app.set_auto_backup(Some(dir.path().join("b").to_str().unwrap()), 3).is_err(), "inside the data dir");
+    assert!(app.set_auto_backup(Some(f), 0).is_err());
+
+    let set = app.set_auto_backup(Some(f), 2).unwrap();
+    assert_eq!((set.folder.as_deref(), set.keep, set.last.as_deref()), (Some(f), 2, None));
+    let now = chrono::Utc::now();
+    let first = app.backup_if_due(now).unwrap().expect("none yet: due");
+    assert!(app.backup_if_due(now).unwrap().is_none(), "not again the same day");
+    assert_eq!(app.auto_backup().unwrap().last, Some(first.manifest.created_at.clone()));
+    let later = app.backup_if_due(now + chrono::Duration::hours(25)).unwrap().expect("a day later: due");
+    app.backup_now().unwrap();
+    assert_eq!(backups_in(folder.path()).len(), 2, "the newest two kept");
+    assert!(backups_in(folder.path()).contains(&later.path));
+    // Off again.
+    assert_eq!(app.set_auto_backup(None, 2).unwrap().folder, None);
+    assert!(app.backup_if_due(now + chrono::Duration::days(9)).unwrap().is_none());
+}

@@ -8,6 +8,7 @@ import { loadQueue } from "./queue";
 import { initRules, loadRules } from "./rules";
 import { initSimulator, loadFans } from "./simulator";
 import { initWeb, loadWeb } from "./web";
+import { initBackups, loadBackups } from "./backups";
 
 initSimulator();
 initDecisions();
@@ -16,6 +17,7 @@ initAnswers();
 initModels();
 initMetrics();
 initWeb();
+initBackups();
 
 const loaders: Record<string, () => Promise<void>> = {
   queue: loadQueue,
@@ -26,7 +28,7 @@ const loaders: Record<string, () => Promise<void>> = {
   rules: loadRules,
   library: loadLibrary,
   providers: async () => {
-    await Promise.all([loadWeb(), loadProviders()]);
+    await Promise.all([loadWeb(), loadBackups(), loadProviders()]);
   },
 };
 
