@@ -4,10 +4,10 @@
 
 use fanline_core::hub::WebServing;
 use fanline_core::Fanline;
+use fanline_server::Running;
 use serde::Serialize;
-use std::net::SocketAddr;
 use std::sync::Arc;
-use tokio::sync::{oneshot, Mutex};
+use tokio::sync::Mutex;
 
 /// The server this app runs, if any, and why the last start failed.
 #[derive(Default)]
@@ -17,12 +17,6 @@ pub struct WebServer(Mutex<Serving>);
 struct Serving {
     running: Option<Running>,
     error: Option<String>,
-}
-
-struct Running {
-    addr: SocketAddr,
-    stop: oneshot::Sender<()>,
-    task: tauri::async_runtime::JoinHandle<()>,
 }
 
 /// The switch and what the server is doing.
@@ -42,14 +36,19 @@ impl WebServer {
         s.error = None;
         if !setting.on {
             if let Some(r) = s.running.take() {
-                let _ = r.stop.send(());
-                let _ = r.task.await;
+                if let Err(e) = r.stop().await {
+                    tracing::warn!("the web server stopped: {e}");
+                }
                 tracing::info!("stopped taking messages from the web");
             }
-        } else if s.running.as_ref().is_none_or(|r| r.task.inner().is_finished()) {
-            match start(app, &setting.listen).await {
-                Ok(r) => s.running = Some(r),
+        } else if s.running.as_ref().is_none_or(Running::is_finished) {
+            match Running::start(app, &setting.listen).await {
+                Ok(r) => {
+                    tracing::info!(addr = %r.addr(), "taking messages from the web");
+                    s.running = Some(r);
+                }
                 Err(e) => {
+                    let e = format!("cannot listen on {}: {e}", setting.listen);
                     tracing::warn!("{e}");
                     s.running = None;
                     s.error = Some(e);
@@ -66,25 +65,8 @@ impl WebServer {
 }
 
 fn status(s: &Serving, setting: WebServing) -> WebStatus {
-    let listening = s.running.as_ref().filter(|r| !r.task.inner().is_finished()).map(|r| r.addr.to_string());
+    let listening = s.running.as_ref().filter(|r| !r.is_finished()).map(|r| r.addr().to_string());
     WebStatus { listening, setting, error: s.error.clone() }
-}
-
-async fn start(app: Arc<Fanline>, listen: &str) -> Result<Running, String> {
-    let listener =
-        tokio::net::TcpListener::bind(listen).await.map_err(|e| format!("cannot listen on {listen}: {e}"))?;
-    let addr = listener.local_addr().map_err(|e| e.to_string())?;
-    let (stop, stopped) = oneshot::channel::<()>();
-    let task = tauri::async_runtime::spawn(async move {
-        let shutdown = async {
-            let _ = stopped.await;
-        };
-        if let Err(e) = fanline_server::serve(app, listener, shutdown).await {
-            tracing::warn!("the web server stopped: {e}");
-        }
-    });
-    tracing::info!(%addr, "taking messages from the web");
-    Ok(Running { addr, stop, task })
 }
 
 /// At start: serve if the creator left the switch on.

@@ -147,12 +147,8 @@ fn measure(
     let app = Arc::new(app);
     let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().map_err(io)?;
     let rows = runtime.block_on(async {
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.map_err(io)?;
-        let base = format!("http://{}", listener.local_addr().map_err(io)?);
-        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-        let server = tokio::spawn(fanline_server::serve(app.clone(), listener, async {
-            let _ = stopped.await;
-        }));
+        let server = fanline_server::Running::start(app.clone(), "127.0.0.1:0").await.map_err(io)?;
+        let base = format!("http://{}", server.addr());
         let client = reqwest::Client::builder().pool_max_idle_per_host(256).build().map_err(io)?;
         let mut rows = Vec::new();
         let mut offset = 0usize;
@@ -212,8 +208,7 @@ fn measure(
                 errors,
             });
         }
-        let _ = stop.send(());
-        let _ = tokio::time::timeout(Duration::from_secs(10), server).await;
+        let _ = tokio::time::timeout(Duration::from_secs(10), server.stop()).await;
         Ok::<_, Error>(rows)
     })?;
     runtime.shutdown_background();

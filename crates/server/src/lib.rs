@@ -281,3 +281,40 @@ pub async fn serve(
     housekeeping.abort();
     result
 }
+
+/// A hub serving in the background of the current tokio runtime: the desktop app's
+/// "Take messages from the web", `bench serve`, the tests.
+pub struct Running {
+    addr: SocketAddr,
+    stop: tokio::sync::oneshot::Sender<()>,
+    task: tokio::task::JoinHandle<std::io::Result<()>>,
+}
+
+impl Running {
+    /// Bind `addr` (`127.0.0.1:0` for any free port) and serve `app` there.
+    pub async fn start(app: Arc<Fanline>, addr: &str) -> std::io::Result<Running> {
+        let listener = tokio::net::TcpListener::bind(addr).await?;
+        let addr = listener.local_addr()?;
+        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+        let task = tokio::spawn(serve(app, listener, async {
+            let _ = stopped.await;
+        }));
+        Ok(Running { addr, stop, task })
+    }
+
+    /// The address it serves on.
+    pub fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    /// Whether it stopped by itself (the server failed).
+    pub fn is_finished(&self) -> bool {
+        self.task.is_finished()
+    }
+
+    /// Stop taking requests, let those in flight finish, and wait for it.
+    pub async fn stop(self) -> std::io::Result<()> {
+        let _ = self.stop.send(());
+        self.task.await.map_err(std::io::Error::other)?
+    }
+}

@@ -30,8 +30,7 @@ pub struct TestHub {
     pub base: String,
     pub client: Client,
     pub site: String,
-    stop: Option<tokio::sync::oneshot::Sender<()>>,
-    task: Option<tokio::task::JoinHandle<std::io::Result<()>>>,
+    server: fanline_server::Running,
 }
 
 pub fn config(dir: &Path, embedder_is_real: bool) -> Config {
@@ -71,13 +70,9 @@ impl TestHub {
         .await
         .unwrap();
         let site = app.hub_site(None).unwrap().site_key;
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let base = format!("http://{}", listener.local_addr().unwrap());
-        let (tx, rx) = tokio::sync::oneshot::channel::<()>();
-        let task = tokio::spawn(fanline_server::serve(app.clone(), listener, async move {
-            let _ = rx.await;
-        }));
-        TestHub { dir, app, base, client: Client::new(), site, stop: Some(tx), task: Some(task) }
+        let server = fanline_server::Running::start(app.clone(), "127.0.0.1:0").await.unwrap();
+        let base = format!("http://{}", server.addr());
+        TestHub { dir, app, base, client: Client::new(), site, server }
     }
 
     pub fn url(&self, path: &str) -> String {
@@ -125,13 +120,8 @@ impl TestHub {
         self.app.hub_token_create("test device", &[fanline_core::hub::Scope::Admin]).unwrap().token
     }
 
-    pub async fn stop(mut self) {
-        if let Some(tx) = self.stop.take() {
-            let _ = tx.send(());
-        }
-        if let Some(t) = self.task.take() {
-            t.await.unwrap().unwrap();
-        }
+    pub async fn stop(self) {
+        self.server.stop().await.unwrap();
     }
 }
 
