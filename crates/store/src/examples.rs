@@ -4,7 +4,7 @@
 //! every indexed change.
 
 use crate::index_log::log_change;
-use crate::util::item_key;
+use crate::util::{item_key, meta, put_meta};
 use crate::{Result, Store};
 use fanline_engine::{vector::to_bytes, IndexedItem, ItemKey, ItemKind};
 use rusqlite::{params, Connection, OptionalExtension};
@@ -83,7 +83,7 @@ fn example_key(id: i64) -> ItemKey {
 impl Store {
     /// The stamp of the generic off-topic set stored (`None`: none yet).
     pub fn off_topic_set(&self) -> Result<Option<String>> {
-        Ok(self.read()?.query_row("SELECT value FROM meta WHERE key = ?1", [SET_STAMP], |r| r.get(0)).optional()?)
+        Ok(meta(&*self.read()?, SET_STAMP)?)
     }
 
     /// Replace the generic off-topic set with `items` (text and embedding), stamped
@@ -106,10 +106,7 @@ impl Store {
                 touched.push(example_key(id));
             }
         }
-        tx.execute(
-            "INSERT INTO meta (key, value) VALUES (?1, ?2) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
-            params![SET_STAMP, stamp],
-        )?;
+        put_meta(&tx, SET_STAMP, stamp)?;
         log_change(&tx, &touched)?;
         tx.commit()?;
         Ok(())

@@ -18,7 +18,7 @@ use std::time::{Duration, Instant};
 
 /// The write connection, and the group transaction open on it, if any.
 pub(crate) struct Writer {
-    pub(crate) conn: Connection,
+    conn: Connection,
     /// The open group's number.
     open: Option<u64>,
     next: u64,
@@ -26,7 +26,7 @@ pub(crate) struct Writer {
     failed: VecDeque<(u64, i32, String)>,
     /// How long a group waits for more writes after one is done (zero: only those
     /// already waiting for the connection join).
-    pub(crate) window: Duration,
+    window: Duration,
     /// Off: each write commits alone (to measure against).
     grouped: bool,
     /// Writes made in groups, and the commits they took.

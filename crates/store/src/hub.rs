@@ -373,25 +373,3 @@ impl Store {
         Ok(id)
     }
 }
-
-impl Store {
-    /// A setting of this data directory kept in the database (`None`: never set).
-    pub fn setting(&self, key: &str) -> Result<Option<String>> {
-        let key = format!("setting.{key}");
-        Ok(self.read()?.query_row("SELECT value FROM meta WHERE key = ?1", [key], |r| r.get(0)).optional()?)
-    }
-
-    /// Set (or with `None` clear) a setting of this data directory.
-    pub fn set_setting(&self, key: &str, value: Option<&str>) -> Result<()> {
-        let key = format!("setting.{key}");
-        let conn = self.conn();
-        match value {
-            Some(v) => conn.execute(
-                "INSERT INTO meta (key, value) VALUES (?1, ?2) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
-                params![key, v],
-            )?,
-            None => conn.execute("DELETE FROM meta WHERE key = ?1", [key])?,
-        };
-        Ok(())
-    }
-}

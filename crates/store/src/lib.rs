@@ -182,6 +182,23 @@ impl Store {
         }
     }
 
+    /// A setting of this data directory kept in the database (`None`: never set).
+    pub fn setting(&self, key: &str) -> Result<Option<String>> {
+        Ok(util::meta(&*self.read()?, &format!("setting.{key}"))?)
+    }
+
+    /// Set (or with `None` clear) a setting of this data directory.
+    pub fn set_setting(&self, key: &str, value: Option<&str>) -> Result<()> {
+        let (conn, key) = (self.conn(), format!("setting.{key}"));
+        match value {
+            Some(v) => util::put_meta(&conn, &key, v)?,
+            None => {
+                conn.execute("DELETE FROM meta WHERE key = ?1", [key])?;
+            }
+        }
+        Ok(())
+    }
+
     /// The schema version (number of migrations applied).
     pub fn schema_version(&self) -> Result<u32> {
         Ok(self.conn().query_row("PRAGMA user_version", [], |r| r.get(0))?)

@@ -4,6 +4,21 @@ use rusqlite::types::{FromSql, FromSqlError, FromSqlResult, ValueRef};
 use rusqlite::{Connection, Row};
 use std::str::FromStr;
 
+/// A value of the `meta` table (`None`: not set).
+pub(crate) fn meta(conn: &Connection, key: &str) -> rusqlite::Result<Option<String>> {
+    use rusqlite::OptionalExtension;
+    conn.query_row("SELECT value FROM meta WHERE key = ?1", [key], |r| r.get(0)).optional()
+}
+
+/// Set a value of the `meta` table.
+pub(crate) fn put_meta(conn: &Connection, key: &str, value: &str) -> rusqlite::Result<()> {
+    conn.execute(
+        "INSERT INTO meta (key, value) VALUES (?1, ?2) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+        [key, value],
+    )?;
+    Ok(())
+}
+
 pub(crate) fn generation(conn: &Connection) -> Result<u64> {
     let v: i64 =
         conn.query_row("SELECT CAST(value AS INTEGER) FROM meta WHERE key = 'index_generation'", [], |r| r.get(0))?;
