@@ -69,17 +69,16 @@ fn io(path: &Path) -> impl Fn(std::io::Error) -> Error + '_ {
 }
 
 /// Copy a folder and everything in it (permissions kept).
-fn copy_dir(from: &Path, to: &Path) -> Result<u64> {
+fn copy_dir(from: &Path, to: &Path) -> Result<()> {
     std::fs::create_dir_all(to).map_err(io(to))?;
-    let mut bytes = 0;
     for entry in std::fs::read_dir(from).map_err(io(from))? {
         let entry = entry.map_err(io(from))?;
         let (src, dst) = (entry.path(), to.join(entry.file_name()));
         if entry.file_type().map_err(io(&src))?.is_dir() {
-            bytes += copy_dir(&src, &dst)?;
+            copy_dir(&src, &dst)?;
         } else {
             match std::fs::copy(&src, &dst) {
-                Ok(n) => bytes += n,
+                Ok(_) => {}
                 // A file the index dropped while we copied (a merge): the index is
                 // derived, and checked when opened.
                 Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
@@ -87,7 +86,12 @@ fn copy_dir(from: &Path, to: &Path) -> Result<u64> {
             }
         }
     }
-    Ok(bytes)
+    Ok(())
+}
+
+/// A moment as the backup and set-aside folders name it (sorts by time).
+fn stamp(t: chrono::DateTime<Utc>) -> String {
+    t.format("%Y%m%dT%H%M%S%.3fZ").to_string()
 }
 
 fn size_of(path: &Path) -> u64 {
@@ -135,7 +139,7 @@ impl Fanline {
         }
         std::fs::create_dir_all(dir).map_err(io(dir))?;
         let now = Utc::now();
-        let name = format!("{BACKUP_PREFIX}{}", now.format("%Y%m%dT%H%M%S%.3fZ"));
+        let name = format!("{BACKUP_PREFIX}{}", stamp(now));
         let (partial, path) = (dir.join(format!(".partial-{name}")), dir.join(&name));
         if path.exists() {
             return Err(Error::Conflict(format!("{} exists already", path.display())));
@@ -200,7 +204,7 @@ pub fn restore(config: &Config, from: &Path, force: bool) -> Result<RestoreRepor
                 data.display()
             )));
         }
-        let aside = data.join(format!("before-restore-{}", Utc::now().format("%Y%m%dT%H%M%S%.3fZ")));
+        let aside = data.join(format!("before-restore-{}", stamp(Utc::now())));
         std::fs::create_dir(&aside).map_err(io(&aside))?;
         let index = config.index_dir();
         for path in [db.clone(), db.with_extension("db-wal"), db.with_extension("db-shm"), index, data.join(HUB_KEY)] {
@@ -295,13 +299,11 @@ impl Fanline {
     /// is a day old, or there is none).
     pub fn backup_if_due(&self, now: chrono::DateTime<Utc>) -> Result<Option<BackupReport>> {
         let a = self.auto_backup()?;
-        if a.folder.is_none() {
-            return Ok(None);
-        }
+        let Some(folder) = a.folder else { return Ok(None) };
         let last = a.last.as_deref().and_then(|t| chrono::DateTime::parse_from_rfc3339(t).ok());
         if last.is_some_and(|t| now.signed_duration_since(t) < chrono::Duration::hours(24)) {
             return Ok(None);
         }
-        self.backup_now().map(Some)
+        self.backup(Path::new(&folder), Some(a.keep as usize)).map(Some)
     }
 }
