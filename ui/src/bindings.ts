@@ -1036,7 +1036,19 @@ export type ErrorCode =
 /**
  * The request is too large.
  */
-"payload_too_large"
+"payload_too_large" | 
+/**
+ * A device's clock is too far ahead of the hub's.
+ */
+"clock_ahead" | 
+/**
+ * A push skipped changes the hub does not have yet.
+ */
+"sync_gap" | 
+/**
+ * The hub could not be reached or failed.
+ */
+"hub_unreachable"
 /**
  * A stored escalation.
  */

@@ -122,6 +122,27 @@ pub enum Command {
     /// The hub's site, secret, device tokens and pairing codes.
     #[command(subcommand)]
     Hub(HubCmd),
+    /// Sync with the hub this device is paired with (push, then pull; see docs/sync.md).
+    Sync {
+        /// Keep syncing: whenever the hub's log moves, and every sync.every_seconds.
+        #[arg(long)]
+        watch: bool,
+        #[command(subcommand)]
+        cmd: Option<SyncCmd>,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum SyncCmd {
+    /// Where this device stands: the hub, changes to push, the cursor, conflicts.
+    Status,
+    /// Compare digests of every synced table with the hub's and name what differs.
+    Verify,
+    /// Answers and edits of two devices that met, kept for you to settle.
+    Conflicts,
+    /// Settle a conflict: keep, correction (send the kept answer to the fan), variant
+    /// (keep it as another answer), restore (put an edit back).
+    Resolve { uid: String, choice: String },
 }
 
 #[derive(Debug, Subcommand)]
@@ -137,8 +158,16 @@ pub enum HubCmd {
     /// Device tokens for the admin API.
     #[command(subcommand)]
     Token(TokenCmd),
-    /// A code a device pairs with (POST /pair) within ten minutes.
+    /// On the hub: a code a device pairs with (POST /pair) within ten minutes. On a
+    /// device, with the hub's URL and that code: pair this device with the hub.
     Pair {
+        /// The hub's address (pair this device).
+        url: Option<String>,
+        /// The code `fanline hub pair` showed on the hub.
+        code: Option<String>,
+        /// This device's name on the hub.
+        #[arg(long)]
+        name: Option<String>,
         /// admin or read (repeat for several).
         #[arg(long = "scope", default_value = "admin")]
         scopes: Vec<String>,

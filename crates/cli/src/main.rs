@@ -5,6 +5,7 @@ mod cli;
 mod print;
 mod run;
 mod serve;
+mod sync;
 
 use clap::Parser;
 

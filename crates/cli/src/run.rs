@@ -1,6 +1,6 @@
 use crate::cli::{
     BenchCmd, CalibrateArgs, CanonicalCmd, Cli, Command, ConfigCmd, DecisionsCmd, DocumentsCmd, FanCmd, HubCmd,
-    PolicyCmd, ProviderCmd, QueueCmd, TokenCmd,
+    PolicyCmd, ProviderCmd, QueueCmd, SyncCmd, TokenCmd,
 };
 use crate::print;
 use fanline_core::{Config, DocumentRef, Fanline, ImportEvent, NewCanonicalInput};
@@ -171,12 +171,38 @@ fn dispatch(cli: Cli) -> fanline_core::Result<bool> {
             HubCmd::Site { origins } if origins.is_empty() => print::out(json, &app.hub_site(agent)?, print::site),
             HubCmd::Site { origins } => print::out(json, &app.hub_set_origins(agent, origins)?, print::site),
             HubCmd::Secret => print::out(json, &app.hub_secret(agent)?, print::secret),
-            HubCmd::Pair { scopes } => print::out(json, &app.hub_pairing_code(&parse_scopes(scopes)?)?, print::pairing),
+            HubCmd::Pair { url: Some(url), code: Some(code), name, .. } => {
+                let name = name.clone().unwrap_or_else(crate::sync::host_name);
+                print::out(json, &crate::sync::block(app.sync_pair(url, code, &name))?, print::sync_status)
+            }
+            HubCmd::Pair { url: Some(_), code: None, .. } => {
+                return Err(fanline_core::Error::InvalidInput(
+                    "give the hub's address and the code `fanline hub pair` showed there".into(),
+                ))
+            }
+            HubCmd::Pair { scopes, .. } => {
+                print::out(json, &app.hub_pairing_code(&parse_scopes(scopes)?)?, print::pairing)
+            }
             HubCmd::Token(TokenCmd::Create { name, scopes }) => {
                 print::out(json, &app.hub_token_create(name, &parse_scopes(scopes)?)?, print::device_token)
             }
             HubCmd::Token(TokenCmd::List) => print::out(json, app.hub_devices()?.as_slice(), print::devices),
             HubCmd::Token(TokenCmd::Revoke { id }) => print::out(json, &app.hub_token_revoke(*id)?, print::device),
+        },
+        Command::Sync { watch: true, cmd: None } => return crate::sync::watch(&app, json).map(|_| true),
+        Command::Sync { cmd: None, .. } => print::out(json, &crate::sync::block(app.sync_once())?, print::sync_report),
+        Command::Sync { cmd: Some(c), .. } => match c {
+            SyncCmd::Status => print::out(json, &app.sync_status()?, print::sync_status),
+            SyncCmd::Verify => {
+                let v = crate::sync::block(app.sync_verify())?;
+                print::out(json, &v, print::sync_verify)?;
+                return Ok(v.equal);
+            }
+            SyncCmd::Conflicts => print::out(json, app.sync_conflicts()?.as_slice(), print::conflicts),
+            SyncCmd::Resolve { uid, choice } => {
+                app.sync_resolve(uid, choice)?;
+                print::out(json, &serde_json::json!({ "resolved": uid, "choice": choice }), print::done)
+            }
         },
         Command::Route { fan, message } => print::out(json, &app.route(agent, fan, message)?, print::route),
         Command::Ask { fan, message } => {

@@ -164,6 +164,8 @@ impl Fanline {
 
     /// Use another clock (tests route at chosen instants: midnight, a DST change).
     pub fn with_clock(mut self, clock: Arc<dyn Clock>) -> Self {
+        let c = clock.clone();
+        self.store.set_wall_clock(Arc::new(move || c.now().timestamp_millis().max(0) as u64));
         self.clock = clock;
         self
     }

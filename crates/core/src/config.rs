@@ -33,6 +33,26 @@ pub struct Config {
     pub store: StoreSettings,
     /// `[hub]`: `fanline serve`.
     pub hub: HubSettings,
+    /// `[sync]`: a device syncing with its hub.
+    pub sync: SyncSettings,
+}
+
+/// `[sync]`: how a paired device syncs with its hub (docs/sync.md).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct SyncSettings {
+    /// Changes pushed per request (at most 500).
+    pub push_batch: usize,
+    /// Records pulled per request (at most 1000).
+    pub page_size: usize,
+    /// Seconds between syncs when the hub says nothing (`sync --watch`, the desktop).
+    pub every_seconds: u64,
+}
+
+impl Default for SyncSettings {
+    fn default() -> Self {
+        SyncSettings { push_batch: 200, page_size: 500, every_seconds: 30 }
+    }
 }
 
 /// `[hub]`: the HTTP server fans reach (`fanline serve`).
@@ -206,6 +226,7 @@ impl Default for Config {
             critics: Default::default(),
             store: Default::default(),
             hub: Default::default(),
+            sync: Default::default(),
         }
     }
 }

@@ -66,6 +66,15 @@ pub enum Error {
     /// The same request is still being handled.
     #[error("{0}")]
     InFlight(String),
+    /// A peer's clock is too far ahead to take its changes.
+    #[error("{0}")]
+    ClockAhead(String),
+    /// A device pushed changes after a hole: the hub says where to start.
+    #[error("{0}")]
+    SyncGap(String),
+    /// The hub could not be reached, or answered with a failure.
+    #[error("{0}")]
+    Hub(String),
     /// A cap on the creator's questions is reached until `resets_at`.
     #[error("{message}")]
     CapReached {
@@ -161,6 +170,12 @@ pub enum ErrorCode {
     RateLimited,
     /// The request is too large.
     PayloadTooLarge,
+    /// A device's clock is too far ahead of the hub's.
+    ClockAhead,
+    /// A push skipped changes the hub does not have yet.
+    SyncGap,
+    /// The hub could not be reached or failed.
+    HubUnreachable,
 }
 
 impl ErrorCode {
@@ -194,6 +209,9 @@ impl ErrorCode {
             ErrorCode::CapReached => "cap_reached",
             ErrorCode::RateLimited => "rate_limited",
             ErrorCode::PayloadTooLarge => "payload_too_large",
+            ErrorCode::ClockAhead => "clock_ahead",
+            ErrorCode::SyncGap => "sync_gap",
+            ErrorCode::HubUnreachable => "hub_unreachable",
         }
     }
 }
@@ -258,6 +276,9 @@ impl Error {
             Error::IdempotencyMismatch(_) => ErrorCode::IdempotencyMismatch,
             Error::InFlight(_) => ErrorCode::InFlight,
             Error::CapReached { .. } => ErrorCode::CapReached,
+            Error::ClockAhead(_) => ErrorCode::ClockAhead,
+            Error::SyncGap(_) => ErrorCode::SyncGap,
+            Error::Hub(_) => ErrorCode::HubUnreachable,
         }
     }
 

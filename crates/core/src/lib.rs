@@ -30,6 +30,7 @@ mod recover;
 mod routing;
 mod rules;
 mod setup;
+pub mod sync;
 
 pub use app::{Fanline, InitReport, MAX_METRICS_DAYS, MAX_RESULTS};
 pub use calibrate::{HistoryCalibration, MIN_HISTORY};

@@ -76,6 +76,7 @@ impl Fanline {
     /// creator (path E); past a cap it is refused (path F) with when the cap resets. The
     /// acceptance, its decision, the reply and the queue expiry are one transaction.
     pub fn accept(&self, id: i64) -> Result<AcceptReport> {
+        self.refuse_if_paired()?;
         let now = self.now();
         self.store.expire_escalations(now)?;
         let e = self.store.escalation(id)?;

@@ -37,14 +37,14 @@ pub fn status_of(code: ErrorCode) -> StatusCode {
     match code {
         InvalidInput | InvalidPolicy | IdempotencyMismatch => StatusCode::UNPROCESSABLE_ENTITY,
         NotFound | NoAgent => StatusCode::NOT_FOUND,
-        Conflict | InFlight | CapReached => StatusCode::CONFLICT,
+        Conflict | InFlight | CapReached | ClockAhead | SyncGap => StatusCode::CONFLICT,
         Unauthorized => StatusCode::UNAUTHORIZED,
         Forbidden => StatusCode::FORBIDDEN,
         RateLimited => StatusCode::TOO_MANY_REQUESTS,
         PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
         IndexBusy => StatusCode::SERVICE_UNAVAILABLE,
         DatabaseReadOnly | ModelMissing => StatusCode::SERVICE_UNAVAILABLE,
-        NoProvider | Llm => StatusCode::BAD_GATEWAY,
+        NoProvider | Llm | HubUnreachable => StatusCode::BAD_GATEWAY,
         Config | DatabaseDamaged | DatabaseTooNew | Database | Index | Embedder | Engine | Io | Keychain | Internal => {
             StatusCode::INTERNAL_SERVER_ERROR
         }

@@ -20,6 +20,7 @@ pub mod fan;
 pub mod limits;
 pub mod ops;
 pub mod state;
+pub mod sync;
 
 use crate::error::ApiError;
 use crate::state::{Counters, Hub};
@@ -48,11 +49,13 @@ use utoipa::OpenApi;
         admin::canonical_delete, admin::canonical_variant, admin::canonical_merge,
         admin::config_get, admin::config_put, admin::policy_get, admin::policy_put, admin::metrics,
         admin::decisions, admin::decision, admin::documents, admin::upload, admin::document_delete, admin::invite,
+        sync::push, sync::changes, sync::state, sync::digest, sync::poke,
     ),
     components(schemas(fan::NewMessage, fan::SiteInfo)),
     modifiers(&Security),
     tags((name = "fans", description = "The fan API (Bearer fan token)"),
          (name = "admin", description = "The admin API (Bearer device token)"),
+         (name = "sync", description = "Sync for the creator's devices (Bearer device token; docs/sync.md)"),
          (name = "operations", description = "Health, status, metrics"))
 )]
 pub struct ApiDoc;
@@ -104,6 +107,7 @@ pub fn router(hub: Hub) -> Router {
     let timeout = Duration::from_millis(c.request_timeout_ms.max(1000));
     let streams = Router::new()
         .route("/v1/conversations/{id}/events", get(fan::events))
+        .route("/sync/v1/stream", get(sync::poke))
         // A streamed answer may run longer than a request's timeout.
         .route("/v1/conversations/{id}/messages", post(fan::post_message).get(fan::messages));
     let timed = Router::new()
@@ -141,9 +145,13 @@ pub fn router(hub: Hub) -> Router {
         .route("/admin/v1/documents", get(admin::documents))
         .route("/admin/v1/documents/{id}", axum::routing::delete(admin::document_delete))
         .route("/admin/v1/fan-invites", post(admin::invite))
+        .route("/sync/v1/changes", get(sync::changes))
+        .route("/sync/v1/state", get(sync::state))
+        .route("/sync/v1/digest", get(sync::digest))
         .layer(middleware::from_fn_with_state(timeout, time_limit));
     let uploads = Router::new()
         .route("/admin/v1/documents", post(admin::upload))
+        .route("/sync/v1/push", post(sync::push))
         .layer(DefaultBodyLimit::max(MAX_UPLOAD))
         .layer(middleware::from_fn_with_state(Duration::from_secs(600), time_limit));
     Router::new()

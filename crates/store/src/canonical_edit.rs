@@ -9,7 +9,7 @@ use fanline_engine::{vector::from_bytes, IndexedItem, ItemKey, ItemKind, Layer};
 use rusqlite::{params, OptionalExtension, Transaction};
 
 /// Every phrasing of a canonical answer as index entries (key, text, embedding).
-fn indexed_variants(tx: &Transaction<'_>, canonical_id: i64) -> Result<Vec<IndexedItem>> {
+pub(crate) fn indexed_variants(tx: &Transaction<'_>, canonical_id: i64) -> Result<Vec<IndexedItem>> {
     let mut stmt = tx.prepare(
         "SELECT v.id, v.canonical_answer_id, a.agent_id, a.layer, v.text, v.embedding FROM canonical_variants v
          JOIN canonical_answers a ON a.id = v.canonical_answer_id WHERE a.id = ?1 ORDER BY v.id",

@@ -460,6 +460,16 @@ impl Store {
         Ok((canonical_id, IndexChange { removed: Vec::new(), added, generation }))
     }
 
+    /// The creator corrects an answer already delivered: `text` goes to the fan as
+    /// another answer from the creator.
+    pub fn correct_escalation_answer(&self, id: i64, text: &str) -> Result<()> {
+        let mut conn = self.conn();
+        let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+        tell_fan(&tx, id, Role::Creator, text.trim(), MessageKind::EscalationAnswered)?;
+        tx.commit()?;
+        Ok(())
+    }
+
     /// Answer an escalation with an existing canonical answer instead of a new one: the
     /// fan gets it, and their question becomes another phrasing of it (with
     /// `question_embedding`), in one transaction.

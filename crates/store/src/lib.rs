@@ -21,6 +21,8 @@ mod metrics;
 mod migrate;
 mod providers;
 mod routing;
+mod sync;
+mod sync_apply;
 mod unrouted;
 mod util;
 
@@ -38,6 +40,8 @@ pub use metrics::{RawMetrics, TopAnswer};
 pub use migrate::{Migration, MIGRATIONS};
 pub use providers::ProviderSettings;
 pub use routing::{NewRouting, ReuseExample, RoutingWritten};
+pub use sync::{applying, SyncPosition, SyncTable, WallClock};
+pub use sync_apply::Incoming;
 pub use unrouted::Unrouted;
 
 use rusqlite::{Connection, OpenFlags};
@@ -57,6 +61,8 @@ pub struct Store {
     /// None: reads share the write connection.
     readers: Option<r2d2::Pool<Readers>>,
     path: PathBuf,
+    /// This node's clock for sync (the triggers read it through `fanline_hlc()`).
+    sync_clock: std::sync::Arc<sync::SyncClock>,
 }
 
 /// A connection to read with: one of the pool's, or the write connection when the
@@ -155,7 +161,10 @@ impl Store {
             }
             let _ = std::fs::remove_file(&marker);
         }
+        let sync_clock = sync::SyncClock::new();
+        sync::register(&conn, &sync_clock).map_err(|e| Error::from_sqlite_at(&path, e))?;
         migrate::apply(&conn, &path)?;
+        sync::load(&conn, &sync_clock).map_err(|e| Error::from_sqlite_at(&path, e))?;
         let readers = (readers > 0).then(|| {
             r2d2::Pool::builder()
                 .max_size(readers)
@@ -163,7 +172,7 @@ impl Store {
                 .connection_timeout(Duration::from_secs(30))
                 .build_unchecked(Readers { path: path.clone() })
         });
-        Ok(Store { conn: Mutex::new(group::Writer::new(conn)), joining: Default::default(), readers, path })
+        Ok(Store { conn: Mutex::new(group::Writer::new(conn)), joining: Default::default(), readers, path, sync_clock })
     }
 
     /// The database file.

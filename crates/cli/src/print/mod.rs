@@ -5,11 +5,13 @@ mod admin;
 mod knowledge;
 mod lab;
 mod routing;
+mod sync;
 
 pub use admin::*;
 pub use knowledge::*;
 pub use lab::*;
 pub use routing::*;
+pub use sync::*;
 
 use fanline_core::ImportEvent;
 use indicatif::{ProgressBar, ProgressStyle};

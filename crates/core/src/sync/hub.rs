@@ -1,0 +1,417 @@
+//! The hub's side of sync: apply a device's changes (each once, in order, with an
+//! outcome per change), and serve the log of what changed.
+
+use crate::hub::{DeviceAuth, Scope};
+use crate::{Error, Fanline, NewCanonicalInput, Result};
+use fanline_engine::{EscalationStatus, Layer};
+use fanline_store::{applying, SyncTable};
+use fanline_sync::{
+    entity, hlc::check_drift, Change, ConflictData, DeviceState, Hlc, Op, Outcome, Page, PushReply, PushRequest,
+    Record, MAX_PAGE, MAX_PUSH, SCHEMA_VERSION,
+};
+
+type Applied = (Outcome, String);
+
+fn done() -> Result<Applied> {
+    Ok((Outcome::Applied, String::new()))
+}
+
+fn rejected(why: impl Into<String>) -> Result<Applied> {
+    Ok((Outcome::Rejected, why.into()))
+}
+
+impl Fanline {
+    fn now_ms(&self) -> u64 {
+        self.now().timestamp_millis().max(0) as u64
+    }
+
+    /// What a device has on the hub: its changes applied so far, and the log's head.
+    pub fn sync_state(&self, auth: &DeviceAuth) -> Result<DeviceState> {
+        auth.require(Scope::Read)?;
+        let (_, head) = self.store.sync_log(i64::MAX, 0)?;
+        Ok(DeviceState {
+            device: auth.device.name.clone(),
+            pushed_through: self.store.pushed_through(auth.device.id)?,
+            head,
+        })
+    }
+
+    /// Apply a device's changes in order. Each is applied once: one the hub has
+    /// already is a duplicate; a batch that starts after a hole is refused with the
+    /// position to push from; a device clock far ahead refuses the batch.
+    pub fn sync_push(&self, auth: &DeviceAuth, req: &PushRequest) -> Result<PushReply> {
+        auth.require(Scope::Admin)?;
+        if req.changes.len() > MAX_PUSH {
+            return Err(Error::InvalidInput(format!("push at most {MAX_PUSH} changes at once")));
+        }
+        if let Some((i, c)) = req.changes.iter().enumerate().find(|(i, c)| c.seq != req.first_seq + *i as i64) {
+            return Err(Error::InvalidInput(format!(
+                "change {} of the batch has seq {}, expected {} (changes are pushed in order, without holes)",
+                i + 1,
+                c.seq,
+                req.first_seq + i as i64
+            )));
+        }
+        let device = auth.device.id;
+        let through = self.store.pushed_through(device)?;
+        if req.first_seq > through + 1 && !req.changes.is_empty() {
+            return Err(Error::SyncGap(format!(
+                "the hub has this device's changes through {through}; push from {} (this batch starts at {})",
+                through + 1,
+                req.first_seq
+            )));
+        }
+        let mut stamps = Vec::with_capacity(req.changes.len());
+        for c in &req.changes {
+            let h: Hlc = c.hlc.parse().map_err(|e: fanline_sync::Error| Error::InvalidInput(e.to_string()))?;
+            check_drift(h, self.now_ms()).map_err(|e| Error::ClockAhead(e.to_string()))?;
+            stamps.push(h);
+        }
+        let mut results = Vec::with_capacity(req.changes.len());
+        let mut pushed = through;
+        for (c, h) in req.changes.iter().zip(stamps) {
+            let (outcome, detail) = if c.seq <= through {
+                (Outcome::Duplicate, String::new())
+            } else {
+                let r = self.apply_change(&auth.device.name, c)?;
+                self.store.set_pushed_through(device, c.seq)?;
+                pushed = c.seq;
+                r
+            };
+            self.store.hlc_recv(h)?;
+            results.push(fanline_sync::ChangeResult { seq: c.seq, outcome, detail });
+        }
+        Ok(PushReply { pushed_through: pushed.max(through), results, hub_hlc: self.store.hlc_last().to_string() })
+    }
+
+    /// The hub's log after `after`: at most `limit` records, each the thing's whole
+    /// current state.
+    pub fn sync_changes(&self, auth: &DeviceAuth, after: i64, limit: usize) -> Result<Page> {
+        auth.require(Scope::Read)?;
+        let (rows, head) = self.store.sync_log(after.max(0), limit.min(MAX_PAGE))?;
+        let mut records = Vec::with_capacity(rows.len());
+        for (seq, kind, uid) in rows {
+            let data = match kind.as_str() {
+                entity::ESCALATION => self.store.escalation_data(&uid)?.map(serde_json::to_value),
+                entity::CANONICAL => self.store.canonical_data(&uid)?.map(serde_json::to_value),
+                entity::CONFLICT => self.store.conflict_data(&uid)?.map(serde_json::to_value),
+                _ => None,
+            }
+            .transpose()
+            .map_err(|e| Error::InvalidInput(e.to_string()))?;
+            records.push(Record { seq, entity: kind, uid, schema_version: SCHEMA_VERSION, data });
+        }
+        let next_after = records.last().map(|r| r.seq).unwrap_or(after.max(0));
+        Ok(Page { records, next_after, up_to_date: next_after >= head, hub_hlc: self.store.hlc_last().to_string() })
+    }
+
+    /// Apply one change; a change that cannot apply here is an outcome, not an error.
+    fn apply_change(&self, device: &str, c: &Change) -> Result<Applied> {
+        if c.schema_version > SCHEMA_VERSION {
+            return rejected(format!(
+                "written by a newer Fanline (sync version {}; this hub knows {SCHEMA_VERSION}): update the hub",
+                c.schema_version
+            ));
+        }
+        let op = match c.op() {
+            Ok(op) => op,
+            Err(e) => return rejected(e.to_string()),
+        };
+        let result = match (c.entity.as_str(), op) {
+            // The canonical answer is the one named, when the hub has it (attached, or
+            // written here first); else the answer writes it under that uid.
+            (entity::ESCALATION, Op::Answer { text, layer, canonical_uid, .. }) => {
+                self.apply_answer(device, c, &text, &layer, &canonical_uid)
+            }
+            (entity::ESCALATION, Op::Decline { .. }) => self.apply_decline(device, c),
+            (entity::ESCALATION, Op::Defer { until }) => self.apply_defer(c, &until),
+            (entity::CANONICAL, Op::Add { agent, question, answer, layer }) => {
+                self.apply_add(c, &agent, &question, &answer, &layer)
+            }
+            (entity::CANONICAL, Op::Set { field, value }) => self.apply_set(device, c, &field, &value),
+            (entity::CANONICAL, Op::VariantAdd { text }) => self.apply_variant(c, &text),
+            (entity::CANONICAL, Op::Delete {}) => match self.store.id_by_uid(SyncTable::Canonical, &c.uid)? {
+                None => Ok((Outcome::Duplicate, String::new())),
+                Some(id) => applying(|| self.canonical_delete(id)).map(|_| (Outcome::Applied, String::new())),
+            },
+            (entity::CONFLICT, Op::Resolve { choice }) => self.resolve_here(&c.uid, &choice),
+            (kind, op) => rejected(format!("{op:?} does not apply to a {kind}")),
+        };
+        match result {
+            // What the use case refused (an empty answer, a bad layer) is this change's outcome.
+            Err(e @ (Error::InvalidInput(_) | Error::NoAgent { .. } | Error::Conflict(_))) => rejected(e.to_string()),
+            Err(Error::Store(e @ (fanline_store::Error::NotFound { .. } | fanline_store::Error::Invalid { .. }))) => {
+                rejected(e.to_string())
+            }
+            other => other,
+        }
+    }
+
+    fn conflict(&self, c: ConflictData, outcome: Outcome, why: &str) -> Result<Applied> {
+        self.store.add_conflict(&c)?;
+        Ok((outcome, why.to_string()))
+    }
+
+    fn apply_answer(&self, device: &str, c: &Change, text: &str, layer: &str, canonical_uid: &str) -> Result<Applied> {
+        let Some(id) = self.store.id_by_uid(SyncTable::Escalations, &c.uid)? else {
+            return rejected("no such escalation on the hub");
+        };
+        let layer: Layer = layer.parse().map_err(|e: fanline_engine::Error| Error::InvalidInput(e.to_string()))?;
+        let e = self.store.escalation(id)?;
+        match e.status {
+            EscalationStatus::Pending | EscalationStatus::Accepted => {
+                let existing = self.store.id_by_uid(SyncTable::Canonical, canonical_uid)?;
+                let v = self.embedder()?.embed_one(&e.question)?;
+                applying(|| -> Result<()> {
+                    match existing {
+                        Some(cid) => {
+                            self.write_indexed(false, |s| s.attach_escalation(id, cid, &v).map(|x| ((), x)))?;
+                        }
+                        _ => {
+                            let cid = self.write_indexed(false, |s| s.answer_escalation(id, text, layer, &v))?;
+                            self.store.adopt_canonical_uid(cid, canonical_uid, &c.hlc)?;
+                        }
+                    }
+                    self.flush()
+                })?;
+                done()
+            }
+            EscalationStatus::Answered => {
+                let canonical = self.store.escalation_data(&c.uid)?.and_then(|d| d.canonical_uid);
+                if e.answer.as_deref() == Some(text.trim()) && canonical.as_deref() == Some(canonical_uid) {
+                    return Ok((Outcome::Duplicate, String::new()));
+                }
+                self.conflict(
+                    ConflictData {
+                        kind: "second_answer".into(),
+                        entity: entity::ESCALATION.into(),
+                        entity_uid: c.uid.clone(),
+                        field: "answer".into(),
+                        kept: text.trim().to_string(),
+                        winner: e.answer.unwrap_or_default(),
+                        device: device.to_string(),
+                        hlc: c.hlc.clone(),
+                        question: e.question,
+                        resolution: None,
+                    },
+                    Outcome::Conflict,
+                    "answered on another device first: this answer is kept as a conflict",
+                )
+            }
+            status => self.conflict(
+                ConflictData {
+                    kind: "late_answer".into(),
+                    entity: entity::ESCALATION.into(),
+                    entity_uid: c.uid.clone(),
+                    field: "answer".into(),
+                    kept: text.trim().to_string(),
+                    winner: status.to_string(),
+                    device: device.to_string(),
+                    hlc: c.hlc.clone(),
+                    question: e.question,
+                    resolution: None,
+                },
+                Outcome::Conflict,
+                &format!("the escalation was {status} before this answer reached the hub: kept as a conflict"),
+            ),
+        }
+    }
+
+    fn apply_decline(&self, device: &str, c: &Change) -> Result<Applied> {
+        let Some(id) = self.store.id_by_uid(SyncTable::Escalations, &c.uid)? else {
+            return rejected("no such escalation on the hub");
+        };
+        let e = self.store.escalation(id)?;
+        match e.status {
+            EscalationStatus::Pending | EscalationStatus::Accepted => {
+                applying(|| self.queue_decline(id))?;
+                done()
+            }
+            EscalationStatus::Declined => Ok((Outcome::Duplicate, String::new())),
+            EscalationStatus::Answered => self.conflict(
+                ConflictData {
+                    kind: "late_decline".into(),
+                    entity: entity::ESCALATION.into(),
+                    entity_uid: c.uid.clone(),
+                    field: "status".into(),
+                    kept: "declined".into(),
+                    winner: e.answer.unwrap_or_default(),
+                    device: device.to_string(),
+                    hlc: c.hlc.clone(),
+                    question: e.question,
+                    resolution: None,
+                },
+                Outcome::Conflict,
+                "answered on another device first: the fan has that answer",
+            ),
+            status => Ok((Outcome::Superseded, format!("the escalation is {status}"))),
+        }
+    }
+
+    fn apply_defer(&self, c: &Change, until: &str) -> Result<Applied> {
+        let Some(id) = self.store.id_by_uid(SyncTable::Escalations, &c.uid)? else {
+            return rejected("no such escalation on the hub");
+        };
+        let until: chrono::DateTime<chrono::Utc> =
+            until.parse().map_err(|e| Error::InvalidInput(format!("defer until {until:?}: {e}")))?;
+        let e = self.store.escalation(id)?;
+        if e.status != EscalationStatus::Accepted {
+            return Ok((Outcome::Superseded, format!("the escalation is {}", e.status)));
+        }
+        if e.deferred_until == Some(until) {
+            return Ok((Outcome::Duplicate, String::new()));
+        }
+        applying(|| self.store.defer_escalation(id, until))?;
+        done()
+    }
+
+    fn apply_add(&self, c: &Change, agent: &str, question: &str, answer: &str, layer: &str) -> Result<Applied> {
+        if self.store.id_by_uid(SyncTable::Canonical, &c.uid)?.is_some() {
+            return Ok((Outcome::Duplicate, String::new()));
+        }
+        let layer: Layer = layer.parse().map_err(|e: fanline_engine::Error| Error::InvalidInput(e.to_string()))?;
+        let input = NewCanonicalInput { question: question.into(), answer: answer.into(), variants: Vec::new(), layer };
+        let added = applying(|| self.canonical_add(Some(agent), &input))?;
+        self.store.adopt_canonical_uid(added.id, &c.uid, &c.hlc)?;
+        done()
+    }
+
+    fn apply_set(&self, device: &str, c: &Change, field: &str, value: &str) -> Result<Applied> {
+        let Some(id) = self.store.id_by_uid(SyncTable::Canonical, &c.uid)? else {
+            return self.conflict(
+                ConflictData {
+                    kind: "edit_of_deleted".into(),
+                    entity: entity::CANONICAL.into(),
+                    entity_uid: c.uid.clone(),
+                    field: field.into(),
+                    kept: value.into(),
+                    winner: String::new(),
+                    device: device.into(),
+                    hlc: c.hlc.clone(),
+                    question: String::new(),
+                    resolution: None,
+                },
+                Outcome::Superseded,
+                "the answer was deleted: the edit is kept as a conflict",
+            );
+        };
+        let now = self.store.canonical_data(&c.uid)?.ok_or_else(|| Error::InvalidInput("vanished".into()))?;
+        let (current, current_hlc) = match field {
+            "answer" => (now.answer.clone(), now.answer_hlc.clone()),
+            "layer" => (now.layer.clone(), now.layer_hlc.clone()),
+            other => return rejected(format!("the field {other:?} does not sync")),
+        };
+        if c.hlc == current_hlc {
+            return Ok((Outcome::Duplicate, String::new()));
+        }
+        let concurrent = c.base_hlc != current_hlc && current != value;
+        let edit = |winner: &str, kept: &str, from: &str, hlc: &str| ConflictData {
+            kind: "edit".into(),
+            entity: entity::CANONICAL.into(),
+            entity_uid: c.uid.clone(),
+            field: field.into(),
+            kept: kept.into(),
+            winner: winner.into(),
+            device: from.into(),
+            hlc: hlc.into(),
+            question: now.question_pattern.clone(),
+            resolution: None,
+        };
+        if c.hlc.as_str() > current_hlc.as_str() {
+            applying(|| -> Result<()> {
+                match field {
+                    "answer" => self.canonical_update(id, Some(value), None)?,
+                    _ => {
+                        let layer: Layer =
+                            value.parse().map_err(|e: fanline_engine::Error| Error::InvalidInput(e.to_string()))?;
+                        self.canonical_update(id, None, Some(layer))?
+                    }
+                };
+                Ok(())
+            })?;
+            self.store.set_canonical_field_hlc(id, field, &c.hlc)?;
+            if concurrent {
+                self.store.add_conflict(&edit(value, &current, "", &current_hlc))?;
+            }
+            done()
+        } else if concurrent {
+            self.conflict(
+                edit(&current, value, device, &c.hlc),
+                Outcome::Superseded,
+                "a later edit of this field won: this one is kept as a conflict",
+            )
+        } else {
+            Ok((Outcome::Superseded, "a later edit of this field won".into()))
+        }
+    }
+
+    fn apply_variant(&self, c: &Change, text: &str) -> Result<Applied> {
+        let Some(id) = self.store.id_by_uid(SyncTable::Canonical, &c.uid)? else {
+            return Ok((Outcome::Superseded, "the answer was deleted".into()));
+        };
+        if self.store.canonical_texts(&c.uid)?.iter().any(|t| t == text.trim()) {
+            return Ok((Outcome::Duplicate, String::new()));
+        }
+        applying(|| self.canonical_add_variant(id, text))?;
+        done()
+    }
+
+    /// Settle a conflict where it is kept (the hub, or a desktop without a hub).
+    pub(crate) fn resolve_here(&self, uid: &str, choice: &str) -> Result<Applied> {
+        let Some(c) = self.store.conflict_data(uid)? else { return rejected("no such conflict") };
+        if let Some(r) = &c.resolution {
+            return Ok(match r == choice {
+                true => (Outcome::Duplicate, String::new()),
+                false => (Outcome::Superseded, format!("already settled ({r})")),
+            });
+        }
+        match (choice, c.entity.as_str()) {
+            ("keep", _) => {}
+            ("correction", entity::ESCALATION) => {
+                let id = self.escalation_by_uid(&c.entity_uid)?;
+                let e = self.store.escalation(id)?;
+                self.store.correct_escalation_answer(id, &c.kept)?;
+                if let Some(cid) = e.canonical_answer_id {
+                    self.canonical_update(cid, Some(&c.kept), None)?;
+                }
+            }
+            ("variant", entity::ESCALATION) => {
+                let id = self.escalation_by_uid(&c.entity_uid)?;
+                let e = self.store.escalation(id)?;
+                let agent = self.store.agent_by_id(e.agent_id)?;
+                let input = NewCanonicalInput {
+                    question: c.question.clone(),
+                    answer: c.kept.clone(),
+                    variants: Vec::new(),
+                    layer: e.answer_layer.unwrap_or(Layer::Public),
+                };
+                self.canonical_add(Some(&agent.name), &input)?;
+            }
+            ("restore", entity::CANONICAL) => {
+                let id = self
+                    .store
+                    .id_by_uid(SyncTable::Canonical, &c.entity_uid)?
+                    .ok_or_else(|| Error::InvalidInput("the answer was deleted".into()))?;
+                match c.field.as_str() {
+                    "layer" => {
+                        let layer: Layer =
+                            c.kept.parse().map_err(|e: fanline_engine::Error| Error::InvalidInput(e.to_string()))?;
+                        self.canonical_update(id, None, Some(layer))?
+                    }
+                    _ => self.canonical_update(id, Some(&c.kept), None)?,
+                };
+            }
+            (choice, kind) => {
+                return rejected(format!("{choice:?} does not settle a conflict about a {kind} (keep, correction or variant for an answer; keep or restore for an edit)"))
+            }
+        }
+        self.store.resolve_conflict(uid, choice)?;
+        done()
+    }
+
+    fn escalation_by_uid(&self, uid: &str) -> Result<i64> {
+        self.store
+            .id_by_uid(SyncTable::Escalations, uid)?
+            .ok_or_else(|| Error::InvalidInput(format!("no escalation {uid} here")))
+    }
+}

@@ -1,0 +1,392 @@
+//! Sync over real HTTP: a hub on 127.0.0.1:0 and two desktops, each with its own
+//! database, index and clock, the real model on all three.
+
+mod common;
+
+use chrono::{DateTime, Duration as Days, Utc};
+use common::{code, real_model, TestHub};
+use fanline_core::hub::Scope;
+use fanline_core::sync::Outcome;
+use fanline_core::{Config, Error, Fanline};
+use fanline_engine::ports::Clock;
+use fanline_engine::Layer;
+use serde_json::{json, Value};
+use std::sync::{Arc, Mutex};
+
+/// A clock a test moves.
+struct TestClock(Mutex<DateTime<Utc>>);
+
+impl Clock for TestClock {
+    fn now(&self) -> DateTime<Utc> {
+        *self.0.lock().unwrap()
+    }
+}
+
+impl TestClock {
+    fn at(offset: Days) -> Arc<TestClock> {
+        Arc::new(TestClock(Mutex::new(Utc::now() + offset)))
+    }
+    fn advance(&self, by: Days) {
+        *self.0.lock().unwrap() += by;
+    }
+}
+
+struct Desktop {
+    _dir: tempfile::TempDir,
+    app: Arc<Fanline>,
+    clock: Arc<TestClock>,
+}
+
+impl Desktop {
+    /// A desktop paired with `hub` (its wall clock `offset` from the hub's).
+    async fn paired(hub: &TestHub, name: &str, offset: Days, tweak: impl FnOnce(&mut Config)) -> Desktop {
+        let dir = tempfile::tempdir().unwrap();
+        let mut cfg = common::config(dir.path(), true);
+        tweak(&mut cfg);
+        let clock = TestClock::at(offset);
+        let app = Arc::new(Fanline::open_with(cfg, Some(real_model())).unwrap().with_clock(clock.clone()));
+        app.init(None).unwrap();
+        let code = hub.app.hub_pairing_code(&[Scope::Admin]).unwrap().code;
+        let s = app.sync_pair(&hub.base, &code, name).await.unwrap();
+        assert_eq!(s.hub.as_deref(), Some(hub.base.as_str()));
+        Desktop { _dir: dir, app, clock }
+    }
+
+    async fn sync(&self) -> fanline_core::sync::SyncReport {
+        self.app.sync_once().await.unwrap()
+    }
+
+    fn queued(&self) -> Vec<fanline_core::QueueItem> {
+        self.app.queue(None, 100).unwrap()
+    }
+
+    fn run<T>(&self, f: impl FnOnce(&Fanline) -> T) -> T {
+        f(&self.app)
+    }
+}
+
+/// A fan asks something for the creator and accepts the offer: the escalation's id on the hub.
+async fn escalate(hub: &TestHub, key: &str, question: &str) -> (common::Session, i64) {
+    let fan = hub.session().await;
+    let r = hub.say(&fan, key, question).await;
+    let v: Value = r.json().await.unwrap();
+    assert_eq!(v["decision"]["path"], "D", "{v}");
+    let id = v["decision"]["offer"]["escalation_id"].as_i64().unwrap();
+    let r = hub.post(&format!("/v1/escalations/{id}/accept"), Some(&fan.token), json!({})).await;
+    assert_eq!(r.status(), 200);
+    (fan, id)
+}
+
+/// Every canonical answer of `app`: (id, answer).
+fn answers(app: &Fanline) -> Vec<(i64, String)> {
+    app.canonical_list(None).unwrap().into_iter().map(|c| (c.id, app.canonical_show(c.id).unwrap().answer)).collect()
+}
+
+/// The canonical answer about the literary agent.
+fn clara(d: &Desktop) -> i64 {
+    answers(&d.app).into_iter().find(|a| a.1.contains("Clara")).unwrap().0
+}
+
+/// The creator's answers the fan was shown.
+fn answers_to_fan(hub: &TestHub, fan: &common::Session) -> Vec<String> {
+    hub.app
+        .store()
+        .messages_after(fan.conversation, 0, 500)
+        .unwrap()
+        .into_iter()
+        .filter(|m| m.kind.as_str() == "escalation.answered")
+        .map(|m| m.body)
+        .collect()
+}
+
+async fn assert_converged(hub: &TestHub, desktops: &[&Desktop]) {
+    for d in desktops {
+        d.sync().await;
+    }
+    let want = hub.app.sync_digest().unwrap();
+    for d in desktops {
+        let v = d.app.sync_verify().await.unwrap();
+        assert!(v.equal, "{:?}", v.differ);
+        assert_eq!(v.hub, want);
+        assert_eq!(d.app.sync_status().unwrap().pending, 0);
+    }
+}
+
+const QUESTION: &str = "Would you come and speak at our writing festival in Berlin next spring?";
+
+async fn answered_on_two_desktops_offline(laptop_first: bool) {
+    let hub = TestHub::start(real_model(), true, |_| {}).await;
+    let laptop = Desktop::paired(&hub, "Laptop", Days::zero(), |_| {}).await;
+    let desktop = Desktop::paired(&hub, "Desktop", Days::zero(), |_| {}).await;
+    let (fan, _) = escalate(&hub, "q-1", QUESTION).await;
+
+    // Both devices see the fan's question in their queue.
+    for d in [&laptop, &desktop] {
+        let r = d.sync().await;
+        assert!(r.pulled >= 2, "{r:?}"); // the hub's canonical answer and the escalation
+        let q = d.queued();
+        assert_eq!(q.len(), 1);
+        assert_eq!(q[0].question, QUESTION);
+    }
+    // Offline, both answer it.
+    let first_text = "Yes, gladly: write to my agent Clara about dates.";
+    let second_text = "I'm booked next spring, sorry — maybe the year after.";
+    let (first, second) = if laptop_first { (&laptop, &desktop) } else { (&desktop, &laptop) };
+    let id = first.queued()[0].id;
+    first.run(|a| a.queue_answer(id, first_text, Layer::Public)).unwrap();
+    let id = second.queued()[0].id;
+    second.run(|a| a.queue_answer(id, second_text, Layer::Public)).unwrap();
+    assert!(first.app.sync_status().unwrap().pending >= 1);
+
+    // The first to reach the hub is delivered; the second is kept as a conflict.
+    let r = first.sync().await;
+    assert_eq!((r.applied, r.conflicts), (1, 0), "{r:?}");
+    let r = second.sync().await;
+    assert_eq!(r.conflicts, 1, "{r:?}");
+    assert_eq!(answers_to_fan(&hub, &fan), vec![first_text.to_string()]);
+    assert_converged(&hub, &[&laptop, &desktop]).await;
+
+    // Every device shows the conflict, and has the delivered answer as the canonical one.
+    for d in [&laptop, &desktop] {
+        let c = d.app.sync_conflicts().unwrap();
+        assert_eq!(c.len(), 1);
+        assert_eq!((c[0].data.kind.as_str(), c[0].data.kept.as_str()), ("second_answer", second_text));
+        assert_eq!(c[0].data.winner, first_text);
+        assert_eq!(c[0].data.device, if laptop_first { "Desktop" } else { "Laptop" });
+        let list = answers(&d.app);
+        assert!(list.iter().any(|a| a.1 == first_text), "{list:?}");
+        assert!(!list.iter().any(|a| a.1 == second_text));
+        assert!(d.queued().is_empty());
+    }
+
+    // The creator sends the other answer as a correction, from the second device.
+    let uid = second.app.sync_conflicts().unwrap()[0].uid.clone();
+    second.app.sync_resolve(&uid, "correction").unwrap();
+    second.sync().await;
+    assert_eq!(answers_to_fan(&hub, &fan), vec![first_text.to_string(), second_text.to_string()]);
+    assert_converged(&hub, &[&laptop, &desktop]).await;
+    for d in [&laptop, &desktop] {
+        assert_eq!(d.app.sync_conflicts().unwrap()[0].data.resolution.as_deref(), Some("correction"));
+        assert!(answers(&d.app).iter().any(|a| a.1 == second_text));
+    }
+    hub.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn one_escalation_answered_on_two_offline_desktops_reaches_the_fan_once_laptop_first() {
+    answered_on_two_desktops_offline(true).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn one_escalation_answered_on_two_offline_desktops_reaches_the_fan_once_desktop_first() {
+    answered_on_two_desktops_offline(false).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn concurrent_edits_go_to_the_later_and_the_other_is_kept_and_restorable() {
+    let hub = TestHub::start(real_model(), true, |_| {}).await;
+    let laptop = Desktop::paired(&hub, "Laptop", Days::zero(), |_| {}).await;
+    let desktop = Desktop::paired(&hub, "Desktop", Days::zero(), |_| {}).await;
+    laptop.sync().await;
+    desktop.sync().await;
+    let find = clara;
+    let (lid, did) = (find(&laptop), find(&desktop));
+
+    // Offline: the laptop edits first, the desktop a minute later; the desktop syncs first.
+    laptop.run(|a| a.canonical_update(lid, Some("Yes: Clara Weiss (Northlight), since 2021."), None)).unwrap();
+    desktop.clock.advance(Days::minutes(1));
+    desktop.run(|a| a.canonical_update(did, Some("Yes, Clara Weiss at Northlight Agency in Berlin."), None)).unwrap();
+    desktop.run(|a| a.canonical_update(did, None, Some(Layer::Friends))).unwrap();
+    let r = desktop.sync().await;
+    assert_eq!(r.applied, 2, "{r:?}");
+    let r = laptop.sync().await;
+    assert_eq!(r.conflicts, 1, "{r:?}");
+    assert_converged(&hub, &[&laptop, &desktop]).await;
+    for d in [&laptop, &desktop] {
+        let id = find(d);
+        let a = d.app.canonical_show(id).unwrap();
+        assert_eq!(a.answer, "Yes, Clara Weiss at Northlight Agency in Berlin.");
+        assert_eq!(a.layer, Layer::Friends);
+        let c = d.app.sync_conflicts().unwrap();
+        assert_eq!(c.len(), 1);
+        assert_eq!((c[0].data.kind.as_str(), c[0].data.field.as_str()), ("edit", "answer"));
+        assert_eq!(c[0].data.kept, "Yes: Clara Weiss (Northlight), since 2021.");
+    }
+    // One click brings the laptop's text back, everywhere.
+    let uid = laptop.app.sync_conflicts().unwrap()[0].uid.clone();
+    laptop.app.sync_resolve(&uid, "restore").unwrap();
+    assert_converged(&hub, &[&laptop, &desktop]).await;
+    for d in [&laptop, &desktop] {
+        assert_eq!(d.app.canonical_show(find(d)).unwrap().answer, "Yes: Clara Weiss (Northlight), since 2021.");
+    }
+    hub.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn clock_skew_the_causally_later_edit_wins_and_a_clock_far_ahead_is_refused() {
+    let hub = TestHub::start(real_model(), true, |_| {}).await;
+    let behind = Desktop::paired(&hub, "Old laptop", -Days::hours(2), |_| {}).await;
+    let ahead = Desktop::paired(&hub, "Desktop", Days::minutes(10), |_| {}).await;
+    behind.sync().await;
+    ahead.sync().await;
+    let (bid, aid) = (clara(&behind), clara(&ahead));
+
+    // The desktop (10 minutes ahead) edits and syncs; the laptop (2 hours behind) sees
+    // it, then edits: its edit comes after, though its wall clock says otherwise.
+    ahead.run(|a| a.canonical_update(aid, Some("Edited on the desktop."), None)).unwrap();
+    assert_eq!(ahead.sync().await.applied, 1);
+    behind.sync().await;
+    assert_eq!(behind.app.canonical_show(bid).unwrap().answer, "Edited on the desktop.");
+    // Its clock jumps back another hour before it edits.
+    behind.clock.advance(-Days::hours(1));
+    behind.run(|a| a.canonical_update(bid, Some("Edited on the laptop, after."), None)).unwrap();
+    let r = behind.sync().await;
+    assert_eq!((r.applied, r.conflicts), (1, 0), "{r:?}");
+    assert_converged(&hub, &[&behind, &ahead]).await;
+    assert_eq!(ahead.app.canonical_show(aid).unwrap().answer, "Edited on the laptop, after.");
+
+    // A device whose clock is two hours ahead is refused, and told why.
+    ahead.clock.advance(Days::hours(2));
+    ahead.run(|a| a.canonical_update(aid, Some("From the future."), None)).unwrap();
+    let e = ahead.app.sync_once().await.unwrap_err();
+    assert!(matches!(e, Error::ClockAhead(ref m) if m.contains("ahead of the hub")), "{e}");
+    assert_eq!(ahead.app.sync_status().unwrap().pending, 1, "the change waits");
+    hub.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn pages_of_every_size_bring_a_new_device_the_same_state() {
+    let hub = TestHub::start(real_model(), true, |_| {}).await;
+    // Twelve more canonical answers: 13 in the log, with one escalation 14.
+    for i in 0..12 {
+        hub.app
+            .canonical_add(
+                None,
+                &fanline_core::NewCanonicalInput {
+                    question: format!("Question number {i} about your books?"),
+                    answer: format!("Answer number {i}."),
+                    variants: vec![format!("Another way to ask question {i}?")],
+                    layer: Layer::Public,
+                },
+            )
+            .unwrap();
+    }
+    escalate(&hub, "q-1", QUESTION).await;
+    let p = 7;
+    for size in [1, p - 1, p, p + 1, 2 * p, 1000] {
+        let d = Desktop::paired(&hub, &format!("device {size}"), Days::zero(), |c| c.sync.page_size = size).await;
+        let r = d.sync().await;
+        assert_eq!(r.pulled, 14, "page size {size}: {r:?}");
+        assert_converged(&hub, &[&d]).await;
+        assert_eq!(d.app.canonical_list(None).unwrap().len(), 13);
+        // Served from this device's own index: a phrasing pulled from the hub is found.
+        let hits = d.app.canonical_search(None, "Another way to ask question 3?", Layer::Public, 1).unwrap();
+        assert_eq!(hits[0].answer, "Answer number 3.");
+    }
+    // The API at its edges: a page of 0 moves nothing; past the head is up to date.
+    let token = hub.device();
+    let r = hub.get("/sync/v1/changes?after=0&limit=0", Some(&token)).await;
+    let v: Value = r.json().await.unwrap();
+    assert_eq!((v["records"].as_array().unwrap().len(), v["next_after"].as_i64()), (0, Some(0)));
+    assert_eq!(v["up_to_date"], false);
+    let head = hub.app.sync_state(&hub.app.device_auth(&token).unwrap()).unwrap().head;
+    let v: Value = hub.get(&format!("/sync/v1/changes?after={head}"), Some(&token)).await.json().await.unwrap();
+    assert_eq!((v["records"].as_array().unwrap().len(), v["up_to_date"].as_bool()), (0, Some(true)));
+    hub.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn pushes_are_applied_once_in_order_and_a_gap_is_refused() {
+    let hub = TestHub::start(real_model(), true, |_| {}).await;
+    let token = hub.device();
+    let now = |ms: i64| fanline_sync::Hlc { millis: (Utc::now().timestamp_millis() + ms) as u64, counter: 0, node: 9 };
+    let change = |seq: i64, hlc: fanline_sync::Hlc, text: &str| {
+        json!({ "seq": seq, "change_uid": format!("c{seq}"), "hlc": hlc.to_string(), "entity": "canonical",
+                "uid": "made-on-a-device", "op": if seq == 1 { "add" } else { "variant_add" },
+                "payload": if seq == 1 { json!({"agent": "default", "question": "Where do you live?", "answer": "Lisbon.", "layer": "public"}) }
+                           else { json!({"text": text}) },
+                "base_hlc": "", "schema_version": 1 })
+    };
+    // A batch after a hole: refused, with where to start.
+    let r = hub.post("/sync/v1/push", Some(&token), json!({"first_seq": 3, "changes": [change(3, now(0), "x")]})).await;
+    let (status, c) = code(r).await;
+    assert_eq!((status, c.as_str()), (409, "sync_gap"));
+    let batch =
+        json!({"first_seq": 1, "changes": [change(1, now(0), ""), change(2, now(1), "Which city do you live in?")]});
+    let v: Value = hub.post("/sync/v1/push", Some(&token), batch.clone()).await.json().await.unwrap();
+    assert_eq!(v["pushed_through"], 2);
+    assert_eq!(v["results"][0]["outcome"], "applied");
+    // The same batch again (its reply was lost): nothing applied twice.
+    let v: Value = hub.post("/sync/v1/push", Some(&token), batch).await.json().await.unwrap();
+    assert!(v["results"].as_array().unwrap().iter().all(|r| r["outcome"] == "duplicate"), "{v}");
+    assert_eq!(answers(&hub.app).iter().filter(|a| a.1 == "Lisbon.").count(), 1);
+    // A clock ten minutes ahead is fine; two hours is refused.
+    let v: Value = hub
+        .post(
+            "/sync/v1/push",
+            Some(&token),
+            json!({"first_seq": 3, "changes": [change(3, now(600_000), "Lisbon, really?")]}),
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(v["results"][0]["outcome"], "applied", "{v}");
+    let r = hub
+        .post(
+            "/sync/v1/push",
+            Some(&token),
+            json!({"first_seq": 4, "changes": [change(4, now(7_200_000), "From the future?")]}),
+        )
+        .await;
+    assert_eq!(code(r).await, (409, "clock_ahead".into()));
+    // An op the hub does not know is refused on its own, and the rest goes on.
+    let mut odd = change(4, now(0), "x");
+    odd["op"] = json!("teleport");
+    let v: Value = hub
+        .post("/sync/v1/push", Some(&token), json!({"first_seq": 4, "changes": [odd, change(5, now(0), "In Lisbon?")]}))
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(v["results"][0]["outcome"], "rejected");
+    assert_eq!(v["results"][1]["outcome"], "applied");
+    assert_eq!(serde_json::from_value::<Outcome>(v["results"][1]["outcome"].clone()).unwrap(), Outcome::Applied);
+    // A read-only device may pull, not push.
+    let reader = hub.app.hub_token_create("reader", &[Scope::Read]).unwrap().token;
+    let r = hub.post("/sync/v1/push", Some(&reader), json!({"first_seq": 1, "changes": []})).await;
+    assert_eq!(code(r).await.0, 403);
+    assert_eq!(hub.get("/sync/v1/changes", Some(&reader)).await.status(), 200);
+    hub.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_paired_desktop_leaves_caps_to_the_hub_and_a_revoked_one_is_told() {
+    let hub = TestHub::start(real_model(), true, |_| {}).await;
+    let laptop = Desktop::paired(&hub, "Laptop", Days::zero(), |_| {}).await;
+    // A pending offer reaches the laptop; accepting it there is refused.
+    let fan = hub.session().await;
+    let v: Value = hub.say(&fan, "k", QUESTION).await.json().await.unwrap();
+    assert_eq!(v["decision"]["path"], "D");
+    laptop.sync().await;
+    let pending = laptop.app.store().escalation_data(&hub_uid(&hub)).unwrap().unwrap();
+    assert_eq!(pending.status, "pending");
+    let local = laptop.app.store().id_by_uid(fanline_store::SyncTable::Escalations, &hub_uid(&hub)).unwrap().unwrap();
+    let e = laptop.app.accept(local).unwrap_err();
+    assert!(matches!(e, Error::Conflict(ref m) if m.contains("syncs with a hub")), "{e}");
+
+    // Revoked on the hub: refused, and told to pair again.
+    let device = hub.app.hub_devices().unwrap().into_iter().find(|d| d.name == "Laptop").unwrap();
+    hub.app.hub_token_revoke(device.id).unwrap();
+    let e = laptop.app.sync_once().await.unwrap_err();
+    assert!(matches!(e, Error::Unauthorized(ref m) if m.contains("pair it again")), "{e}");
+    hub.stop().await;
+}
+
+/// The uid of the hub's only escalation.
+fn hub_uid(hub: &TestHub) -> String {
+    let token = hub.device();
+    let auth = hub.app.device_auth(&token).unwrap();
+    let page = hub.app.sync_changes(&auth, 0, 100).unwrap();
+    page.records.into_iter().find(|r| r.entity == "escalation").unwrap().uid
+}
