@@ -1,6 +1,8 @@
 //! A hub on 127.0.0.1:0 over a temporary data directory, and a client for it.
 #![allow(dead_code)]
 
+pub mod proxy;
+
 use fanline_core::{Config, Fanline, NewCanonicalInput};
 use fanline_engine::ports::Embedder;
 use fanline_engine::Layer;
@@ -73,6 +75,11 @@ impl TestHub {
         let server = fanline_server::Running::start(app.clone(), "127.0.0.1:0").await.unwrap();
         let base = format!("http://{}", server.addr());
         TestHub { dir, app, base, client: Client::new(), site, server }
+    }
+
+    /// Where the hub listens.
+    pub fn addr(&self) -> std::net::SocketAddr {
+        self.server.addr()
     }
 
     pub fn url(&self, path: &str) -> String {

@@ -1,0 +1,117 @@
+//! Sync through a proxy that cuts connections, answers 502 and repeats requests: the
+//! hub and the devices still converge, nothing lost, nothing applied twice.
+
+mod common;
+
+use common::proxy::{Fault, FaultProxy};
+use common::{real_model, TestHub};
+use fanline_core::hub::Scope;
+use fanline_core::{Error, Fanline};
+use fanline_engine::Layer;
+use serde_json::{json, Value};
+use std::sync::Arc;
+
+const QUESTION: &str = "Would you come and speak at our writing festival in Berlin next spring?";
+
+/// A desktop paired with the hub through `proxy`.
+async fn desktop(hub: &TestHub, proxy: &FaultProxy) -> (tempfile::TempDir, Arc<Fanline>) {
+    let dir = tempfile::tempdir().unwrap();
+    let app = Arc::new(Fanline::open_with(common::config(dir.path(), true), Some(real_model())).unwrap());
+    app.init(None).unwrap();
+    let code = hub.app.hub_pairing_code(&[Scope::Admin]).unwrap().code;
+    app.sync_pair(&proxy.base, &code, "Laptop").await.unwrap();
+    (dir, app)
+}
+
+async fn escalate(hub: &TestHub) -> common::Session {
+    let fan = hub.session().await;
+    let v: Value = hub.say(&fan, "q", QUESTION).await.json().await.unwrap();
+    let id = v["decision"]["offer"]["escalation_id"].as_i64().unwrap();
+    assert_eq!(hub.post(&format!("/v1/escalations/{id}/accept"), Some(&fan.token), json!({})).await.status(), 200);
+    fan
+}
+
+fn answers_to_fan(hub: &TestHub, fan: &common::Session) -> Vec<String> {
+    let messages = hub.app.store().messages_after(fan.conversation, 0, 500).unwrap();
+    messages.into_iter().filter(|m| m.kind.as_str() == "escalation.answered").map(|m| m.body).collect()
+}
+
+async fn converged(hub: &TestHub, app: &Fanline) {
+    app.sync_once().await.unwrap();
+    let v = app.sync_verify().await.unwrap();
+    assert!(v.equal, "{:?}", v.differ);
+    assert_eq!(v.hub, hub.app.sync_digest().unwrap());
+    assert_eq!(app.sync_status().unwrap().pending, 0);
+}
+
+fn is_unreachable(e: &Error) -> bool {
+    matches!(e, Error::Hub(_))
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_push_whose_reply_is_lost_is_applied_once() {
+    let hub = TestHub::start(real_model(), true, |_| {}).await;
+    let proxy = FaultProxy::start(hub.addr()).await;
+    let (_dir, app) = desktop(&hub, &proxy).await;
+    let fan = escalate(&hub).await;
+    app.sync_once().await.unwrap();
+    let id = app.queue(None, 10).unwrap()[0].id;
+    app.queue_answer(id, "Yes, gladly.", Layer::Public).unwrap();
+
+    // The hub commits the push; the reply is cut in its first line.
+    proxy.next(Fault::Cut(12));
+    let e = app.sync_once().await.unwrap_err();
+    assert!(is_unreachable(&e), "{e}");
+    assert_eq!(answers_to_fan(&hub, &fan), vec!["Yes, gladly."]);
+    assert_eq!(app.sync_status().unwrap().pending, 1, "kept until the hub confirms");
+
+    // The hub is down (502 from the proxy) for a while: nothing changes anywhere.
+    proxy.next(Fault::BadGateway);
+    assert!(is_unreachable(&app.sync_once().await.unwrap_err()));
+
+    // Then it is back: the same push is a duplicate, the fan still has one answer.
+    let r = app.sync_once().await.unwrap();
+    assert_eq!((r.applied, r.duplicates), (0, 1), "{r:?}");
+    assert_eq!(answers_to_fan(&hub, &fan), vec!["Yes, gladly."]);
+    converged(&hub, &app).await;
+    hub.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_push_sent_twice_is_applied_once() {
+    let hub = TestHub::start(real_model(), true, |_| {}).await;
+    let proxy = FaultProxy::start(hub.addr()).await;
+    let (_dir, app) = desktop(&hub, &proxy).await;
+    let fan = escalate(&hub).await;
+    app.sync_once().await.unwrap();
+    let id = app.queue(None, 10).unwrap()[0].id;
+    app.queue_answer(id, "Yes, gladly.", Layer::Public).unwrap();
+    proxy.next(Fault::Twice);
+    let r = app.sync_once().await.unwrap();
+    // The device reads the second reply: everything was there already.
+    assert_eq!((r.applied, r.duplicates), (0, 1), "{r:?}");
+    assert_eq!(answers_to_fan(&hub, &fan), vec!["Yes, gladly."]);
+    converged(&hub, &app).await;
+    hub.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_pull_cut_mid_page_moves_nothing() {
+    let hub = TestHub::start(real_model(), true, |_| {}).await;
+    let proxy = FaultProxy::start(hub.addr()).await;
+    let (_dir, app) = desktop(&hub, &proxy).await;
+    escalate(&hub).await;
+    for cut in [40, 200, 600] {
+        // Nothing to push: the first request is the pull, cut inside its body.
+        proxy.next(Fault::Cut(cut));
+        let e = app.sync_once().await.unwrap_err();
+        assert!(is_unreachable(&e), "{e}");
+        assert_eq!(app.sync_status().unwrap().pulled_after, 0, "cut after {cut} bytes");
+        assert!(app.queue(None, 10).unwrap().is_empty());
+        assert!(app.canonical_list(None).unwrap().is_empty());
+    }
+    converged(&hub, &app).await;
+    assert_eq!(app.queue(None, 10).unwrap().len(), 1);
+    assert!(proxy.seen.lock().unwrap().iter().all(|l| !l.contains("/push")), "nothing was pushed");
+    hub.stop().await;
+}
