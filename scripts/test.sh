@@ -61,7 +61,7 @@ passed=$((passed + $(count '^(ℹ|#) pass [0-9]+' 3)))
 widget_failed=$(count '^(ℹ|#) fail [0-9]+' 3)
 [ "$rc" = 0 ] || fail "$((widget_failed > 0 ? widget_failed : 1))"
 
-step "the desktop app end to end" env FANLINE_E2E_APP="$CARGO_TARGET_DIR/debug/fanline-desktop" bash tests/e2e/run.sh
+step "the desktop app end to end" env FANLINE_E2E_APP="$CARGO_TARGET_DIR/debug/fanline-desktop" FANLINE_BIN="$CARGO_TARGET_DIR/debug/fanline" bash tests/e2e/run.sh
 passed=$((passed + $(count '^(ℹ|#) pass [0-9]+' 3)))
 e2e_failed=$(count '^(ℹ|#) fail [0-9]+' 3)
 [ "$rc" = 0 ] || fail "$((e2e_failed > 0 ? e2e_failed : 1))"

@@ -1,8 +1,9 @@
 //! The commands: each is one call into `fanline-core`, run off the UI thread.
 
-use crate::{run, AppState, Reply, WebState, WebStatus};
+use crate::{run, AppState, Reply, SyncView, Syncing, WebState, WebStatus};
 use fanline_core::backup::{AutoBackup, BackupReport};
 use fanline_core::metrics::Metrics;
+use fanline_core::sync::Conflict;
 use fanline_core::{
     AcceptReport, CanonicalAnswer, CanonicalHit, CanonicalSummary, Decision, DoctorReport, DocumentRecord, DocumentRef,
     Draft, Escalation, Fan, ImportProgress, ImportSummary, NewProvider, ProviderInfo, ProviderTest, QueueItem,
@@ -340,4 +341,66 @@ pub async fn auto_backup_set(state: State<'_, AppState>, folder: Option<String>,
 #[specta::specta]
 pub async fn backup_now(state: State<'_, AppState>) -> Reply<BackupReport> {
     run(state, |a| a.backup_now()).await
+}
+
+/// Where sync with the hub stands (the header polls it).
+#[tauri::command]
+#[specta::specta]
+pub async fn sync_view(state: State<'_, AppState>, sync: State<'_, Syncing>) -> Reply<SyncView> {
+    sync.0.view(&state.0).map_err(|e| e.body())
+}
+
+/// Pair with a hub (its address and a code from `fanline hub pair`), then sync.
+#[tauri::command]
+#[specta::specta]
+pub async fn sync_pair(
+    state: State<'_, AppState>,
+    sync: State<'_, Syncing>,
+    url: String,
+    code: String,
+    name: String,
+) -> Reply<SyncView> {
+    let app = state.0.clone();
+    app.sync_pair(&url, &code, &name).await.map_err(|e| e.body())?;
+    sync.0.start(app.clone());
+    sync.0.view(&app).map_err(|e| e.body())
+}
+
+/// Sync now.
+#[tauri::command]
+#[specta::specta]
+pub async fn sync_now(state: State<'_, AppState>, sync: State<'_, Syncing>) -> Reply<SyncView> {
+    sync.0.now(&state.0).await.map_err(|e| e.body())
+}
+
+/// Stop syncing with the hub (what is here stays).
+#[tauri::command]
+#[specta::specta]
+pub async fn sync_unpair(state: State<'_, AppState>, sync: State<'_, Syncing>) -> Reply<SyncView> {
+    sync.0.stop();
+    run(state.clone(), |a| a.sync_unpair()).await?;
+    sync.0.view(&state.0).map_err(|e| e.body())
+}
+
+/// Answers and edits of two devices that met, kept for the creator.
+#[tauri::command]
+#[specta::specta]
+pub async fn sync_conflicts(state: State<'_, AppState>) -> Reply<Vec<Conflict>> {
+    run(state, |a| a.sync_conflicts()).await
+}
+
+/// Settle a conflict (keep, correction, variant, restore); the choice goes to the hub.
+#[tauri::command]
+#[specta::specta]
+pub async fn sync_resolve(
+    state: State<'_, AppState>,
+    sync: State<'_, Syncing>,
+    uid: String,
+    choice: String,
+) -> Reply<SyncView> {
+    run(state.clone(), move |a| a.sync_resolve(&uid, &choice)).await?;
+    match state.0.sync_paired() {
+        Ok(true) => sync.0.now(&state.0).await.map_err(|e| e.body()),
+        _ => sync.0.view(&state.0).map_err(|e| e.body()),
+    }
 }

@@ -4,9 +4,11 @@
 
 mod backups;
 mod commands;
+mod sync;
 mod watch;
 mod web;
 
+pub use sync::{SyncState, SyncView, Syncer};
 pub use watch::notification_text;
 pub use web::{WebServer, WebStatus};
 
@@ -19,6 +21,9 @@ pub struct AppState(pub Arc<Fanline>);
 
 /// The hub this app runs when the creator takes messages from the web.
 pub struct WebState(pub Arc<WebServer>);
+
+/// The background sync with the creator's hub.
+pub struct Syncing(pub Arc<Syncer>);
 
 pub(crate) type Reply<T> = Result<T, ErrorBody>;
 
@@ -80,6 +85,12 @@ pub fn command_set<R: Runtime>() -> tauri_specta::Builder<R> {
         commands::auto_backup,
         commands::auto_backup_set,
         commands::backup_now,
+        commands::sync_view,
+        commands::sync_pair,
+        commands::sync_now,
+        commands::sync_unpair,
+        commands::sync_conflicts,
+        commands::sync_resolve,
     ])
 }
 
@@ -98,11 +109,17 @@ pub fn export_bindings(path: &std::path::Path) -> Result<(), String> {
 
 /// Give a builder the app's state and commands, for any runtime (the real one, or
 /// tauri's mock runtime in tests).
-/// If the creator left "Take messages from the web" on, the hub starts too.
+/// If the creator left "Take messages from the web" on, the hub starts too; a
+/// device paired with a hub syncs in the background.
 pub fn setup<R: Runtime>(builder: tauri::Builder<R>, app: Fanline) -> tauri::Builder<R> {
-    let (app, web) = (Arc::new(app), Arc::new(WebServer::default()));
+    let (app, web, syncer) = (Arc::new(app), Arc::new(WebServer::default()), Arc::new(Syncer::default()));
     web::resume(app.clone(), web.clone());
-    builder.manage(AppState(app)).manage(WebState(web)).invoke_handler(command_set::<R>().invoke_handler())
+    syncer.start(app.clone());
+    builder
+        .manage(AppState(app))
+        .manage(WebState(web))
+        .manage(Syncing(syncer))
+        .invoke_handler(command_set::<R>().invoke_handler())
 }
 
 /// The real app: the commands plus the window's plugins (file picker, notifications,

@@ -335,3 +335,77 @@ fn backups_from_settings_go_to_the_chosen_folder() {
     let s = invoke(&w, "auto_backup", json!({})).unwrap();
     assert!(s["last"].as_str().is_some(), "{s}");
 }
+
+#[test]
+fn a_desktop_pairs_with_a_hub_and_answers_its_queue_through_the_commands() {
+    use tauri::Manager;
+    // The hub: another app taking messages from the web; a fan asks and accepts.
+    let hub_dir = tempfile::tempdir().unwrap();
+    let (hub_app, hub) = app_serving_on_port_0(hub_dir.path());
+    let s = invoke(&hub, "web_set", json!({ "on": true })).unwrap();
+    let base = format!("http://{}", s["listening"].as_str().unwrap());
+    let site = s["setting"]["site_key"].as_str().unwrap().to_string();
+    let http = reqwest::blocking::Client::new();
+    let session: Value =
+        http.post(format!("{base}/v1/sessions")).json(&json!({ "site_key": site })).send().unwrap().json().unwrap();
+    let fan = session["fan_token"].as_str().unwrap().to_string();
+    let q = "Would you ever co-write a novel with one of your readers?";
+    let posted: Value = http
+        .post(format!("{base}/v1/conversations/{}/messages", session["conversation_id"]))
+        .bearer_auth(&fan)
+        .header("Idempotency-Key", "k1")
+        .json(&json!({ "text": q }))
+        .send()
+        .unwrap()
+        .json()
+        .unwrap();
+    let offer = posted["decision"]["offer"]["escalation_id"].as_i64().unwrap();
+    assert!(http
+        .post(format!("{base}/v1/escalations/{offer}/accept"))
+        .bearer_auth(&fan)
+        .send()
+        .unwrap()
+        .status()
+        .is_success());
+    let code = hub_app
+        .state::<fanline_desktop::AppState>()
+        .0
+        .hub_pairing_code(&[fanline_core::hub::Scope::Admin])
+        .unwrap()
+        .code;
+
+    // The laptop pairs from Settings → Hub, and the fan's question reaches its queue.
+    let dir = tempfile::tempdir().unwrap();
+    let (_laptop_app, w) = app_serving_on_port_0(dir.path());
+    assert_eq!(invoke(&w, "sync_view", json!({})).unwrap()["state"], "not_paired");
+    let err = invoke(&w, "sync_pair", json!({ "url": base, "code": "wrong-code", "name": "Laptop" })).unwrap_err();
+    assert_eq!(err["code"], "unauthorized", "{err}");
+    let v = invoke(&w, "sync_pair", json!({ "url": base, "code": code, "name": "Laptop" })).unwrap();
+    assert_eq!(v["status"]["hub"], base.as_str(), "{v}");
+    let v = invoke(&w, "sync_now", json!({})).unwrap();
+    assert_eq!(v["state"], "synced", "{v}");
+    let queue = invoke(&w, "queue", json!({})).unwrap();
+    assert_eq!(queue[0]["question"], q, "{queue}");
+
+    // Answered on the laptop: the fan reads it on the hub; nothing is left to send.
+    let id = queue[0]["id"].as_i64().unwrap();
+    invoke(&w, "queue_answer", json!({ "id": id, "text": "No, I write alone.", "layer": "public" })).unwrap();
+    assert_eq!(invoke(&w, "sync_view", json!({})).unwrap()["status"]["pending"], 1);
+    let v = invoke(&w, "sync_now", json!({})).unwrap();
+    assert_eq!((v["state"].as_str(), v["status"]["pending"].as_i64()), (Some("synced"), Some(0)), "{v}");
+    let messages: Value = http
+        .get(format!("{base}/v1/conversations/{}/messages", session["conversation_id"]))
+        .bearer_auth(&fan)
+        .send()
+        .unwrap()
+        .json()
+        .unwrap();
+    assert!(messages.to_string().contains("No, I write alone."), "{messages}");
+    assert!(invoke(&hub, "queue", json!({})).unwrap().as_array().unwrap().is_empty());
+    assert_eq!(invoke(&w, "sync_conflicts", json!({})).unwrap(), json!([]));
+    // An offer is accepted on the hub, not here.
+    assert_eq!(invoke(&w, "accept", json!({ "id": id })).unwrap_err()["code"], "conflict");
+
+    // Unpaired: the laptop is on its own again.
+    assert_eq!(invoke(&w, "sync_unpair", json!({})).unwrap()["state"], "not_paired");
+}

@@ -5,6 +5,7 @@
 // served from that canonical answer, and the reuse on the metrics screen. A screenshot
 // of each main screen is saved. Run by tests/e2e/run.sh.
 import assert from "node:assert/strict";
+import { execFileSync } from "node:child_process";
 import { mkdirSync, mkdtempSync, readdirSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -192,6 +193,54 @@ test("settings: back up now into a chosen folder", async () => {
   await tab("queue");
   await tab("providers");
   await waitText("#backup-status", /^Daily into .*keeping the newest 7\. Last backup: 20/);
+});
+
+test("settings: pair with a hub; a fan's question there reaches this queue, the answer goes back", async () => {
+  const hub = process.env.FANLINE_E2E_HUB;
+  const cli = (...args) => JSON.parse(execFileSync(process.env.FANLINE_BIN, ["--json", ...args], {
+    env: { ...process.env, FANLINE_DATA_DIR: process.env.FANLINE_E2E_HUB_DATA, FANLINE_CONFIG: process.env.FANLINE_E2E_HUB_CONFIG },
+  }).toString());
+  await tab("providers");
+  await waitText("#hub-status", /^Not paired/);
+  await (await b.$("#hub-url")).setValue(hub);
+  await (await b.$("#hub-code")).setValue(cli("hub", "pair").code);
+  await (await b.$("#hub-name")).setValue("E2E laptop");
+  await (await b.$('#hub-pair button[type="submit"]')).click();
+  await waitText("#hub-status", /^Paired with http:\/\/127\.0\.0\.1:\d+ as “E2E laptop”/, 30000);
+  await waitText("#sync-badge", /^hub: synced/, 30000);
+
+  // A fan on the hub's chat asks something for the creator, and accepts.
+  const site = cli("hub", "site").site_key;
+  const json = { "content-type": "application/json" };
+  const s = await (await fetch(`${hub}/v1/sessions`, { method: "POST", headers: json, body: JSON.stringify({ site_key: site }) })).json();
+  const fan = { ...json, authorization: `Bearer ${s.fan_token}` };
+  const said = await fetch(`${hub}/v1/conversations/${s.conversation_id}/messages`, {
+    method: "POST", headers: { ...fan, "idempotency-key": "e2e-hub-1" },
+    body: JSON.stringify({ text: "Would you come and speak at our writing festival in Berlin next spring?" }),
+  });
+  const posted = await said.json();
+  assert.equal(posted.decision.path, "D", JSON.stringify(posted));
+  const offer = posted.decision.offer.escalation_id;
+  assert.equal((await fetch(`${hub}/v1/escalations/${offer}/accept`, { method: "POST", headers: fan, body: "{}" })).status, 200);
+
+  // The hub pokes the app: the question is in this queue; the answer goes back.
+  await tab("queue");
+  await waitText("#queue-list", /writing festival in Berlin/, 30000);
+  await (await b.$("#queue-list .item")).click();
+  await waitText("#queue-detail h2", /Berlin/);
+  await (await b.$("#answer-text")).setValue("Gladly, if the dates work: write to my agent Clara Weiss.");
+  await (await b.$("#answer-send")).click();
+  await waitText("#queue-status", /^Answered/);
+  await b.waitUntil(async () => {
+    const m = await (await fetch(`${hub}/v1/conversations/${s.conversation_id}/messages`, { headers: fan })).text();
+    return m.includes("write to my agent Clara Weiss");
+  }, { timeout: 30000, interval: 500 });
+  await waitText("#sync-badge", /^hub: synced$/, 30000);
+  await tab("providers");
+  await waitText("#hub-status", /Everything made here is on the hub/);
+  await shot("17-settings-hub");
+  // The hub's own queue is empty: the answer was applied there once.
+  assert.equal(cli("queue", "list").length, 0);
 });
 
 test("models: add a provider, test it, change its place, remove it", async () => {

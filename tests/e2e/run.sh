@@ -14,6 +14,10 @@ if [ -z "${FANLINE_E2E_APP:-}" ]; then
   cargo build --quiet -p fanline-desktop --features custom-protocol
   FANLINE_E2E_APP="$CARGO_TARGET_DIR/debug/fanline-desktop"
 fi
+if [ -z "${FANLINE_BIN:-}" ]; then
+  cargo build --quiet -p fanline-cli
+  FANLINE_BIN="$CARGO_TARGET_DIR/debug/fanline"
+fi
 command -v tauri-driver >/dev/null 2>&1 || cargo install --quiet tauri-driver --version 2.1.0 --locked
 (cd tests/e2e && [ -d node_modules/webdriverio ] || npm install --no-audit --no-fund --loglevel=error >/dev/null)
 
@@ -30,6 +34,24 @@ export FANLINE_DATA_DIR="$WORK/data" FANLINE_CONFIG="$WORK/config.toml"
 HUB_PORT="$(port)"
 export FANLINE_HUB__LISTEN="127.0.0.1:$HUB_PORT" FANLINE_HUB__PUBLIC_URL="http://127.0.0.1:$HUB_PORT"
 touch "$FANLINE_CONFIG"
+# A hub of its own (`fanline serve`, its own data directory) for the app to pair with.
+SYNC_PORT="$(port)"
+hub() { FANLINE_DATA_DIR="$WORK/hub" FANLINE_CONFIG="$WORK/hub.toml" "$FANLINE_BIN" "$@"; }
+touch "$WORK/hub.toml"
+hub init >/dev/null
+hub serve --listen "127.0.0.1:$SYNC_PORT" >"$WORK/hub.log" 2>&1 &
+HUB_PID=$!
+trap 'kill $HUB_PID 2>/dev/null; wait $HUB_PID 2>/dev/null; rm -rf "$WORK"' EXIT
+python3 - "$SYNC_PORT" <<'PY'
+import sys, time, urllib.request
+for _ in range(600):
+    try:
+        urllib.request.urlopen(f"http://127.0.0.1:{sys.argv[1]}/readyz", timeout=1); break
+    except Exception:
+        time.sleep(0.2)
+PY
+export FANLINE_E2E_HUB="http://127.0.0.1:$SYNC_PORT"
+export FANLINE_E2E_HUB_DATA="$WORK/hub" FANLINE_E2E_HUB_CONFIG="$WORK/hub.toml" FANLINE_BIN
 export NO_AT_BRIDGE=1
 xvfb-run -a -s "-screen 0 1280x900x24" bash -c '
   tauri-driver --port "$FANLINE_E2E_PORT" --native-port "$FANLINE_E2E_NATIVE_PORT" >"'"$WORK"'/driver.log" 2>&1 &

@@ -402,6 +402,72 @@ async backupNow() : Promise<Result<BackupReport, ErrorBody>> {
     if(e instanceof Error) throw e;
     else return { status: "error", error: e  as any };
 }
+},
+/**
+ * Where sync with the hub stands (the header polls it).
+ */
+async syncView() : Promise<Result<SyncView, ErrorBody>> {
+    try {
+    return { status: "ok", data: await TAURI_INVOKE("sync_view") };
+} catch (e) {
+    if(e instanceof Error) throw e;
+    else return { status: "error", error: e  as any };
+}
+},
+/**
+ * Pair with a hub (its address and a code from `fanline hub pair`), then sync.
+ */
+async syncPair(url: string, code: string, name: string) : Promise<Result<SyncView, ErrorBody>> {
+    try {
+    return { status: "ok", data: await TAURI_INVOKE("sync_pair", { url, code, name }) };
+} catch (e) {
+    if(e instanceof Error) throw e;
+    else return { status: "error", error: e  as any };
+}
+},
+/**
+ * Sync now.
+ */
+async syncNow() : Promise<Result<SyncView, ErrorBody>> {
+    try {
+    return { status: "ok", data: await TAURI_INVOKE("sync_now") };
+} catch (e) {
+    if(e instanceof Error) throw e;
+    else return { status: "error", error: e  as any };
+}
+},
+/**
+ * Stop syncing with the hub (what is here stays).
+ */
+async syncUnpair() : Promise<Result<SyncView, ErrorBody>> {
+    try {
+    return { status: "ok", data: await TAURI_INVOKE("sync_unpair") };
+} catch (e) {
+    if(e instanceof Error) throw e;
+    else return { status: "error", error: e  as any };
+}
+},
+/**
+ * Answers and edits of two devices that met, kept for the creator.
+ */
+async syncConflicts() : Promise<Result<Conflict[], ErrorBody>> {
+    try {
+    return { status: "ok", data: await TAURI_INVOKE("sync_conflicts") };
+} catch (e) {
+    if(e instanceof Error) throw e;
+    else return { status: "error", error: e  as any };
+}
+},
+/**
+ * Settle a conflict (keep, correction, variant, restore); the choice goes to the hub.
+ */
+async syncResolve(uid: string, choice: string) : Promise<Result<SyncView, ErrorBody>> {
+    try {
+    return { status: "ok", data: await TAURI_INVOKE("sync_resolve", { uid, choice }) };
+} catch (e) {
+    if(e instanceof Error) throw e;
+    else return { status: "error", error: e  as any };
+}
 }
 }
 
@@ -717,6 +783,59 @@ heading: string;
  * Where its document was imported from.
  */
 source_path: string }
+/**
+ * A conflict kept for the creator, with its uid (to settle it by).
+ */
+export type Conflict = 
+/**
+ * What met.
+ */
+({ 
+/**
+ * second_answer (an escalation answered on two devices), edit (a canonical field
+ * edited on two devices), late_decline, or edit_of_deleted.
+ */
+kind: string; 
+/**
+ * What it is about (see [`entity`]) and which one.
+ */
+entity: string; 
+/**
+ * Its uid.
+ */
+entity_uid: string; 
+/**
+ * The field, for an edit.
+ */
+field: string; 
+/**
+ * The value that lost (kept here).
+ */
+kept: string; 
+/**
+ * The value that won (delivered, or now in place).
+ */
+winner: string; 
+/**
+ * The device the losing value came from.
+ */
+device: string; 
+/**
+ * When the losing value was written (HLC text).
+ */
+hlc: string; 
+/**
+ * What the question was, for an answer.
+ */
+question: string; 
+/**
+ * How the creator settled it (keep, correction, variant, restore), once they did.
+ */
+resolution: string | null }) & { 
+/**
+ * Its uid.
+ */
+uid: string }
 /**
  * The critics' reports on the message and on the text sent.
  */
@@ -2169,6 +2288,102 @@ duration_us: number;
  * The wave the step ran in (steps of one wave run concurrently).
  */
 wave: number }
+/**
+ * What one sync did.
+ */
+export type SyncReport = { 
+/**
+ * Changes pushed, by outcome.
+ */
+applied: number; 
+/**
+ * Already on the hub (a retry).
+ */
+duplicates: number; 
+/**
+ * Lost to another device's (kept as conflicts).
+ */
+conflicts: number; 
+/**
+ * Refused, with the hub's reasons.
+ */
+rejected: string[]; 
+/**
+ * Records pulled and applied.
+ */
+pulled: number; 
+/**
+ * Kept aside for a newer build.
+ */
+deferred: number; 
+/**
+ * The cursor after the pull.
+ */
+pulled_after: number }
+/**
+ * How the last sync went.
+ */
+export type SyncState = 
+/**
+ * No hub.
+ */
+"not_paired" | 
+/**
+ * Not synced yet since the app started.
+ */
+"starting" | 
+/**
+ * Everything made here is on the hub, and the hub's news is here.
+ */
+"synced" | 
+/**
+ * Changes wait to be pushed.
+ */
+"pending" | 
+/**
+ * The hub could not be reached: changes wait here.
+ */
+"offline" | 
+/**
+ * The hub refused (a revoked device, a clock far ahead…): see the error.
+ */
+"failed"
+/**
+ * Where this device stands with its hub.
+ */
+export type SyncStatus = { 
+/**
+ * The hub's address, when paired.
+ */
+hub: string | null; 
+/**
+ * This device's name on the hub.
+ */
+device: string; 
+/**
+ * Changes made here not yet on the hub.
+ */
+pending: number; 
+/**
+ * The hub's log is applied through here.
+ */
+pulled_after: number; 
+/**
+ * Conflicts not yet settled.
+ */
+open_conflicts: number }
+/**
+ * The header's and Settings' view of sync.
+ */
+export type SyncView = { status: SyncStatus; state: SyncState; last_error: string | null; 
+/**
+ * When the last sync finished (RFC 3339).
+ */
+last_sync: string | null; 
+/**
+ * What it did.
+ */
+last_report: SyncReport | null }
 /**
  * Counts a message's complexity and vagueness are computed from.
  */

@@ -9,6 +9,7 @@ import { initRules, loadRules } from "./rules";
 import { initSimulator, loadFans } from "./simulator";
 import { initWeb, loadWeb } from "./web";
 import { initBackups, loadBackups } from "./backups";
+import { initHub, loadHub, watchSync } from "./hub";
 
 initSimulator();
 initDecisions();
@@ -18,6 +19,8 @@ initModels();
 initMetrics();
 initWeb();
 initBackups();
+initHub();
+watchSync();
 
 const loaders: Record<string, () => Promise<void>> = {
   queue: loadQueue,
@@ -28,7 +31,7 @@ const loaders: Record<string, () => Promise<void>> = {
   rules: loadRules,
   library: loadLibrary,
   providers: async () => {
-    await Promise.all([loadWeb(), loadBackups(), loadProviders()]);
+    await Promise.all([loadWeb(), loadHub(), loadBackups(), loadProviders()]);
   },
 };
 

@@ -402,20 +402,40 @@ impl Fanline {
         use futures::StreamExt;
         tokio::pin!(stop);
         loop {
-            on_report(self.sync_once().await);
-            let wait = async {
+            let result = self.sync_once().await;
+            let failed = result.is_err();
+            on_report(result);
+            let poked = async {
                 let Ok(client) = self.sync_client() else { return tokio::time::sleep(every).await };
                 match client.stream().await {
                     Ok(r) => {
                         let mut events = eventsource_stream::Eventsource::eventsource(r.bytes_stream());
-                        let _ = tokio::time::timeout(every, events.next()).await;
+                        // The first event is the head as the stream opens: wait for a move.
+                        let _ = events.next().await;
+                        let _ = events.next().await;
                     }
+                    // Offline: try again soon.
                     Err(_) => tokio::time::sleep(every.min(Duration::from_secs(5))).await,
+                }
+            };
+            // A change made here goes out within a second (after a failure, within 5 s).
+            let changed_here = async {
+                if failed {
+                    tokio::time::sleep(every.min(Duration::from_secs(5))).await;
+                    return;
+                }
+                loop {
+                    tokio::time::sleep(Duration::from_secs(1)).await;
+                    if self.store.sync_position().map(|p| p.pending > 0).unwrap_or(false) {
+                        return;
+                    }
                 }
             };
             tokio::select! {
                 _ = &mut stop => return,
-                _ = wait => {}
+                _ = poked => {}
+                _ = changed_here => {}
+                _ = tokio::time::sleep(every) => {}
             }
         }
     }
