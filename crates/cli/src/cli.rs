@@ -480,4 +480,14 @@ pub enum BenchCmd {
         #[arg(long, default_value_t = 1000)]
         canonical: usize,
     },
+    /// Sync over HTTP on loopback: a new device's first sync, a push of many offline
+    /// edits, another device pulling what they changed (changes or records a second).
+    Sync {
+        /// Canonical answers on the hub.
+        #[arg(long, default_value_t = 1000)]
+        canonical: usize,
+        /// Edits made on a device and pushed.
+        #[arg(long, default_value_t = 100_000)]
+        changes: usize,
+    },
 }

@@ -70,6 +70,11 @@ fn dispatch(cli: Cli) -> fanline_core::Result<bool> {
         let report = fanline_lab::bench_serve::run(&cfg, &opts, &mut |m| eprintln!("{m}"))?;
         return print::out(json, &report, print::bench_serve).map(|_| true);
     }
+    if let Command::Bench(BenchCmd::Sync { canonical, changes }) = &cli.command {
+        let opts = fanline_lab::bench_sync::SyncBenchOptions { canonical: *canonical, changes: *changes };
+        let rows = fanline_lab::bench_sync::run(&cfg, &opts, &mut |m| eprintln!("{m}"))?;
+        return print::out(json, rows.as_slice(), print::bench_sync).map(|_| true);
+    }
     if let Command::Eval(a) = &cli.command {
         if a.dataset.trim().eq_ignore_ascii_case("conversations") {
             let bar = print::Progress::new(json, "turns routed");

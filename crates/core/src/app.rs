@@ -348,9 +348,24 @@ impl Fanline {
         Ok(out)
     }
 
+    /// Run `f`, whose use cases would each write the vector cache, and write it once
+    /// at the end (a sync applying hundreds of changes).
+    pub(crate) fn flushing_once<T>(&self, f: impl FnOnce() -> Result<T>) -> Result<T> {
+        let outer = FLUSH_DEFERRED.with(|d| d.replace(true));
+        let out = f();
+        FLUSH_DEFERRED.with(|d| d.set(outer));
+        if !outer {
+            self.flush()?;
+        }
+        out
+    }
+
     /// Bring the full-text index up to the store and write the vector cache now (also
     /// done when the value is dropped).
     pub fn flush(&self) -> Result<()> {
+        if FLUSH_DEFERRED.with(|d| d.get()) {
+            return Ok(());
+        }
         let mut slot = self.index.write().unwrap_or_else(|p| p.into_inner());
         if let Some(idx) = slot.as_mut() {
             idx.sync(&StoreSource(&self.store), true)?;
@@ -358,4 +373,9 @@ impl Fanline {
         }
         Ok(())
     }
+}
+
+thread_local! {
+    /// Set while `flushing_once` runs: the use cases inside leave the cache to it.
+    static FLUSH_DEFERRED: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
 }

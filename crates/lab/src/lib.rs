@@ -6,6 +6,7 @@
 pub mod bench;
 pub mod bench_route;
 pub mod bench_serve;
+pub mod bench_sync;
 pub mod conversations;
 pub mod eval;
 pub mod fuzz;

@@ -26,7 +26,7 @@ pub async fn push(
     Json(req): Json<PushRequest>,
 ) -> ApiResult<impl IntoResponse> {
     let app = hub.app.clone();
-    blocking(move || app.sync_push(&auth, &req)).await.map(axum::Json)
+    blocking(move || app.sync_apply(&auth, &req)).await.map(axum::Json)
 }
 
 /// Where to read the log from.

@@ -283,6 +283,19 @@ async fn pages_of_every_size_bring_a_new_device_the_same_state() {
         let hits = d.app.canonical_search(None, "Another way to ask question 3?", Layer::Public, 1).unwrap();
         assert_eq!(hits[0].answer, "Answer number 3.");
     }
+    // A device with another model takes none of the hub's vectors: it embeds the
+    // phrasings itself, and finds them with its own model.
+    let dir = tempfile::tempdir().unwrap();
+    let other = Arc::new(Fanline::open_with(common::config(dir.path(), false), Some(common::hashing())).unwrap());
+    other.init(None).unwrap();
+    let code = hub.app.hub_pairing_code(&[Scope::Admin]).unwrap().code;
+    other.sync_pair(&hub.base, &code, "other model").await.unwrap();
+    assert_eq!(other.sync_once().await.unwrap().pulled, 14);
+    assert!(other.sync_verify().await.unwrap().equal);
+    let hits = other.canonical_search(None, "Another way to ask question 3?", Layer::Public, 1).unwrap();
+    assert_eq!(hits[0].answer, "Answer number 3.");
+    assert!(hits[0].similarity > 0.99, "its own embedding of the same text: {}", hits[0].similarity);
+
     // The API at its edges: a page of 0 moves nothing; past the head is up to date.
     let token = hub.device();
     let r = hub.get("/sync/v1/changes?after=0&limit=0", Some(&token)).await;

@@ -40,7 +40,7 @@ pub use metrics::{RawMetrics, TopAnswer};
 pub use migrate::{Migration, MIGRATIONS};
 pub use providers::ProviderSettings;
 pub use routing::{NewRouting, ReuseExample, RoutingWritten};
-pub use sync::{applying, SyncPosition, SyncTable, WallClock};
+pub use sync::{applying, register_functions, SyncPosition, SyncTable, WallClock};
 pub use sync_apply::Incoming;
 pub use unrouted::Unrouted;
 

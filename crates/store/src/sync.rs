@@ -57,6 +57,14 @@ pub fn applying<T>(f: impl FnOnce() -> T) -> T {
     f()
 }
 
+/// Register on `conn` the SQL functions the sync triggers of migration 0011 call
+/// (`fanline_hlc()`, `fanline_applying()`), with a clock of its own: any connection that
+/// writes escalations or canonical answers needs them (the store's write connection has
+/// them).
+pub fn register_functions(conn: &Connection) -> rusqlite::Result<()> {
+    register(conn, &SyncClock::new())
+}
+
 /// The SQL functions the sync triggers call, on the write connection.
 pub(crate) fn register(conn: &Connection, clock: &Arc<SyncClock>) -> rusqlite::Result<()> {
     let c = clock.clone();
@@ -277,6 +285,17 @@ impl Store {
         canonical_data(&conn, uid)
     }
 
+    /// The stored embeddings of a canonical answer's question pattern and phrasings.
+    pub fn canonical_phrasing_vectors(&self, uid: &str) -> Result<Vec<(String, Vec<u8>)>> {
+        let conn = self.read()?;
+        let mut stmt = conn.prepare(
+            "SELECT v.text, v.embedding FROM canonical_variants v JOIN canonical_answers a ON a.id = v.canonical_answer_id
+             WHERE a.uid = ?1",
+        )?;
+        let rows = stmt.query_map([uid], |r| Ok((r.get(0)?, r.get(1)?)))?.collect::<rusqlite::Result<_>>()?;
+        Ok(rows)
+    }
+
     /// A conflict's state for sync.
     pub fn conflict_data(&self, uid: &str) -> Result<Option<ConflictData>> {
         let conn = self.read()?;
@@ -309,6 +328,17 @@ impl Store {
                  last_push_at = excluded.last_push_at",
             params![device_id, seq],
         )?;
+        Ok(())
+    }
+
+    /// Tell devices that `uid` does not exist here (a canonical answer a device wrote
+    /// with an answer that lost): its record will say it is gone.
+    pub fn log_gone(&self, entity: &str, uid: &str) -> Result<()> {
+        let mut conn = self.conn();
+        let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+        tx.execute("DELETE FROM sync_log WHERE entity = ?1 AND uid = ?2", [entity, uid])?;
+        tx.execute("INSERT INTO sync_log (entity, uid) VALUES (?1, ?2)", [entity, uid])?;
+        tx.commit()?;
         Ok(())
     }
 
@@ -360,16 +390,77 @@ impl Store {
         Ok(())
     }
 
-    /// Set one field of a canonical answer with the timestamp it was written at (a
-    /// peer's edit that won).
-    pub fn set_canonical_field_hlc(&self, id: i64, field: &str, hlc: &str) -> Result<()> {
-        let column = match field {
-            "answer" => "answer_hlc",
-            "layer" => "layer_hlc",
-            other => return Err(crate::Error::Invalid { what: "field", detail: other.to_string() }),
-        };
-        self.conn().execute(&format!("UPDATE canonical_answers SET {column} = ?2 WHERE id = ?1"), params![id, hlc])?;
-        Ok(())
+    /// Take in a node's tally of serves of a canonical answer (the larger of it and the
+    /// one here); the count becomes the sum, and devices are told. Whether it grew.
+    pub fn merge_tally(&self, uid: &str, node: &str, n: i64) -> Result<bool> {
+        let mut conn = self.conn();
+        let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+        let grew = tx.execute(
+            "INSERT INTO reuse_tallies (canonical_uid, node, n) VALUES (?1, ?2, ?3)
+             ON CONFLICT (canonical_uid, node) DO UPDATE SET n = excluded.n WHERE excluded.n > n",
+            params![uid, node, n.max(0)],
+        )? > 0;
+        if grew {
+            applying(|| {
+                tx.execute(
+                    "UPDATE canonical_answers SET times_reused =
+                         (SELECT coalesce(sum(n), 0) FROM reuse_tallies WHERE canonical_uid = ?1) WHERE uid = ?1",
+                    [uid],
+                )
+            })?;
+            tx.execute("DELETE FROM sync_log WHERE entity = 'canonical' AND uid = ?1", [uid])?;
+            tx.execute("INSERT INTO sync_log (entity, uid) VALUES ('canonical', ?1)", [uid])?;
+        }
+        tx.commit()?;
+        Ok(grew)
+    }
+
+    /// Apply device `device_id`'s change `seq`: one field of a canonical answer set to
+    /// `value` written at `hlc`, and the device's position moved past it, in one
+    /// transaction (so the change is applied exactly once, with one commit).
+    pub fn apply_canonical_field(
+        &self,
+        device_id: i64,
+        seq: i64,
+        id: i64,
+        field: &str,
+        value: &str,
+        hlc: &str,
+    ) -> Result<crate::IndexChange> {
+        applying(|| {
+            let mut conn = self.conn();
+            let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+            let (mut removed, mut added) = (Vec::new(), Vec::new());
+            match field {
+                "answer" => {
+                    tx.execute(
+                        "UPDATE canonical_answers SET answer = ?2, answer_hlc = ?3 WHERE id = ?1",
+                        params![id, value, hlc],
+                    )?;
+                }
+                "layer" => {
+                    let layer: fanline_engine::Layer = value.parse()?;
+                    removed =
+                        crate::canonical_edit::indexed_variants(&tx, id)?.into_iter().map(|(k, _, _)| k).collect();
+                    tx.execute(
+                        "UPDATE canonical_answers SET layer = ?2, layer_hlc = ?3 WHERE id = ?1",
+                        params![id, layer.as_str(), hlc],
+                    )?;
+                    added = crate::canonical_edit::indexed_variants(&tx, id)?;
+                }
+                other => return Err(crate::Error::Invalid { what: "field", detail: other.to_string() }),
+            }
+            tx.execute(
+                "INSERT INTO sync_devices (device_id, pushed_through, last_push_at)
+                 VALUES (?1, ?2, strftime('%Y-%m-%dT%H:%M:%fZ', 'now'))
+                 ON CONFLICT (device_id) DO UPDATE SET pushed_through = max(pushed_through, excluded.pushed_through),
+                     last_push_at = excluded.last_push_at",
+                params![device_id, seq],
+            )?;
+            let generation = crate::index_log::log_change(&tx, removed.iter().chain(added.iter().map(|(k, _, _)| k)))?;
+            tx.commit()?;
+            Ok(crate::IndexChange { removed, added, generation })
+        })
     }
 }
 
@@ -415,6 +506,8 @@ pub(crate) fn canonical_data(conn: &Connection, uid: &str) -> Result<Option<Cano
                         times_reused: r.get(7)?,
                         source_escalation_uid: r.get(8)?,
                         variants: Vec::new(),
+                        vectors: None,
+                        tallies: Default::default(),
                     },
                 ))
             },
@@ -425,6 +518,8 @@ pub(crate) fn canonical_data(conn: &Connection, uid: &str) -> Result<Option<Cano
         "SELECT text FROM canonical_variants WHERE canonical_answer_id = ?1 AND is_pattern = 0 ORDER BY text",
     )?;
     data.variants = stmt.query_map([id], |r| r.get(0))?.collect::<rusqlite::Result<_>>()?;
+    let mut stmt = conn.prepare("SELECT node, n FROM reuse_tallies WHERE canonical_uid = ?1")?;
+    data.tallies = stmt.query_map([uid], |r| Ok((r.get(0)?, r.get(1)?)))?.collect::<rusqlite::Result<_>>()?;
     Ok(Some(data))
 }
 

@@ -125,7 +125,7 @@ fn apply_canonical(
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)
          ON CONFLICT (uid) DO UPDATE SET agent_id = excluded.agent_id, question_pattern = excluded.question_pattern,
              answer = excluded.answer, layer = excluded.layer, answer_hlc = excluded.answer_hlc,
-             layer_hlc = excluded.layer_hlc, times_reused = excluded.times_reused,
+             layer_hlc = excluded.layer_hlc,
              source_escalation_id = coalesce(excluded.source_escalation_id, source_escalation_id)
          RETURNING id",
         params![uid, agent, c.question_pattern, c.answer, c.layer, c.answer_hlc, c.layer_hlc, c.times_reused, source],
@@ -178,6 +178,19 @@ fn apply_canonical(
             )?;
         }
     }
+    // Reuse counts: the larger tally of each node; the count is their sum.
+    for (node, n) in &c.tallies {
+        tx.execute(
+            "INSERT INTO reuse_tallies (canonical_uid, node, n) VALUES (?1, ?2, ?3)
+             ON CONFLICT (canonical_uid, node) DO UPDATE SET n = max(n, excluded.n)",
+            params![uid, node, n],
+        )?;
+    }
+    tx.execute(
+        "UPDATE canonical_answers SET times_reused =
+             (SELECT coalesce(sum(n), 0) FROM reuse_tallies WHERE canonical_uid = ?1) WHERE id = ?2",
+        params![uid, id],
+    )?;
     if let Some(e) = &c.source_escalation_uid {
         tx.execute("UPDATE escalations SET canonical_answer_id = ?1 WHERE uid = ?2", params![id, e])?;
     }

@@ -16,6 +16,8 @@ fn canonical(question: &str, answer: &str) -> CanonicalData {
         times_reused: 0,
         source_escalation_uid: None,
         variants: vec![],
+        vectors: None,
+        tallies: Default::default(),
     }
 }
 

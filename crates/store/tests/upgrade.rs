@@ -10,6 +10,8 @@ use std::path::Path;
 /// migrations applied and recorded.
 fn database_at(path: &Path, k: usize) -> Connection {
     let conn = Connection::open(path).unwrap();
+    // The SQL functions the sync triggers (from migration 11 on) call.
+    fanline_store::register_functions(&conn).unwrap();
     conn.pragma_update(None, "journal_mode", "WAL").unwrap();
     conn.pragma_update(None, "foreign_keys", "ON").unwrap();
     conn.execute_batch(

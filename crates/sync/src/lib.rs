@@ -112,6 +112,13 @@ pub enum Op {
         /// Its new value.
         value: String,
     },
+    /// A node's count of serves of a canonical answer (a G-counter: the larger wins).
+    Tally {
+        /// The node that served.
+        node: String,
+        /// How many times, in all.
+        n: i64,
+    },
     /// A phrasing added to a canonical answer.
     VariantAdd {
         /// The phrasing.
@@ -303,12 +310,28 @@ pub struct CanonicalData {
     pub answer_hlc: String,
     /// When `layer` was last set.
     pub layer_hlc: String,
-    /// Served so far (the hub's count).
+    /// Served so far: the sum of `tallies`.
     pub times_reused: i64,
+    /// Serves per node.
+    #[serde(default)]
+    pub tallies: BTreeMap<String, i64>,
     /// The escalation it was born from.
     pub source_escalation_uid: Option<String>,
     /// Its other phrasings.
     pub variants: Vec<String>,
+    /// The embeddings of its question pattern and phrasings, made by the model named:
+    /// a node with the same model takes them, one with another model makes its own.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub vectors: Option<Vectors>,
+}
+
+/// Embeddings that travel with a record.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Vectors {
+    /// The model that made them (`Embedder::model_id`).
+    pub model: String,
+    /// By text: the vector's f32s, little-endian, base64.
+    pub by_text: BTreeMap<String, String>,
 }
 
 /// Two devices' work that met, kept for the creator.

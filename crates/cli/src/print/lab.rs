@@ -274,3 +274,10 @@ pub fn bench_serve(o: &mut Out, r: &fanline_lab::bench_serve::ServeBenchReport) 
         if r.sync_every_commit { "at every commit (store.sync_every_commit)" } else { "at checkpoints only" }
     );
 }
+
+pub fn bench_sync(o: &mut Out, rows: &[fanline_lab::bench_sync::SyncRow]) {
+    say!(o, "{:<40} {:>9} {:>9} {:>10}", "sync step", "items", "seconds", "per second");
+    for r in rows {
+        say!(o, "{:<40} {:>9} {:>9.2} {:>10.0}", r.step, r.items, r.seconds, r.per_second);
+    }
+}

@@ -227,6 +227,20 @@ impl Fanline {
         Ok(report)
     }
 
+    /// Push what changed here (only).
+    pub async fn sync_push(&self) -> Result<SyncReport> {
+        let mut report = SyncReport::default();
+        self.sync_push_all(&self.sync_client()?, &mut report).await?;
+        Ok(report)
+    }
+
+    /// Pull what changed on the hub (only).
+    pub async fn sync_pull(&self) -> Result<SyncReport> {
+        let mut report = SyncReport::default();
+        self.sync_pull_all(&self.sync_client()?, &mut report).await?;
+        Ok(report)
+    }
+
     async fn sync_push_all(&self, client: &Client, report: &mut SyncReport) -> Result<()> {
         loop {
             let Some(first) = self.store.sync_position()?.first_pending else { return Ok(()) };
@@ -349,8 +363,26 @@ impl Fanline {
         if missing.is_empty() {
             return Ok(HashMap::new());
         }
-        let vectors = self.embedder()?.embed(&missing)?;
-        Ok(missing.into_iter().map(str::to_string).zip(vectors).collect())
+        let embedder = self.embedder()?;
+        let mut out = HashMap::new();
+        // The hub's vectors, when its model is this node's: nothing to recompute.
+        if let Some(v) = c.vectors.as_ref().filter(|v| v.model == embedder.model_id()) {
+            use base64::Engine as _;
+            for t in &missing {
+                let bytes = v.by_text.get(*t).and_then(|b| base64::engine::general_purpose::STANDARD.decode(b).ok());
+                if let Some(vec) = bytes.as_deref().and_then(fanline_engine::vector::from_bytes) {
+                    if vec.len() == embedder.dim() {
+                        out.insert(t.to_string(), vec);
+                    }
+                }
+            }
+        }
+        missing.retain(|t| !out.contains_key(*t));
+        if !missing.is_empty() {
+            let vectors = embedder.embed(&missing)?;
+            out.extend(missing.into_iter().map(str::to_string).zip(vectors));
+        }
+        Ok(out)
     }
 
     /// Compare this device's digests with the hub's, table by table.

@@ -39,7 +39,7 @@ impl Fanline {
     /// Apply a device's changes in order. Each is applied once: one the hub has
     /// already is a duplicate; a batch that starts after a hole is refused with the
     /// position to push from; a device clock far ahead refuses the batch.
-    pub fn sync_push(&self, auth: &DeviceAuth, req: &PushRequest) -> Result<PushReply> {
+    pub fn sync_apply(&self, auth: &DeviceAuth, req: &PushRequest) -> Result<PushReply> {
         auth.require(Scope::Admin)?;
         if req.changes.len() > MAX_PUSH {
             return Err(Error::InvalidInput(format!("push at most {MAX_PUSH} changes at once")));
@@ -67,16 +67,23 @@ impl Fanline {
             check_drift(h, self.now_ms()).map_err(|e| Error::ClockAhead(e.to_string()))?;
             stamps.push(h);
         }
+        self.flushing_once(|| self.apply_batch(auth, req, through, stamps))
+    }
+
+    fn apply_batch(&self, auth: &DeviceAuth, req: &PushRequest, through: i64, stamps: Vec<Hlc>) -> Result<PushReply> {
+        let device = auth.device.id;
         let mut results = Vec::with_capacity(req.changes.len());
         let mut pushed = through;
         for (c, h) in req.changes.iter().zip(stamps) {
             let (outcome, detail) = if c.seq <= through {
                 (Outcome::Duplicate, String::new())
             } else {
-                let r = self.apply_change(&auth.device.name, c)?;
-                self.store.set_pushed_through(device, c.seq)?;
+                let (outcome, detail, recorded) = self.apply_change(auth, c)?;
+                if !recorded {
+                    self.store.set_pushed_through(device, c.seq)?;
+                }
                 pushed = c.seq;
-                r
+                (outcome, detail)
             };
             self.store.hlc_recv(h)?;
             results.push(fanline_sync::ChangeResult { seq: c.seq, outcome, detail });
@@ -93,7 +100,7 @@ impl Fanline {
         for (seq, kind, uid) in rows {
             let data = match kind.as_str() {
                 entity::ESCALATION => self.store.escalation_data(&uid)?.map(serde_json::to_value),
-                entity::CANONICAL => self.store.canonical_data(&uid)?.map(serde_json::to_value),
+                entity::CANONICAL => self.canonical_record(&uid)?.map(serde_json::to_value),
                 entity::CONFLICT => self.store.conflict_data(&uid)?.map(serde_json::to_value),
                 _ => None,
             }
@@ -105,8 +112,30 @@ impl Fanline {
         Ok(Page { records, next_after, up_to_date: next_after >= head, hub_hlc: self.store.hlc_last().to_string() })
     }
 
+    /// A canonical answer's state with the hub's embeddings of its phrasings.
+    fn canonical_record(&self, uid: &str) -> Result<Option<fanline_sync::CanonicalData>> {
+        use base64::Engine as _;
+        let Some(mut data) = self.store.canonical_data(uid)? else { return Ok(None) };
+        let by_text = self
+            .store
+            .canonical_phrasing_vectors(uid)?
+            .into_iter()
+            .map(|(text, bytes)| (text, base64::engine::general_purpose::STANDARD.encode(bytes)))
+            .collect();
+        data.vectors = Some(fanline_sync::Vectors { model: self.embedder()?.model_id().to_string(), by_text });
+        Ok(Some(data))
+    }
+
     /// Apply one change; a change that cannot apply here is an outcome, not an error.
-    fn apply_change(&self, device: &str, c: &Change) -> Result<Applied> {
+    /// `true` when the device's position was moved past it in the same transaction.
+    fn apply_change(&self, auth: &DeviceAuth, c: &Change) -> Result<(Outcome, String, bool)> {
+        if let (entity::CANONICAL, Ok(Op::Set { field, value })) = (c.entity.as_str(), c.op()) {
+            return self.apply_set(auth, c, &field, &value);
+        }
+        self.apply_other(&auth.device.name, c).map(|(o, d)| (o, d, false))
+    }
+
+    fn apply_other(&self, device: &str, c: &Change) -> Result<Applied> {
         if c.schema_version > SCHEMA_VERSION {
             return rejected(format!(
                 "written by a newer Fanline (sync version {}; this hub knows {SCHEMA_VERSION}): update the hub",
@@ -128,8 +157,14 @@ impl Fanline {
             (entity::CANONICAL, Op::Add { agent, question, answer, layer }) => {
                 self.apply_add(c, &agent, &question, &answer, &layer)
             }
-            (entity::CANONICAL, Op::Set { field, value }) => self.apply_set(device, c, &field, &value),
             (entity::CANONICAL, Op::VariantAdd { text }) => self.apply_variant(c, &text),
+            (entity::CANONICAL, Op::Tally { node, n }) => match self.store.id_by_uid(SyncTable::Canonical, &c.uid)? {
+                None => Ok((Outcome::Superseded, "the answer was deleted".into())),
+                Some(_) => Ok(match self.store.merge_tally(&c.uid, &node, n)? {
+                    true => (Outcome::Applied, String::new()),
+                    false => (Outcome::Duplicate, String::new()),
+                }),
+            },
             (entity::CANONICAL, Op::Delete {}) => match self.store.id_by_uid(SyncTable::Canonical, &c.uid)? {
                 None => Ok((Outcome::Duplicate, String::new())),
                 Some(id) => applying(|| self.canonical_delete(id)).map(|_| (Outcome::Applied, String::new())),
@@ -158,6 +193,13 @@ impl Fanline {
         };
         let layer: Layer = layer.parse().map_err(|e: fanline_engine::Error| Error::InvalidInput(e.to_string()))?;
         let e = self.store.escalation(id)?;
+        let lost =
+            matches!(e.status, EscalationStatus::Answered | EscalationStatus::Declined | EscalationStatus::Expired);
+        if lost && self.store.id_by_uid(SyncTable::Canonical, canonical_uid)?.is_none() {
+            // The device wrote a canonical answer with its losing answer: it goes from
+            // every device (the text is kept in the conflict).
+            self.store.log_gone(entity::CANONICAL, canonical_uid)?;
+        }
         match e.status {
             EscalationStatus::Pending | EscalationStatus::Accepted => {
                 let existing = self.store.id_by_uid(SyncTable::Canonical, canonical_uid)?;
@@ -172,7 +214,7 @@ impl Fanline {
                             self.store.adopt_canonical_uid(cid, canonical_uid, &c.hlc)?;
                         }
                     }
-                    self.flush()
+                    Ok(())
                 })?;
                 done()
             }
@@ -276,9 +318,14 @@ impl Fanline {
         done()
     }
 
-    fn apply_set(&self, device: &str, c: &Change, field: &str, value: &str) -> Result<Applied> {
+    fn apply_set(&self, auth: &DeviceAuth, c: &Change, field: &str, value: &str) -> Result<(Outcome, String, bool)> {
+        if c.schema_version > SCHEMA_VERSION {
+            return Ok((Outcome::Rejected, "written by a newer Fanline: update the hub".into(), false));
+        }
+        let device = auth.device.name.as_str();
+        let unrecorded = |r: Result<Applied>| r.map(|(o, d)| (o, d, false));
         let Some(id) = self.store.id_by_uid(SyncTable::Canonical, &c.uid)? else {
-            return self.conflict(
+            return unrecorded(self.conflict(
                 ConflictData {
                     kind: "edit_of_deleted".into(),
                     entity: entity::CANONICAL.into(),
@@ -293,16 +340,19 @@ impl Fanline {
                 },
                 Outcome::Superseded,
                 "the answer was deleted: the edit is kept as a conflict",
-            );
+            ));
         };
         let now = self.store.canonical_data(&c.uid)?.ok_or_else(|| Error::InvalidInput("vanished".into()))?;
         let (current, current_hlc) = match field {
             "answer" => (now.answer.clone(), now.answer_hlc.clone()),
             "layer" => (now.layer.clone(), now.layer_hlc.clone()),
-            other => return rejected(format!("the field {other:?} does not sync")),
+            other => return unrecorded(rejected(format!("the field {other:?} does not sync"))),
         };
         if c.hlc == current_hlc {
-            return Ok((Outcome::Duplicate, String::new()));
+            return Ok((Outcome::Duplicate, String::new(), false));
+        }
+        if field == "answer" && value.trim().is_empty() {
+            return unrecorded(rejected("the answer is empty"));
         }
         let concurrent = c.base_hlc != current_hlc && current != value;
         let edit = |winner: &str, kept: &str, from: &str, hlc: &str| ConflictData {
@@ -318,30 +368,25 @@ impl Fanline {
             resolution: None,
         };
         if c.hlc.as_str() > current_hlc.as_str() {
-            applying(|| -> Result<()> {
-                match field {
-                    "answer" => self.canonical_update(id, Some(value), None)?,
-                    _ => {
-                        let layer: Layer =
-                            value.parse().map_err(|e: fanline_engine::Error| Error::InvalidInput(e.to_string()))?;
-                        self.canonical_update(id, None, Some(layer))?
-                    }
-                };
-                Ok(())
-            })?;
-            self.store.set_canonical_field_hlc(id, field, &c.hlc)?;
+            if field == "layer" && value.parse::<Layer>().is_err() {
+                return unrecorded(rejected(format!("{value:?} is not a layer")));
+            }
             if concurrent {
                 self.store.add_conflict(&edit(value, &current, "", &current_hlc))?;
             }
-            done()
+            let (value, hlc) = (value.trim(), c.hlc.as_str());
+            self.write_indexed(false, |s| {
+                s.apply_canonical_field(auth.device.id, c.seq, id, field, value, hlc).map(|x| ((), x))
+            })?;
+            Ok((Outcome::Applied, String::new(), true))
         } else if concurrent {
-            self.conflict(
+            unrecorded(self.conflict(
                 edit(&current, value, device, &c.hlc),
                 Outcome::Superseded,
                 "a later edit of this field won: this one is kept as a conflict",
-            )
+            ))
         } else {
-            Ok((Outcome::Superseded, "a later edit of this field won".into()))
+            Ok((Outcome::Superseded, "a later edit of this field won".into(), false))
         }
     }
 

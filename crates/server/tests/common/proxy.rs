@@ -24,6 +24,8 @@ pub enum Fault {
 pub struct FaultProxy {
     pub base: String,
     faults: Arc<Mutex<VecDeque<Fault>>>,
+    /// Partitioned: every request gets 502 until healed.
+    down: Arc<std::sync::atomic::AtomicBool>,
     /// Requests seen, by their first line.
     pub seen: Arc<Mutex<Vec<String>>>,
     task: tokio::task::JoinHandle<()>,
@@ -41,17 +43,28 @@ impl FaultProxy {
         let base = format!("http://{}", listener.local_addr().unwrap());
         let faults: Arc<Mutex<VecDeque<Fault>>> = Arc::default();
         let seen: Arc<Mutex<Vec<String>>> = Arc::default();
-        let (f, s) = (faults.clone(), seen.clone());
+        let down: Arc<std::sync::atomic::AtomicBool> = Arc::default();
+        let (f, s, d) = (faults.clone(), seen.clone(), down.clone());
         let task = tokio::spawn(async move {
             loop {
                 let Ok((client, _)) = listener.accept().await else { return };
-                let (f, s) = (f.clone(), s.clone());
+                let (f, s, d) = (f.clone(), s.clone(), d.clone());
                 tokio::spawn(async move {
-                    let _ = handle(client, upstream, f, s).await;
+                    let _ = handle(client, upstream, f, s, d).await;
                 });
             }
         });
-        FaultProxy { base, faults, seen, task }
+        FaultProxy { base, faults, down, seen, task }
+    }
+
+    /// Cut the device off from the hub (`true`) or heal the partition.
+    pub fn partition(&self, down: bool) {
+        self.down.store(down, std::sync::atomic::Ordering::SeqCst);
+    }
+
+    /// Faults queued and not yet done.
+    pub fn pending(&self) -> usize {
+        self.faults.lock().unwrap().len()
     }
 
     /// Do `fault` to the next request (faults queue up; then requests pass).
@@ -108,11 +121,15 @@ async fn handle(
     upstream: SocketAddr,
     faults: Arc<Mutex<VecDeque<Fault>>>,
     seen: Arc<Mutex<Vec<String>>>,
+    down: Arc<std::sync::atomic::AtomicBool>,
 ) -> std::io::Result<()> {
     let request = read_request(&mut client).await?;
     let first = String::from_utf8_lossy(&request).lines().next().unwrap_or_default().to_string();
     seen.lock().unwrap().push(first);
-    let fault = faults.lock().unwrap().pop_front().unwrap_or(Fault::Pass);
+    let fault = match down.load(std::sync::atomic::Ordering::SeqCst) {
+        true => Fault::BadGateway,
+        false => faults.lock().unwrap().pop_front().unwrap_or(Fault::Pass),
+    };
     let response = match fault {
         Fault::BadGateway => {
             b"HTTP/1.1 502 Bad Gateway\r\ncontent-type: text/plain\r\ncontent-length: 3\r\nconnection: close\r\n\r\nbad"
