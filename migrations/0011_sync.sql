@@ -29,7 +29,7 @@ INSERT INTO meta (key, value) VALUES ('sync.node', lower(hex(randomblob(8))));
 -- pulled through seq n has everything as of n; what changed after is after n.
 CREATE TABLE sync_log (
     seq    INTEGER PRIMARY KEY AUTOINCREMENT,
-    entity TEXT NOT NULL CHECK (entity IN ('escalation', 'canonical', 'conflict')),
+    entity TEXT NOT NULL,
     uid    TEXT NOT NULL,
     UNIQUE (entity, uid)
 ) STRICT;

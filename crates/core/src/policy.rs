@@ -151,6 +151,15 @@ impl Fanline {
 
     /// Write an agent's policy file after checking it; returns the parsed policy.
     pub fn policy_save(&self, agent: &str, text: &str) -> Result<Policy> {
+        let p = self.write_policy_file(agent, text)?;
+        if let Some(a) = self.store.agent_by_name(agent)? {
+            self.store.keep_valid_policy(a.id, text)?;
+        }
+        Ok(p)
+    }
+
+    /// Check and write the policy file only (the store keeps it separately).
+    pub(crate) fn write_policy_file(&self, agent: &str, text: &str) -> Result<Policy> {
         let path = self.policy_path(agent);
         let p = Policy::parse(text).map_err(|error: PolicyError| Error::Policy { path: path.clone(), error })?;
         let dir = path.parent().expect("policies/<agent>.toml has a parent");
@@ -159,9 +168,6 @@ impl Fanline {
         let tmp = dir.join(format!(".{agent}.toml.tmp"));
         std::fs::write(&tmp, text).map_err(io)?;
         std::fs::rename(&tmp, &path).map_err(io)?;
-        if let Some(a) = self.store.agent_by_name(agent)? {
-            self.store.keep_valid_policy(a.id, text)?;
-        }
         Ok(p)
     }
 }

@@ -257,7 +257,7 @@ async fn clock_skew_the_causally_later_edit_wins_and_a_clock_far_ahead_is_refuse
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn pages_of_every_size_bring_a_new_device_the_same_state() {
     let hub = TestHub::start(real_model(), true, |_| {}).await;
-    // Twelve more canonical answers: 13 in the log, with one escalation 14.
+    // Twelve more canonical answers: 13 in the log, with one escalation and the rules 15.
     for i in 0..12 {
         hub.app
             .canonical_add(
@@ -276,7 +276,7 @@ async fn pages_of_every_size_bring_a_new_device_the_same_state() {
     for size in [1, p - 1, p, p + 1, 2 * p, 1000] {
         let d = Desktop::paired(&hub, &format!("device {size}"), Days::zero(), |c| c.sync.page_size = size).await;
         let r = d.sync().await;
-        assert_eq!(r.pulled, 14, "page size {size}: {r:?}");
+        assert_eq!(r.pulled, 15, "page size {size}: {r:?}");
         assert_converged(&hub, &[&d]).await;
         assert_eq!(d.app.canonical_list(None).unwrap().len(), 13);
         // Served from this device's own index: a phrasing pulled from the hub is found.
@@ -290,7 +290,7 @@ async fn pages_of_every_size_bring_a_new_device_the_same_state() {
     other.init(None).unwrap();
     let code = hub.app.hub_pairing_code(&[Scope::Admin]).unwrap().code;
     other.sync_pair(&hub.base, &code, "other model").await.unwrap();
-    assert_eq!(other.sync_once().await.unwrap().pulled, 14);
+    assert_eq!(other.sync_once().await.unwrap().pulled, 15);
     assert!(other.sync_verify().await.unwrap().equal);
     let hits = other.canonical_search(None, "Another way to ask question 3?", Layer::Public, 1).unwrap();
     assert_eq!(hits[0].answer, "Answer number 3.");
@@ -402,4 +402,69 @@ fn hub_uid(hub: &TestHub) -> String {
     let auth = hub.app.device_auth(&token).unwrap();
     let page = hub.app.sync_changes(&auth, 0, 100).unwrap();
     page.records.into_iter().find(|r| r.entity == "escalation").unwrap().uid
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn rules_and_the_policy_file_sync_per_field_and_the_hub_counts_caps_by_them() {
+    let hub = TestHub::start(real_model(), true, |_| {}).await;
+    let laptop = Desktop::paired(&hub, "Laptop", Days::zero(), |_| {}).await;
+    let desktop = Desktop::paired(&hub, "Desktop", Days::zero(), |_| {}).await;
+    laptop.sync().await;
+    desktop.sync().await;
+
+    // The laptop lowers the daily cap and installs a policy file; the desktop changes
+    // the persona. Different fields: both stand.
+    laptop.run(|a| a.rule_set(None, "max_escalations_per_day", "1")).unwrap();
+    let policy = "[tiers.paid]\nnovelty_threshold = 0.5\n";
+    laptop.run(|a| a.policy_save("default", policy)).unwrap();
+    desktop.clock.advance(Days::seconds(5));
+    desktop.run(|a| a.rule_set(None, "persona", "\"Warm and brief.\"")).unwrap();
+    laptop.sync().await;
+    desktop.sync().await;
+    assert_converged(&hub, &[&laptop, &desktop]).await;
+    for app in [&hub.app, &laptop.app, &desktop.app] {
+        let r = app.rules(None).unwrap();
+        assert_eq!((r.max_escalations_per_day, r.persona.as_str()), (1, "Warm and brief."));
+        assert_eq!(app.policy_text(None).unwrap(), policy);
+    }
+    assert!(laptop.app.sync_conflicts().unwrap().is_empty());
+
+    // The hub counts the cap by the laptop's rule: a second acceptance today is refused.
+    escalate(&hub, "q-1", QUESTION).await;
+    let fan = hub.session().await;
+    let v: Value = hub
+        .say(&fan, "q-2", "Could you sign twenty copies for our school library fundraiser?")
+        .await
+        .json()
+        .await
+        .unwrap();
+    match v["decision"]["offer"]["escalation_id"].as_i64() {
+        Some(id) => {
+            let r = hub.post(&format!("/v1/escalations/{id}/accept"), Some(&fan.token), json!({})).await;
+            assert_eq!(code(r).await, (409, "cap_reached".into()));
+        }
+        // Or not even offered: the router knows the cap is reached.
+        None => assert_eq!(v["decision"]["path"], "F", "{v}"),
+    }
+
+    // The same rule edited on both offline: the later wins everywhere, the other is kept.
+    laptop.run(|a| a.rule_set(None, "max_escalations_per_day", "7")).unwrap();
+    desktop.clock.advance(Days::minutes(1));
+    desktop.run(|a| a.rule_set(None, "max_escalations_per_day", "9")).unwrap();
+    desktop.sync().await;
+    assert_eq!(laptop.sync().await.conflicts, 1);
+    assert_converged(&hub, &[&laptop, &desktop]).await;
+    for app in [&hub.app, &laptop.app, &desktop.app] {
+        assert_eq!(app.rules(None).unwrap().max_escalations_per_day, 9);
+        let c = app.sync_conflicts().unwrap();
+        assert_eq!(
+            (c[0].data.entity.as_str(), c[0].data.field.as_str(), c[0].data.kept.as_str()),
+            ("rules", "max_escalations_per_day", "7")
+        );
+    }
+    let uid = laptop.app.sync_conflicts().unwrap()[0].uid.clone();
+    laptop.app.sync_resolve(&uid, "restore").unwrap();
+    assert_converged(&hub, &[&laptop, &desktop]).await;
+    assert_eq!(desktop.app.rules(None).unwrap().max_escalations_per_day, 7);
+    hub.stop().await;
 }

@@ -109,40 +109,64 @@ impl Store {
 
     /// The rules of an agent.
     pub fn agent_config(&self, agent_id: i64) -> Result<AgentConfig> {
-        self.read()?
-            .query_row(
-                "SELECT max_escalations_per_day, max_escalations_per_week, escalation_enabled,
-                        auto_answer_confidence_threshold, clarification_enabled, blocked_topics,
-                        allowed_user_tiers, availability_windows, outside_hours, timezone, persona
-                 FROM agent_config WHERE agent_id = ?1",
-                [agent_id],
-                |r| {
-                    Ok(AgentConfig {
-                        max_escalations_per_day: r.get(0)?,
-                        max_escalations_per_week: r.get(1)?,
-                        escalation_enabled: r.get(2)?,
-                        auto_answer_confidence_threshold: r.get(3)?,
-                        clarification_enabled: r.get(4)?,
-                        blocked_topics: util::json_typed(r, 5)?,
-                        allowed_user_tiers: util::json_typed(r, 6)?,
-                        availability_windows: util::json_typed(r, 7)?,
-                        outside_hours: parsed(r, 8)?,
-                        timezone: r.get(9)?,
-                        persona: r.get(10)?,
-                    })
-                },
-            )
-            .optional()?
-            .ok_or_else(|| Error::not_found("agent", agent_id))
+        let conn = self.read()?;
+        read_config(&conn, agent_id)
     }
 
     /// Replace the rules of an agent.
+    /// (Each rule that changed is stamped for sync in the same transaction.)
     pub fn set_agent_config(&self, agent_id: i64, c: &AgentConfig) -> Result<()> {
-        write_config(&self.conn(), agent_id, c)
+        let mut conn = self.conn();
+        let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+        let (name, old) = config_json(&tx, agent_id)?;
+        write_config(&tx, agent_id, c)?;
+        let (_, new) = config_json(&tx, agent_id)?;
+        for (field, value) in crate::sync_fields::changed_fields(&old, &new) {
+            crate::sync_fields::field_changed(&tx, crate::RULES, &name, &field, &value)?;
+        }
+        tx.commit()?;
+        Ok(())
     }
 }
 
-fn write_config(conn: &rusqlite::Connection, agent_id: i64, c: &AgentConfig) -> Result<()> {
+/// An agent's rules, read on `conn`.
+pub(crate) fn read_config(conn: &rusqlite::Connection, agent_id: i64) -> Result<AgentConfig> {
+    conn.query_row(
+        "SELECT max_escalations_per_day, max_escalations_per_week, escalation_enabled,
+                auto_answer_confidence_threshold, clarification_enabled, blocked_topics,
+                allowed_user_tiers, availability_windows, outside_hours, timezone, persona
+         FROM agent_config WHERE agent_id = ?1",
+        [agent_id],
+        |r| {
+            Ok(AgentConfig {
+                max_escalations_per_day: r.get(0)?,
+                max_escalations_per_week: r.get(1)?,
+                escalation_enabled: r.get(2)?,
+                auto_answer_confidence_threshold: r.get(3)?,
+                clarification_enabled: r.get(4)?,
+                blocked_topics: util::json_typed(r, 5)?,
+                allowed_user_tiers: util::json_typed(r, 6)?,
+                availability_windows: util::json_typed(r, 7)?,
+                outside_hours: parsed(r, 8)?,
+                timezone: r.get(9)?,
+                persona: r.get(10)?,
+            })
+        },
+    )
+    .optional()?
+    .ok_or_else(|| Error::not_found("agent", agent_id))
+}
+
+/// An agent's name and its rules as JSON, read in `conn`'s transaction.
+fn config_json(conn: &rusqlite::Connection, agent_id: i64) -> Result<(String, serde_json::Value)> {
+    let name: String = conn
+        .query_row("SELECT name FROM agents WHERE id = ?1", [agent_id], |r| r.get(0))
+        .optional()?
+        .ok_or_else(|| Error::not_found("agent", agent_id))?;
+    Ok((name, serde_json::to_value(read_config(conn, agent_id)?).unwrap_or_default()))
+}
+
+pub(crate) fn write_config(conn: &rusqlite::Connection, agent_id: i64, c: &AgentConfig) -> Result<()> {
     let n = conn.execute(
         "UPDATE agent_config SET max_escalations_per_day = ?2, max_escalations_per_week = ?3,
                  escalation_enabled = ?4, auto_answer_confidence_threshold = ?5,
@@ -188,12 +212,19 @@ impl Store {
     /// Keep `text` as the agent's last valid policy (nothing is written if it is the
     /// one kept already).
     pub fn keep_valid_policy(&self, agent_id: i64, text: &str) -> Result<()> {
-        self.conn().execute(
+        let mut conn = self.conn();
+        let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+        let n = tx.execute(
             "INSERT INTO last_valid_policy (agent_id, text) VALUES (?1, ?2)
              ON CONFLICT (agent_id) DO UPDATE SET text = excluded.text, saved_at = excluded.saved_at
              WHERE last_valid_policy.text != excluded.text",
             rusqlite::params![agent_id, text],
         )?;
+        if n > 0 {
+            let name: String = tx.query_row("SELECT name FROM agents WHERE id = ?1", [agent_id], |r| r.get(0))?;
+            crate::sync_fields::field_changed(&tx, crate::RULES, &name, "policy", text)?;
+        }
+        tx.commit()?;
         Ok(())
     }
 }

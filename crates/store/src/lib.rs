@@ -23,6 +23,7 @@ mod providers;
 mod routing;
 mod sync;
 mod sync_apply;
+mod sync_fields;
 mod unrouted;
 mod util;
 
@@ -42,6 +43,7 @@ pub use providers::ProviderSettings;
 pub use routing::{NewRouting, ReuseExample, RoutingWritten};
 pub use sync::{applying, register_functions, SyncPosition, SyncTable, WallClock};
 pub use sync_apply::Incoming;
+pub use sync_fields::{RulesData, RULES};
 pub use unrouted::Unrouted;
 
 use rusqlite::{Connection, OpenFlags};

@@ -44,6 +44,11 @@ thread_local! {
     static APPLYING: Cell<bool> = const { Cell::new(false) };
 }
 
+/// Whether a peer's change is being applied on this thread.
+pub(crate) fn is_applying() -> bool {
+    APPLYING.with(|a| a.get())
+}
+
 /// Run `f` as the application of a peer's change: the store's writes on this thread
 /// are not stamped with this node's clock nor written to its outbox.
 pub fn applying<T>(f: impl FnOnce() -> T) -> T {
@@ -184,7 +189,7 @@ impl Store {
 
     /// Pair this device with the hub at `url` (its changes go to the outbox from now
     /// on), and queue what it already has that the hub should get: its canonical
-    /// answers and their phrasings. One transaction.
+    /// answers and their phrasings, and the rules it changed. One transaction.
     pub fn sync_pair(&self, url: &str, device: &str) -> Result<()> {
         let mut conn = self.conn();
         let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
@@ -212,6 +217,33 @@ impl Store {
                      FROM canonical_variants WHERE canonical_answer_id = ?1 AND is_pattern = 0 ORDER BY id",
                     params![id, uid],
                 )?;
+            }
+            // Rules and policies edited here (with their timestamps: the later wins on the hub).
+            let agents: Vec<(i64, String)> = {
+                let mut stmt = tx.prepare("SELECT id, name FROM agents ORDER BY id")?;
+                let rows = stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?.collect::<rusqlite::Result<_>>()?;
+                rows
+            };
+            for (id, name) in agents {
+                let rules = serde_json::to_value(crate::agents::read_config(&tx, id)?).unwrap_or_default();
+                let policy: Option<String> = tx
+                    .query_row("SELECT text FROM last_valid_policy WHERE agent_id = ?1", [id], |r| r.get(0))
+                    .optional()?;
+                let mut stmt =
+                    tx.prepare("SELECT field, hlc FROM sync_fields WHERE entity = 'rules' AND uid = ?1 ORDER BY hlc")?;
+                let fields: Vec<(String, String)> =
+                    stmt.query_map([&name], |r| Ok((r.get(0)?, r.get(1)?)))?.collect::<rusqlite::Result<_>>()?;
+                for (field, hlc) in fields {
+                    let value = match field.as_str() {
+                        "policy" => policy.clone().unwrap_or_default(),
+                        f => rules.get(f).map(|v| v.to_string()).unwrap_or_default(),
+                    };
+                    tx.execute(
+                        "INSERT INTO sync_outbox (hlc, entity, uid, op, payload)
+                         VALUES (?1, 'rules', ?2, 'set', json_object('field', ?3, 'value', ?4))",
+                        params![hlc, name, field, value],
+                    )?;
+                }
             }
         }
         tx.commit()?;
@@ -552,7 +584,7 @@ impl Store {
     /// in uid order.
     pub fn sync_digest(&self) -> Result<fanline_sync::Digest> {
         let conn = self.read()?;
-        let tables: [(&str, &str); 3] = [
+        let tables: [(&str, &str); 4] = [
             (
                 "escalations",
                 "SELECT e.uid || '|' || e.status || '|' || coalesce(e.answer, '') || '|' || coalesce(e.answer_layer, '')
@@ -565,6 +597,15 @@ impl Store {
                      || '|' || a.layer_hlc || '|' || coalesce((SELECT group_concat(text, char(31)) FROM
                          (SELECT text FROM canonical_variants v WHERE v.canonical_answer_id = a.id ORDER BY text)), '')
                  FROM canonical_answers a ORDER BY a.uid",
+            ),
+            (
+                "rules",
+                "SELECT g.name || '|' || c.max_escalations_per_day || '|' || c.max_escalations_per_week || '|'
+                     || c.escalation_enabled || '|' || c.auto_answer_confidence_threshold || '|'
+                     || c.clarification_enabled || '|' || c.blocked_topics || '|' || c.allowed_user_tiers || '|'
+                     || c.availability_windows || '|' || c.timezone || '|' || c.persona || '|' || c.outside_hours
+                     || '|' || coalesce((SELECT text FROM last_valid_policy p WHERE p.agent_id = g.id), '')
+                 FROM agents g JOIN agent_config c ON c.agent_id = g.id ORDER BY g.name",
             ),
             (
                 "conflicts",

@@ -23,6 +23,8 @@ pub enum Incoming {
     Canonical(String, Option<CanonicalData>, HashMap<String, Vec<f32>>),
     /// A conflict.
     Conflict(String, Option<ConflictData>),
+    /// An agent's rules and policy (by the agent's name).
+    Rules(String, Option<Box<crate::RulesData>>),
     /// A record this build cannot apply yet: kept aside.
     Later(Record),
 }
@@ -208,6 +210,25 @@ fn apply_conflict(tx: &Transaction<'_>, uid: &str, c: &ConflictData) -> Result<(
     Ok(())
 }
 
+fn apply_rules(tx: &Transaction<'_>, agent: &str, r: &crate::RulesData) -> Result<()> {
+    let id = agent_id(tx, agent)?;
+    let rules: fanline_engine::AgentConfig = serde_json::from_value(r.rules.clone())
+        .map_err(|e| crate::Error::Invalid { what: "rules", detail: e.to_string() })?;
+    crate::agents::write_config(tx, id, &rules)?;
+    if let Some(text) = &r.policy {
+        tx.execute(
+            "INSERT INTO last_valid_policy (agent_id, text) VALUES (?1, ?2)
+             ON CONFLICT (agent_id) DO UPDATE SET text = excluded.text, saved_at = excluded.saved_at
+             WHERE last_valid_policy.text != excluded.text",
+            params![id, text],
+        )?;
+    }
+    for (field, hlc) in &r.hlcs {
+        crate::sync_fields::set_hlc(tx, crate::RULES, agent, field, hlc)?;
+    }
+    Ok(())
+}
+
 impl Store {
     /// The phrasings (with the question pattern) this node already has for the
     /// canonical answer `uid`: the rest need embedding before its record is applied.
@@ -238,6 +259,7 @@ impl Store {
                 match item {
                     Incoming::Escalation(uid, Some(e)) => apply_escalation(&tx, uid, e)?,
                     Incoming::Conflict(uid, Some(c)) => apply_conflict(&tx, uid, c)?,
+                    Incoming::Rules(agent, Some(r)) => apply_rules(&tx, agent, r)?,
                     Incoming::Later(r) => {
                         tx.execute(
                             "INSERT OR REPLACE INTO sync_pending (seq, record) VALUES (?1, ?2)",

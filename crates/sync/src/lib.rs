@@ -40,6 +40,8 @@ pub mod entity {
     pub const CANONICAL: &str = "canonical";
     /// Two devices' answers or edits that met: kept for the creator to choose.
     pub const CONFLICT: &str = "conflict";
+    /// An agent's rules and policy file (uid: the agent's name), per field.
+    pub const RULES: &str = "rules";
 }
 
 /// A change a device made: one row of its outbox.

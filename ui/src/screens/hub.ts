@@ -55,6 +55,10 @@ const CHOICES: Record<string, [string, string][]> = {
     ["keep", "Keep as is"],
     ["restore", "Restore mine"],
   ],
+  rules: [
+    ["keep", "Keep as is"],
+    ["restore", "Restore mine"],
+  ],
 };
 
 function conflictItem(c: Conflict): HTMLElement {

@@ -3,7 +3,7 @@
 
 use super::token;
 use crate::{Error, ErrorBody, Fanline, Result};
-use fanline_store::Incoming;
+use fanline_store::{Incoming, RulesData};
 use fanline_sync::{
     entity, CanonicalData, ConflictData, DeviceState, Digest, EscalationData, Hlc, Outcome, Page, PushReply,
     PushRequest, Record, MAX_PUSH, SCHEMA_VERSION,
@@ -330,6 +330,15 @@ impl Fanline {
                     r.uid.clone(),
                     r.data.clone().map(serde_json::from_value::<ConflictData>).transpose().map_err(bad)?,
                 ),
+                entity::RULES => {
+                    let data = r.data.clone().map(serde_json::from_value::<RulesData>).transpose().map_err(bad)?;
+                    // The policy file first: writing it again is harmless if the page
+                    // does not apply; the page then applies it to the store.
+                    if let Some(text) = data.as_ref().and_then(|d| d.policy.as_deref()) {
+                        self.write_policy_file(&r.uid, text)?;
+                    }
+                    Incoming::Rules(r.uid.clone(), data.map(Box::new))
+                }
                 _ => {
                     report.deferred += 1;
                     Incoming::Later(r)

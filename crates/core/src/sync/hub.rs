@@ -102,6 +102,7 @@ impl Fanline {
                 entity::ESCALATION => self.store.escalation_data(&uid)?.map(serde_json::to_value),
                 entity::CANONICAL => self.canonical_record(&uid)?.map(serde_json::to_value),
                 entity::CONFLICT => self.store.conflict_data(&uid)?.map(serde_json::to_value),
+                entity::RULES => self.store.rules_data(&uid)?.map(serde_json::to_value),
                 _ => None,
             }
             .transpose()
@@ -131,6 +132,9 @@ impl Fanline {
     fn apply_change(&self, auth: &DeviceAuth, c: &Change) -> Result<(Outcome, String, bool)> {
         if let (entity::CANONICAL, Ok(Op::Set { field, value })) = (c.entity.as_str(), c.op()) {
             return self.apply_set(auth, c, &field, &value);
+        }
+        if let (entity::RULES, Ok(Op::Set { field, value })) = (c.entity.as_str(), c.op()) {
+            return self.apply_rules_set(&auth.device.name, c, &field, &value).map(|(o, d)| (o, d, false));
         }
         self.apply_other(&auth.device.name, c).map(|(o, d)| (o, d, false))
     }
@@ -390,6 +394,73 @@ impl Fanline {
         }
     }
 
+    /// One of an agent's rules (JSON) or its policy file (text), set on a device: the
+    /// later edit wins, a concurrent one is kept as a conflict.
+    fn apply_rules_set(&self, device: &str, c: &Change, field: &str, value: &str) -> Result<Applied> {
+        if c.schema_version > SCHEMA_VERSION {
+            return rejected("written by a newer Fanline: update the hub");
+        }
+        let Some(data) = self.store.rules_data(&c.uid)? else {
+            return rejected(format!("no agent {:?} on the hub", c.uid));
+        };
+        let current = match field {
+            "policy" => data.policy.clone().unwrap_or_default(),
+            f => match data.rules.get(f) {
+                Some(v) => v.to_string(),
+                None => return rejected(format!("{f:?} is not a rule")),
+            },
+        };
+        let current_hlc = data.hlcs.get(field).cloned().unwrap_or_default();
+        if c.hlc == current_hlc {
+            return Ok((Outcome::Duplicate, String::new()));
+        }
+        let concurrent = c.base_hlc != current_hlc && current != value;
+        let conflict = |winner: &str, kept: &str, from: &str, hlc: &str| ConflictData {
+            kind: "edit".into(),
+            entity: entity::RULES.into(),
+            entity_uid: c.uid.clone(),
+            field: field.into(),
+            kept: kept.into(),
+            winner: winner.into(),
+            device: from.into(),
+            hlc: hlc.into(),
+            question: String::new(),
+            resolution: None,
+        };
+        if c.hlc.as_str() <= current_hlc.as_str() {
+            return match concurrent {
+                true => self.conflict(
+                    conflict(&current, value, device, &c.hlc),
+                    Outcome::Superseded,
+                    "a later edit of this rule won: this one is kept as a conflict",
+                ),
+                false => Ok((Outcome::Superseded, "a later edit of this rule won".into())),
+            };
+        }
+        applying(|| self.set_rules_field(&c.uid, field, value))?;
+        self.store.set_field_hlc(entity::RULES, &c.uid, field, &c.hlc)?;
+        if concurrent {
+            self.store.add_conflict(&conflict(value, &current, "", &current_hlc))?;
+        }
+        done()
+    }
+
+    /// Set one rule (its JSON value) or the policy file (its text) of an agent.
+    pub(crate) fn set_rules_field(&self, agent: &str, field: &str, value: &str) -> Result<()> {
+        if field == "policy" {
+            self.policy_save(agent, value)?;
+            return Ok(());
+        }
+        let mut all = serde_json::to_value(self.rules(Some(agent))?).map_err(|e| Error::InvalidInput(e.to_string()))?;
+        let v: serde_json::Value =
+            serde_json::from_str(value).map_err(|e| Error::InvalidInput(format!("{field}: {e}")))?;
+        all[field] = v;
+        let rules: fanline_engine::AgentConfig =
+            serde_json::from_value(all).map_err(|e| Error::InvalidInput(format!("{field}: {e}")))?;
+        self.set_rules(Some(agent), &rules)?;
+        Ok(())
+    }
+
     fn apply_variant(&self, c: &Change, text: &str) -> Result<Applied> {
         let Some(id) = self.store.id_by_uid(SyncTable::Canonical, &c.uid)? else {
             return Ok((Outcome::Superseded, "the answer was deleted".into()));
@@ -432,6 +503,7 @@ impl Fanline {
                 };
                 self.canonical_add(Some(&agent.name), &input)?;
             }
+            ("restore", entity::RULES) => self.set_rules_field(&c.entity_uid, &c.field, &c.kept)?,
             ("restore", entity::CANONICAL) => {
                 let id = self
                     .store
