@@ -257,7 +257,8 @@ async fn clock_skew_the_causally_later_edit_wins_and_a_clock_far_ahead_is_refuse
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn pages_of_every_size_bring_a_new_device_the_same_state() {
     let hub = TestHub::start(real_model(), true, |_| {}).await;
-    // Twelve more canonical answers: 13 in the log, with one escalation and the rules 15.
+    // Twelve more canonical answers: 13 in the log, with one escalation, the rules and
+    // the 5 documents 20.
     for i in 0..12 {
         hub.app
             .canonical_add(
@@ -276,7 +277,7 @@ async fn pages_of_every_size_bring_a_new_device_the_same_state() {
     for size in [1, p - 1, p, p + 1, 2 * p, 1000] {
         let d = Desktop::paired(&hub, &format!("device {size}"), Days::zero(), |c| c.sync.page_size = size).await;
         let r = d.sync().await;
-        assert_eq!(r.pulled, 15, "page size {size}: {r:?}");
+        assert_eq!(r.pulled, 20, "page size {size}: {r:?}");
         assert_converged(&hub, &[&d]).await;
         assert_eq!(d.app.canonical_list(None).unwrap().len(), 13);
         // Served from this device's own index: a phrasing pulled from the hub is found.
@@ -290,7 +291,7 @@ async fn pages_of_every_size_bring_a_new_device_the_same_state() {
     other.init(None).unwrap();
     let code = hub.app.hub_pairing_code(&[Scope::Admin]).unwrap().code;
     other.sync_pair(&hub.base, &code, "other model").await.unwrap();
-    assert_eq!(other.sync_once().await.unwrap().pulled, 15);
+    assert_eq!(other.sync_once().await.unwrap().pulled, 20);
     assert!(other.sync_verify().await.unwrap().equal);
     let hits = other.canonical_search(None, "Another way to ask question 3?", Layer::Public, 1).unwrap();
     assert_eq!(hits[0].answer, "Answer number 3.");
@@ -466,5 +467,40 @@ async fn rules_and_the_policy_file_sync_per_field_and_the_hub_counts_caps_by_the
     laptop.app.sync_resolve(&uid, "restore").unwrap();
     assert_converged(&hub, &[&laptop, &desktop]).await;
     assert_eq!(desktop.app.rules(None).unwrap().max_escalations_per_day, 7);
+    hub.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn documents_imported_on_a_desktop_answer_fans_on_the_hub() {
+    let hub = TestHub::start(real_model(), true, |_| {}).await;
+    let laptop = Desktop::paired(&hub, "Laptop", Days::zero(), |_| {}).await;
+    let desktop = Desktop::paired(&hub, "Desktop", Days::zero(), |_| {}).await;
+    // The hub's documents reach a new device, searchable there.
+    laptop.sync().await;
+    assert_eq!(laptop.app.documents(None).unwrap().len(), 5);
+    let hits = laptop.app.search(None, "What camera do you film your videos with?", Layer::Public, Some(3)).unwrap();
+    assert!(hits.iter().any(|h| h.text.contains("ZV-E10")), "{hits:?}");
+
+    // A document imported on the laptop answers a fan on the hub (path A).
+    let kb = tempfile::tempdir().unwrap();
+    let file = kb.path().join("studio.md");
+    std::fs::write(&file, "# The studio\n\nThe studio cat is called Pixel. She sleeps on the warm camera bag and appears in most behind-the-scenes videos.\n").unwrap();
+    laptop.run(|a| a.import(None, std::slice::from_ref(&file), Layer::Public, &mut |_| {})).unwrap();
+    let r = laptop.sync().await;
+    assert_eq!(r.applied, 1, "{r:?}");
+    let fan = hub.session().await;
+    let v: Value = hub.say(&fan, "cat", "What is the name of your studio cat?").await.json().await.unwrap();
+    assert_eq!(v["decision"]["path"], "A", "{v}");
+    assert!(v["decision"]["reply"].as_str().unwrap().contains("Pixel"), "{v}");
+    assert_converged(&hub, &[&laptop, &desktop]).await;
+    assert_eq!(desktop.app.documents(None).unwrap().len(), 6);
+
+    // Deleted on the laptop: gone from the hub and the desktop.
+    let doc = laptop.app.documents(None).unwrap().into_iter().find(|d| d.source_path.ends_with("studio.md")).unwrap();
+    laptop.run(|a| a.delete_document(None, &fanline_core::DocumentRef::Id(doc.id))).unwrap();
+    assert_converged(&hub, &[&laptop, &desktop]).await;
+    for app in [&hub.app, &desktop.app] {
+        assert!(app.documents(None).unwrap().iter().all(|d| !d.source_path.ends_with("studio.md")));
+    }
     hub.stop().await;
 }

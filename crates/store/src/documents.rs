@@ -91,7 +91,7 @@ fn doc_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<DocumentRecord> {
     })
 }
 
-fn chunk_keys(conn: &rusqlite::Connection, document_id: i64) -> Result<Vec<ItemKey>> {
+pub(crate) fn chunk_keys(conn: &rusqlite::Connection, document_id: i64) -> Result<Vec<ItemKey>> {
     let mut stmt = conn.prepare("SELECT id, document_id, agent_id, layer FROM chunks WHERE document_id = ?1")?;
     let keys = stmt.query_map([document_id], |r| item_key(ItemKind::Chunk, r))?.collect::<rusqlite::Result<_>>()?;
     Ok(keys)
@@ -142,61 +142,75 @@ impl Store {
     pub fn put_document(&self, agent_id: i64, doc: &NewDocument, chunks: &[NewChunk]) -> Result<(i64, IndexChange)> {
         let mut conn = self.conn();
         let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
-        let mut change = IndexChange::default();
-        let existing: Option<i64> = tx
-            .query_row(
-                "SELECT id FROM documents WHERE agent_id = ?1 AND source_path = ?2",
-                params![agent_id, doc.source_path],
-                |r| r.get(0),
-            )
-            .optional()?;
-        let layer = doc.layer.as_str();
-        let document_id = match existing {
-            Some(id) => {
-                change.removed = chunk_keys(&tx, id)?;
-                tx.execute("DELETE FROM chunks WHERE document_id = ?1", [id])?;
-                tx.execute(
-                    "UPDATE documents SET title = ?2, format = ?3, content_hash = ?4, bytes = ?5, layer = ?6
-                     WHERE id = ?1",
-                    params![id, doc.title, doc.format, doc.content_hash, doc.bytes as i64, layer],
-                )?;
-                id
-            }
-            None => tx.query_row(
-                "INSERT INTO documents (agent_id, source_path, title, format, content_hash, bytes, layer)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7) RETURNING id",
-                params![agent_id, doc.source_path, doc.title, doc.format, doc.content_hash, doc.bytes as i64, layer],
-                |r| r.get(0),
-            )?,
-        };
-        {
-            let mut ins = tx.prepare(
-                "INSERT INTO chunks (document_id, agent_id, ord, heading, text, text_hash, layer, embedding)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8) RETURNING id",
-            )?;
-            for (ord, c) in chunks.iter().enumerate() {
-                let id: i64 = ins.query_row(
-                    params![
-                        document_id,
-                        agent_id,
-                        ord as i64,
-                        c.heading,
-                        c.text,
-                        c.text_hash,
-                        layer,
-                        to_bytes(&c.embedding)
-                    ],
-                    |r| r.get(0),
-                )?;
-                let key = ItemKey { kind: ItemKind::Chunk, id, owner: document_id, agent: agent_id, layer: doc.layer };
-                change.added.push((key, chunk_search_text(&c.heading, &c.text), c.embedding.clone()));
-            }
-        }
-        change.generation = log_change(&tx, change.removed.iter().chain(change.added.iter().map(|(k, _, _)| k)))?;
+        let out = put_document_in(&tx, agent_id, doc, chunks)?;
         tx.commit()?;
-        Ok((document_id, change))
+        Ok(out)
     }
+}
 
+/// Store a document and its chunks in `tx` (replacing the chunks of the one at the
+/// same path); returns its id and the index change.
+pub(crate) fn put_document_in(
+    tx: &rusqlite::Transaction<'_>,
+    agent_id: i64,
+    doc: &NewDocument,
+    chunks: &[NewChunk],
+) -> Result<(i64, IndexChange)> {
+    let mut change = IndexChange::default();
+    let existing: Option<i64> = tx
+        .query_row(
+            "SELECT id FROM documents WHERE agent_id = ?1 AND source_path = ?2",
+            params![agent_id, doc.source_path],
+            |r| r.get(0),
+        )
+        .optional()?;
+    let layer = doc.layer.as_str();
+    let document_id = match existing {
+        Some(id) => {
+            change.removed = chunk_keys(tx, id)?;
+            tx.execute("DELETE FROM chunks WHERE document_id = ?1", [id])?;
+            tx.execute(
+                "UPDATE documents SET title = ?2, format = ?3, content_hash = ?4, bytes = ?5, layer = ?6
+                     WHERE id = ?1",
+                params![id, doc.title, doc.format, doc.content_hash, doc.bytes as i64, layer],
+            )?;
+            id
+        }
+        None => tx.query_row(
+            "INSERT INTO documents (agent_id, source_path, title, format, content_hash, bytes, layer)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7) RETURNING id",
+            params![agent_id, doc.source_path, doc.title, doc.format, doc.content_hash, doc.bytes as i64, layer],
+            |r| r.get(0),
+        )?,
+    };
+    {
+        let mut ins = tx.prepare(
+            "INSERT INTO chunks (document_id, agent_id, ord, heading, text, text_hash, layer, embedding)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8) RETURNING id",
+        )?;
+        for (ord, c) in chunks.iter().enumerate() {
+            let id: i64 = ins.query_row(
+                params![
+                    document_id,
+                    agent_id,
+                    ord as i64,
+                    c.heading,
+                    c.text,
+                    c.text_hash,
+                    layer,
+                    to_bytes(&c.embedding)
+                ],
+                |r| r.get(0),
+            )?;
+            let key = ItemKey { kind: ItemKind::Chunk, id, owner: document_id, agent: agent_id, layer: doc.layer };
+            change.added.push((key, chunk_search_text(&c.heading, &c.text), c.embedding.clone()));
+        }
+    }
+    change.generation = log_change(tx, change.removed.iter().chain(change.added.iter().map(|(k, _, _)| k)))?;
+    Ok((document_id, change))
+}
+
+impl Store {
     /// Delete a document and its chunks.
     pub fn delete_document(&self, id: i64) -> Result<IndexChange> {
         let mut conn = self.conn();

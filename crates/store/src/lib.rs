@@ -23,6 +23,7 @@ mod providers;
 mod routing;
 mod sync;
 mod sync_apply;
+mod sync_documents;
 mod sync_fields;
 mod unrouted;
 mod util;
@@ -43,6 +44,7 @@ pub use providers::ProviderSettings;
 pub use routing::{NewRouting, ReuseExample, RoutingWritten};
 pub use sync::{applying, register_functions, SyncPosition, SyncTable, WallClock};
 pub use sync_apply::Incoming;
+pub use sync_documents::DocumentState;
 pub use sync_fields::{RulesData, RULES};
 pub use unrouted::Unrouted;
 

@@ -218,6 +218,13 @@ impl Store {
                     params![id, uid],
                 )?;
             }
+            // Its documents (read as they are when pushed).
+            tx.execute(
+                "INSERT INTO sync_outbox (hlc, entity, uid, op, payload)
+                 SELECT fanline_hlc(), 'document', uid, 'document_put', json_object('content_hash', content_hash)
+                 FROM documents WHERE uid IS NOT NULL ORDER BY id",
+                [],
+            )?;
             // Rules and policies edited here (with their timestamps: the later wins on the hub).
             let agents: Vec<(i64, String)> = {
                 let mut stmt = tx.prepare("SELECT id, name FROM agents ORDER BY id")?;
@@ -584,7 +591,7 @@ impl Store {
     /// in uid order.
     pub fn sync_digest(&self) -> Result<fanline_sync::Digest> {
         let conn = self.read()?;
-        let tables: [(&str, &str); 4] = [
+        let tables: [(&str, &str); 5] = [
             (
                 "escalations",
                 "SELECT e.uid || '|' || e.status || '|' || coalesce(e.answer, '') || '|' || coalesce(e.answer_layer, '')
@@ -606,6 +613,12 @@ impl Store {
                      || c.availability_windows || '|' || c.timezone || '|' || c.persona || '|' || c.outside_hours
                      || '|' || coalesce((SELECT text FROM last_valid_policy p WHERE p.agent_id = g.id), '')
                  FROM agents g JOIN agent_config c ON c.agent_id = g.id ORDER BY g.name",
+            ),
+            (
+                "documents",
+                "SELECT d.uid || '|' || d.source_path || '|' || d.title || '|' || d.content_hash || '|' || d.layer || '|'
+                     || (SELECT count(*) FROM chunks c WHERE c.document_id = d.id)
+                 FROM documents d ORDER BY d.uid",
             ),
             (
                 "conflicts",

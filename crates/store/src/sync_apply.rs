@@ -25,11 +25,13 @@ pub enum Incoming {
     Conflict(String, Option<ConflictData>),
     /// An agent's rules and policy (by the agent's name).
     Rules(String, Option<Box<crate::RulesData>>),
+    /// A document (none: deleted), with its chunks' embeddings by text hash.
+    Document(String, Option<Box<fanline_sync::DocumentData>>, HashMap<String, Vec<f32>>),
     /// A record this build cannot apply yet: kept aside.
     Later(Record),
 }
 
-fn agent_id(tx: &Transaction<'_>, name: &str) -> Result<i64> {
+pub(crate) fn agent_id(tx: &Transaction<'_>, name: &str) -> Result<i64> {
     if let Some(id) = tx.query_row("SELECT id FROM agents WHERE name = ?1", [name], |r| r.get(0)).optional()? {
         return Ok(id);
     }
@@ -255,6 +257,17 @@ impl Store {
                     apply_canonical(&tx, uid, c.as_ref(), vectors, &mut keys)?;
                 }
             }
+            let mut documents = IndexChange::default();
+            for item in page {
+                if let Incoming::Document(uid, d, vectors) = item {
+                    let c = match d {
+                        Some(d) => crate::sync_documents::put_in(&tx, uid, d, vectors)?,
+                        None => crate::sync_documents::delete_in(&tx, uid)?,
+                    };
+                    documents.removed.extend(c.removed);
+                    documents.added.extend(c.added);
+                }
+            }
             for item in page {
                 match item {
                     Incoming::Escalation(uid, Some(e)) => apply_escalation(&tx, uid, e)?,
@@ -272,7 +285,8 @@ impl Store {
             put_meta(&tx, "sync.pulled_after", &next_after.to_string())?;
             let generation = log_change(&tx, keys.iter())?;
             tx.commit()?;
-            Ok(IndexChange { removed: keys, added: Vec::new(), generation })
+            documents.removed.extend(keys);
+            Ok(IndexChange { removed: documents.removed, added: documents.added, generation })
         })
     }
 

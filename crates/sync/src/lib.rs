@@ -42,6 +42,8 @@ pub mod entity {
     pub const CONFLICT: &str = "conflict";
     /// An agent's rules and policy file (uid: the agent's name), per field.
     pub const RULES: &str = "rules";
+    /// A document with its chunks, owned by the device that imported it.
+    pub const DOCUMENT: &str = "document";
 }
 
 /// A change a device made: one row of its outbox.
@@ -128,6 +130,16 @@ pub enum Op {
     },
     /// A canonical answer deleted.
     Delete {},
+    /// A document imported or re-imported: its whole state (read when pushed).
+    DocumentPut {
+        /// The content it had when the change was made.
+        content_hash: String,
+        /// The document as it is when pushed (none: deleted since).
+        #[serde(default)]
+        document: Option<DocumentData>,
+    },
+    /// A document deleted.
+    DocumentDelete {},
     /// The creator settled a conflict.
     Resolve {
         /// keep, correction, variant or restore.
@@ -334,6 +346,41 @@ pub struct Vectors {
     pub model: String,
     /// By text: the vector's f32s, little-endian, base64.
     pub by_text: BTreeMap<String, String>,
+}
+
+/// A document's state: what it is, its chunks, and their embeddings.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct DocumentData {
+    /// The agent's name.
+    pub agent: String,
+    /// Where it was imported from (on the device that imported it).
+    pub source_path: String,
+    /// Its title.
+    pub title: String,
+    /// markdown, text, html or pdf.
+    pub format: String,
+    /// Its content's hash.
+    pub content_hash: String,
+    /// Its size.
+    pub bytes: u64,
+    /// Who may see it.
+    pub layer: String,
+    /// Its chunks, in order.
+    pub chunks: Vec<ChunkData>,
+    /// The chunks' embeddings by `text_hash`, made by the model named.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub vectors: Option<Vectors>,
+}
+
+/// One chunk of a document.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ChunkData {
+    /// The headings above it.
+    pub heading: String,
+    /// Its text.
+    pub text: String,
+    /// The hash of the text it is searched and embedded by.
+    pub text_hash: String,
 }
 
 /// Two devices' work that met, kept for the creator.

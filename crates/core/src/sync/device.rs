@@ -5,8 +5,8 @@ use super::token;
 use crate::{Error, ErrorBody, Fanline, Result};
 use fanline_store::{Incoming, RulesData};
 use fanline_sync::{
-    entity, CanonicalData, ConflictData, DeviceState, Digest, EscalationData, Hlc, Outcome, Page, PushReply,
-    PushRequest, Record, MAX_PUSH, SCHEMA_VERSION,
+    entity, CanonicalData, ConflictData, DeviceState, Digest, DocumentData, EscalationData, Hlc, Outcome, Page,
+    PushReply, PushRequest, Record, MAX_PUSH, SCHEMA_VERSION,
 };
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
@@ -244,7 +244,7 @@ impl Fanline {
     async fn sync_push_all(&self, client: &Client, report: &mut SyncReport) -> Result<()> {
         loop {
             let Some(first) = self.store.sync_position()?.first_pending else { return Ok(()) };
-            let changes = self.store.outbox(first, self.config.sync.push_batch.clamp(1, MAX_PUSH))?;
+            let changes = self.push_batch(first)?;
             let req = PushRequest { first_seq: first, changes };
             let reply = match client.push(&req).await {
                 Err(Error::SyncGap(m)) => {
@@ -273,6 +273,26 @@ impl Fanline {
                 return Err(Error::Hub("the hub took none of the changes pushed".into()));
             }
         }
+    }
+
+    /// The next changes to push from `first`: a document goes with its state as it is
+    /// now; a batch stops at `push_batch` changes or about 8 MB (at least one change).
+    fn push_batch(&self, first: i64) -> Result<Vec<fanline_sync::Change>> {
+        const MAX_BYTES: usize = 8 << 20;
+        let mut out = Vec::new();
+        let mut bytes = 0;
+        for mut c in self.store.outbox(first, self.config.sync.push_batch.clamp(1, MAX_PUSH))? {
+            if c.op == "document_put" {
+                let doc = self.document_record(&c.uid)?;
+                c.payload["document"] = serde_json::to_value(doc).unwrap_or_default();
+            }
+            bytes += c.payload.to_string().len();
+            if !out.is_empty() && bytes > MAX_BYTES {
+                break;
+            }
+            out.push(c);
+        }
+        Ok(out)
     }
 
     async fn sync_pull_all(&self, client: &Client, report: &mut SyncReport) -> Result<()> {
@@ -330,6 +350,14 @@ impl Fanline {
                     r.uid.clone(),
                     r.data.clone().map(serde_json::from_value::<ConflictData>).transpose().map_err(bad)?,
                 ),
+                entity::DOCUMENT => {
+                    let data = r.data.clone().map(serde_json::from_value::<DocumentData>).transpose().map_err(bad)?;
+                    let vectors = match &data {
+                        Some(d) => self.document_vectors(d)?,
+                        None => HashMap::new(),
+                    };
+                    Incoming::Document(r.uid.clone(), data.map(Box::new), vectors)
+                }
                 entity::RULES => {
                     let data = r.data.clone().map(serde_json::from_value::<RulesData>).transpose().map_err(bad)?;
                     // The policy file first: writing it again is harmless if the page
@@ -361,37 +389,16 @@ impl Fanline {
         self.flush()
     }
 
-    /// Embeddings, made here with this node's model, of the phrasings of `c` this
-    /// node does not have yet.
+    /// Embeddings of the phrasings of `c` this node does not have yet.
     fn vectors_for(&self, uid: &str, c: &CanonicalData) -> Result<HashMap<String, Vec<f32>>> {
         let known = self.store.canonical_texts(uid)?;
-        let mut missing: Vec<&str> =
-            std::iter::once(c.question_pattern.as_str()).chain(c.variants.iter().map(String::as_str)).collect();
-        missing.retain(|t| !known.iter().any(|k| k == t));
-        missing.dedup();
-        if missing.is_empty() {
-            return Ok(HashMap::new());
-        }
-        let embedder = self.embedder()?;
-        let mut out = HashMap::new();
-        // The hub's vectors, when its model is this node's: nothing to recompute.
-        if let Some(v) = c.vectors.as_ref().filter(|v| v.model == embedder.model_id()) {
-            use base64::Engine as _;
-            for t in &missing {
-                let bytes = v.by_text.get(*t).and_then(|b| base64::engine::general_purpose::STANDARD.decode(b).ok());
-                if let Some(vec) = bytes.as_deref().and_then(fanline_engine::vector::from_bytes) {
-                    if vec.len() == embedder.dim() {
-                        out.insert(t.to_string(), vec);
-                    }
-                }
-            }
-        }
-        missing.retain(|t| !out.contains_key(*t));
-        if !missing.is_empty() {
-            let vectors = embedder.embed(&missing)?;
-            out.extend(missing.into_iter().map(str::to_string).zip(vectors));
-        }
-        Ok(out)
+        let mut needed: Vec<(String, String)> = std::iter::once(&c.question_pattern)
+            .chain(c.variants.iter())
+            .filter(|t| !known.contains(t))
+            .map(|t| (t.clone(), t.clone()))
+            .collect();
+        needed.dedup();
+        self.take_or_embed(c.vectors.as_ref(), needed)
     }
 
     /// Compare this device's digests with the hub's, table by table.

@@ -103,6 +103,7 @@ impl Fanline {
                 entity::CANONICAL => self.canonical_record(&uid)?.map(serde_json::to_value),
                 entity::CONFLICT => self.store.conflict_data(&uid)?.map(serde_json::to_value),
                 entity::RULES => self.store.rules_data(&uid)?.map(serde_json::to_value),
+                entity::DOCUMENT => self.document_record(&uid)?.map(serde_json::to_value),
                 _ => None,
             }
             .transpose()
@@ -115,15 +116,8 @@ impl Fanline {
 
     /// A canonical answer's state with the hub's embeddings of its phrasings.
     fn canonical_record(&self, uid: &str) -> Result<Option<fanline_sync::CanonicalData>> {
-        use base64::Engine as _;
         let Some(mut data) = self.store.canonical_data(uid)? else { return Ok(None) };
-        let by_text = self
-            .store
-            .canonical_phrasing_vectors(uid)?
-            .into_iter()
-            .map(|(text, bytes)| (text, base64::engine::general_purpose::STANDARD.encode(bytes)))
-            .collect();
-        data.vectors = Some(fanline_sync::Vectors { model: self.embedder()?.model_id().to_string(), by_text });
+        data.vectors = Some(self.ship_vectors(self.store.canonical_phrasing_vectors(uid)?)?);
         Ok(Some(data))
     }
 
@@ -174,6 +168,28 @@ impl Fanline {
                 Some(id) => applying(|| self.canonical_delete(id)).map(|_| (Outcome::Applied, String::new())),
             },
             (entity::CONFLICT, Op::Resolve { choice }) => self.resolve_here(&c.uid, &choice),
+            (entity::DOCUMENT, Op::DocumentPut { document: None, .. }) => {
+                Ok((Outcome::Superseded, "the document was deleted on the device".into()))
+            }
+            (entity::DOCUMENT, Op::DocumentPut { document: Some(d), .. }) => {
+                let same = self.store.document_version(&c.uid)?
+                    == Some((d.content_hash.clone(), d.layer.clone(), d.title.clone()));
+                if same {
+                    return Ok((Outcome::Duplicate, String::new()));
+                }
+                let vectors = self.document_vectors(&d)?;
+                applying(|| {
+                    self.write_indexed(true, |s| s.put_synced_document(&c.uid, &d, &vectors).map(|x| ((), x)))
+                })?;
+                done()
+            }
+            (entity::DOCUMENT, Op::DocumentDelete {}) => {
+                if self.store.document_version(&c.uid)?.is_none() {
+                    return Ok((Outcome::Duplicate, String::new()));
+                }
+                applying(|| self.write_indexed(false, |s| s.delete_synced_document(&c.uid).map(|x| ((), x))))?;
+                done()
+            }
             (kind, op) => rejected(format!("{op:?} does not apply to a {kind}")),
         };
         match result {
