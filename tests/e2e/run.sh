@@ -41,7 +41,7 @@ touch "$WORK/hub.toml"
 hub init >/dev/null
 hub serve --listen "127.0.0.1:$SYNC_PORT" >"$WORK/hub.log" 2>&1 &
 HUB_PID=$!
-trap 'kill $HUB_PID 2>/dev/null; wait $HUB_PID 2>/dev/null; rm -rf "$WORK"' EXIT
+trap 'kill $HUB_PID 2>/dev/null || true; wait $HUB_PID 2>/dev/null || true; rm -rf "$WORK"' EXIT
 python3 - "$SYNC_PORT" <<'PY'
 import sys, time, urllib.request
 for _ in range(600):

@@ -45,13 +45,15 @@ pub struct SyncSettings {
     pub push_batch: usize,
     /// Records pulled per request (at most 1000).
     pub page_size: usize,
+    /// The hub: a page of records stops once it holds about this many bytes.
+    pub page_bytes: usize,
     /// Seconds between syncs when the hub says nothing (`sync --watch`, the desktop).
     pub every_seconds: u64,
 }
 
 impl Default for SyncSettings {
     fn default() -> Self {
-        SyncSettings { push_batch: 200, page_size: 500, every_seconds: 30 }
+        SyncSettings { push_batch: 200, page_size: 500, page_bytes: 8 << 20, every_seconds: 30 }
     }
 }
 

@@ -256,7 +256,8 @@ async fn clock_skew_the_causally_later_edit_wins_and_a_clock_far_ahead_is_refuse
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn pages_of_every_size_bring_a_new_device_the_same_state() {
-    let hub = TestHub::start(real_model(), true, |_| {}).await;
+    // Pages also stop at 20 kB: the documents (their chunks and vectors) split them.
+    let hub = TestHub::start(real_model(), true, |c| c.sync.page_bytes = 20_000).await;
     // Twelve more canonical answers: 13 in the log, with one escalation, the rules and
     // the 5 documents 20.
     for i in 0..12 {
@@ -303,6 +304,10 @@ async fn pages_of_every_size_bring_a_new_device_the_same_state() {
     let v: Value = r.json().await.unwrap();
     assert_eq!((v["records"].as_array().unwrap().len(), v["next_after"].as_i64()), (0, Some(0)));
     assert_eq!(v["up_to_date"], false);
+    // A page of 1,000 stops near 20 kB: a document's record or two, then the rest later.
+    let v: Value = hub.get("/sync/v1/changes?after=0&limit=1000", Some(&token)).await.json().await.unwrap();
+    let n = v["records"].as_array().unwrap().len();
+    assert!((1..20).contains(&n) && v["up_to_date"] == false, "{n} records");
     let head = hub.app.sync_state(&hub.app.device_auth(&token).unwrap()).unwrap().head;
     let v: Value = hub.get(&format!("/sync/v1/changes?after={head}"), Some(&token)).await.json().await.unwrap();
     assert_eq!((v["records"].as_array().unwrap().len(), v["up_to_date"].as_bool()), (0, Some(true)));

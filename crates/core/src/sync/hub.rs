@@ -95,9 +95,16 @@ impl Fanline {
     /// current state.
     pub fn sync_changes(&self, auth: &DeviceAuth, after: i64, limit: usize) -> Result<Page> {
         auth.require(Scope::Read)?;
+        // A page stops at `limit` records or about `sync.page_bytes` (documents carry
+        // their chunks).
+        let max_bytes = self.config.sync.page_bytes.max(1);
         let (rows, head) = self.store.sync_log(after.max(0), limit.min(MAX_PAGE))?;
         let mut records = Vec::with_capacity(rows.len());
+        let mut bytes = 0;
         for (seq, kind, uid) in rows {
+            if bytes >= max_bytes {
+                break;
+            }
             let data = match kind.as_str() {
                 entity::ESCALATION => self.store.escalation_data(&uid)?.map(serde_json::to_value),
                 entity::CANONICAL => self.canonical_record(&uid)?.map(serde_json::to_value),
@@ -108,6 +115,7 @@ impl Fanline {
             }
             .transpose()
             .map_err(|e| Error::InvalidInput(e.to_string()))?;
+            bytes += data.as_ref().map(|d| d.to_string().len()).unwrap_or(0);
             records.push(Record { seq, entity: kind, uid, schema_version: SCHEMA_VERSION, data });
         }
         let next_after = records.last().map(|r| r.seq).unwrap_or(after.max(0));
