@@ -49,11 +49,20 @@ pub struct SyncSettings {
     pub page_bytes: usize,
     /// Seconds between syncs when the hub says nothing (`sync --watch`, the desktop).
     pub every_seconds: u64,
+    /// A PEM file of certificate authorities to trust besides the system's, for a hub
+    /// behind TLS with a certificate of its own (empty: the system's only).
+    pub ca_file: PathBuf,
 }
 
 impl Default for SyncSettings {
     fn default() -> Self {
-        SyncSettings { push_batch: 200, page_size: 500, page_bytes: 8 << 20, every_seconds: 30 }
+        SyncSettings {
+            push_batch: 200,
+            page_size: 500,
+            page_bytes: 8 << 20,
+            every_seconds: 30,
+            ca_file: PathBuf::new(),
+        }
     }
 }
 

@@ -79,17 +79,36 @@ pub(crate) struct Client {
     token: String,
 }
 
-fn unreachable(base: &str, e: impl std::fmt::Display) -> Error {
-    Error::Hub(format!("the hub at {base} could not be reached ({e}); changes stay here and go at the next sync"))
+fn unreachable(base: &str, e: impl std::error::Error) -> Error {
+    // reqwest's message is the outermost cause only ("error sending request"): say why.
+    let mut why = e.to_string();
+    let mut source = e.source();
+    while let Some(s) = source {
+        why = format!("{why}: {s}");
+        source = s.source();
+    }
+    Error::Hub(format!("the hub at {base} could not be reached ({why}); changes stay here and go at the next sync"))
 }
 
 impl Client {
-    pub(crate) fn new(base: &str, token: String) -> Result<Client> {
-        let http = reqwest::Client::builder()
+    /// A client for the hub at `base` (rustls; `ca_file` adds authorities to trust).
+    pub(crate) fn new(base: &str, token: String, ca_file: &std::path::Path) -> Result<Client> {
+        let mut builder = reqwest::Client::builder()
+            .use_rustls_tls()
             .connect_timeout(Duration::from_secs(10))
-            .timeout(Duration::from_secs(120))
-            .build()
-            .map_err(|e| unreachable(base, e))?;
+            .timeout(Duration::from_secs(120));
+        if !ca_file.as_os_str().is_empty() {
+            let pem = std::fs::read(ca_file)
+                .map_err(|e| Error::Io { path: ca_file.to_path_buf(), detail: format!("sync.ca_file: {e}") })?;
+            let certs = reqwest::Certificate::from_pem_bundle(&pem).map_err(|e| Error::Io {
+                path: ca_file.to_path_buf(),
+                detail: format!("sync.ca_file is not a PEM of certificates: {e}"),
+            })?;
+            for c in certs {
+                builder = builder.add_root_certificate(c);
+            }
+        }
+        let http = builder.build().map_err(|e| unreachable(base, e))?;
         Ok(Client { http, base: base.trim_end_matches('/').to_string(), token })
     }
 
@@ -168,7 +187,7 @@ impl Fanline {
         if !(base.starts_with("http://") || base.starts_with("https://")) {
             return Err(Error::InvalidInput(format!("{url:?} is not a hub address (http://… or https://…)")));
         }
-        let anon = Client::new(&base, String::new())?;
+        let anon = Client::new(&base, String::new(), &self.config.sync.ca_file)?;
         let r = anon
             .http
             .post(format!("{base}/pair"))
@@ -213,7 +232,7 @@ impl Fanline {
         })?;
         let token = token::load(&self.config.data_dir)?
             .ok_or_else(|| Error::Unauthorized("this device has no token for its hub: pair it again".into()))?;
-        Client::new(&url, token)
+        Client::new(&url, token, &self.config.sync.ca_file)
     }
 
     /// Push what changed here, then pull what changed on the hub, until both are done.
