@@ -49,7 +49,7 @@ use utoipa::OpenApi;
         admin::canonical_delete, admin::canonical_variant, admin::canonical_merge,
         admin::config_get, admin::config_put, admin::policy_get, admin::policy_put, admin::metrics,
         admin::decisions, admin::decision, admin::documents, admin::upload, admin::document_delete, admin::invite,
-        sync::push, sync::changes, sync::state, sync::digest, sync::poke,
+        sync::push, sync::changes, sync::state, sync::digest, sync::rows, sync::poke,
     ),
     components(schemas(fan::NewMessage, fan::SiteInfo)),
     modifiers(&Security),
@@ -148,6 +148,7 @@ pub fn router(hub: Hub) -> Router {
         .route("/sync/v1/changes", get(sync::changes))
         .route("/sync/v1/state", get(sync::state))
         .route("/sync/v1/digest", get(sync::digest))
+        .route("/sync/v1/digest/{table}", get(sync::rows))
         .layer(middleware::from_fn_with_state(timeout, time_limit));
     let uploads = Router::new()
         .route("/admin/v1/documents", post(admin::upload))

@@ -70,6 +70,18 @@ pub async fn digest(State(hub): State<Hub>, Device(auth): Device) -> ApiResult<i
     blocking(move || app.sync_digest()).await.map(axum::Json)
 }
 
+#[utoipa::path(get, path = "/sync/v1/digest/{table}", tag = "sync", params(("table" = String, Path, description = "A synced table")),
+    responses((status = 200, description = "The table's rows: key → hash")), security(("device_token" = [])))]
+pub async fn rows(
+    State(hub): State<Hub>,
+    Device(auth): Device,
+    axum::extract::Path(table): axum::extract::Path<String>,
+) -> ApiResult<impl IntoResponse> {
+    auth.require(Scope::Read)?;
+    let app = hub.app.clone();
+    blocking(move || app.sync_rows(&table)).await.map(axum::Json)
+}
+
 /// How often a poke stream looks at the log's head.
 const POLL: Duration = Duration::from_millis(250);
 

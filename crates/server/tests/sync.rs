@@ -219,6 +219,22 @@ async fn concurrent_edits_go_to_the_later_and_the_other_is_kept_and_restorable()
     for d in [&laptop, &desktop] {
         assert_eq!(d.app.canonical_show(find(d)).unwrap().answer, "Yes: Clara Weiss (Northlight), since 2021.");
     }
+
+    // Verify names what differs: an answer slipped in without the outbox is "only here".
+    let input = fanline_core::NewCanonicalInput {
+        question: "Do you answer every letter?".into(),
+        answer: "I try to.".into(),
+        variants: vec![],
+        layer: Layer::Public,
+    };
+    fanline_store::applying(|| laptop.app.canonical_add(None, &input)).unwrap();
+    let theirs = hub.app.sync_rows("canonical_answers").unwrap();
+    let uid = laptop.app.sync_rows("canonical_answers").unwrap().into_keys().find(|k| !theirs.contains_key(k)).unwrap();
+    let v = laptop.app.sync_verify().await.unwrap();
+    assert!(!v.equal);
+    assert_eq!(v.differ.len(), 1, "{:?}", v.differ);
+    assert!(v.differ[0].starts_with("canonical_answers: 2 rows here, 1 on the hub; only here: "), "{:?}", v.differ);
+    assert!(v.differ[0].ends_with(&uid), "{:?}", v.differ);
     hub.stop().await;
 }
 

@@ -23,6 +23,7 @@ mod providers;
 mod routing;
 mod sync;
 mod sync_apply;
+mod sync_digest;
 mod sync_documents;
 mod sync_fields;
 mod unrouted;

@@ -587,65 +587,6 @@ fn conflict_data(conn: &Connection, uid: &str) -> Result<Option<ConflictData>> {
 }
 
 impl Store {
-    /// Digests of the synced tables: the fields every node must agree on, row by row
-    /// in uid order.
-    pub fn sync_digest(&self) -> Result<fanline_sync::Digest> {
-        let conn = self.read()?;
-        let tables: [(&str, &str); 5] = [
-            (
-                "escalations",
-                "SELECT e.uid || '|' || e.status || '|' || coalesce(e.answer, '') || '|' || coalesce(e.answer_layer, '')
-                     || '|' || coalesce(c.uid, '') || '|' || coalesce(e.deferred_until, '')
-                 FROM escalations e LEFT JOIN canonical_answers c ON c.id = e.canonical_answer_id ORDER BY e.uid",
-            ),
-            (
-                "canonical_answers",
-                "SELECT a.uid || '|' || a.question_pattern || '|' || a.answer || '|' || a.layer || '|' || a.answer_hlc
-                     || '|' || a.layer_hlc || '|' || coalesce((SELECT group_concat(text, char(31)) FROM
-                         (SELECT text FROM canonical_variants v WHERE v.canonical_answer_id = a.id ORDER BY text)), '')
-                 FROM canonical_answers a ORDER BY a.uid",
-            ),
-            (
-                "rules",
-                "SELECT g.name || '|' || c.max_escalations_per_day || '|' || c.max_escalations_per_week || '|'
-                     || c.escalation_enabled || '|' || c.auto_answer_confidence_threshold || '|'
-                     || c.clarification_enabled || '|' || c.blocked_topics || '|' || c.allowed_user_tiers || '|'
-                     || c.availability_windows || '|' || c.timezone || '|' || c.persona || '|' || c.outside_hours
-                     || '|' || coalesce((SELECT text FROM last_valid_policy p WHERE p.agent_id = g.id), '')
-                 FROM agents g JOIN agent_config c ON c.agent_id = g.id ORDER BY g.name",
-            ),
-            (
-                "documents",
-                "SELECT d.uid || '|' || d.source_path || '|' || d.title || '|' || d.content_hash || '|' || d.layer || '|'
-                     || (SELECT count(*) FROM chunks c WHERE c.document_id = d.id)
-                 FROM documents d ORDER BY d.uid",
-            ),
-            (
-                "conflicts",
-                "SELECT uid || '|' || kind || '|' || kept || '|' || winner || '|' || coalesce(resolution, '')
-                 FROM sync_conflicts ORDER BY uid",
-            ),
-        ];
-        let mut digest = fanline_sync::Digest::default();
-        for (name, sql) in tables {
-            let mut stmt = conn.prepare(sql)?;
-            let mut rows = stmt.query([])?;
-            let mut hasher = blake3::Hasher::new();
-            let mut n = 0u64;
-            while let Some(r) = rows.next()? {
-                let line: String = r.get(0)?;
-                hasher.update(line.as_bytes());
-                hasher.update(b"\n");
-                n += 1;
-            }
-            digest.tables.insert(
-                name.to_string(),
-                fanline_sync::TableDigest { rows: n, hash: hasher.finalize().to_hex().to_string() },
-            );
-        }
-        Ok(digest)
-    }
-
     /// Write a change to the outbox by hand (a conflict settled on this device).
     pub fn outbox_add(&self, entity: &str, uid: &str, op: &str, payload: &serde_json::Value) -> Result<()> {
         self.conn().execute(

@@ -133,6 +133,10 @@ impl Client {
         self.send(self.http.get(format!("{}/sync/v1/digest", self.base))).await
     }
 
+    async fn rows(&self, table: &str) -> Result<std::collections::BTreeMap<String, String>> {
+        self.send(self.http.get(format!("{}/sync/v1/digest/{table}", self.base))).await
+    }
+
     /// The hub's poke stream (an event whenever its log moves).
     pub(crate) async fn stream(&self) -> Result<reqwest::Response> {
         let r = self
@@ -429,7 +433,32 @@ impl Fanline {
         for (name, d) in &hub.tables {
             match local.tables.get(name) {
                 Some(l) if l == d => {}
-                Some(l) => differ.push(format!("{name}: {} rows here, {} on the hub", l.rows, d.rows)),
+                Some(l) => {
+                    // Name the rows: only here, only on the hub, different.
+                    let (theirs, mine) = (client.rows(name).await?, self.sync_rows(name)?);
+                    let list = |keys: Vec<&String>| {
+                        let more = keys.len().saturating_sub(5);
+                        let shown: Vec<&str> = keys.iter().take(5).map(|k| k.as_str()).collect();
+                        format!(
+                            "{}{}",
+                            shown.join(", "),
+                            if more > 0 { format!(" and {more} more") } else { String::new() }
+                        )
+                    };
+                    let only_here: Vec<&String> = mine.keys().filter(|k| !theirs.contains_key(*k)).collect();
+                    let only_hub: Vec<&String> = theirs.keys().filter(|k| !mine.contains_key(*k)).collect();
+                    let changed: Vec<&String> =
+                        mine.iter().filter(|(k, h)| theirs.get(*k).is_some_and(|t| t != *h)).map(|(k, _)| k).collect();
+                    let mut what = format!("{name}: {} rows here, {} on the hub", l.rows, d.rows);
+                    for (label, keys) in
+                        [("only here", only_here), ("only on the hub", only_hub), ("different", changed)]
+                    {
+                        if !keys.is_empty() {
+                            what.push_str(&format!("; {label}: {}", list(keys)));
+                        }
+                    }
+                    differ.push(what);
+                }
                 None => differ.push(format!("{name}: not here")),
             }
         }

@@ -103,4 +103,9 @@ impl Fanline {
     pub fn sync_digest(&self) -> Result<Digest> {
         Ok(self.store.sync_digest()?)
     }
+
+    /// One synced table's rows: key → hash (to name what differs).
+    pub fn sync_rows(&self, table: &str) -> Result<std::collections::BTreeMap<String, String>> {
+        Ok(self.store.sync_rows(table)?)
+    }
 }
