@@ -390,7 +390,8 @@ fn a_desktop_pairs_with_a_hub_and_answers_its_queue_through_the_commands() {
     // Answered on the laptop: the fan reads it on the hub; nothing is left to send.
     let id = queue[0]["id"].as_i64().unwrap();
     invoke(&w, "queue_answer", json!({ "id": id, "text": "No, I write alone.", "layer": "public" })).unwrap();
-    assert_eq!(invoke(&w, "sync_view", json!({})).unwrap()["status"]["pending"], 1);
+    // The answer, and the message telling the fan (one message with the hub's copy).
+    assert_eq!(invoke(&w, "sync_view", json!({})).unwrap()["status"]["pending"], 2);
     let v = invoke(&w, "sync_now", json!({})).unwrap();
     assert_eq!((v["state"].as_str(), v["status"]["pending"].as_i64()), (Some("synced"), Some(0)), "{v}");
     let messages: Value = http
@@ -403,6 +404,9 @@ fn a_desktop_pairs_with_a_hub_and_answers_its_queue_through_the_commands() {
     assert!(messages.to_string().contains("No, I write alone."), "{messages}");
     assert!(invoke(&hub, "queue", json!({})).unwrap().as_array().unwrap().is_empty());
     assert_eq!(invoke(&w, "sync_conflicts", json!({})).unwrap(), json!([]));
+    // The fan's conversation and the hub's decisions are on the laptop too.
+    let log = invoke(&w, "decisions", json!({})).unwrap();
+    assert!(log.as_array().unwrap().iter().any(|d| d["path"] == "D"), "{log}");
     // An offer is accepted on the hub, not here.
     assert_eq!(invoke(&w, "accept", json!({ "id": id })).unwrap_err()["code"], "conflict");
 

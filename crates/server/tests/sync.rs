@@ -157,6 +157,9 @@ async fn answered_on_two_desktops_offline(laptop_first: bool) {
         assert!(list.iter().any(|a| a.1 == first_text), "{list:?}");
         assert!(!list.iter().any(|a| a.1 == second_text));
         assert!(d.queued().is_empty());
+        // The fan's conversation came along: the hub's decisions, the answer told once.
+        let log = d.app.decisions(None, None, None, 100).unwrap();
+        assert!(log.iter().any(|x| x.path == fanline_engine::RoutePath::D), "{log:?}");
     }
 
     // The creator sends the other answer as a correction, from the second device.
@@ -274,8 +277,7 @@ async fn clock_skew_the_causally_later_edit_wins_and_a_clock_far_ahead_is_refuse
 async fn pages_of_every_size_bring_a_new_device_the_same_state() {
     // Pages also stop at 20 kB: the documents (their chunks and vectors) split them.
     let hub = TestHub::start(real_model(), true, |c| c.sync.page_bytes = 20_000).await;
-    // Twelve more canonical answers: 13 in the log, with one escalation, the rules and
-    // the 5 documents 20.
+    // Twelve more canonical answers, one escalation with its conversation and decisions.
     for i in 0..12 {
         hub.app
             .canonical_add(
@@ -290,11 +292,12 @@ async fn pages_of_every_size_bring_a_new_device_the_same_state() {
             .unwrap();
     }
     escalate(&hub, "q-1", QUESTION).await;
+    let records = log_len(&hub);
     let p = 7;
     for size in [1, p - 1, p, p + 1, 2 * p, 1000] {
         let d = Desktop::paired(&hub, &format!("device {size}"), Days::zero(), |c| c.sync.page_size = size).await;
         let r = d.sync().await;
-        assert_eq!(r.pulled, 20, "page size {size}: {r:?}");
+        assert_eq!(r.pulled as usize, records, "page size {size}: {r:?}");
         assert_converged(&hub, &[&d]).await;
         assert_eq!(d.app.canonical_list(None).unwrap().len(), 13);
         // Served from this device's own index: a phrasing pulled from the hub is found.
@@ -308,7 +311,7 @@ async fn pages_of_every_size_bring_a_new_device_the_same_state() {
     other.init(None).unwrap();
     let code = hub.app.hub_pairing_code(&[Scope::Admin]).unwrap().code;
     other.sync_pair(&hub.base, &code, "other model").await.unwrap();
-    assert_eq!(other.sync_once().await.unwrap().pulled, 20);
+    assert_eq!(other.sync_once().await.unwrap().pulled as usize, records);
     assert!(other.sync_verify().await.unwrap().equal);
     let hits = other.canonical_search(None, "Another way to ask question 3?", Layer::Public, 1).unwrap();
     assert_eq!(hits[0].answer, "Answer number 3.");
@@ -323,7 +326,7 @@ async fn pages_of_every_size_bring_a_new_device_the_same_state() {
     // A page of 1,000 stops near 20 kB: a document's record or two, then the rest later.
     let v: Value = hub.get("/sync/v1/changes?after=0&limit=1000", Some(&token)).await.json().await.unwrap();
     let n = v["records"].as_array().unwrap().len();
-    assert!((1..20).contains(&n) && v["up_to_date"] == false, "{n} records");
+    assert!((1..records).contains(&n) && v["up_to_date"] == false, "{n} records");
     let head = hub.app.sync_state(&hub.app.device_auth(&token).unwrap()).unwrap().head;
     let v: Value = hub.get(&format!("/sync/v1/changes?after={head}"), Some(&token)).await.json().await.unwrap();
     assert_eq!((v["records"].as_array().unwrap().len(), v["up_to_date"].as_bool()), (0, Some(true)));
@@ -416,6 +419,20 @@ async fn a_paired_desktop_leaves_caps_to_the_hub_and_a_revoked_one_is_told() {
     let e = laptop.app.sync_once().await.unwrap_err();
     assert!(matches!(e, Error::Unauthorized(ref m) if m.contains("pair it again")), "{e}");
     hub.stop().await;
+}
+
+/// How many records the hub's log holds.
+fn log_len(hub: &TestHub) -> usize {
+    let auth = hub.app.device_auth(&hub.device()).unwrap();
+    let (mut after, mut n) = (0, 0);
+    loop {
+        let page = hub.app.sync_changes(&auth, after, 1000).unwrap();
+        n += page.records.len();
+        after = page.next_after;
+        if page.up_to_date {
+            return n;
+        }
+    }
 }
 
 /// The uid of the hub's only escalation.

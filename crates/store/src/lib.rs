@@ -26,6 +26,7 @@ mod sync_apply;
 mod sync_digest;
 mod sync_documents;
 mod sync_fields;
+mod sync_messages;
 mod unrouted;
 mod util;
 

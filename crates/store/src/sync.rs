@@ -218,6 +218,17 @@ impl Store {
                     params![id, uid],
                 )?;
             }
+            // Its conversations' messages and their decisions (read as they are when pushed).
+            tx.execute(
+                "INSERT INTO sync_outbox (hlc, entity, uid, op)
+                 SELECT fanline_hlc(), 'message', uid, 'message_add' FROM messages WHERE uid IS NOT NULL ORDER BY id",
+                [],
+            )?;
+            tx.execute(
+                "INSERT INTO sync_outbox (hlc, entity, uid, op)
+                 SELECT fanline_hlc(), 'decision', uid, 'decision_add' FROM decisions WHERE uid IS NOT NULL ORDER BY id",
+                [],
+            )?;
             // Its documents (read as they are when pushed).
             tx.execute(
                 "INSERT INTO sync_outbox (hlc, entity, uid, op, payload)
@@ -289,9 +300,10 @@ impl Store {
             .query_row(
                 "SELECT g.name, f.uid, f.handle, f.tier, f.layer, e.question, e.reason, e.status, e.priority,
                         e.context_summary, e.answer, e.answer_layer, c.uid, e.offered_at, e.accepted_at,
-                        e.answered_at, e.declined_at, e.expires_at, e.deferred_until, e.expected_reply_after
+                        e.answered_at, e.declined_at, e.expires_at, e.deferred_until, e.expected_reply_after, m.uid
                  FROM escalations e JOIN agents g ON g.id = e.agent_id JOIN fans f ON f.id = e.fan_id
-                 LEFT JOIN canonical_answers c ON c.id = e.canonical_answer_id WHERE e.uid = ?1",
+                 LEFT JOIN canonical_answers c ON c.id = e.canonical_answer_id
+                 LEFT JOIN messages m ON m.id = e.message_id WHERE e.uid = ?1",
                 [uid],
                 |r| {
                     Ok(EscalationData {
@@ -312,6 +324,7 @@ impl Store {
                         expires_at: r.get(17)?,
                         deferred_until: r.get(18)?,
                         expected_reply_after: r.get(19)?,
+                        message_uid: r.get(20)?,
                     })
                 },
             )

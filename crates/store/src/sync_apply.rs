@@ -25,6 +25,13 @@ pub enum Incoming {
     Conflict(String, Option<ConflictData>),
     /// An agent's rules and policy (by the agent's name).
     Rules(String, Option<Box<crate::RulesData>>),
+    /// A message (the hub's copy replaces one here under the same uid).
+    Message(String, Box<fanline_sync::MessageData>),
+    /// A decision.
+    Decision(String, Box<fanline_sync::DecisionData>),
+    /// A message that has no place (this device's copy of telling a fan about a
+    /// command that lost).
+    MessageGone(String),
     /// A document (none: deleted), with its chunks' embeddings by text hash.
     Document(String, Option<Box<fanline_sync::DocumentData>>, HashMap<String, Vec<f32>>),
     /// A record this build cannot apply yet: kept aside.
@@ -38,7 +45,7 @@ pub(crate) fn agent_id(tx: &Transaction<'_>, name: &str) -> Result<i64> {
     Ok(tx.query_row("INSERT INTO agents (name) VALUES (?1) RETURNING id", [name], |r| r.get(0))?)
 }
 
-fn fan_id(tx: &Transaction<'_>, f: &fanline_sync::FanData) -> Result<i64> {
+pub(crate) fn fan_id(tx: &Transaction<'_>, f: &fanline_sync::FanData) -> Result<i64> {
     let by_uid: Option<i64> = tx.query_row("SELECT id FROM fans WHERE uid = ?1", [&f.uid], |r| r.get(0)).optional()?;
     let by_handle: Option<i64> =
         tx.query_row("SELECT id FROM fans WHERE handle = ?1", [&f.handle], |r| r.get(0)).optional()?;
@@ -68,18 +75,20 @@ fn apply_escalation(tx: &Transaction<'_>, uid: &str, e: &EscalationData) -> Resu
     let agent = agent_id(tx, &e.agent)?;
     let fan = fan_id(tx, &e.fan)?;
     let canonical = uid_to_id(tx, "canonical_answers", e.canonical_uid.as_deref())?;
+    let message = uid_to_id(tx, "messages", e.message_uid.as_deref())?;
     tx.execute(
         "INSERT INTO escalations (uid, agent_id, fan_id, question, reason, status, priority, context_summary, answer,
              answer_layer, canonical_answer_id, offered_at, accepted_at, answered_at, declined_at, expires_at,
-             deferred_until, expected_reply_after)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18)
+             deferred_until, expected_reply_after, message_id)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19)
          ON CONFLICT (uid) DO UPDATE SET agent_id = excluded.agent_id, fan_id = excluded.fan_id,
              question = excluded.question, reason = excluded.reason, status = excluded.status,
              priority = excluded.priority, context_summary = excluded.context_summary, answer = excluded.answer,
              answer_layer = excluded.answer_layer, canonical_answer_id = excluded.canonical_answer_id,
              offered_at = excluded.offered_at, accepted_at = excluded.accepted_at, answered_at = excluded.answered_at,
              declined_at = excluded.declined_at, expires_at = excluded.expires_at,
-             deferred_until = excluded.deferred_until, expected_reply_after = excluded.expected_reply_after",
+             deferred_until = excluded.deferred_until, expected_reply_after = excluded.expected_reply_after,
+             message_id = coalesce(excluded.message_id, message_id)",
         params![
             uid,
             agent,
@@ -98,7 +107,8 @@ fn apply_escalation(tx: &Transaction<'_>, uid: &str, e: &EscalationData) -> Resu
             e.declined_at,
             e.expires_at,
             e.deferred_until,
-            e.expected_reply_after
+            e.expected_reply_after,
+            message
         ],
     )?;
     Ok(())
@@ -273,6 +283,15 @@ impl Store {
                     Incoming::Escalation(uid, Some(e)) => apply_escalation(&tx, uid, e)?,
                     Incoming::Conflict(uid, Some(c)) => apply_conflict(&tx, uid, c)?,
                     Incoming::Rules(agent, Some(r)) => apply_rules(&tx, agent, r)?,
+                    Incoming::Message(uid, m) => {
+                        crate::sync_messages::put_message(&tx, uid, m, true)?;
+                    }
+                    Incoming::Decision(uid, d) => {
+                        crate::sync_messages::put_decision(&tx, uid, d)?;
+                    }
+                    Incoming::MessageGone(uid) => {
+                        tx.execute("DELETE FROM messages WHERE uid = ?1", [uid])?;
+                    }
                     Incoming::Later(r) => {
                         tx.execute(
                             "INSERT OR REPLACE INTO sync_pending (seq, record) VALUES (?1, ?2)",

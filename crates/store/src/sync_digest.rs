@@ -6,7 +6,17 @@ use crate::{Result, Store};
 use std::collections::BTreeMap;
 
 /// Each synced table: its name, and a query of (key, the fields that must agree).
-const TABLES: [(&str, &str); 5] = [
+const TABLES: [(&str, &str); 7] = [
+    (
+        "messages",
+        "SELECT m.uid, c.uid || '|' || m.role || '|' || m.body || '|' || coalesce(m.kind, '')
+         FROM messages m JOIN conversations c ON c.id = m.conversation_id ORDER BY m.uid",
+    ),
+    (
+        "decisions",
+        "SELECT d.uid, m.uid || '|' || d.path || '|' || d.reply
+         FROM decisions d JOIN messages m ON m.id = d.message_id ORDER BY d.uid",
+    ),
     (
         "escalations",
         "SELECT e.uid, e.status || '|' || coalesce(e.answer, '') || '|' || coalesce(e.answer_layer, '')

@@ -44,6 +44,10 @@ pub mod entity {
     pub const RULES: &str = "rules";
     /// A document with its chunks, owned by the device that imported it.
     pub const DOCUMENT: &str = "document";
+    /// A message of a fan's conversation (append-only).
+    pub const MESSAGE: &str = "message";
+    /// A routing decision (append-only).
+    pub const DECISION: &str = "decision";
 }
 
 /// A change a device made: one row of its outbox.
@@ -140,6 +144,18 @@ pub enum Op {
     },
     /// A document deleted.
     DocumentDelete {},
+    /// A message written here (its state when pushed).
+    MessageAdd {
+        /// The message (none: gone since).
+        #[serde(default)]
+        message: Option<MessageData>,
+    },
+    /// A decision written here (its state when pushed).
+    DecisionAdd {
+        /// The decision (none: gone since).
+        #[serde(default)]
+        decision: Option<DecisionData>,
+    },
     /// The creator settled a conflict.
     Resolve {
         /// keep, correction, variant or restore.
@@ -307,6 +323,9 @@ pub struct EscalationData {
     pub deferred_until: Option<String>,
     /// Offered outside the creator's hours: when they are back.
     pub expected_reply_after: Option<String>,
+    /// The fan's message it came from.
+    #[serde(default)]
+    pub message_uid: Option<String>,
 }
 
 /// A canonical answer's state.
@@ -370,6 +389,54 @@ pub struct DocumentData {
     /// The chunks' embeddings by `text_hash`, made by the model named.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub vectors: Option<Vectors>,
+}
+
+/// A message of a fan's conversation.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct MessageData {
+    /// The conversation's uid.
+    pub conversation_uid: String,
+    /// The agent's name.
+    pub agent: String,
+    /// The fan.
+    pub fan: FanData,
+    /// fan, agent or creator.
+    pub role: String,
+    /// The text.
+    pub body: String,
+    /// Its kind (message, reply, escalation.answered…), if kept.
+    pub kind: Option<String>,
+    /// The escalation it is about.
+    pub escalation_uid: Option<String>,
+    /// The message it replies to.
+    pub reply_to_uid: Option<String>,
+    /// When it was written (as stored).
+    pub created_at: String,
+}
+
+/// A routing decision.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct DecisionData {
+    /// The message it decided on.
+    pub message_uid: String,
+    /// The agent's name.
+    pub agent: String,
+    /// The fan.
+    pub fan: FanData,
+    /// A to F.
+    pub path: String,
+    /// Why.
+    pub reason: String,
+    /// Its signals (JSON text).
+    pub signals: String,
+    /// Its trace (JSON text).
+    pub trace: String,
+    /// What the fan read.
+    pub reply: String,
+    /// The canonical answer it served.
+    pub canonical_uid: Option<String>,
+    /// When (as stored).
+    pub created_at: String,
 }
 
 /// One chunk of a document.

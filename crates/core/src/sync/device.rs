@@ -5,8 +5,8 @@ use super::token;
 use crate::{Error, ErrorBody, Fanline, Result};
 use fanline_store::{Incoming, RulesData};
 use fanline_sync::{
-    entity, CanonicalData, ConflictData, DeviceState, Digest, DocumentData, EscalationData, Hlc, Outcome, Page,
-    PushReply, PushRequest, Record, MAX_PUSH, SCHEMA_VERSION,
+    entity, CanonicalData, ConflictData, DecisionData, DeviceState, Digest, DocumentData, EscalationData, Hlc,
+    MessageData, Outcome, Page, PushReply, PushRequest, Record, MAX_PUSH, SCHEMA_VERSION,
 };
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
@@ -178,6 +178,10 @@ async fn read<T: DeserializeOwned>(base: &str, r: reqwest::Response) -> Result<T
     })
 }
 
+fn to_json<T: Serialize>(v: Option<T>) -> serde_json::Value {
+    v.map(|v| serde_json::to_value(v).unwrap_or_default()).unwrap_or_default()
+}
+
 fn parse_hlc(s: &str) -> Option<Hlc> {
     s.parse().ok()
 }
@@ -305,9 +309,15 @@ impl Fanline {
         let mut out = Vec::new();
         let mut bytes = 0;
         for mut c in self.store.outbox(first, self.config.sync.push_batch.clamp(1, MAX_PUSH))? {
-            if c.op == "document_put" {
-                let doc = self.document_record(&c.uid)?;
-                c.payload["document"] = serde_json::to_value(doc).unwrap_or_default();
+            match c.op.as_str() {
+                "document_put" => c.payload["document"] = to_json(self.document_record(&c.uid)?),
+                "message_add" => {
+                    c.payload = serde_json::json!({ "message": to_json(self.store.message_state(&c.uid)?) })
+                }
+                "decision_add" => {
+                    c.payload = serde_json::json!({ "decision": to_json(self.store.decision_state(&c.uid)?) })
+                }
+                _ => {}
             }
             bytes += c.payload.to_string().len();
             if !out.is_empty() && bytes > MAX_BYTES {
@@ -372,6 +382,16 @@ impl Fanline {
                 entity::CONFLICT => Incoming::Conflict(
                     r.uid.clone(),
                     r.data.clone().map(serde_json::from_value::<ConflictData>).transpose().map_err(bad)?,
+                ),
+                entity::MESSAGE if r.data.is_none() => Incoming::MessageGone(r.uid.clone()),
+                entity::DECISION if r.data.is_none() => continue,
+                entity::MESSAGE => Incoming::Message(
+                    r.uid.clone(),
+                    Box::new(serde_json::from_value::<MessageData>(r.data.clone().unwrap_or_default()).map_err(bad)?),
+                ),
+                entity::DECISION => Incoming::Decision(
+                    r.uid.clone(),
+                    Box::new(serde_json::from_value::<DecisionData>(r.data.clone().unwrap_or_default()).map_err(bad)?),
                 ),
                 entity::DOCUMENT => {
                     let data = r.data.clone().map(serde_json::from_value::<DocumentData>).transpose().map_err(bad)?;

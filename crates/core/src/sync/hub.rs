@@ -12,6 +12,12 @@ use fanline_sync::{
 
 type Applied = (Outcome, String);
 
+/// The uid a node gives its message telling a fan the creator's answer or decline (the
+/// same on every node: see migration 0015).
+fn is_told(uid: &str) -> bool {
+    uid.starts_with("escalation.answered:") || uid.starts_with("escalation.declined:")
+}
+
 fn done() -> Result<Applied> {
     Ok((Outcome::Applied, String::new()))
 }
@@ -111,6 +117,8 @@ impl Fanline {
                 entity::CONFLICT => self.store.conflict_data(&uid)?.map(serde_json::to_value),
                 entity::RULES => self.store.rules_data(&uid)?.map(serde_json::to_value),
                 entity::DOCUMENT => self.document_record(&uid)?.map(serde_json::to_value),
+                entity::MESSAGE => self.store.message_state(&uid)?.map(serde_json::to_value),
+                entity::DECISION => self.store.decision_state(&uid)?.map(serde_json::to_value),
                 _ => None,
             }
             .transpose()
@@ -191,6 +199,29 @@ impl Fanline {
                 })?;
                 done()
             }
+            (entity::MESSAGE, Op::MessageAdd { message }) => match message {
+                None => Ok((Outcome::Superseded, "the message is gone from the device".into())),
+                // The hub's own copy of a message (the creator's answer, told to the
+                // fan when the hub applied it) stands.
+                // A device's own copy of telling a fan the creator's answer or decline:
+                // the hub wrote its copy when the command won; if it has none, the
+                // command lost, and the copy goes from the device too.
+                Some(_) if is_told(&c.uid) && self.store.message_state(&c.uid)?.is_none() => {
+                    self.store.log_gone(entity::MESSAGE, &c.uid)?;
+                    Ok((Outcome::Superseded, "the command it told the fan about did not win".into()))
+                }
+                Some(m) => Ok(match self.store.put_synced_message(&c.uid, &m, false)? {
+                    true => (Outcome::Applied, String::new()),
+                    false => (Outcome::Duplicate, String::new()),
+                }),
+            },
+            (entity::DECISION, Op::DecisionAdd { decision }) => match decision {
+                None => Ok((Outcome::Superseded, "the decision is gone from the device".into())),
+                Some(d) => Ok(match self.store.put_synced_decision(&c.uid, &d)? {
+                    true => (Outcome::Applied, String::new()),
+                    false => (Outcome::Duplicate, String::new()),
+                }),
+            },
             (entity::DOCUMENT, Op::DocumentDelete {}) => {
                 if self.store.document_version(&c.uid)?.is_none() {
                     return Ok((Outcome::Duplicate, String::new()));
