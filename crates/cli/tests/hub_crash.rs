@@ -7,45 +7,12 @@
 
 mod common;
 
-use common::{fanline, json};
+use common::{fanline, free_port, json, start};
 use rusqlite::Connection;
 use serde_json::{json as j, Value};
 use std::collections::HashMap;
-use std::path::Path;
-use std::process::{Child, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
-}
-
-fn start(data: &Path, port: u16) -> Child {
-    let mut cmd = std::process::Command::new(assert_cmd::cargo::cargo_bin("fanline"));
-    cmd.arg("--data-dir")
-        .arg(data)
-        .args(["serve", "--listen", &format!("127.0.0.1:{port}")])
-        .env("FANLINE_CONFIG", data.join(common::CONFIG))
-        .env("FANLINE_EMBEDDER__KIND", "hashing")
-        .env("FANLINE_ROUTING__OFF_TOPIC_SIMILARITY", "0")
-        .env("FANLINE_ROUTING__OFF_TOPIC_MARGIN", "10")
-        .env("FANLINE_HUB__PER_IP_PER_MINUTE", "1000000")
-        .env("FANLINE_HUB__PER_TOKEN_PER_MINUTE", "1000000")
-        .stdout(Stdio::null())
-        .stderr(Stdio::null());
-    let mut child = cmd.spawn().unwrap();
-    let client = reqwest::blocking::Client::new();
-    let deadline = Instant::now() + Duration::from_secs(30);
-    while Instant::now() < deadline {
-        if client.get(format!("http://127.0.0.1:{port}/healthz")).send().is_ok_and(|r| r.status().is_success()) {
-            return child;
-        }
-        std::thread::sleep(Duration::from_millis(50));
-    }
-    let _ = child.kill();
-    let _ = child.wait();
-    panic!("the hub did not start");
-}
 
 struct Fan {
     token: String,

@@ -87,7 +87,10 @@ async fn a_push_sent_twice_is_applied_once() {
     app.sync_once().await.unwrap();
     let id = app.queue(None, 10).unwrap()[0].id;
     app.queue_answer(id, "Yes, gladly.", Layer::Public).unwrap();
+    // The push goes to the hub twice; then a slow hub: the pulls wait, nothing is lost.
     proxy.next(Fault::Twice);
+    proxy.next(Fault::Delay(700));
+    proxy.next(Fault::Delay(300));
     let r = app.sync_once().await.unwrap();
     // The device reads the second reply: everything was there already.
     assert_eq!((r.applied, r.duplicates), (0, 2), "{r:?}");

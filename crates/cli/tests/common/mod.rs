@@ -56,3 +56,37 @@ pub fn json_err(data: &Path, args: &[&str]) -> Value {
 pub fn stand_in_thresholds(dir: &Path) {
     std::fs::write(dir.join(CONFIG), "[routing]\nnovelty_threshold = 0.95\nsupport_similarity = 0.15\n").unwrap();
 }
+
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+}
+
+/// `fanline serve` on `data` at `port`, once it answers `/healthz`.
+pub fn start(data: &Path, port: u16) -> std::process::Child {
+    use std::process::Stdio;
+    use std::time::{Duration, Instant};
+    let mut cmd = std::process::Command::new(assert_cmd::cargo::cargo_bin("fanline"));
+    cmd.arg("--data-dir")
+        .arg(data)
+        .args(["serve", "--listen", &format!("127.0.0.1:{port}")])
+        .env("FANLINE_CONFIG", data.join(CONFIG))
+        .env("FANLINE_EMBEDDER__KIND", "hashing")
+        .env("FANLINE_ROUTING__OFF_TOPIC_SIMILARITY", "0")
+        .env("FANLINE_ROUTING__OFF_TOPIC_MARGIN", "10")
+        .env("FANLINE_HUB__PER_IP_PER_MINUTE", "1000000")
+        .env("FANLINE_HUB__PER_TOKEN_PER_MINUTE", "1000000")
+        .stdout(Stdio::null())
+        .stderr(Stdio::null());
+    let mut child = cmd.spawn().unwrap();
+    let client = reqwest::blocking::Client::new();
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while Instant::now() < deadline {
+        if client.get(format!("http://127.0.0.1:{port}/healthz")).send().is_ok_and(|r| r.status().is_success()) {
+            return child;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let _ = child.kill();
+    let _ = child.wait();
+    panic!("the hub did not start");
+}

@@ -1,5 +1,6 @@
 //! A TCP proxy between a device and the hub that misbehaves on request: it cuts a
-//! response after N bytes, answers 502 itself, or sends a request to the hub twice.
+//! response after N bytes, answers 502 itself, sends a request to the hub twice, or
+//! holds it a while.
 //! One request per connection (it asks the hub to close after each).
 
 use std::collections::VecDeque;
@@ -19,6 +20,8 @@ pub enum Fault {
     BadGateway,
     /// Send it to the hub twice; the device gets the second response.
     Twice,
+    /// Pass it on after this many milliseconds.
+    Delay(u64),
 }
 
 pub struct FaultProxy {
@@ -140,6 +143,10 @@ async fn handle(
             exchange(upstream, &request).await?
         }
         Fault::Pass => exchange(upstream, &request).await?,
+        Fault::Delay(ms) => {
+            tokio::time::sleep(std::time::Duration::from_millis(ms)).await;
+            exchange(upstream, &request).await?
+        }
         Fault::Cut(n) => {
             let r = exchange(upstream, &request).await?;
             r[..n.min(r.len())].to_vec()
