@@ -164,6 +164,8 @@ async fn answered_on_two_desktops_offline(laptop_first: bool) {
 
     // The creator sends the other answer as a correction, from the second device.
     let uid = second.app.sync_conflicts().unwrap()[0].uid.clone();
+    let e = second.app.sync_resolve(&uid, "restore").unwrap_err();
+    assert!(matches!(e, Error::InvalidInput(ref m) if m.contains("keep, correction, variant")), "{e}");
     second.app.sync_resolve(&uid, "correction").unwrap();
     second.sync().await;
     assert_eq!(answers_to_fan(&hub, &fan), vec![first_text.to_string(), second_text.to_string()]);

@@ -45,17 +45,16 @@ function show(v: SyncView): void {
   else say(out, parts.filter(Boolean).join(" "), true);
 }
 
+// The choices each kind of conflict can be settled with (the hub checks them too).
+const ANSWER: [string, string][] = [
+  ["keep", "Keep as is"],
+  ["correction", "Send mine as a correction"],
+  ["variant", "Add mine as another answer"],
+];
 const CHOICES: Record<string, [string, string][]> = {
-  escalation: [
-    ["keep", "Keep as is"],
-    ["correction", "Send mine as a correction"],
-    ["variant", "Add mine as another answer"],
-  ],
-  canonical: [
-    ["keep", "Keep as is"],
-    ["restore", "Restore mine"],
-  ],
-  rules: [
+  second_answer: ANSWER,
+  late_answer: ANSWER,
+  edit: [
     ["keep", "Keep as is"],
     ["restore", "Restore mine"],
   ],
@@ -73,7 +72,7 @@ function conflictItem(c: Conflict): HTMLElement {
     return li;
   }
   const row = el("div", "row small");
-  for (const [choice, label] of CHOICES[c.entity] ?? [["keep", "Keep as is"]]) {
+  for (const [choice, label] of CHOICES[c.kind] ?? [["keep", "Noted"]]) {
     row.append(
       button(label, async () => {
         try {

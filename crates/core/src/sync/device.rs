@@ -489,13 +489,16 @@ impl Fanline {
     /// a correction), variant (keep it as another answer to the question), restore (an
     /// edit: put the kept value back). On a paired device the choice goes to the hub.
     pub fn sync_resolve(&self, uid: &str, choice: &str) -> Result<()> {
-        if !super::CHOICES.contains(&choice) {
-            return Err(Error::InvalidInput(format!(
-                "{choice:?} is not a choice: keep, correction, variant or restore"
-            )));
-        }
-        if self.store.conflict_data(uid)?.is_none() {
+        let Some(c) = self.store.conflict_data(uid)? else {
             return Err(Error::InvalidInput(format!("no conflict {uid} here")));
+        };
+        let allowed = super::choices(&c.kind);
+        if !allowed.contains(&choice) {
+            return Err(Error::InvalidInput(format!(
+                "{choice:?} does not settle a {} conflict: {}",
+                c.kind,
+                allowed.join(", ")
+            )));
         }
         if self.sync_paired()? {
             self.store.outbox_add(entity::CONFLICT, uid, "resolve", &serde_json::json!({ "choice": choice }))?;

@@ -536,6 +536,10 @@ impl Fanline {
                 false => (Outcome::Superseded, format!("already settled ({r})")),
             });
         }
+        let allowed = super::choices(&c.kind);
+        if !allowed.contains(&choice) {
+            return rejected(format!("{choice:?} does not settle a {} conflict ({})", c.kind, allowed.join(", ")));
+        }
         match (choice, c.entity.as_str()) {
             ("keep", _) => {}
             ("correction", entity::ESCALATION) => {

@@ -23,8 +23,16 @@ pub struct Conflict {
     pub data: ConflictData,
 }
 
-/// How the creator settles a conflict.
-pub const CHOICES: [&str; 4] = ["keep", "correction", "variant", "restore"];
+/// How the creator may settle a conflict of `kind`: an answer that lost can be sent as a
+/// correction or kept as another answer; an edit that lost can be restored; the rest are
+/// only noted.
+pub fn choices(kind: &str) -> &'static [&'static str] {
+    match kind {
+        "second_answer" | "late_answer" => &["keep", "correction", "variant"],
+        "edit" => &["keep", "restore"],
+        _ => &["keep"],
+    }
+}
 
 impl Fanline {
     /// Embeddings of `needed` (key, text to embed): the `shipped` ones when they were
