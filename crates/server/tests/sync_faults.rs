@@ -119,3 +119,56 @@ async fn a_pull_cut_mid_page_moves_nothing() {
     assert!(proxy.seen.lock().unwrap().iter().all(|l| !l.contains("/push")), "nothing was pushed");
     hub.stop().await;
 }
+
+/// A hub from a later Fanline: its records have a newer schema, or name things this
+/// build does not know. The device keeps them aside (the cursor moves on) and applies the
+/// rest.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn records_from_a_newer_hub_are_kept_aside() {
+    use tokio::io::AsyncWriteExt;
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    let page = json!({
+        "records": [
+            { "seq": 1, "entity": "escalation", "uid": "e1", "schema_version": 99, "data": { "shape": "new" } },
+            { "seq": 2, "entity": "gizmo", "uid": "g1", "schema_version": 1, "data": {} },
+            { "seq": 3, "entity": "conflict", "uid": "c1", "schema_version": 1, "data": {
+                "kind": "edit", "entity": "canonical", "entity_uid": "x", "field": "answer", "kept": "old",
+                "winner": "new", "device": "Desktop", "hlc": "", "question": "", "resolution": null } }
+        ],
+        "next_after": 3, "up_to_date": true, "hub_hlc": "000000000000001-00000-0000000000000001"
+    });
+    tokio::spawn(async move {
+        loop {
+            let Ok((mut c, _)) = listener.accept().await else { return };
+            let page = page.clone();
+            tokio::spawn(async move {
+                let Ok(req) = common::proxy::read_request(&mut c).await else { return };
+                let line = String::from_utf8_lossy(&req).lines().next().unwrap_or_default().to_string();
+                let body = if line.starts_with("POST /pair") {
+                    json!({ "token": "dev_from_the_future", "device": {} }).to_string()
+                } else {
+                    page.to_string()
+                };
+                let head = format!(
+                    "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n",
+                    body.len()
+                );
+                let _ = c.write_all(head.as_bytes()).await;
+                let _ = c.write_all(body.as_bytes()).await;
+            });
+        }
+    });
+    let dir = tempfile::tempdir().unwrap();
+    let app = Fanline::open_with(common::config(dir.path(), true), Some(real_model())).unwrap();
+    app.init(None).unwrap();
+    app.sync_pair(&base, "CODE", "Laptop").await.unwrap();
+    let r = app.sync_pull().await.unwrap();
+    assert_eq!((r.deferred, r.pulled_after), (2, 3), "{r:?}");
+    assert_eq!(app.sync_status().unwrap().pulled_after, 3, "the cursor moves past what waits");
+    assert_eq!(app.store().sync_pending().unwrap().iter().map(|r| r.seq).collect::<Vec<_>>(), vec![1, 2]);
+    assert_eq!(app.sync_conflicts().unwrap().len(), 1, "what this build knows is applied");
+    // Pulled again: still kept aside, not applied, nothing lost.
+    app.sync_pull().await.unwrap();
+    assert_eq!(app.store().sync_pending().unwrap().len(), 2);
+}

@@ -77,7 +77,7 @@ impl FaultProxy {
 }
 
 /// Read one request: its head (with `connection: close` put in) and its body.
-async fn read_request(client: &mut TcpStream) -> std::io::Result<Vec<u8>> {
+pub async fn read_request(client: &mut TcpStream) -> std::io::Result<Vec<u8>> {
     let mut buf = Vec::new();
     let mut chunk = [0u8; 8192];
     let head_end = loop {
