@@ -100,8 +100,11 @@ fn answers_to_fan(hub: &TestHub, fan: &common::Session) -> Vec<String> {
 }
 
 async fn assert_converged(hub: &TestHub, desktops: &[&Desktop]) {
-    for d in desktops {
-        d.sync().await;
+    // Until quiet: what one device sends, the others get in the next round.
+    for _ in 0..2 {
+        for d in desktops {
+            d.sync().await;
+        }
     }
     let want = hub.app.sync_digest().unwrap();
     for d in desktops {
@@ -541,6 +544,34 @@ async fn documents_imported_on_a_desktop_answer_fans_on_the_hub() {
     assert_converged(&hub, &[&laptop, &desktop]).await;
     for app in [&hub.app, &desktop.app] {
         assert!(app.documents(None).unwrap().iter().all(|d| !d.source_path.ends_with("studio.md")));
+    }
+    hub.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn serves_on_every_node_add_up() {
+    let hub = TestHub::start(real_model(), true, |_| {}).await;
+    let laptop = Desktop::paired(&hub, "Laptop", Days::zero(), |_| {}).await;
+    let desktop = Desktop::paired(&hub, "Desktop", Days::zero(), |_| {}).await;
+    laptop.sync().await;
+    desktop.sync().await;
+    let question = "Do you have a literary agent?";
+    // Served twice on the hub, once on the laptop's simulator, once on the desktop's.
+    for k in ["s1", "s2"] {
+        let fan = hub.session().await;
+        let v: Value = hub.say(&fan, k, question).await.json().await.unwrap();
+        assert_eq!(v["decision"]["path"], "C", "{v}");
+    }
+    for d in [&laptop, &desktop] {
+        d.run(|a| a.fan_add("maya", fanline_engine::Tier::Free, Layer::Public)).unwrap();
+        let app = d.app.clone();
+        let r = tokio::task::spawn_blocking(move || app.route(None, "maya", question)).await.unwrap().unwrap();
+        assert_eq!(r.path, fanline_engine::RoutePath::C);
+    }
+    assert_converged(&hub, &[&laptop, &desktop]).await;
+    for app in [&hub.app, &laptop.app, &desktop.app] {
+        let total: u64 = app.canonical_list(None).unwrap().iter().map(|c| c.times_reused).sum();
+        assert_eq!(total, 4, "every serve counted once, on every node");
     }
     hub.stop().await;
 }
