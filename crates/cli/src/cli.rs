@@ -103,6 +103,17 @@ pub enum Command {
         #[arg(long)]
         keep: Option<usize>,
     },
+    /// Write everything (agents, rules, policy, fans, conversations, decisions with
+    /// their traces, escalations, canonical answers, documents…) as versioned JSON lines.
+    Export {
+        /// The file to write.
+        file: PathBuf,
+    },
+    /// Restore an export into an empty data directory.
+    ImportData {
+        /// The export file.
+        file: PathBuf,
+    },
     /// Bring a backup back into the data directory (stop the app and `fanline serve`
     /// there first). The backup is checked before anything is touched.
     Restore {

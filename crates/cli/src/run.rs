@@ -98,6 +98,9 @@ fn dispatch(cli: Cli) -> fanline_core::Result<bool> {
         bar.finish();
         return print::out(json, &c, print::calibration).map(|_| true);
     }
+    if let Command::ImportData { file } = &cli.command {
+        return print::out(json, &fanline_core::export::import_data(&cfg, file)?, print::exported).map(|_| true);
+    }
     if let Command::Restore { backup, force } = &cli.command {
         return print::out(json, &fanline_core::backup::restore(&cfg, backup, *force)?, print::restored).map(|_| true);
     }
@@ -161,6 +164,7 @@ fn dispatch(cli: Cli) -> fanline_core::Result<bool> {
             print::out(json, &app.fan_set(handle, *tier, *layer)?, print::fan)
         }
         Command::Backup { dir, keep } => print::out(json, &app.backup(dir, *keep)?, print::backed_up),
+        Command::Export { file } => print::out(json, &app.export(file)?, print::exported),
         Command::Recover { after_seconds } => print::out(json, &app.recover(*after_seconds)?, print::recovered),
         Command::Fan(FanCmd::List) => print::out(json, app.fans()?.as_slice(), print::fans),
         Command::Fan(FanCmd::Invite { handle, tier, layer, expires }) => {
@@ -284,7 +288,9 @@ fn dispatch(cli: Cli) -> fanline_core::Result<bool> {
             print::out(json, &report, print::doctor)?;
             return Ok(report.ok);
         }
-        Command::Bench(_) | Command::Eval(_) | Command::Restore { .. } => unreachable!("handled above"),
+        Command::Bench(_) | Command::Eval(_) | Command::Restore { .. } | Command::ImportData { .. } => {
+            unreachable!("handled above")
+        }
     };
     done.map(|_| true)
 }

@@ -17,6 +17,7 @@ mod critics;
 mod doctor;
 mod draft;
 mod error;
+pub mod export;
 mod fans;
 pub mod hub;
 mod knowledge;

@@ -12,6 +12,7 @@ mod documents;
 mod error;
 mod escalations;
 mod examples;
+mod export;
 mod fans;
 mod group;
 mod hub;
@@ -36,6 +37,7 @@ pub use canonical::{CanonicalAnswer, CanonicalReplyParts, CanonicalSummary, Cano
 pub use documents::{ChunkRecord, DocumentRecord, IndexChange, NewChunk, NewDocument};
 pub use error::{Error, Result};
 pub use escalations::{timestamp, AcceptWrite, Acceptance, Accepted, CapCheck, Escalation, NewEscalation};
+pub use export::{ExportReport, EXPORT_VERSION};
 pub use fans::Fan;
 pub use hub::{Device, FanSession, Invite, Posted, Site};
 pub use index_log::IndexDelta;

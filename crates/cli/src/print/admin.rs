@@ -230,3 +230,8 @@ pub fn restored(o: &mut Out, r: &fanline_core::backup::RestoreReport) {
         say!(o, "  what was there before is in {}", aside.display());
     }
 }
+
+pub fn exported(o: &mut Out, r: &fanline_core::export::ExportReport) {
+    let busy: Vec<String> = r.tables.iter().filter(|(_, n)| *n > 0).map(|(t, n)| format!("{t} {n}")).collect();
+    say!(o, "{} rows: {}", r.rows, busy.join(", "));
+}
