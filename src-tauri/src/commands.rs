@@ -2,12 +2,13 @@
 
 use crate::{run, AppState, Reply, SyncView, Syncing, WebState, WebStatus};
 use fanline_core::backup::{AutoBackup, BackupReport};
+use fanline_core::gaps::Gap;
 use fanline_core::metrics::Metrics;
 use fanline_core::sync::Conflict;
 use fanline_core::{
     AcceptReport, CanonicalAnswer, CanonicalHit, CanonicalSummary, Decision, DoctorReport, DocumentRecord, DocumentRef,
-    Draft, Escalation, Fan, ImportProgress, ImportSummary, NewProvider, ProviderInfo, ProviderTest, QueueItem,
-    RouteReport, SearchResult, SetupStatus, StreamEvent,
+    Draft, Escalation, Fan, ImportProgress, ImportSummary, NewCanonicalInput, NewProvider, ProviderInfo, ProviderTest,
+    QueueItem, RouteReport, SearchResult, SetupStatus, StreamEvent,
 };
 use fanline_engine::{AgentConfig, Layer, RoutePath, Tier};
 use serde::Serialize;
@@ -403,4 +404,18 @@ pub async fn sync_resolve(
         Ok(true) => sync.0.now(&state.0).await.map_err(|e| e.body()),
         _ => sync.0.view(&state.0).map_err(|e| e.body()),
     }
+}
+
+/// Content gaps: unanswered questions grouped by meaning, most fans first.
+#[tauri::command]
+#[specta::specta]
+pub async fn gaps(state: State<'_, AppState>, days: u32) -> Reply<Vec<Gap>> {
+    run(state, move |a| a.gaps(None, days, 20)).await
+}
+
+/// Write a canonical answer (from a content gap: its questions as the phrasings).
+#[tauri::command]
+#[specta::specta]
+pub async fn canonical_add(state: State<'_, AppState>, input: NewCanonicalInput) -> Reply<CanonicalAnswer> {
+    run(state, move |a| a.canonical_add(None, &input)).await
 }

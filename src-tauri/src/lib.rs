@@ -91,6 +91,8 @@ pub fn command_set<R: Runtime>() -> tauri_specta::Builder<R> {
         commands::sync_unpair,
         commands::sync_conflicts,
         commands::sync_resolve,
+        commands::gaps,
+        commands::canonical_add,
     ])
 }
 

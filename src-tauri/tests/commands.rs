@@ -413,3 +413,21 @@ fn a_desktop_pairs_with_a_hub_and_answers_its_queue_through_the_commands() {
     // Unpaired: the laptop is on its own again.
     assert_eq!(invoke(&w, "sync_unpair", json!({})).unwrap()["state"], "not_paired");
 }
+
+#[test]
+fn content_gaps_are_answered_once_for_every_fan_through_the_commands() {
+    let (_dir, _app, w) = app_with_kb();
+    let q = "Would you ever co-write a novel with one of your readers?";
+    for fan in ["maya", "theo"] {
+        invoke(&w, "fan_add", json!({ "handle": fan, "tier": "free", "layer": "public" })).unwrap();
+        let d = invoke(&w, "simulate", json!({ "fan": fan, "message": q })).unwrap();
+        assert_eq!(d["path"], "D", "{d}");
+    }
+    let gaps = invoke(&w, "gaps", json!({ "days": 30 })).unwrap();
+    assert_eq!((gaps[0]["fans"].as_i64(), gaps[0]["questions"][0].as_str()), (Some(2), Some(q)), "{gaps}");
+    let input = json!({ "question": q, "variants": [], "answer": "No, my novels are solo work.", "layer": "public" });
+    let c = invoke(&w, "canonical_add", json!({ "input": input })).unwrap();
+    assert_eq!(c["answer"], "No, my novels are solo work.");
+    assert_eq!(invoke(&w, "gaps", json!({ "days": 30 })).unwrap(), json!([]));
+    assert_eq!(invoke(&w, "gaps", json!({ "days": 0 })).unwrap_err()["code"], "invalid_input");
+}

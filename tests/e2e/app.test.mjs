@@ -160,6 +160,23 @@ test("the other screens", async () => {
   await shot("12-models");
 });
 
+test("metrics: a content gap answered once for every fan who asked", async () => {
+  const gap = "Do you give talks at schools about becoming a writer?";
+  await addFan("theo", "follower");
+  for (const fan of ["maya", "theo"]) {
+    assert.match(await simulate(fan, gap), /^Path D/);
+  }
+  await tab("metrics");
+  await waitText("#gaps", /talks at schools.*2 fan\(s\)/s);
+  await (await b.$("#gaps .gap-answer")).click();
+  await (await b.$("#gaps .gap-editor textarea")).setValue("Yes, twice a term: ask your school to write to my agent.");
+  await shot("18-metrics-gaps");
+  await (await b.$("#gaps .gap-save")).click();
+  await waitText("#gaps", /No gaps/);
+  // The next fan who asks is served the answer.
+  assert.match(await simulate("maya", gap), /^Path C/);
+});
+
 test("settings: take messages from the web on this computer, then stop", async () => {
   await tab("providers");
   await waitText("#web-status", /^Off\. When on, fans reach you at 127\.0\.0\.1:\d+/);

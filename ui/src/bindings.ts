@@ -468,6 +468,28 @@ async syncResolve(uid: string, choice: string) : Promise<Result<SyncView, ErrorB
     if(e instanceof Error) throw e;
     else return { status: "error", error: e  as any };
 }
+},
+/**
+ * Content gaps: unanswered questions grouped by meaning, most fans first.
+ */
+async gaps(days: number) : Promise<Result<Gap[], ErrorBody>> {
+    try {
+    return { status: "ok", data: await TAURI_INVOKE("gaps", { days }) };
+} catch (e) {
+    if(e instanceof Error) throw e;
+    else return { status: "error", error: e  as any };
+}
+},
+/**
+ * Write a canonical answer (from a content gap: its questions as the phrasings).
+ */
+async canonicalAdd(input: NewCanonicalInput) : Promise<Result<CanonicalAnswer, ErrorBody>> {
+    try {
+    return { status: "ok", data: await TAURI_INVOKE("canonical_add", { input }) };
+} catch (e) {
+    if(e instanceof Error) throw e;
+    else return { status: "error", error: e  as any };
+}
 }
 }
 
@@ -1317,6 +1339,26 @@ export type FileOutcome =
  */
 path: string }
 /**
+ * A group of unanswered questions that ask the same thing.
+ */
+export type Gap = { 
+/**
+ * The questions, first asked first (each text once).
+ */
+questions: string[]; 
+/**
+ * Fans who asked.
+ */
+fans: number; 
+/**
+ * Times it was escalated.
+ */
+asked: number; 
+/**
+ * When it was last asked.
+ */
+last_asked: string }
+/**
  * How a reply was written.
  */
 export type Generation = { 
@@ -1564,6 +1606,26 @@ escalations_per_100_fans: number;
  * failed; `fanline recover` routes them.
  */
 unrouted_messages: number }
+/**
+ * Input for a new canonical answer.
+ */
+export type NewCanonicalInput = { 
+/**
+ * The question it answers.
+ */
+question: string; 
+/**
+ * Other phrasings of it.
+ */
+variants: string[]; 
+/**
+ * The creator's answer.
+ */
+answer: string; 
+/**
+ * Who may be served it.
+ */
+layer: Layer }
 /**
  * A provider to add.
  */

@@ -103,6 +103,16 @@ pub enum Command {
         #[arg(long)]
         keep: Option<usize>,
     },
+    /// Content gaps: the questions fans escalated most that no answer covers yet,
+    /// grouped by meaning, most fans first.
+    Gaps {
+        /// Look back this many days.
+        #[arg(long, default_value_t = 30)]
+        days: u32,
+        /// At most this many groups.
+        #[arg(long, short = 'n', default_value_t = 10)]
+        limit: usize,
+    },
     /// Write everything (agents, rules, policy, fans, conversations, decisions with
     /// their traces, escalations, canonical answers, documents…) as versioned JSON lines.
     Export {

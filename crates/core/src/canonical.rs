@@ -8,7 +8,8 @@ use serde::Serialize;
 use std::collections::HashMap;
 
 /// Input for a new canonical answer.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Serialize, serde::Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 pub struct NewCanonicalInput {
     /// The question it answers.
     pub question: String,

@@ -19,6 +19,7 @@ mod draft;
 mod error;
 pub mod export;
 mod fans;
+pub mod gaps;
 pub mod hub;
 mod knowledge;
 mod learning;

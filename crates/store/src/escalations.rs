@@ -470,6 +470,24 @@ impl Store {
         Ok(())
     }
 
+    /// The questions escalated since `since` that were not answered and that no
+    /// canonical answer has as a phrasing: (fan id, question, when offered), oldest
+    /// first (content gaps).
+    pub fn unanswered_since(&self, agent_id: i64, since: DateTime<Utc>) -> Result<Vec<(i64, String, DateTime<Utc>)>> {
+        let conn = self.read()?;
+        let mut stmt = conn.prepare(
+            "SELECT e.fan_id, e.question, e.offered_at FROM escalations e
+             WHERE e.agent_id = ?1 AND e.status <> 'answered' AND e.offered_at >= ?2
+               AND NOT EXISTS (SELECT 1 FROM canonical_variants v JOIN canonical_answers a ON a.id = v.canonical_answer_id
+                               WHERE a.agent_id = ?1 AND v.text = trim(e.question))
+             ORDER BY e.offered_at, e.id",
+        )?;
+        let rows = stmt
+            .query_map(params![agent_id, timestamp(since)], |r| Ok((r.get(0)?, r.get(1)?, parsed(r, 2)?)))?
+            .collect::<rusqlite::Result<_>>()?;
+        Ok(rows)
+    }
+
     /// Answer an escalation with an existing canonical answer instead of a new one: the
     /// fan gets it, and their question becomes another phrasing of it (with
     /// `question_embedding`), in one transaction.

@@ -3,6 +3,7 @@
 import { Chart, registerables } from "chart.js";
 import { call, commands, type Metrics, type RoutePath } from "../api";
 import { $, el, failed } from "../dom";
+import { loadGaps } from "./gaps";
 
 Chart.register(...registerables);
 const PATHS: RoutePath[] = ["A", "B", "C", "D", "E", "F"];
@@ -41,7 +42,10 @@ export async function loadMetrics(): Promise<void> {
     const [capBox, capCanvas] = canvas("Escalations queued per day, against the cap");
     const grid = el("div", "charts");
     grid.append(pathsBox, rateBox, capBox);
-    body.replaceChildren(cards, grid, el("h3", "", "Most reused answers"), top);
+    const gaps = el("div");
+    gaps.id = "gaps-box";
+    body.replaceChildren(cards, grid, el("h3", "", "Most reused answers"), top, gaps);
+    void loadGaps(days, gaps);
     for (const c of charts) c.destroy();
     const labels = m.per_day.map((d) => d.date.slice(5));
     const count = (p: RoutePath) => m.per_day.map((d) => d.paths[p] ?? 0);

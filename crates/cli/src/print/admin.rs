@@ -235,3 +235,15 @@ pub fn exported(o: &mut Out, r: &fanline_core::export::ExportReport) {
     let busy: Vec<String> = r.tables.iter().filter(|(_, n)| *n > 0).map(|(t, n)| format!("{t} {n}")).collect();
     say!(o, "{} rows: {}", r.rows, busy.join(", "));
 }
+
+pub fn gaps(o: &mut Out, gaps: &[fanline_core::gaps::Gap]) {
+    if gaps.is_empty() {
+        say!(o, "no gaps: every question fans escalated lately has an answer");
+    }
+    for (i, g) in gaps.iter().enumerate() {
+        say!(o, "{}. {} fan(s), asked {} time(s), last {}", i + 1, g.fans, g.asked, g.last_asked.format("%Y-%m-%d"));
+        for q in &g.questions {
+            say!(o, "   {q}");
+        }
+    }
+}
