@@ -13,6 +13,15 @@ ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 T0=$SECONDS
 source "$ROOT/scripts/setup.sh"
 cd "$ROOT"
+# Each clone builds the workspace's own crates anew under its own path, into the shared
+# build cache: drop what clones older than half a day left (incremental caches, their
+# test binaries and libraries), so the cache does not fill the disk. The dependencies'
+# builds, shared by every clone, stay.
+if [ -d "$CARGO_TARGET_DIR/debug" ]; then
+  find "$CARGO_TARGET_DIR/debug/incremental" -mindepth 1 -maxdepth 1 -mmin +720 -exec rm -rf {} + 2>/dev/null || true
+  find "$CARGO_TARGET_DIR/debug/deps" -maxdepth 1 -type f -mmin +720 \
+    \( -name 'libfanline_*' -o \( -executable ! -name 'lib*' ! -name '*.so' \) \) -delete 2>/dev/null || true
+fi
 TIMES=("setup $((SECONDS - T0))")
 
 # Run a step, showing its output and keeping it in $log; its exit code goes to $rc, its
