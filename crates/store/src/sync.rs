@@ -44,6 +44,15 @@ thread_local! {
     static APPLYING: Cell<bool> = const { Cell::new(false) };
 }
 
+/// Move `entity` `uid` to the end of the log (a new seq in this transaction): devices
+/// pulling after their cursor get its state as it is now (or that it is gone). The SQL
+/// triggers of migrations 0011–0015 do the same for the rows they watch.
+pub(crate) fn touch_log(conn: &Connection, entity: &str, uid: &str) -> Result<()> {
+    conn.execute("DELETE FROM sync_log WHERE entity = ?1 AND uid = ?2", [entity, uid])?;
+    conn.execute("INSERT INTO sync_log (entity, uid) VALUES (?1, ?2)", [entity, uid])?;
+    Ok(())
+}
+
 /// Whether a peer's change is being applied on this thread.
 pub(crate) fn is_applying() -> bool {
     APPLYING.with(|a| a.get())
@@ -354,6 +363,14 @@ impl Store {
         conflict_data(&conn, uid)
     }
 
+    /// Conflicts kept here and not settled yet.
+    pub fn open_conflicts(&self) -> Result<u64> {
+        let conn = self.read()?;
+        let n: i64 =
+            conn.query_row("SELECT count(*) FROM sync_conflicts WHERE resolution IS NULL", [], |r| r.get(0))?;
+        Ok(n as u64)
+    }
+
     /// Every conflict kept here (unsettled first, then newest first).
     pub fn conflicts(&self) -> Result<Vec<(String, ConflictData)>> {
         let conn = self.read()?;
@@ -386,12 +403,7 @@ impl Store {
     /// Tell devices that `uid` does not exist here (a canonical answer a device wrote
     /// with an answer that lost): its record will say it is gone.
     pub fn log_gone(&self, entity: &str, uid: &str) -> Result<()> {
-        let mut conn = self.conn();
-        let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
-        tx.execute("DELETE FROM sync_log WHERE entity = ?1 AND uid = ?2", [entity, uid])?;
-        tx.execute("INSERT INTO sync_log (entity, uid) VALUES (?1, ?2)", [entity, uid])?;
-        tx.commit()?;
-        Ok(())
+        touch_log(&self.conn(), entity, uid)
     }
 
     /// Keep a conflict (the losing value) for the creator; returns its uid.
@@ -460,8 +472,7 @@ impl Store {
                     [uid],
                 )
             })?;
-            tx.execute("DELETE FROM sync_log WHERE entity = 'canonical' AND uid = ?1", [uid])?;
-            tx.execute("INSERT INTO sync_log (entity, uid) VALUES ('canonical', ?1)", [uid])?;
+            touch_log(&tx, "canonical", uid)?;
         }
         tx.commit()?;
         Ok(grew)

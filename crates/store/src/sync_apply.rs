@@ -66,7 +66,8 @@ pub(crate) fn fan_id(tx: &Transaction<'_>, f: &fanline_sync::FanData) -> Result<
     Ok(id)
 }
 
-fn uid_to_id(tx: &Transaction<'_>, table: &str, uid: Option<&str>) -> Result<Option<i64>> {
+/// The local id of the row of `table` with `uid` (none: no uid, or not here).
+pub(crate) fn uid_to_id(tx: &Transaction<'_>, table: &str, uid: Option<&str>) -> Result<Option<i64>> {
     let Some(uid) = uid else { return Ok(None) };
     Ok(tx.query_row(&format!("SELECT id FROM {table} WHERE uid = ?1"), [uid], |r| r.get(0)).optional()?)
 }
@@ -122,9 +123,7 @@ fn apply_canonical(
     vectors: &HashMap<String, Vec<f32>>,
     keys: &mut Vec<ItemKey>,
 ) -> Result<()> {
-    let existing: Option<i64> =
-        tx.query_row("SELECT id FROM canonical_answers WHERE uid = ?1", [uid], |r| r.get(0)).optional()?;
-    if let Some(id) = existing {
+    if let Some(id) = uid_to_id(tx, "canonical_answers", Some(uid))? {
         keys.extend(indexed_variants(tx, id)?.into_iter().map(|(k, _, _)| k));
     }
     let Some(c) = c else {

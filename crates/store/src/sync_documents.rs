@@ -3,6 +3,7 @@
 
 use crate::documents::{put_document_in, IndexChange, NewChunk, NewDocument};
 use crate::index_log::log_change;
+use crate::sync_apply::uid_to_id;
 use crate::{Error, Result, Store};
 use fanline_sync::{ChunkData, DocumentData};
 use rusqlite::{params, OptionalExtension, Transaction};
@@ -95,8 +96,7 @@ pub(crate) fn put_in(
 ) -> Result<IndexChange> {
     let agent = crate::sync_apply::agent_id(tx, &d.agent)?;
     // The same uid (moved, renamed), or the same path imported on both sides: one document.
-    let by_uid: Option<i64> =
-        tx.query_row("SELECT id FROM documents WHERE uid = ?1", [uid], |r| r.get(0)).optional()?;
+    let by_uid = uid_to_id(tx, "documents", Some(uid))?;
     let by_path: Option<i64> = tx
         .query_row(
             "SELECT id FROM documents WHERE agent_id = ?1 AND source_path = ?2",
@@ -143,8 +143,7 @@ pub(crate) fn put_in(
 }
 
 pub(crate) fn delete_in(tx: &Transaction<'_>, uid: &str) -> Result<IndexChange> {
-    let Some(id) = tx.query_row("SELECT id FROM documents WHERE uid = ?1", [uid], |r| r.get::<_, i64>(0)).optional()?
-    else {
+    let Some(id) = uid_to_id(tx, "documents", Some(uid))? else {
         return Ok(IndexChange::default());
     };
     let removed = crate::documents::chunk_keys(tx, id)?;

@@ -3,7 +3,7 @@
 //! here is stamped and, on a paired device, queued for the hub in the transaction that
 //! made it; a change applied from a peer keeps the peer's timestamp.
 
-use crate::sync::is_applying;
+use crate::sync::{is_applying, touch_log};
 use crate::util::meta;
 use crate::{Result, Store};
 use rusqlite::{params, Connection, OptionalExtension};
@@ -15,8 +15,7 @@ pub const RULES: &str = "rules";
 /// A field of `entity` `uid` was set to `value` (JSON text for rules, the text for the
 /// policy): tell devices (the log), and when made here, stamp it and queue it.
 pub(crate) fn field_changed(conn: &Connection, entity: &str, uid: &str, field: &str, value: &str) -> Result<()> {
-    conn.execute("DELETE FROM sync_log WHERE entity = ?1 AND uid = ?2", params![entity, uid])?;
-    conn.execute("INSERT INTO sync_log (entity, uid) VALUES (?1, ?2)", params![entity, uid])?;
+    touch_log(conn, entity, uid)?;
     if is_applying() {
         return Ok(());
     }

@@ -2,7 +2,7 @@
 //! a record or a push, and put by uid where it is missing (on a device, the hub's copy
 //! of a message replaces the device's own: a creator's answer told to the fan).
 
-use crate::sync_apply::{agent_id, fan_id};
+use crate::sync_apply::{agent_id, fan_id, uid_to_id};
 use crate::{Result, Store};
 use fanline_sync::{DecisionData, FanData, MessageData};
 use rusqlite::{params, OptionalExtension, Transaction};
@@ -88,19 +88,14 @@ impl Store {
     }
 }
 
-fn id_of(tx: &Transaction<'_>, table: &str, uid: Option<&str>) -> Result<Option<i64>> {
-    let Some(uid) = uid else { return Ok(None) };
-    Ok(tx.query_row(&format!("SELECT id FROM {table} WHERE uid = ?1"), [uid], |r| r.get(0)).optional()?)
-}
-
 pub(crate) fn put_message(tx: &Transaction<'_>, uid: &str, m: &MessageData, replace: bool) -> Result<bool> {
-    let existed = id_of(tx, "messages", Some(uid))?.is_some();
+    let existed = uid_to_id(tx, "messages", Some(uid))?.is_some();
     if existed && !replace {
         return Ok(false);
     }
     let agent = agent_id(tx, &m.agent)?;
     let fan = fan_id(tx, &m.fan)?;
-    let conversation = match id_of(tx, "conversations", Some(&m.conversation_uid))? {
+    let conversation = match uid_to_id(tx, "conversations", Some(&m.conversation_uid))? {
         Some(c) => c,
         None => tx.query_row(
             "INSERT INTO conversations (uid, agent_id, fan_id) VALUES (?1, ?2, ?3) RETURNING id",
@@ -108,8 +103,8 @@ pub(crate) fn put_message(tx: &Transaction<'_>, uid: &str, m: &MessageData, repl
             |r| r.get(0),
         )?,
     };
-    let escalation = id_of(tx, "escalations", m.escalation_uid.as_deref())?;
-    let reply_to = id_of(tx, "messages", m.reply_to_uid.as_deref())?;
+    let escalation = uid_to_id(tx, "escalations", m.escalation_uid.as_deref())?;
+    let reply_to = uid_to_id(tx, "messages", m.reply_to_uid.as_deref())?;
     tx.execute(
         "INSERT INTO messages (uid, conversation_id, role, body, kind, escalation_id, reply_to, created_at)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)
@@ -121,10 +116,10 @@ pub(crate) fn put_message(tx: &Transaction<'_>, uid: &str, m: &MessageData, repl
 }
 
 pub(crate) fn put_decision(tx: &Transaction<'_>, uid: &str, d: &DecisionData) -> Result<bool> {
-    if id_of(tx, "decisions", Some(uid))?.is_some() {
+    if uid_to_id(tx, "decisions", Some(uid))?.is_some() {
         return Ok(false);
     }
-    let Some(message) = id_of(tx, "messages", Some(&d.message_uid))? else {
+    let Some(message) = uid_to_id(tx, "messages", Some(&d.message_uid))? else {
         return Err(crate::Error::Invalid {
             what: "decision",
             detail: format!("its message {} is not here", d.message_uid),
@@ -132,7 +127,7 @@ pub(crate) fn put_decision(tx: &Transaction<'_>, uid: &str, d: &DecisionData) ->
     };
     let agent = agent_id(tx, &d.agent)?;
     let fan = fan_id(tx, &d.fan)?;
-    let canonical = id_of(tx, "canonical_answers", d.canonical_uid.as_deref())?;
+    let canonical = uid_to_id(tx, "canonical_answers", d.canonical_uid.as_deref())?;
     tx.execute(
         "INSERT INTO decisions (uid, message_id, agent_id, fan_id, path, reason, signals, trace, reply,
              canonical_answer_id, created_at)

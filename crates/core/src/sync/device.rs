@@ -219,7 +219,7 @@ impl Fanline {
     pub fn sync_status(&self) -> Result<SyncStatus> {
         let pos = self.store.sync_position()?;
         let hub = self.store.sync_hub()?;
-        let open = self.store.conflicts()?.iter().filter(|(_, c)| c.resolution.is_none()).count();
+        let open = self.store.open_conflicts()?;
         Ok(SyncStatus {
             device: hub.as_ref().map(|h| h.1.clone()).unwrap_or_default(),
             hub: hub.map(|h| h.0),
