@@ -18,6 +18,55 @@ fn is_told(uid: &str) -> bool {
     uid.starts_with("escalation.answered:") || uid.starts_with("escalation.declined:")
 }
 
+/// An incoming edit of one field against the value here: the later by HLC wins; an
+/// edit not made on top of the value here was concurrent, and its loser is kept.
+struct FieldEdit<'a> {
+    change: &'a Change,
+    entity: &'static str,
+    field: &'a str,
+    value: &'a str,
+    current: String,
+    current_hlc: String,
+    /// The question, for a canonical answer's edit.
+    question: String,
+}
+
+impl FieldEdit<'_> {
+    fn duplicate(&self) -> bool {
+        self.change.hlc == self.current_hlc
+    }
+
+    fn wins(&self) -> bool {
+        self.change.hlc.as_str() > self.current_hlc.as_str()
+    }
+
+    fn concurrent(&self) -> bool {
+        self.change.base_hlc != self.current_hlc && self.current != self.value
+    }
+
+    /// The conflict that keeps the loser: the value here when the edit wins (its
+    /// device unknown), else the edit, from `device`.
+    fn conflict(&self, device: &str) -> ConflictData {
+        let c = self.change;
+        let (winner, kept, from, hlc) = match self.wins() {
+            true => (self.value, self.current.as_str(), "", self.current_hlc.as_str()),
+            false => (self.current.as_str(), self.value, device, c.hlc.as_str()),
+        };
+        ConflictData {
+            kind: "edit".into(),
+            entity: self.entity.into(),
+            entity_uid: c.uid.clone(),
+            field: self.field.into(),
+            kept: kept.into(),
+            winner: winner.into(),
+            device: from.into(),
+            hlc: hlc.into(),
+            question: self.question.clone(),
+            resolution: None,
+        }
+    }
+}
+
 fn done() -> Result<Applied> {
     Ok((Outcome::Applied, String::new()))
 }
@@ -140,6 +189,13 @@ impl Fanline {
     /// Apply one change; a change that cannot apply here is an outcome, not an error.
     /// `true` when the device's position was moved past it in the same transaction.
     fn apply_change(&self, auth: &DeviceAuth, c: &Change) -> Result<(Outcome, String, bool)> {
+        if c.schema_version > SCHEMA_VERSION {
+            let why = format!(
+                "written by a newer Fanline (sync version {}; this hub knows {SCHEMA_VERSION}): update the hub",
+                c.schema_version
+            );
+            return Ok((Outcome::Rejected, why, false));
+        }
         if let (entity::CANONICAL, Ok(Op::Set { field, value })) = (c.entity.as_str(), c.op()) {
             return self.apply_set(auth, c, &field, &value);
         }
@@ -150,12 +206,6 @@ impl Fanline {
     }
 
     fn apply_other(&self, device: &str, c: &Change) -> Result<Applied> {
-        if c.schema_version > SCHEMA_VERSION {
-            return rejected(format!(
-                "written by a newer Fanline (sync version {}; this hub knows {SCHEMA_VERSION}): update the hub",
-                c.schema_version
-            ));
-        }
         let op = match c.op() {
             Ok(op) => op,
             Err(e) => return rejected(e.to_string()),
@@ -377,10 +427,19 @@ impl Fanline {
         done()
     }
 
-    fn apply_set(&self, auth: &DeviceAuth, c: &Change, field: &str, value: &str) -> Result<(Outcome, String, bool)> {
-        if c.schema_version > SCHEMA_VERSION {
-            return Ok((Outcome::Rejected, "written by a newer Fanline: update the hub".into(), false));
+    /// An edit that a later one beat: kept as a conflict when it was concurrent.
+    fn edit_lost(&self, edit: &FieldEdit<'_>, device: &str, what: &str) -> Result<Applied> {
+        match edit.concurrent() {
+            true => self.conflict(
+                edit.conflict(device),
+                Outcome::Superseded,
+                &format!("a later edit of this {what} won: this one is kept as a conflict"),
+            ),
+            false => Ok((Outcome::Superseded, format!("a later edit of this {what} won"))),
         }
+    }
+
+    fn apply_set(&self, auth: &DeviceAuth, c: &Change, field: &str, value: &str) -> Result<(Outcome, String, bool)> {
         let device = auth.device.name.as_str();
         let unrecorded = |r: Result<Applied>| r.map(|(o, d)| (o, d, false));
         let Some(id) = self.store.id_by_uid(SyncTable::Canonical, &c.uid)? else {
@@ -403,58 +462,44 @@ impl Fanline {
         };
         let now = self.store.canonical_data(&c.uid)?.ok_or_else(|| Error::InvalidInput("vanished".into()))?;
         let (current, current_hlc) = match field {
-            "answer" => (now.answer.clone(), now.answer_hlc.clone()),
-            "layer" => (now.layer.clone(), now.layer_hlc.clone()),
+            "answer" => (now.answer, now.answer_hlc),
+            "layer" => (now.layer, now.layer_hlc),
             other => return unrecorded(rejected(format!("the field {other:?} does not sync"))),
         };
-        if c.hlc == current_hlc {
+        let edit = FieldEdit {
+            change: c,
+            entity: entity::CANONICAL,
+            field,
+            value,
+            current,
+            current_hlc,
+            question: now.question_pattern,
+        };
+        if edit.duplicate() {
             return Ok((Outcome::Duplicate, String::new(), false));
         }
         if field == "answer" && value.trim().is_empty() {
             return unrecorded(rejected("the answer is empty"));
         }
-        let concurrent = c.base_hlc != current_hlc && current != value;
-        let edit = |winner: &str, kept: &str, from: &str, hlc: &str| ConflictData {
-            kind: "edit".into(),
-            entity: entity::CANONICAL.into(),
-            entity_uid: c.uid.clone(),
-            field: field.into(),
-            kept: kept.into(),
-            winner: winner.into(),
-            device: from.into(),
-            hlc: hlc.into(),
-            question: now.question_pattern.clone(),
-            resolution: None,
-        };
-        if c.hlc.as_str() > current_hlc.as_str() {
-            if field == "layer" && value.parse::<Layer>().is_err() {
-                return unrecorded(rejected(format!("{value:?} is not a layer")));
-            }
-            if concurrent {
-                self.store.add_conflict(&edit(value, &current, "", &current_hlc))?;
-            }
-            let (value, hlc) = (value.trim(), c.hlc.as_str());
-            self.write_indexed(false, |s| {
-                s.apply_canonical_field(auth.device.id, c.seq, id, field, value, hlc).map(|x| ((), x))
-            })?;
-            Ok((Outcome::Applied, String::new(), true))
-        } else if concurrent {
-            unrecorded(self.conflict(
-                edit(&current, value, device, &c.hlc),
-                Outcome::Superseded,
-                "a later edit of this field won: this one is kept as a conflict",
-            ))
-        } else {
-            Ok((Outcome::Superseded, "a later edit of this field won".into(), false))
+        if !edit.wins() {
+            return unrecorded(self.edit_lost(&edit, device, "field"));
         }
+        if field == "layer" && value.parse::<Layer>().is_err() {
+            return unrecorded(rejected(format!("{value:?} is not a layer")));
+        }
+        if edit.concurrent() {
+            self.store.add_conflict(&edit.conflict(device))?;
+        }
+        let (value, hlc) = (value.trim(), c.hlc.as_str());
+        self.write_indexed(false, |s| {
+            s.apply_canonical_field(auth.device.id, c.seq, id, field, value, hlc).map(|x| ((), x))
+        })?;
+        Ok((Outcome::Applied, String::new(), true))
     }
 
     /// One of an agent's rules (JSON) or its policy file (text), set on a device: the
     /// later edit wins, a concurrent one is kept as a conflict.
     fn apply_rules_set(&self, device: &str, c: &Change, field: &str, value: &str) -> Result<Applied> {
-        if c.schema_version > SCHEMA_VERSION {
-            return rejected("written by a newer Fanline: update the hub");
-        }
         let Some(data) = self.store.rules_data(&c.uid)? else {
             return rejected(format!("no agent {:?} on the hub", c.uid));
         };
@@ -465,37 +510,25 @@ impl Fanline {
                 None => return rejected(format!("{f:?} is not a rule")),
             },
         };
-        let current_hlc = data.hlcs.get(field).cloned().unwrap_or_default();
-        if c.hlc == current_hlc {
+        let edit = FieldEdit {
+            change: c,
+            entity: entity::RULES,
+            field,
+            value,
+            current,
+            current_hlc: data.hlcs.get(field).cloned().unwrap_or_default(),
+            question: String::new(),
+        };
+        if edit.duplicate() {
             return Ok((Outcome::Duplicate, String::new()));
         }
-        let concurrent = c.base_hlc != current_hlc && current != value;
-        let conflict = |winner: &str, kept: &str, from: &str, hlc: &str| ConflictData {
-            kind: "edit".into(),
-            entity: entity::RULES.into(),
-            entity_uid: c.uid.clone(),
-            field: field.into(),
-            kept: kept.into(),
-            winner: winner.into(),
-            device: from.into(),
-            hlc: hlc.into(),
-            question: String::new(),
-            resolution: None,
-        };
-        if c.hlc.as_str() <= current_hlc.as_str() {
-            return match concurrent {
-                true => self.conflict(
-                    conflict(&current, value, device, &c.hlc),
-                    Outcome::Superseded,
-                    "a later edit of this rule won: this one is kept as a conflict",
-                ),
-                false => Ok((Outcome::Superseded, "a later edit of this rule won".into())),
-            };
+        if !edit.wins() {
+            return self.edit_lost(&edit, device, "rule");
         }
         applying(|| self.set_rules_field(&c.uid, field, value))?;
         self.store.set_field_hlc(entity::RULES, &c.uid, field, &c.hlc)?;
-        if concurrent {
-            self.store.add_conflict(&conflict(value, &current, "", &current_hlc))?;
+        if edit.concurrent() {
+            self.store.add_conflict(&edit.conflict(device))?;
         }
         done()
     }
