@@ -216,6 +216,28 @@ fn the_fallback_order_is_changed_in_place() {
 }
 
 /// The app on `dir` with the hub's address on a free port.
+/// A fan of `site` asks `q` on the hub at `base`, is offered the creator (path D) and
+/// accepts: the fan's session.
+fn fan_escalates(http: &reqwest::blocking::Client, base: &str, site: &str, q: &str) -> Value {
+    let session: Value =
+        http.post(format!("{base}/v1/sessions")).json(&json!({ "site_key": site })).send().unwrap().json().unwrap();
+    let token = session["fan_token"].as_str().unwrap();
+    let posted: Value = http
+        .post(format!("{base}/v1/conversations/{}/messages", session["conversation_id"]))
+        .bearer_auth(token)
+        .header("Idempotency-Key", "k1")
+        .json(&json!({ "text": q }))
+        .send()
+        .unwrap()
+        .json()
+        .unwrap();
+    assert_eq!(posted["decision"]["path"], "D", "{posted}");
+    let offer = posted["decision"]["offer"]["escalation_id"].as_i64().unwrap();
+    let accepted = http.post(format!("{base}/v1/escalations/{offer}/accept")).bearer_auth(token).send().unwrap();
+    assert!(accepted.status().is_success());
+    session
+}
+
 fn app_serving_on_port_0(dir: &std::path::Path) -> (MockApp, tauri::WebviewWindow<tauri::test::MockRuntime>) {
     let mut cfg = Config { data_dir: dir.to_path_buf(), ..Default::default() };
     cfg.embedder.kind = fanline_core::config::EmbedderKind::Hashing;
@@ -249,26 +271,8 @@ fn the_web_switch_serves_fans_from_the_app_and_stays_as_the_creator_left_it() {
     let http = reqwest::blocking::Client::new();
     let base = format!("http://{addr}");
     assert!(http.get(format!("{base}/healthz")).send().unwrap().status().is_success());
-    let session: Value =
-        http.post(format!("{base}/v1/sessions")).json(&json!({ "site_key": site })).send().unwrap().json().unwrap();
     let q = "Would you ever co-write a novel with one of your readers?";
-    let posted: Value = http
-        .post(format!("{base}/v1/conversations/{}/messages", session["conversation_id"]))
-        .bearer_auth(session["fan_token"].as_str().unwrap())
-        .header("Idempotency-Key", "k1")
-        .json(&json!({ "text": q }))
-        .send()
-        .unwrap()
-        .json()
-        .unwrap();
-    assert_eq!(posted["decision"]["path"], "D", "{posted}");
-    let offer = posted["decision"]["offer"]["escalation_id"].as_i64().unwrap();
-    let accepted = http
-        .post(format!("{base}/v1/escalations/{offer}/accept"))
-        .bearer_auth(session["fan_token"].as_str().unwrap())
-        .send()
-        .unwrap();
-    assert!(accepted.status().is_success());
+    fan_escalates(&http, &base, &site, q);
     let queue = invoke(&w, "queue", json!({})).unwrap();
     assert_eq!(queue[0]["question"], q, "{queue}");
 
@@ -346,27 +350,9 @@ fn a_desktop_pairs_with_a_hub_and_answers_its_queue_through_the_commands() {
     let base = format!("http://{}", s["listening"].as_str().unwrap());
     let site = s["setting"]["site_key"].as_str().unwrap().to_string();
     let http = reqwest::blocking::Client::new();
-    let session: Value =
-        http.post(format!("{base}/v1/sessions")).json(&json!({ "site_key": site })).send().unwrap().json().unwrap();
-    let fan = session["fan_token"].as_str().unwrap().to_string();
     let q = "Would you ever co-write a novel with one of your readers?";
-    let posted: Value = http
-        .post(format!("{base}/v1/conversations/{}/messages", session["conversation_id"]))
-        .bearer_auth(&fan)
-        .header("Idempotency-Key", "k1")
-        .json(&json!({ "text": q }))
-        .send()
-        .unwrap()
-        .json()
-        .unwrap();
-    let offer = posted["decision"]["offer"]["escalation_id"].as_i64().unwrap();
-    assert!(http
-        .post(format!("{base}/v1/escalations/{offer}/accept"))
-        .bearer_auth(&fan)
-        .send()
-        .unwrap()
-        .status()
-        .is_success());
+    let session = fan_escalates(&http, &base, &site, q);
+    let fan = session["fan_token"].as_str().unwrap().to_string();
     let code = hub_app
         .state::<fanline_desktop::AppState>()
         .0

@@ -65,18 +65,6 @@ impl Desktop {
     }
 }
 
-/// A fan asks something for the creator and accepts the offer: the escalation's id on the hub.
-async fn escalate(hub: &TestHub, key: &str, question: &str) -> (common::Session, i64) {
-    let fan = hub.session().await;
-    let r = hub.say(&fan, key, question).await;
-    let v: Value = r.json().await.unwrap();
-    assert_eq!(v["decision"]["path"], "D", "{v}");
-    let id = v["decision"]["offer"]["escalation_id"].as_i64().unwrap();
-    let r = hub.post(&format!("/v1/escalations/{id}/accept"), Some(&fan.token), json!({})).await;
-    assert_eq!(r.status(), 200);
-    (fan, id)
-}
-
 /// Every canonical answer of `app`: (id, answer).
 fn answers(app: &Fanline) -> Vec<(i64, String)> {
     app.canonical_list(None).unwrap().into_iter().map(|c| (c.id, app.canonical_show(c.id).unwrap().answer)).collect()
@@ -85,18 +73,6 @@ fn answers(app: &Fanline) -> Vec<(i64, String)> {
 /// The canonical answer about the literary agent.
 fn clara(d: &Desktop) -> i64 {
     answers(&d.app).into_iter().find(|a| a.1.contains("Clara")).unwrap().0
-}
-
-/// The creator's answers the fan was shown.
-fn answers_to_fan(hub: &TestHub, fan: &common::Session) -> Vec<String> {
-    hub.app
-        .store()
-        .messages_after(fan.conversation, 0, 500)
-        .unwrap()
-        .into_iter()
-        .filter(|m| m.kind.as_str() == "escalation.answered")
-        .map(|m| m.body)
-        .collect()
 }
 
 async fn assert_converged(hub: &TestHub, desktops: &[&Desktop]) {
@@ -121,7 +97,7 @@ async fn answered_on_two_desktops_offline(laptop_first: bool) {
     let hub = TestHub::start(real_model(), true, |_| {}).await;
     let laptop = Desktop::paired(&hub, "Laptop", Days::zero(), |_| {}).await;
     let desktop = Desktop::paired(&hub, "Desktop", Days::zero(), |_| {}).await;
-    let (fan, _) = escalate(&hub, "q-1", QUESTION).await;
+    let (fan, _) = hub.escalate("q-1", QUESTION).await;
 
     // Both devices see the fan's question in their queue.
     for d in [&laptop, &desktop] {
@@ -146,7 +122,7 @@ async fn answered_on_two_desktops_offline(laptop_first: bool) {
     assert_eq!((r.applied, r.conflicts), (1, 0), "{r:?}");
     let r = second.sync().await;
     assert_eq!(r.conflicts, 1, "{r:?}");
-    assert_eq!(answers_to_fan(&hub, &fan), vec![first_text.to_string()]);
+    assert_eq!(hub.answers_to_fan(&fan), vec![first_text.to_string()]);
     assert_converged(&hub, &[&laptop, &desktop]).await;
 
     // Every device shows the conflict, and has the delivered answer as the canonical one.
@@ -171,7 +147,7 @@ async fn answered_on_two_desktops_offline(laptop_first: bool) {
     assert!(matches!(e, Error::InvalidInput(ref m) if m.contains("keep, correction, variant")), "{e}");
     second.app.sync_resolve(&uid, "correction").unwrap();
     second.sync().await;
-    assert_eq!(answers_to_fan(&hub, &fan), vec![first_text.to_string(), second_text.to_string()]);
+    assert_eq!(hub.answers_to_fan(&fan), vec![first_text.to_string(), second_text.to_string()]);
     assert_converged(&hub, &[&laptop, &desktop]).await;
     for d in [&laptop, &desktop] {
         assert_eq!(d.app.sync_conflicts().unwrap()[0].data.resolution.as_deref(), Some("correction"));
@@ -296,7 +272,7 @@ async fn pages_of_every_size_bring_a_new_device_the_same_state() {
             )
             .unwrap();
     }
-    escalate(&hub, "q-1", QUESTION).await;
+    hub.escalate("q-1", QUESTION).await;
     let records = log_len(&hub);
     let p = 7;
     for size in [1, p - 1, p, p + 1, 2 * p, 1000] {
@@ -474,7 +450,7 @@ async fn rules_and_the_policy_file_sync_per_field_and_the_hub_counts_caps_by_the
     assert!(laptop.app.sync_conflicts().unwrap().is_empty());
 
     // The hub counts the cap by the laptop's rule: a second acceptance today is refused.
-    escalate(&hub, "q-1", QUESTION).await;
+    hub.escalate("q-1", QUESTION).await;
     let fan = hub.session().await;
     let v: Value = hub
         .say(&fan, "q-2", "Could you sign twenty copies for our school library fundraiser?")

@@ -8,7 +8,7 @@ use common::{real_model, TestHub};
 use fanline_core::hub::Scope;
 use fanline_core::{Error, Fanline};
 use fanline_engine::Layer;
-use serde_json::{json, Value};
+use serde_json::json;
 use std::sync::Arc;
 
 const QUESTION: &str = "Would you come and speak at our writing festival in Berlin next spring?";
@@ -23,17 +23,17 @@ async fn desktop(hub: &TestHub, proxy: &FaultProxy) -> (tempfile::TempDir, Arc<F
     (dir, app)
 }
 
-async fn escalate(hub: &TestHub) -> common::Session {
-    let fan = hub.session().await;
-    let v: Value = hub.say(&fan, "q", QUESTION).await.json().await.unwrap();
-    let id = v["decision"]["offer"]["escalation_id"].as_i64().unwrap();
-    assert_eq!(hub.post(&format!("/v1/escalations/{id}/accept"), Some(&fan.token), json!({})).await.status(), 200);
-    fan
-}
-
-fn answers_to_fan(hub: &TestHub, fan: &common::Session) -> Vec<String> {
-    let messages = hub.app.store().messages_after(fan.conversation, 0, 500).unwrap();
-    messages.into_iter().filter(|m| m.kind.as_str() == "escalation.answered").map(|m| m.body).collect()
+/// A hub, a desktop behind a fault proxy, and a fan's question the desktop pulled and
+/// answered: the answer waits to be pushed.
+async fn answered_offline() -> (TestHub, FaultProxy, tempfile::TempDir, Arc<Fanline>, common::Session) {
+    let hub = TestHub::start(real_model(), true, |_| {}).await;
+    let proxy = FaultProxy::start(hub.addr()).await;
+    let (dir, app) = desktop(&hub, &proxy).await;
+    let fan = hub.escalate("q", QUESTION).await.0;
+    app.sync_once().await.unwrap();
+    let id = app.queue(None, 10).unwrap()[0].id;
+    app.queue_answer(id, "Yes, gladly.", Layer::Public).unwrap();
+    (hub, proxy, dir, app, fan)
 }
 
 async fn converged(hub: &TestHub, app: &Fanline) {
@@ -50,19 +50,13 @@ fn is_unreachable(e: &Error) -> bool {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_push_whose_reply_is_lost_is_applied_once() {
-    let hub = TestHub::start(real_model(), true, |_| {}).await;
-    let proxy = FaultProxy::start(hub.addr()).await;
-    let (_dir, app) = desktop(&hub, &proxy).await;
-    let fan = escalate(&hub).await;
-    app.sync_once().await.unwrap();
-    let id = app.queue(None, 10).unwrap()[0].id;
-    app.queue_answer(id, "Yes, gladly.", Layer::Public).unwrap();
+    let (hub, proxy, _dir, app, fan) = answered_offline().await;
 
     // The hub commits the push; the reply is cut in its first line.
     proxy.next(Fault::Cut(12));
     let e = app.sync_once().await.unwrap_err();
     assert!(is_unreachable(&e), "{e}");
-    assert_eq!(answers_to_fan(&hub, &fan), vec!["Yes, gladly."]);
+    assert_eq!(hub.answers_to_fan(&fan), vec!["Yes, gladly."]);
     // The answer, and the message telling the fan (the hub has its own copy of it).
     assert_eq!(app.sync_status().unwrap().pending, 2, "kept until the hub confirms");
 
@@ -73,20 +67,14 @@ async fn a_push_whose_reply_is_lost_is_applied_once() {
     // Then it is back: the same push is a duplicate, the fan still has one answer.
     let r = app.sync_once().await.unwrap();
     assert_eq!((r.applied, r.duplicates), (0, 2), "{r:?}");
-    assert_eq!(answers_to_fan(&hub, &fan), vec!["Yes, gladly."]);
+    assert_eq!(hub.answers_to_fan(&fan), vec!["Yes, gladly."]);
     converged(&hub, &app).await;
     hub.stop().await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_push_sent_twice_is_applied_once() {
-    let hub = TestHub::start(real_model(), true, |_| {}).await;
-    let proxy = FaultProxy::start(hub.addr()).await;
-    let (_dir, app) = desktop(&hub, &proxy).await;
-    let fan = escalate(&hub).await;
-    app.sync_once().await.unwrap();
-    let id = app.queue(None, 10).unwrap()[0].id;
-    app.queue_answer(id, "Yes, gladly.", Layer::Public).unwrap();
+    let (hub, proxy, _dir, app, fan) = answered_offline().await;
     // The push goes to the hub twice; then a slow hub: the pulls wait, nothing is lost.
     proxy.next(Fault::Twice);
     proxy.next(Fault::Delay(700));
@@ -94,7 +82,7 @@ async fn a_push_sent_twice_is_applied_once() {
     let r = app.sync_once().await.unwrap();
     // The device reads the second reply: everything was there already.
     assert_eq!((r.applied, r.duplicates), (0, 2), "{r:?}");
-    assert_eq!(answers_to_fan(&hub, &fan), vec!["Yes, gladly."]);
+    assert_eq!(hub.answers_to_fan(&fan), vec!["Yes, gladly."]);
     converged(&hub, &app).await;
     hub.stop().await;
 }
@@ -104,7 +92,7 @@ async fn a_pull_cut_mid_page_moves_nothing() {
     let hub = TestHub::start(real_model(), true, |_| {}).await;
     let proxy = FaultProxy::start(hub.addr()).await;
     let (_dir, app) = desktop(&hub, &proxy).await;
-    escalate(&hub).await;
+    hub.escalate("q", QUESTION).await;
     for cut in [40, 200, 600] {
         // Nothing to push: the first request is the pull, cut inside its body.
         proxy.next(Fault::Cut(cut));

@@ -138,6 +138,26 @@ pub struct Session {
     pub conversation: i64,
 }
 
+impl TestHub {
+    /// A new fan asks `question` (under `key`); it is offered to the creator (path D)
+    /// and the fan accepts: the fan's session and the escalation's id.
+    pub async fn escalate(&self, key: &str, question: &str) -> (Session, i64) {
+        let fan = self.session().await;
+        let v: Value = self.say(&fan, key, question).await.json().await.unwrap();
+        assert_eq!(v["decision"]["path"], "D", "{v}");
+        let id = v["decision"]["offer"]["escalation_id"].as_i64().unwrap();
+        let r = self.post(&format!("/v1/escalations/{id}/accept"), Some(&fan.token), json!({})).await;
+        assert_eq!(r.status(), 200);
+        (fan, id)
+    }
+
+    /// The creator's answers `fan` was told.
+    pub fn answers_to_fan(&self, fan: &Session) -> Vec<String> {
+        let messages = self.app.store().messages_after(fan.conversation, 0, 500).unwrap();
+        messages.into_iter().filter(|m| m.kind.as_str() == "escalation.answered").map(|m| m.body).collect()
+    }
+}
+
 /// The `{error: {code}}` of a response.
 pub async fn code(r: Response) -> (u16, String) {
     let status = r.status().as_u16();
