@@ -99,7 +99,7 @@ fn heads(hub: Hub, auth: fanline_core::hub::DeviceAuth) -> impl Stream<Item = Re
     stream::unfold((None::<i64>, hub, auth), |(last, hub, auth)| async move {
         loop {
             let (app, a) = (hub.app.clone(), auth.clone());
-            let head = blocking(move || app.sync_state(&a)).await.ok().map(|s| s.head);
+            let head = blocking(move || app.sync_head(&a)).await.ok();
             match head {
                 Some(h) if Some(h) != last => {
                     return Some((Ok(Event::default().event("changed").data(h.to_string())), (Some(h), hub, auth)));

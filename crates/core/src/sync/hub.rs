@@ -82,13 +82,17 @@ impl Fanline {
 
     /// What a device has on the hub: its changes applied so far, and the log's head.
     pub fn sync_state(&self, auth: &DeviceAuth) -> Result<DeviceState> {
-        auth.require(Scope::Read)?;
-        let (_, head) = self.store.sync_log(i64::MAX, 0)?;
         Ok(DeviceState {
             device: auth.device.name.clone(),
             pushed_through: self.store.pushed_through(auth.device.id)?,
-            head,
+            head: self.sync_head(auth)?,
         })
+    }
+
+    /// The hub's newest log position (the poke stream watches it).
+    pub fn sync_head(&self, auth: &DeviceAuth) -> Result<i64> {
+        auth.require(Scope::Read)?;
+        Ok(self.store.sync_log(i64::MAX, 0)?.1)
     }
 
     /// Apply a device's changes in order. Each is applied once: one the hub has
