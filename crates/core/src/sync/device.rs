@@ -319,7 +319,7 @@ impl Fanline {
                 }
                 _ => {}
             }
-            bytes += c.payload.to_string().len();
+            bytes += super::json_len(&c.payload);
             if !out.is_empty() && bytes > MAX_BYTES {
                 break;
             }

@@ -176,7 +176,7 @@ impl Fanline {
             }
             .transpose()
             .map_err(|e| Error::InvalidInput(e.to_string()))?;
-            bytes += data.as_ref().map(|d| d.to_string().len()).unwrap_or(0);
+            bytes += data.as_ref().map(super::json_len).unwrap_or(0);
             records.push(Record { seq, entity: kind, uid, schema_version: SCHEMA_VERSION, data });
         }
         let next_after = records.last().map(|r| r.seq).unwrap_or(after.max(0));

@@ -12,6 +12,24 @@ pub use fanline_sync::{ConflictData, Digest, Outcome, Page, PushReply, PushReque
 use crate::{Fanline, Result};
 use serde::Serialize;
 
+/// How long `v` is as JSON, counted without writing it out (a document's record holds
+/// its chunks and vectors).
+pub(crate) fn json_len(v: &serde_json::Value) -> usize {
+    struct Count(usize);
+    impl std::io::Write for Count {
+        fn write(&mut self, b: &[u8]) -> std::io::Result<usize> {
+            self.0 += b.len();
+            Ok(b.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+    let mut n = Count(0);
+    let _ = serde_json::to_writer(&mut n, v);
+    n.0
+}
+
 /// A conflict kept for the creator, with its uid (to settle it by).
 #[derive(Debug, Clone, Serialize)]
 #[cfg_attr(feature = "specta", derive(specta::Type))]
