@@ -64,7 +64,8 @@ pub struct RestoreReport {
     pub schema_version: u32,
 }
 
-fn io(path: &Path) -> impl Fn(std::io::Error) -> Error + '_ {
+/// An I/O error on `path` as the use cases' error.
+pub(crate) fn io(path: &Path) -> impl Fn(std::io::Error) -> Error + '_ {
     move |e| Error::Io { path: path.to_path_buf(), detail: e.to_string() }
 }
 
