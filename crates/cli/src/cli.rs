@@ -41,6 +41,10 @@ pub enum Command {
     Fan(FanCmd),
     /// Check the data directory, database, model, runtime and index.
     Doctor,
+    /// Embed every document chunk, canonical phrasing and learned example again with
+    /// the configured model (after changing embedder.model_dir), and rebuild the index.
+    /// Stop the desktop app and the hub first.
+    Reembed,
     /// Benchmarks.
     #[command(subcommand)]
     Bench(BenchCmd),

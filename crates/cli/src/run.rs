@@ -165,6 +165,12 @@ fn dispatch(cli: Cli) -> fanline_core::Result<bool> {
         }
         Command::Backup { dir, keep } => print::out(json, &app.backup(dir, *keep)?, print::backed_up),
         Command::Export { file } => print::out(json, &app.export(file)?, print::exported),
+        Command::Reembed => {
+            let bar = print::Progress::new(json, "texts embedded");
+            let report = app.reembed(&mut |done, total| bar.tick(done, total))?;
+            bar.finish();
+            print::out(json, &report, print::reembedded)
+        }
         Command::Gaps { days, limit } => print::out(json, app.gaps(agent, *days, *limit)?.as_slice(), print::gaps),
         Command::Recover { after_seconds } => print::out(json, &app.recover(*after_seconds)?, print::recovered),
         Command::Fan(FanCmd::List) => print::out(json, app.fans()?.as_slice(), print::fans),

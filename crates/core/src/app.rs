@@ -13,8 +13,10 @@ use std::sync::{Arc, Mutex, OnceLock, RwLock, RwLockReadGuard};
 pub struct Fanline {
     pub(crate) config: Config,
     pub(crate) store: Arc<Store>,
-    embedder: OnceLock<Arc<dyn Embedder>>,
-    index: RwLock<Option<HybridIndex>>,
+    pub(crate) embedder: OnceLock<Arc<dyn Embedder>>,
+    /// The stored vectors were checked to be the embedder's (see `models.rs`).
+    model_checked: OnceLock<()>,
+    pub(crate) index: RwLock<Option<HybridIndex>>,
     index_report: OnceLock<OpenReport>,
     pub(crate) clock: Arc<dyn Clock>,
     pub(crate) policies: Mutex<PolicyCache>,
@@ -149,6 +151,7 @@ impl Fanline {
             config,
             store,
             embedder: cell,
+            model_checked: OnceLock::new(),
             index: RwLock::new(None),
             index_report: OnceLock::new(),
             clock: Arc::new(SystemClock),
@@ -223,11 +226,27 @@ impl Fanline {
         self.store.agent_by_name(name)?.ok_or_else(|| Error::NoAgent { name: name.to_string() })
     }
 
-    /// The embedder, loaded on first use.
+    /// The embedder, loaded on first use; the stored vectors must be its (checked once).
     pub fn embedder(&self) -> Result<&Arc<dyn Embedder>> {
-        if let Some(e) = self.embedder.get() {
-            return Ok(e);
+        let e = match self.embedder.get() {
+            Some(e) => e,
+            None => {
+                let loaded = self.load_embedder()?;
+                crate::models::check_model(&self.store, loaded.as_ref())?;
+                let _ = self.model_checked.set(());
+                let _ = self.embedder.set(loaded);
+                self.embedder.get().expect("set above")
+            }
+        };
+        if self.model_checked.get().is_none() {
+            crate::models::check_model(&self.store, e.as_ref())?;
+            let _ = self.model_checked.set(());
         }
+        Ok(e)
+    }
+
+    /// The configured embedder, loaded (without the check of the stored vectors).
+    pub(crate) fn load_embedder(&self) -> Result<Arc<dyn Embedder>> {
         let loaded: Arc<dyn Embedder> = match self.config.embedder.kind {
             crate::config::EmbedderKind::Model => {
                 let model: Arc<dyn Embedder> = Arc::new(FastEmbedder::load(&self.config.embedder_config())?);
@@ -259,11 +278,10 @@ impl Fanline {
                 self.config.embedder.dim
             )));
         }
-        let _ = self.embedder.set(loaded);
-        Ok(self.embedder.get().expect("set above"))
+        Ok(loaded)
     }
 
-    fn open_index(&self, rebuild: bool) -> Result<HybridIndex> {
+    pub(crate) fn open_index(&self, rebuild: bool) -> Result<HybridIndex> {
         let (dir, dim, source) = (self.config.index_dir(), self.config.embedder.dim, StoreSource(&self.store));
         let (mut idx, report) =
             if rebuild { HybridIndex::rebuild(&dir, dim, &source)? } else { HybridIndex::open(&dir, dim, &source)? };

@@ -2,7 +2,8 @@
 //! shipped with the app (stored once per data directory and embedding model), and the
 //! vectors of questions the creator declines or judges.
 
-use crate::Fanline;
+use crate::{Fanline, Result};
+use fanline_engine::ports::Embedder;
 
 /// The generic off-topic examples shipped with the app (`data/off_topic.txt`): the
 /// out-of-scope class of every agent's reuse model.
@@ -22,19 +23,22 @@ impl Fanline {
     pub(crate) fn ensure_off_topic_set(&self) {
         self.off_topic_checked.get_or_init(|| {
             let Ok(embedder) = self.embedder() else { return };
-            let stamp = format!("{}:{}:{}", embedder.model_id(), embedder.dim(), blake3::hash(OFF_TOPIC.as_bytes()));
-            if self.store.off_topic_set().ok().flatten().as_deref() == Some(stamp.as_str()) {
-                return;
-            }
-            let texts = off_topic_examples();
-            let stored = embedder.embed(&texts).map_err(crate::Error::from).and_then(|vs| {
-                let items: Vec<(String, Vec<f32>)> = texts.iter().map(|t| t.to_string()).zip(vs).collect();
-                self.write_indexed(true, |s| s.put_off_topic_set(&stamp, &items).map(|()| ((), Default::default())))
-            });
-            if let Err(e) = stored {
+            if let Err(e) = self.store_off_topic_set(embedder.as_ref()) {
                 tracing::warn!("the reuse model goes without the generic off-topic examples: {e}");
             }
         });
+    }
+
+    /// Embed and store the generic off-topic set with `embedder`, unless it is stored
+    /// already with that model.
+    pub(crate) fn store_off_topic_set(&self, embedder: &dyn Embedder) -> Result<()> {
+        let stamp = format!("{}:{}:{}", embedder.model_id(), embedder.dim(), blake3::hash(OFF_TOPIC.as_bytes()));
+        if self.store.off_topic_set()?.as_deref() == Some(stamp.as_str()) {
+            return Ok(());
+        }
+        let texts = off_topic_examples();
+        let items: Vec<(String, Vec<f32>)> = texts.iter().map(|t| t.to_string()).zip(embedder.embed(&texts)?).collect();
+        self.write_indexed(true, |s| s.put_off_topic_set(&stamp, &items).map(|()| ((), Default::default())))
     }
 
     /// A question's vector for the reuse model to learn from, if the model can embed it

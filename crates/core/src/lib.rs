@@ -25,6 +25,7 @@ mod knowledge;
 mod learning;
 pub mod llm;
 pub mod metrics;
+mod models;
 pub mod policy;
 pub mod quality;
 mod queue;
@@ -44,6 +45,7 @@ pub use error::{Error, ErrorBody, ErrorCode, Result};
 pub use knowledge::{DocumentRef, FileOutcome, FileStatus, ImportEvent, ImportProgress, ImportSummary, SearchResult};
 pub use learning::{off_topic_examples, OFF_TOPIC};
 pub use llm::{LlmSettings, NewProvider, ProviderInfo, ProviderTest, StreamEvent};
+pub use models::ReembedReport;
 pub use queue::{AcceptReport, QueueItem, QueueWatch};
 pub use recover::{RecoverReport, Recovered, RECOVER_AFTER_SECONDS};
 pub use routing::{

@@ -7,7 +7,8 @@
 
 use fanline_engine::ports::Embedder;
 
-/// The model id stored with vectors it makes (never mistaken for the real model's).
+/// The model id stored with vectors it makes (never mistaken for the real model's), for
+/// the default 384 dimensions; other lengths add theirs (`…-v1-256`).
 pub const HASHING_MODEL_ID: &str = "fanline-test-hashing-v1";
 
 /// Words that say nothing of what a text is about.
@@ -22,12 +23,15 @@ const STOP: &[&str] = &[
 #[derive(Debug, Clone)]
 pub struct HashingEmbedder {
     dim: usize,
+    id: String,
 }
 
 impl HashingEmbedder {
     /// An embedder giving `dim`-dimensional vectors.
     pub fn new(dim: usize) -> HashingEmbedder {
-        HashingEmbedder { dim: dim.max(8) }
+        let dim = dim.max(8);
+        let id = if dim == 384 { HASHING_MODEL_ID.to_string() } else { format!("{HASHING_MODEL_ID}-{dim}") };
+        HashingEmbedder { dim, id }
     }
 
     fn vector(&self, text: &str) -> Vec<f32> {
@@ -70,7 +74,7 @@ impl HashingEmbedder {
 
 impl Embedder for HashingEmbedder {
     fn model_id(&self) -> &str {
-        HASHING_MODEL_ID
+        &self.id
     }
     fn dim(&self) -> usize {
         self.dim

@@ -94,7 +94,23 @@ fn read(path: PathBuf) -> Result<Vec<u8>, Error> {
     std::fs::read(&path).map_err(|e| Error::Read { detail: e.to_string(), path })
 }
 
-/// all-MiniLM-L6-v2 through fastembed, mean pooling, L2-normalised output, with an LRU
+/// all-MiniLM-L6-v2 int8 as `scripts/fetch-model.sh` installs it (blake3 of model.onnx):
+/// its id was fixed before ids were taken from the file, and stays.
+const MINILM_BLAKE3: &str = "b2a68b34a45c28477ee9619f6f1ed03064209e3c3dae66aac2cedc4ee59c286d";
+const MINILM_ID: &str = "all-MiniLM-L6-v2-int8";
+
+/// The id stored with the vectors a model makes, so vectors of two models are never
+/// mixed: the folder's name and the start of the model file's hash.
+fn model_id(dir: &Path, onnx: &[u8]) -> String {
+    let hash = blake3::hash(onnx).to_hex();
+    if hash.as_str() == MINILM_BLAKE3 {
+        return MINILM_ID.to_string();
+    }
+    let name = dir.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_else(|| "model".into());
+    format!("{name}-{}", &hash[..12])
+}
+
+/// A sentence-embedding model (all-MiniLM-L6-v2 by default) through fastembed, mean pooling, L2-normalised output, with an LRU
 /// cache of recent texts.
 pub struct FastEmbedder {
     model: Mutex<TextEmbedding>,
@@ -114,9 +130,10 @@ impl FastEmbedder {
             special_tokens_map_file: read(dir.join("special_tokens_map.json"))?,
             tokenizer_config_file: read(dir.join("tokenizer_config.json"))?,
         };
+        let onnx = read(dir.join("model.onnx"))?;
+        let id = model_id(dir, &onnx);
         // Without Pooling::Mean fastembed would use CLS pooling: wrong vectors, no error.
-        let model =
-            UserDefinedEmbeddingModel::new(read(dir.join("model.onnx"))?, tokenizer).with_pooling(Pooling::Mean);
+        let model = UserDefinedEmbeddingModel::new(onnx, tokenizer).with_pooling(Pooling::Mean);
         let mut opts = InitOptionsUserDefined::new()
             .with_environment(env)
             .with_max_length(cfg.max_length)
@@ -135,7 +152,7 @@ impl FastEmbedder {
         Ok(FastEmbedder {
             model: Mutex::new(model),
             cache: Mutex::new(LruCache::new(NonZeroUsize::new(cfg.cache_capacity.max(1)).unwrap())),
-            id: "all-MiniLM-L6-v2-int8".to_string(),
+            id,
             dim,
         })
     }

@@ -236,6 +236,18 @@ pub fn exported(o: &mut Out, r: &fanline_core::export::ExportReport) {
     say!(o, "{} rows: {}", r.rows, busy.join(", "));
 }
 
+pub fn reembedded(o: &mut Out, r: &fanline_core::ReembedReport) {
+    let was = r.previous.as_deref().unwrap_or("an unrecorded model");
+    say!(o, "embedded again with {} ({}-dimensional; was {was}) in {:.1} s:", r.model, r.dim, r.seconds);
+    say!(
+        o,
+        "  {} chunk(s), {} phrasing(s), {} example(s); the search index was rebuilt",
+        r.chunks,
+        r.phrasings,
+        r.examples
+    );
+}
+
 pub fn gaps(o: &mut Out, gaps: &[fanline_core::gaps::Gap]) {
     if gaps.is_empty() {
         say!(o, "no gaps: every question fans escalated lately has an answer");

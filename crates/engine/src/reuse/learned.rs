@@ -398,7 +398,12 @@ impl AnswerModel {
     fn fingerprint(&self, class: Class) -> u64 {
         self.training()
             .filter(|(_, e)| self.label(e.answer) == Some(class))
-            .fold(0u64, |h, ((kind, id), _)| h.wrapping_add(mix((kind.code() as u64) << 56 ^ *id as u64)))
+            // The vector's first component too: weights fitted on another model's
+            // vectors of the same examples are never taken back.
+            .fold(0u64, |h, ((kind, id), e)| {
+                let v0 = e.v.first().map_or(0, |x| x.to_bits() as u64);
+                h.wrapping_add(mix((kind.code() as u64) << 56 ^ *id as u64 ^ v0 << 20))
+            })
     }
 
     /// The weights as fitted, to keep.
