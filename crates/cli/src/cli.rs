@@ -237,6 +237,33 @@ pub enum QueueCmd {
         #[arg(long = "to")]
         canonical_id: i64,
     },
+    /// The queue in groups of escalations that ask the same thing (answer a group once).
+    Groups {
+        #[arg(long, short = 'n', default_value_t = 50)]
+        limit: usize,
+    },
+    /// Answer a group of escalations with one answer: one canonical answer with every
+    /// question as a phrasing, and every fan receives it.
+    AnswerGroup {
+        /// The escalations (see `fanline queue groups`).
+        #[arg(required = true)]
+        ids: Vec<i64>,
+        #[arg(long, short = 't')]
+        text: String,
+        #[arg(long, default_value = "public")]
+        layer: Layer,
+    },
+    /// Take an escalation out of its group (it stays by itself); --undo lets it join again.
+    TakeOut {
+        id: i64,
+        #[arg(long)]
+        undo: bool,
+    },
+    /// Split a group: each of its escalations stays by itself.
+    Split {
+        #[arg(required = true)]
+        ids: Vec<i64>,
+    },
     /// Decline an escalation.
     Decline { id: i64 },
     /// Put an escalation aside.

@@ -267,6 +267,18 @@ fn dispatch(cli: Cli) -> fanline_core::Result<bool> {
             QueueCmd::Attach { id, canonical_id } => {
                 print::out(json, &app.queue_attach(*id, *canonical_id)?, print::canonical)
             }
+            QueueCmd::Groups { limit } => print::out(json, app.queue_groups(agent, *limit)?.as_slice(), print::groups),
+            QueueCmd::AnswerGroup { ids, text, layer } => {
+                print::out(json, &app.queue_answer_group(ids, text, *layer)?, print::canonical)
+            }
+            QueueCmd::TakeOut { id, undo } => {
+                app.queue_keep_alone(*id, !*undo)?;
+                print::out(json, app.queue_groups(agent, 50)?.as_slice(), print::groups)
+            }
+            QueueCmd::Split { ids } => {
+                app.queue_split(ids)?;
+                print::out(json, app.queue_groups(agent, 50)?.as_slice(), print::groups)
+            }
             QueueCmd::Decline { id } => print::out(json, &app.queue_decline(*id)?, print::escalation),
             QueueCmd::Defer { id, hours } => print::out(json, &app.queue_defer(*id, *hours)?, print::escalation),
         },

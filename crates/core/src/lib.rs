@@ -29,6 +29,7 @@ mod models;
 pub mod policy;
 pub mod quality;
 mod queue;
+mod queue_groups;
 mod recover;
 mod routing;
 mod rules;
@@ -47,6 +48,7 @@ pub use learning::{off_topic_examples, OFF_TOPIC};
 pub use llm::{LlmSettings, NewProvider, ProviderInfo, ProviderTest, StreamEvent};
 pub use models::ReembedReport;
 pub use queue::{AcceptReport, QueueItem, QueueWatch};
+pub use queue_groups::QueueGroup;
 pub use recover::{RecoverReport, Recovered, RECOVER_AFTER_SECONDS};
 pub use routing::{
     checked_message, CriticReports, Decision, DecisionDetails, Generation, GenerationSource, RouteReport, Served,

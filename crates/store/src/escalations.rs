@@ -437,24 +437,7 @@ impl Store {
     ) -> Result<(i64, IndexChange)> {
         let mut conn = self.conn();
         let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
-        let (agent_id, question) = answerable(&tx, id)?;
-        let (canonical_id, added) = insert_canonical(
-            &tx,
-            agent_id,
-            &NewCanonical {
-                questions: vec![(question, question_embedding.to_vec())],
-                answer: answer.to_string(),
-                layer,
-                source_escalation_id: Some(id),
-            },
-        )?;
-        tx.execute(
-            "UPDATE escalations SET status = 'answered', answer = ?2, answer_layer = ?3, canonical_answer_id = ?4,
-                 answered_at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now')
-             WHERE id = ?1",
-            params![id, answer.trim(), layer.as_str(), canonical_id],
-        )?;
-        tell_fan(&tx, id, Role::Creator, answer.trim(), MessageKind::EscalationAnswered)?;
+        let (canonical_id, added) = answer_in(&tx, id, answer, layer, question_embedding)?;
         let generation = log_change(&tx, added.iter().map(|(k, _, _)| k))?;
         tx.commit()?;
         Ok((canonical_id, IndexChange { removed: Vec::new(), added, generation }))
@@ -494,48 +477,91 @@ impl Store {
     pub fn attach_escalation(&self, id: i64, canonical_id: i64, question_embedding: &[f32]) -> Result<IndexChange> {
         let mut conn = self.conn();
         let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
-        let (agent_id, question) = answerable(&tx, id)?;
-        let (c_agent, answer, layer): (i64, String, Layer) = tx
-            .query_row("SELECT agent_id, answer, layer FROM canonical_answers WHERE id = ?1", [canonical_id], |r| {
-                Ok((r.get(0)?, r.get(1)?, parsed(r, 2)?))
-            })
-            .optional()?
-            .ok_or_else(|| Error::not_found("canonical answer", canonical_id))?;
-        if c_agent != agent_id {
-            return Err(Error::Invalid {
-                what: "canonical answer",
-                detail: format!("canonical answer {canonical_id} belongs to another agent"),
-            });
-        }
-        let vid: Option<i64> = tx
-            .query_row(
-                "INSERT INTO canonical_variants (canonical_answer_id, text, embedding) VALUES (?1, ?2, ?3)
-                 ON CONFLICT (canonical_answer_id, text) DO NOTHING RETURNING id",
-                params![canonical_id, question.trim(), fanline_engine::vector::to_bytes(question_embedding)],
-                |r| r.get(0),
-            )
-            .optional()?;
-        tx.execute(
-            "UPDATE escalations SET status = 'answered', answer = ?2, answer_layer = ?3, canonical_answer_id = ?4,
-                 answered_at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now')
-             WHERE id = ?1",
-            params![id, answer, layer.as_str(), canonical_id],
-        )?;
-        tell_fan(&tx, id, Role::Creator, &answer, MessageKind::EscalationAnswered)?;
-        let added: Vec<_> = vid
-            .map(|vid| {
-                let key = fanline_engine::ItemKey {
-                    kind: fanline_engine::ItemKind::Canonical,
-                    id: vid,
-                    owner: canonical_id,
-                    agent: agent_id,
-                    layer,
-                };
-                vec![(key, question.trim().to_string(), question_embedding.to_vec())]
-            })
-            .unwrap_or_default();
+        let added = attach_in(&tx, id, canonical_id, question_embedding)?;
         let generation = log_change(&tx, added.iter().map(|(k, _, _)| k))?;
         tx.commit()?;
         Ok(IndexChange { removed: Vec::new(), added, generation })
     }
+}
+
+/// Answer escalation `id` inside `tx`: a new canonical answer with the fan's question
+/// (and `question_embedding`), the escalation answered, the fan told. Returns the
+/// canonical answer and the indexed items it added (the caller logs them).
+pub(crate) fn answer_in(
+    tx: &rusqlite::Transaction<'_>,
+    id: i64,
+    answer: &str,
+    layer: Layer,
+    question_embedding: &[f32],
+) -> Result<(i64, Vec<fanline_engine::IndexedItem>)> {
+    let (agent_id, question) = answerable(tx, id)?;
+    let (canonical_id, added) = insert_canonical(
+        tx,
+        agent_id,
+        &NewCanonical {
+            questions: vec![(question, question_embedding.to_vec())],
+            answer: answer.to_string(),
+            layer,
+            source_escalation_id: Some(id),
+        },
+    )?;
+    tx.execute(
+        "UPDATE escalations SET status = 'answered', answer = ?2, answer_layer = ?3, canonical_answer_id = ?4,
+                 answered_at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now')
+             WHERE id = ?1",
+        params![id, answer.trim(), layer.as_str(), canonical_id],
+    )?;
+    tell_fan(tx, id, Role::Creator, answer.trim(), MessageKind::EscalationAnswered)?;
+    Ok((canonical_id, added))
+}
+
+/// Answer escalation `id` inside `tx` with canonical answer `canonical_id`: its
+/// question becomes one more phrasing, the fan is told. Returns the indexed items added.
+pub(crate) fn attach_in(
+    tx: &rusqlite::Transaction<'_>,
+    id: i64,
+    canonical_id: i64,
+    question_embedding: &[f32],
+) -> Result<Vec<fanline_engine::IndexedItem>> {
+    let (agent_id, question) = answerable(tx, id)?;
+    let (c_agent, answer, layer): (i64, String, Layer) = tx
+        .query_row("SELECT agent_id, answer, layer FROM canonical_answers WHERE id = ?1", [canonical_id], |r| {
+            Ok((r.get(0)?, r.get(1)?, parsed(r, 2)?))
+        })
+        .optional()?
+        .ok_or_else(|| Error::not_found("canonical answer", canonical_id))?;
+    if c_agent != agent_id {
+        return Err(Error::Invalid {
+            what: "canonical answer",
+            detail: format!("canonical answer {canonical_id} belongs to another agent"),
+        });
+    }
+    let vid: Option<i64> = tx
+        .query_row(
+            "INSERT INTO canonical_variants (canonical_answer_id, text, embedding) VALUES (?1, ?2, ?3)
+                 ON CONFLICT (canonical_answer_id, text) DO NOTHING RETURNING id",
+            params![canonical_id, question.trim(), fanline_engine::vector::to_bytes(question_embedding)],
+            |r| r.get(0),
+        )
+        .optional()?;
+    tx.execute(
+        "UPDATE escalations SET status = 'answered', answer = ?2, answer_layer = ?3, canonical_answer_id = ?4,
+                 answered_at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now')
+             WHERE id = ?1",
+        params![id, answer, layer.as_str(), canonical_id],
+    )?;
+    tell_fan(tx, id, Role::Creator, &answer, MessageKind::EscalationAnswered)?;
+    let added: Vec<_> = vid
+        .map(|vid| {
+            let key = fanline_engine::ItemKey {
+                kind: fanline_engine::ItemKind::Canonical,
+                id: vid,
+                owner: canonical_id,
+                agent: agent_id,
+                layer,
+            };
+            vec![(key, question.trim().to_string(), question_embedding.to_vec())]
+        })
+        .unwrap_or_default();
+    Ok(added)
 }

@@ -10,6 +10,7 @@ mod canonical;
 mod canonical_edit;
 mod documents;
 mod error;
+mod escalation_groups;
 mod escalations;
 mod examples;
 mod export;

@@ -69,6 +69,18 @@ pub fn eval(o: &mut Out, r: &EvalReport) {
             reuse_row(o, m);
         }
     }
+    if let Some(g) = &r.grouping {
+        say!(
+            o,
+            "\nqueue grouping (questions share a group from {:.2}): {} of {} pairs together, {:.1}% of them not \
+             duplicates; {:.1}% of the duplicates together",
+            g.threshold,
+            g.merged,
+            g.pairs,
+            100.0 * g.wrong_merge_rate,
+            100.0 * g.duplicates_merged
+        );
+    }
     if let Some(c) = &r.clarification {
         say!(
             o,

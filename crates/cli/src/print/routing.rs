@@ -66,6 +66,23 @@ pub fn accept(o: &mut Out, a: &AcceptReport) {
     say!(o, "offer #{}: path {} — {}", a.escalation_id, a.path, a.reply);
 }
 
+pub fn groups(o: &mut Out, groups: &[fanline_core::QueueGroup]) {
+    if groups.is_empty() {
+        say!(o, "the queue is empty");
+    }
+    for g in groups {
+        let ids: Vec<String> = g.items.iter().map(|i| i.id.to_string()).collect();
+        let kept = if g.alone { "  (kept by itself)" } else { "" };
+        match g.items.len() {
+            1 => say!(o, "prio {:>4}  #{}{kept}", g.priority, ids[0]),
+            n => say!(o, "prio {:>4}  {n} questions from {} fan(s): #{}", g.priority, g.fans, ids.join(" #")),
+        }
+        for q in &g.items {
+            say!(o, "    #{:<5} {:<12} {}", q.id, format!("{} ({})", q.fan, q.tier), one_line(&q.question, 70));
+        }
+    }
+}
+
 pub fn queue(o: &mut Out, items: &[QueueItem]) {
     if items.is_empty() {
         say!(o, "the queue is empty");

@@ -23,6 +23,7 @@
 //! An answer is scored by the mean similarity of its closest phrasings
 //! ([`answer_score`]), not by its single closest one.
 
+pub mod groups;
 pub mod learned;
 pub mod model;
 

@@ -18,6 +18,7 @@ const AGENT: i64 = 1;
 pub struct Library {
     index: VectorIndex,
     texts: Vec<String>,
+    vectors: Vec<Vec<f32>>,
     /// Each answer's phrasings (indices into `texts`).
     members: Vec<Vec<usize>>,
     facts: Vec<AnswerFacts>,
@@ -35,7 +36,7 @@ impl Library {
         let dim = answers.iter().flatten().map(|(_, v)| v.len()).next().unwrap_or(1);
         let mut index = VectorIndex::new(dim);
         index.set_strategy(strategy);
-        let (mut texts, mut members, mut facts) = (Vec::new(), Vec::new(), Vec::new());
+        let (mut texts, mut vectors, mut members, mut facts) = (Vec::new(), Vec::new(), Vec::new(), Vec::new());
         for (a, phrasings) in answers.into_iter().enumerate() {
             let mut m = Vec::new();
             for (t, v) in &phrasings {
@@ -49,12 +50,18 @@ impl Library {
                 index.upsert(key, v).map_err(|e| Error::InvalidInput(e.to_string()))?;
                 m.push(texts.len());
                 texts.push(t.clone());
+                vectors.push(v.clone());
             }
             facts.push(AnswerFacts { id: a as i64, agent_id: AGENT, layer: Layer::Public, phrasings: m.len() });
             members.push(m);
         }
         index.recentre();
-        Ok(Library { index, texts, members, facts })
+        Ok(Library { index, texts, vectors, members, facts })
+    }
+
+    /// Every phrasing with its vector.
+    pub fn texts_and_vectors(&self) -> impl Iterator<Item = (&str, &[f32])> {
+        self.texts.iter().map(String::as_str).zip(self.vectors.iter().map(Vec::as_slice))
     }
 
     pub fn answers(&self) -> usize {

@@ -135,6 +135,8 @@ pub struct EvalReport {
     /// threshold (the plain nearest-neighbour baseline).
     pub ablation: Vec<ReuseMetrics>,
     pub clarification: Option<ClarifyMetrics>,
+    /// Pair sets: the queue's grouping on the labelled pairs.
+    pub grouping: Option<GroupingMetrics>,
     pub seconds: f64,
 }
 
@@ -162,6 +164,23 @@ pub struct Prepared {
     /// Intent sets are judged by accuracy and out-of-scope recall; pair sets by correct
     /// reuse under a wrong-reuse budget.
     pairs: bool,
+    /// Pair sets: every question's vector, for the queue's grouping.
+    by_text: HashMap<String, Vec<f32>>,
+}
+
+/// The queue's grouping ([`fanline_engine::reuse::groups`]) on a pair set: which
+/// labelled pairs would share a group, and how many of those are not duplicates.
+#[derive(Debug, Clone, Serialize)]
+pub struct GroupingMetrics {
+    /// Two questions share a group from this similarity (the young threshold).
+    pub threshold: f32,
+    pub pairs: usize,
+    /// Pairs that would share a group.
+    pub merged: usize,
+    /// Of those, the share labelled not duplicates (aim ≤ 2%).
+    pub wrong_merge_rate: f64,
+    /// Share of the duplicate pairs that would share a group.
+    pub duplicates_merged: f64,
 }
 
 /// Every query's nearest answers for one way of scoring answers.
@@ -264,11 +283,7 @@ pub fn prepare(app: &Fanline, o: &EvalOptions, progress: &mut dyn FnMut(usize, u
             prepare_intents(app, set, o.strategy, progress)
         }
         DatasetKind::Quora | DatasetKind::Mqp | DatasetKind::CovidFaq => {
-            let pairs = match o.dataset {
-                DatasetKind::Quora => data::quora(&o.path)?,
-                DatasetKind::Mqp => data::mqp(&o.path)?,
-                _ => data::covid_faq(&o.path)?,
-            };
+            let pairs = pair_set(o)?;
             prepare_shape(app, pair_shape(&pairs, &o.path), true, o.strategy, progress)
         }
         DatasetKind::Clariq => Err(Error::InvalidInput("clariq measures clarification, not reuse".into())),
@@ -301,13 +316,53 @@ fn prepare_shape(
         answers.iter().map(|a| a.iter().map(|t| (t.clone(), vecs.next().expect("one per text"))).collect()).collect(),
         strategy,
     )?;
-    let queries = queries
+    let queries: Vec<Query> = queries
         .into_iter()
         .map(|(text, acceptable)| Query { text, acceptable, vector: vecs.next().expect("one per text") })
         .collect();
     let generic = vecs.by_ref().take(generic.len()).collect();
     let declined = vecs.collect();
-    Ok(Prepared { library, queries, split, generic, declined, pairs })
+    let by_text = if pairs {
+        library.texts_and_vectors().chain(queries_iter(&queries)).map(|(t, v)| (t.to_string(), v.to_vec())).collect()
+    } else {
+        HashMap::new()
+    };
+    Ok(Prepared { library, queries, split, generic, declined, pairs, by_text })
+}
+
+fn queries_iter(queries: &[Query]) -> impl Iterator<Item = (&str, &[f32])> {
+    queries.iter().map(|q| (q.text.as_str(), q.vector.as_slice()))
+}
+
+/// The queue's grouping test on labelled pairs (both questions embedded in `prep`).
+fn grouping(prep: &Prepared, pairs: &[(String, String, bool)], threshold: f32) -> GroupingMetrics {
+    let (mut merged, mut wrong, mut dups, mut dups_merged) = (0, 0, 0, 0);
+    for (a, b, same) in pairs {
+        let (Some(x), Some(y)) = (prep.by_text.get(a), prep.by_text.get(b)) else { continue };
+        let together =
+            fanline_engine::reuse::groups::group(&[x.clone(), y.clone()], &[false, false], threshold).len() == 1;
+        dups += *same as usize;
+        if together {
+            merged += 1;
+            wrong += !*same as usize;
+            dups_merged += *same as usize;
+        }
+    }
+    GroupingMetrics {
+        threshold,
+        pairs: pairs.len(),
+        merged,
+        wrong_merge_rate: ratio(wrong, merged),
+        duplicates_merged: ratio(dups_merged, dups),
+    }
+}
+
+fn pair_set(o: &EvalOptions) -> Result<Vec<(String, String, bool)>> {
+    match o.dataset {
+        DatasetKind::Quora => data::quora(&o.path),
+        DatasetKind::Mqp => data::mqp(&o.path),
+        _ => data::covid_faq(&o.path),
+    }
 }
 
 /// `fanline eval`: measure routing on a labelled set.
@@ -326,6 +381,7 @@ pub fn eval(app: &Fanline, o: &EvalOptions, progress: &mut dyn FnMut(usize, usiz
             reuse: None,
             ablation: Vec::new(),
             clarification: Some(c),
+            grouping: None,
             seconds: started.elapsed().as_secs_f64(),
         });
     }
@@ -406,6 +462,7 @@ pub fn eval(app: &Fanline, o: &EvalOptions, progress: &mut dyn FnMut(usize, usiz
         reuse: Some(main),
         ablation,
         clarification: None,
+        grouping: if prep.pairs { Some(grouping(&prep, &pair_set(o)?, p.young_threshold)) } else { None },
         seconds: started.elapsed().as_secs_f64(),
     })
 }
