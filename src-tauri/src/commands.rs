@@ -8,7 +8,7 @@ use fanline_core::sync::Conflict;
 use fanline_core::{
     AcceptReport, CanonicalAnswer, CanonicalHit, CanonicalSummary, Decision, DoctorReport, DocumentRecord, DocumentRef,
     Draft, Escalation, Fan, ImportProgress, ImportSummary, NewCanonicalInput, NewProvider, ProviderInfo, ProviderTest,
-    QueueItem, RouteReport, SearchResult, SetupStatus, StreamEvent,
+    QueueGroup, QueueItem, RouteReport, SearchResult, SetupStatus, StreamEvent,
 };
 use fanline_engine::{AgentConfig, Layer, RoutePath, Tier};
 use serde::Serialize;
@@ -61,6 +61,39 @@ pub async fn queue(state: State<'_, AppState>) -> Reply<Vec<QueueItem>> {
 #[specta::specta]
 pub async fn queue_answer(state: State<'_, AppState>, id: i64, text: String, layer: Layer) -> Reply<CanonicalAnswer> {
     run(state, move |a| a.queue_answer(id, &text, layer)).await
+}
+
+/// The queue in groups of escalations that ask the same thing.
+#[tauri::command]
+#[specta::specta]
+pub async fn queue_groups(state: State<'_, AppState>) -> Reply<Vec<QueueGroup>> {
+    run(state, |a| a.queue_groups(None, 200)).await
+}
+
+/// One answer for a whole group: every fan receives it.
+#[tauri::command]
+#[specta::specta]
+pub async fn queue_answer_group(
+    state: State<'_, AppState>,
+    ids: Vec<i64>,
+    text: String,
+    layer: Layer,
+) -> Reply<CanonicalAnswer> {
+    run(state, move |a| a.queue_answer_group(&ids, &text, layer)).await
+}
+
+/// Take a question out of its group (`alone`), or let it join again.
+#[tauri::command]
+#[specta::specta]
+pub async fn queue_take_out(state: State<'_, AppState>, id: i64, alone: bool) -> Reply<()> {
+    run(state, move |a| a.queue_keep_alone(id, alone)).await
+}
+
+/// Split a group: each of its questions stays by itself.
+#[tauri::command]
+#[specta::specta]
+pub async fn queue_split(state: State<'_, AppState>, ids: Vec<i64>) -> Reply<()> {
+    run(state, move |a| a.queue_split(&ids)).await
 }
 
 #[tauri::command]

@@ -177,6 +177,32 @@ test("metrics: a content gap answered once for every fan who asked", async () =>
   assert.match(await simulate("maya", gap), /^Path C/);
 });
 
+test("queue: three fans ask the same thing; one answer from one editor reaches all three", async () => {
+  await addFan("iris", "paid");
+  const asks = [
+    ["maya", "Do you sell signed copies of your books?"],
+    ["theo", "Do you sell signed copies of your book?"],
+    ["iris", "Do you sell signed copies of your novels?"],
+  ];
+  for (const [fan, q] of asks) {
+    assert.match(await simulate(fan, q), /^Path D/);
+    await (await b.$("#sim-accept")).click();
+    await waitText("#sim-result p.ok", /^Path E/);
+  }
+  await tab("queue");
+  await waitText("#queue-list .item.grouped", /signed copies[\s\S]*3 questions from 3 fans: answer once/);
+  await (await b.$("#queue-list .item.grouped")).click();
+  await b.waitUntil(async () => (await b.$$("#group-members .item")).length === 3, { timeout: 10000 });
+  assert.match(await text("#answer-send"), /Answer all 3/);
+  await (await b.$("#answer-text")).setValue("Yes: signed copies are in the shop on my site.");
+  await shot("19-queue-group");
+  await (await b.$("#answer-send")).click();
+  await waitText("#queue-status", /^Answered 3 questions from 3 fans at once: canonical answer #\d+/);
+  await waitText("#queue-list", /The queue is empty/);
+  // Each of them was told, and the next fan who asks is served the answer.
+  assert.match(await simulate("iris", "Do you sell signed copies of your books?"), /^Path C/);
+});
+
 test("settings: take messages from the web on this computer, then stop", async () => {
   await tab("providers");
   await waitText("#web-status", /^Off\. When on, fans reach you at 127\.0\.0\.1:\d+/);

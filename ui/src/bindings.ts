@@ -64,6 +64,50 @@ async queueAnswer(id: number, text: string, layer: Layer) : Promise<Result<Canon
     else return { status: "error", error: e  as any };
 }
 },
+/**
+ * The queue in groups of escalations that ask the same thing.
+ */
+async queueGroups() : Promise<Result<QueueGroup[], ErrorBody>> {
+    try {
+    return { status: "ok", data: await TAURI_INVOKE("queue_groups") };
+} catch (e) {
+    if(e instanceof Error) throw e;
+    else return { status: "error", error: e  as any };
+}
+},
+/**
+ * One answer for a whole group: every fan receives it.
+ */
+async queueAnswerGroup(ids: number[], text: string, layer: Layer) : Promise<Result<CanonicalAnswer, ErrorBody>> {
+    try {
+    return { status: "ok", data: await TAURI_INVOKE("queue_answer_group", { ids, text, layer }) };
+} catch (e) {
+    if(e instanceof Error) throw e;
+    else return { status: "error", error: e  as any };
+}
+},
+/**
+ * Take a question out of its group (`alone`), or let it join again.
+ */
+async queueTakeOut(id: number, alone: boolean) : Promise<Result<null, ErrorBody>> {
+    try {
+    return { status: "ok", data: await TAURI_INVOKE("queue_take_out", { id, alone }) };
+} catch (e) {
+    if(e instanceof Error) throw e;
+    else return { status: "error", error: e  as any };
+}
+},
+/**
+ * Split a group: each of its questions stays by itself.
+ */
+async queueSplit(ids: number[]) : Promise<Result<null, ErrorBody>> {
+    try {
+    return { status: "ok", data: await TAURI_INVOKE("queue_split", { ids }) };
+} catch (e) {
+    if(e instanceof Error) throw e;
+    else return { status: "error", error: e  as any };
+}
+},
 async queueAttach(id: number, canonicalId: number) : Promise<Result<CanonicalAnswer, ErrorBody>> {
     try {
     return { status: "ok", data: await TAURI_INVOKE("queue_attach", { id, canonicalId }) };
@@ -1778,6 +1822,26 @@ reply: string;
  * Why it failed.
  */
 error: string | null }
+/**
+ * Escalations in the queue that ask the same thing.
+ */
+export type QueueGroup = { 
+/**
+ * The escalations, in queue order: the first leads the group.
+ */
+items: QueueItem[]; 
+/**
+ * The group's place in the queue: its highest member's priority.
+ */
+priority: number; 
+/**
+ * Distinct fans in it.
+ */
+fans: number; 
+/**
+ * The creator keeps this escalation by itself (taken out of its group).
+ */
+alone: boolean }
 /**
  * An escalation in the creator's queue, with its fan.
  */

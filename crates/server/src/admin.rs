@@ -59,6 +59,44 @@ pub async fn answer(
     r
 }
 
+#[utoipa::path(get, path = "/admin/v1/queue/groups", tag = "admin", params(("agent" = Option<String>, Query, description = "The agent")),
+    responses((status = 200, description = "The queue in groups of questions that ask the same thing")), security(("device_token" = [])))]
+pub async fn queue_groups(
+    State(hub): State<Hub>,
+    dev: Device,
+    Query(q): Query<AgentQ>,
+) -> ApiResult<impl IntoResponse> {
+    handler!(hub, dev, Scope::Read, |app| app.queue_groups(q.agent.as_deref(), 500))
+}
+
+/// One answer for a group of queued questions.
+#[derive(Deserialize)]
+pub struct GroupAnswer {
+    pub ids: Vec<i64>,
+    pub text: String,
+    #[serde(default)]
+    pub layer: Option<Layer>,
+}
+
+#[utoipa::path(post, path = "/admin/v1/queue/groups/answer", tag = "admin",
+    request_body(content = Object, description = "{ids, text, layer?}"),
+    responses((status = 200, description = "The canonical answer created; every fan of the group is told"),
+        (status = 422, description = "One of them is not queued (nothing answered)")),
+    security(("device_token" = [])))]
+pub async fn answer_group(
+    State(hub): State<Hub>,
+    dev: Device,
+    Json(a): Json<GroupAnswer>,
+) -> ApiResult<impl IntoResponse> {
+    let r = handler!(hub, dev, Scope::Admin, |app| app.queue_answer_group(
+        &a.ids,
+        &a.text,
+        a.layer.unwrap_or(Layer::Public)
+    ));
+    hub.notify(0);
+    r
+}
+
 /// An existing answer to attach a queued question to.
 #[derive(Deserialize)]
 pub struct Attach {

@@ -44,7 +44,7 @@ use utoipa::OpenApi;
     paths(
         fan::start_session, fan::site, fan::post_message, fan::messages, fan::events, fan::accept, fan::decline,
         ops::healthz, ops::readyz, ops::status, ops::capabilities, ops::metrics, ops::pair,
-        admin::queue, admin::answer, admin::attach, admin::decline, admin::defer,
+        admin::queue, admin::queue_groups, admin::answer_group, admin::answer, admin::attach, admin::decline, admin::defer,
         admin::canonical_list, admin::canonical_add, admin::canonical_show, admin::canonical_edit,
         admin::canonical_delete, admin::canonical_variant, admin::canonical_merge,
         admin::config_get, admin::config_put, admin::policy_get, admin::policy_put, admin::metrics,
@@ -126,6 +126,8 @@ pub fn router(hub: Hub) -> Router {
         .route("/widget.js", get(widget))
         .route("/chat", get(chat))
         .route("/admin/v1/queue", get(admin::queue))
+        .route("/admin/v1/queue/groups", get(admin::queue_groups))
+        .route("/admin/v1/queue/groups/answer", post(admin::answer_group))
         .route("/admin/v1/queue/{id}/answer", post(admin::answer))
         .route("/admin/v1/queue/{id}/attach", post(admin::attach))
         .route("/admin/v1/queue/{id}/decline", post(admin::decline))

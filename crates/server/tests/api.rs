@@ -193,3 +193,38 @@ impl TestHubRef {
         .expect("the creator's answer arrived live within 20 s")
     }
 }
+
+/// Answer once, resolve many, over the admin API: three fans ask the same thing, the
+/// creator's device reads one group and answers it once; every fan is told.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_group_of_questions_is_answered_once_through_the_admin_api() {
+    let hub = TestHub::start(real_model(), true, |_| {}).await;
+    let mut fans = Vec::new();
+    for (i, q) in [
+        "Do you sell signed copies of your books?",
+        "Do you sell signed copies of your book?",
+        "Do you sell signed copies of your novels?",
+    ]
+    .iter()
+    .enumerate()
+    {
+        fans.push(hub.escalate(&format!("g-{i}"), q).await);
+    }
+    let device = hub.device();
+    let groups: Value = hub.get("/admin/v1/queue/groups", Some(&device)).await.json().await.unwrap();
+    let groups = groups.as_array().unwrap();
+    assert_eq!(groups.len(), 1, "{groups:#?}");
+    assert_eq!(groups[0]["fans"], 3);
+    let ids: Vec<i64> = groups[0]["items"].as_array().unwrap().iter().map(|i| i["id"].as_i64().unwrap()).collect();
+    let answer = "Yes: signed copies are in the shop on my site.";
+    let r = hub.post("/admin/v1/queue/groups/answer", Some(&device), json!({ "ids": ids, "text": answer })).await;
+    assert_eq!(r.status(), 200);
+    let c: Value = r.json().await.unwrap();
+    assert_eq!(c["variants"].as_array().unwrap().len(), 3, "{c}");
+    for (fan, _) in &fans {
+        assert_eq!(hub.answers_to_fan(fan), vec![answer.to_string()]);
+    }
+    // Again: nothing is queued any more, so nothing is answered twice.
+    let r = hub.post("/admin/v1/queue/groups/answer", Some(&device), json!({ "ids": ids, "text": "Again" })).await;
+    assert_eq!(code(r).await, (422, "invalid_input".to_string()));
+}

@@ -1,20 +1,25 @@
-// Queue: the escalations fans accepted, by priority and age. Answer (it becomes a
-// canonical answer), draft with AI, attach to an existing answer, decline, defer.
+// Queue: the escalations fans accepted, by priority and age, in groups of questions
+// that ask the same thing (answered once: every fan gets the answer). Answer (it becomes
+// a canonical answer), draft with AI, attach to an existing answer, decline, defer; take
+// a question out of its group or split it.
 // Keys: j/k or ↑/↓ pick, Enter opens, Ctrl+Enter answers, Alt+D drafts, Alt+X declines,
 // Alt+L defers a day, Alt+1…3 in the "similar" list attach.
 import { Channel } from "@tauri-apps/api/core";
-import { call, commands, describe, type CanonicalHit, type DraftEvent, type QueueItem } from "../api";
+import { call, commands, describe, type CanonicalHit, type DraftEvent, type ErrorBody, type QueueGroup, type QueueItem, type Result } from "../api";
 import { $, age, button, el, failed, LAYERS, select } from "../dom";
 
+let groups: QueueGroup[] = [];
 let items: QueueItem[] = [];
 let current = -1;
 
 export async function loadQueue(): Promise<void> {
   const list = $("queue-list");
   try {
-    items = await call(commands.queue());
-    updateBadge(items.length);
-    list.replaceChildren(...items.map((q, i) => {
+    groups = await call(commands.queueGroups());
+    items = groups.map((g) => g.items[0]);
+    updateBadge(groups.reduce((n, g) => n + g.items.length, 0));
+    list.replaceChildren(...groups.map((g, i) => {
+      const q = g.items[0];
       const li = el("li", "item");
       li.dataset.id = String(q.id);
       const sla = q.expected_reply_after ? ` · reply after ${q.expected_reply_after.slice(0, 16)}` : q.expires_at ? ` · expires ${q.expires_at.slice(0, 16)}` : "";
@@ -22,6 +27,11 @@ export async function loadQueue(): Promise<void> {
         el("div", "head", `#${q.id} · ${q.fan} (${q.tier}) · ${q.reason} · ${age(q.age_hours)}${sla}`),
         el("p", "", q.question),
       );
+      if (g.items.length > 1) {
+        li.classList.add("grouped");
+        li.dataset.group = g.items.map((m) => m.id).join(",");
+        li.append(el("p", "group-badge", `${g.items.length} questions from ${g.fans} fan${g.fans === 1 ? "" : "s"}: answer once`));
+      }
       if (q.context_summary) li.append(el("p", "muted small", q.context_summary.split("\n")[0]));
       li.addEventListener("click", () => openItem(i));
       return li;
@@ -39,7 +49,9 @@ export function updateBadge(n: number): void {
 
 function openItem(i: number): void {
   const q = items[i];
-  if (!q) return;
+  const g = groups[i];
+  if (!q || !g) return;
+  const ids = g.items.map((m) => m.id);
   current = i;
   document.querySelectorAll("#queue-list .item").forEach((li, k) => li.classList.toggle("selected", k === i));
   const d = $("queue-detail");
@@ -66,15 +78,28 @@ function openItem(i: number): void {
         status.className = "fail";
       }
     }, title);
-  const answer = act("Answer", "Ctrl+Enter", async () => {
-    const c = await call(commands.queueAnswer(q.id, text.value, layer.value as (typeof LAYERS)[number]));
-    return `Answered: canonical answer #${c.id} will serve this question from now on.`;
+  const grouped = ids.length > 1;
+  const answer = act(grouped ? `Answer all ${ids.length}` : "Answer", "Ctrl+Enter", async () => {
+    const l = layer.value as (typeof LAYERS)[number];
+    if (!grouped) {
+      const c = await call(commands.queueAnswer(q.id, text.value, l));
+      return `Answered: canonical answer #${c.id} will serve this question from now on.`;
+    }
+    const c = await call(commands.queueAnswerGroup(ids, text.value, l));
+    return `Answered ${ids.length} questions from ${g.fans} fans at once: canonical answer #${c.id}, with each question as a phrasing.`;
   });
   answer.id = "answer-send";
   const draft = button("Draft with AI", () => draftInto(q, text, status), "Alt+D");
   draft.id = "answer-draft";
-  const decline = act("Decline", "Alt+X", async () => (await call(commands.queueDecline(q.id)), "Declined; the fan was told."));
-  const defer = act("Defer 24 h", "Alt+L", async () => (await call(commands.queueDefer(q.id, 24)), "Deferred for a day."));
+  // On a group, declining or deferring takes every question of it.
+  const each = async (fn: (id: number) => Promise<unknown>) => {
+    for (const id of ids) await fn(id);
+  };
+  const all = grouped ? ` all ${ids.length}` : "";
+  const decline = act(`Decline${all}`, "Alt+X", async () => (
+    await each((id) => call(commands.queueDecline(id))), grouped ? `Declined; the ${g.fans} fans were told.` : "Declined; the fan was told."
+  ));
+  const defer = act(`Defer${all} 24 h`, "Alt+L", async () => (await each((id) => call(commands.queueDefer(id, 24))), "Deferred for a day."));
   text.addEventListener("keydown", (ev) => {
     if (ev.ctrlKey && ev.key === "Enter") answer.click();
   });
@@ -92,6 +117,7 @@ function openItem(i: number): void {
     status,
   );
   main.querySelector(".row")!.append(layer, answer, draft, decline, defer);
+  main.insertBefore(groupPanel(g, i, status), text);
   const wrap = el("div", "editor");
   wrap.append(main, side);
   d.replaceChildren(wrap);
@@ -109,6 +135,40 @@ function openItem(i: number): void {
   text.focus();
   void fillSimilar(q, similar, status);
   void fillChunks(q, chunks);
+}
+
+// The group's questions, each can be taken out; the group can be split. A question
+// kept by itself can join its group again.
+function groupPanel(g: QueueGroup, i: number, status: HTMLElement): HTMLElement {
+  const box = el("div", "group");
+  const change = (fn: () => Promise<Result<null, ErrorBody>>) => async () => {
+    try {
+      await call(fn());
+      await loadQueue();
+      openItem(Math.min(i, items.length - 1));
+    } catch (e) {
+      status.textContent = describe(e);
+      status.className = "fail";
+    }
+  };
+  if (g.items.length > 1) {
+    const list = el("ol", "list compact");
+    list.id = "group-members";
+    list.append(...g.items.map((m) => {
+      const li = el("li", "item");
+      li.dataset.id = String(m.id);
+      li.append(el("span", "", `#${m.id} · ${m.fan} (${m.tier}): ${m.question} `));
+      li.append(button("Take out", change(() => commands.queueTakeOut(m.id, true)), "Answer this one by itself"));
+      return li;
+    }));
+    const split = button("Split group", change(() => commands.queueSplit(g.items.map((m) => m.id))), "Answer each by itself");
+    split.id = "group-split";
+    box.append(el("h3", "", `Asked by ${g.fans} fan${g.fans === 1 ? "" : "s"} — one answer goes to all of them`), list, split);
+  } else if (g.alone) {
+    const join = button("Let it join its group", change(() => commands.queueTakeOut(g.items[0].id, false)));
+    box.append(el("p", "muted small", "You keep this question by itself. "), join);
+  }
+  return box;
 }
 
 async function fillSimilar(q: QueueItem, list: HTMLElement, status: HTMLElement): Promise<void> {
