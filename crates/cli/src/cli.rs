@@ -107,6 +107,9 @@ pub enum Command {
         #[arg(long)]
         keep: Option<usize>,
     },
+    /// What-if: route the stored fan messages again under other rules (no side effect)
+    /// and show what would change beside the rules in force: paths A–F, the caps, examples.
+    Replay(ReplayArgs),
     /// Content gaps: the questions fans escalated most that no answer covers yet,
     /// grouped by meaning, most fans first.
     Gaps {
@@ -213,6 +216,25 @@ pub enum TokenCmd {
     List,
     /// Revoke a device: its token is refused from now on.
     Revoke { id: i64 },
+}
+
+#[derive(Debug, Args)]
+pub struct ReplayArgs {
+    /// How far back: 30d (or 30).
+    #[arg(long, default_value = "30d")]
+    pub since: String,
+    /// A rule changed: KEY=VALUE, as `fanline config set` takes it (repeat for more).
+    #[arg(long = "set", value_name = "KEY=VALUE")]
+    pub set: Vec<String>,
+    /// Another policy file.
+    #[arg(long)]
+    pub policy: Option<PathBuf>,
+    /// A second rule set to compare side by side (A/B): its KEY=VALUE changes.
+    #[arg(long = "b-set", value_name = "KEY=VALUE")]
+    pub b_set: Vec<String>,
+    /// The second rule set's policy file.
+    #[arg(long)]
+    pub b_policy: Option<PathBuf>,
 }
 
 #[derive(Debug, Subcommand)]

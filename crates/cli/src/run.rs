@@ -28,6 +28,28 @@ fn parse_days(s: &str) -> fanline_core::Result<u32> {
         .map_err(|_| fanline_core::Error::InvalidInput(format!("{s:?} is not a number of days, such as 30d")))
 }
 
+fn rule_changes(r: &crate::cli::ReplayArgs) -> fanline_core::Result<Vec<fanline_core::replay::RuleChange>> {
+    let pairs = |list: &[String]| -> fanline_core::Result<Vec<(String, String)>> {
+        list.iter()
+            .map(|kv| {
+                kv.split_once('=').map(|(k, v)| (k.trim().to_string(), v.to_string())).ok_or_else(|| {
+                    fanline_core::Error::InvalidInput(format!("{kv:?}: write a rule change as KEY=VALUE"))
+                })
+            })
+            .collect()
+    };
+    let mut out =
+        vec![fanline_core::replay::RuleChange { label: "set A".into(), set: pairs(&r.set)?, policy: r.policy.clone() }];
+    if !r.b_set.is_empty() || r.b_policy.is_some() {
+        out.push(fanline_core::replay::RuleChange {
+            label: "B".into(),
+            set: pairs(&r.b_set)?,
+            policy: r.b_policy.clone(),
+        });
+    }
+    Ok(out)
+}
+
 fn parse_scopes(list: &[String]) -> fanline_core::Result<Vec<fanline_core::hub::Scope>> {
     list.iter().map(|s| s.parse()).collect()
 }
@@ -165,6 +187,12 @@ fn dispatch(cli: Cli) -> fanline_core::Result<bool> {
         }
         Command::Backup { dir, keep } => print::out(json, &app.backup(dir, *keep)?, print::backed_up),
         Command::Export { file } => print::out(json, &app.export(file)?, print::exported),
+        Command::Replay(r) => {
+            let bar = print::Progress::new(json, "messages replayed");
+            let report = app.replay(agent, parse_days(&r.since)?, &rule_changes(r)?, &mut |d, t| bar.tick(d, t))?;
+            bar.finish();
+            print::out(json, &report, print::replayed)
+        }
         Command::Reembed => {
             let bar = print::Progress::new(json, "texts embedded");
             let report = app.reembed(&mut |done, total| bar.tick(done, total))?;

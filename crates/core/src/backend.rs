@@ -13,6 +13,8 @@ pub(crate) struct Backend<'a> {
     pub app: &'a Fanline,
     /// The conversation the message is in (none when drafting outside one).
     pub conversation_id: Option<i64>,
+    /// A what-if replay of a stored message: its id and time (history as it stood).
+    pub as_of: Option<(i64, chrono::DateTime<chrono::Utc>)>,
 }
 
 /// A use-case error, carried through the engine with its kind.
@@ -24,7 +26,15 @@ impl RouteBackend for Backend<'_> {
     fn history(&self, agent_id: i64, fan: &FanProfile, caps: &CapWindows) -> Result<FanHistory> {
         self.app
             .store
-            .fan_history(agent_id, fan.id, self.conversation_id, caps.day_start, caps.week_start, HISTORY_MESSAGES)
+            .fan_history(
+                agent_id,
+                fan.id,
+                self.conversation_id,
+                caps.day_start,
+                caps.week_start,
+                HISTORY_MESSAGES,
+                self.as_of,
+            )
             .map_err(port)
     }
 

@@ -36,7 +36,7 @@ impl Fanline {
         let creator = crate::app::creator_name(&agent);
         let vector = self.embedder()?.embed_one(&e.question)?;
         self.open_search_index()?;
-        let backend = Backend { app: self, conversation_id: None };
+        let backend = Backend { app: self, conversation_id: None, as_of: None };
         let chunks = backend.chunks(agent.id, &vector, &e.question, fan.layer, 8).map_err(crate::Error::from)?;
         let d = self.draft_from(&creator, &persona, &e.question, &[], &chunks, DraftMode::First, sink)?;
         Ok(Draft {

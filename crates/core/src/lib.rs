@@ -31,6 +31,7 @@ pub mod quality;
 mod queue;
 mod queue_groups;
 mod recover;
+pub mod replay;
 mod routing;
 mod rules;
 mod setup;

@@ -74,13 +74,20 @@ impl Fanline {
 
     /// Set one rule from its text form.
     pub fn rule_set(&self, agent: Option<&str>, key: &str, raw: &str) -> Result<AgentConfig> {
-        let mut all = serde_json::to_value(self.rules(agent)?).expect("rules serialise");
-        let current = all.get(key).cloned().ok_or_else(|| unknown(key))?;
-        all[key] = parse_value(&current, raw);
-        let rules: AgentConfig =
-            serde_json::from_value(all).map_err(|e| Error::InvalidInput(format!("{key}: {e} (got {raw:?})")))?;
+        let rules = with_rule(self.rules(agent)?, key, raw)?;
         self.set_rules(agent, &rules)
     }
+}
+
+/// `rules` with one rule set from its text form (checked).
+pub(crate) fn with_rule(rules: AgentConfig, key: &str, raw: &str) -> Result<AgentConfig> {
+    let mut all = serde_json::to_value(rules).expect("rules serialise");
+    let current = all.get(key).cloned().ok_or_else(|| unknown(key))?;
+    all[key] = parse_value(&current, raw);
+    let rules: AgentConfig =
+        serde_json::from_value(all).map_err(|e| Error::InvalidInput(format!("{key}: {e} (got {raw:?})")))?;
+    validate_rules(&rules)?;
+    Ok(rules)
 }
 
 fn unknown(key: &str) -> Error {

@@ -44,6 +44,9 @@ pub struct RoutingWritten {
 impl Store {
     /// A fan's history with an agent, and the agent's escalations accepted since
     /// `day_start` and `week_start`. `conversation_id`: the conversation being routed.
+    /// `as_of`: history as it stood when that stored message arrived (a what-if replay
+    /// of it: nothing after it counts); `None`: as it stands now.
+    #[allow(clippy::too_many_arguments)]
     pub fn fan_history(
         &self,
         agent_id: i64,
@@ -52,18 +55,24 @@ impl Store {
         day_start: DateTime<Utc>,
         week_start: DateTime<Utc>,
         messages: usize,
+        as_of: Option<(i64, DateTime<Utc>)>,
     ) -> Result<FanHistory> {
         let conn = self.read()?;
+        // Without `as_of`, a time no row reaches and a message id no row reaches.
+        let (until, before) = match as_of {
+            Some((id, at)) => (timestamp(at), id),
+            None => ("9999".to_string(), i64::MAX),
+        };
         let (earlier, declined): (u32, u32) = conn.query_row(
             "SELECT count(*), coalesce(sum(status IN ('declined', 'expired') AND accepted_at IS NULL), 0)
-             FROM escalations WHERE agent_id = ?1 AND fan_id = ?2",
-            params![agent_id, fan_id],
+             FROM escalations WHERE agent_id = ?1 AND fan_id = ?2 AND offered_at < ?3",
+            params![agent_id, fan_id, until],
             |r| Ok((r.get(0)?, r.get(1)?)),
         )?;
         let count = |since: DateTime<Utc>| -> rusqlite::Result<u32> {
             conn.query_row(
-                "SELECT count(*) FROM escalations WHERE agent_id = ?1 AND accepted_at >= ?2",
-                params![agent_id, timestamp(since)],
+                "SELECT count(*) FROM escalations WHERE agent_id = ?1 AND accepted_at >= ?2 AND accepted_at < ?3",
+                params![agent_id, timestamp(since), until],
                 |r| r.get(0),
             )
         };
@@ -74,17 +83,17 @@ impl Store {
             previous_path = conn
                 .query_row(
                     "SELECT d.path FROM decisions d JOIN messages m ON m.id = d.message_id
-                     WHERE m.conversation_id = ?1 ORDER BY d.id DESC LIMIT 1",
-                    [c],
+                     WHERE m.conversation_id = ?1 AND m.id < ?2 ORDER BY d.id DESC LIMIT 1",
+                    params![c, before],
                     |r| parsed::<RoutePath>(r, 0),
                 )
                 .optional()?;
             let mut stmt = conn.prepare_cached(
-                "SELECT role, body FROM (SELECT id, role, body FROM messages WHERE conversation_id = ?1
+                "SELECT role, body FROM (SELECT id, role, body FROM messages WHERE conversation_id = ?1 AND id <= ?3
                  ORDER BY id DESC LIMIT ?2) ORDER BY id",
             )?;
             recent = stmt
-                .query_map(params![c, messages as i64], |r| Ok((r.get(0)?, r.get(1)?)))?
+                .query_map(params![c, messages as i64, before], |r| Ok((r.get(0)?, r.get(1)?)))?
                 .collect::<rusqlite::Result<_>>()?;
         }
         Ok(FanHistory {

@@ -236,6 +236,56 @@ pub fn exported(o: &mut Out, r: &fanline_core::export::ExportReport) {
     say!(o, "{} rows: {}", r.rows, busy.join(", "));
 }
 
+pub fn replayed(o: &mut Out, r: &fanline_core::replay::ReplayReport) {
+    use fanline_engine::RoutePath;
+    say!(
+        o,
+        "replayed {} fan message(s) since {} in {:.1} s; nothing was written",
+        r.messages,
+        r.since.format("%Y-%m-%d"),
+        r.seconds
+    );
+    if r.drifted > 0 {
+        say!(
+            o,
+            "({} would already go elsewhere than recorded under the rules now: answers and documents changed since)",
+            r.drifted
+        );
+    }
+    let letters: Vec<&str> = RoutePath::ALL.iter().map(|p| p.as_str()).collect();
+    say!(o, "\n{:<12} {}", "paths", letters.iter().map(|l| format!("{l:>5}")).collect::<String>());
+    for v in std::iter::once(&r.baseline).chain(&r.variants) {
+        let changed = if v.label == r.baseline.label { String::new() } else { format!("   {} change(s)", v.changed) };
+        say!(o, "{:<12} {}{changed}", v.label, v.paths.iter().map(|n| format!("{n:>5}")).collect::<String>());
+    }
+    for v in &r.variants {
+        say!(o, "\n{}: rows the rules now, columns {}", v.label, v.label);
+        say!(o, "     {}", letters.iter().map(|l| format!("{l:>5}")).collect::<String>());
+        for (i, row) in v.matrix.iter().enumerate() {
+            let cells: String =
+                row.iter().map(|n| if *n == 0 { format!("{:>5}", ".") } else { format!("{n:>5}") }).collect();
+            say!(o, "  {}  {cells}", letters[i]);
+        }
+        for e in &v.examples {
+            say!(o, "  {} → {}  {}  ({})", e.from, e.to, one_line(&e.message, 60), one_line(&e.reason, 60));
+        }
+    }
+    say!(o, "\ncaps (every offer counted as accepted unless the fan turned it down before):");
+    for v in std::iter::once(&r.baseline).chain(&r.variants) {
+        let c = &v.caps;
+        say!(
+            o,
+            "  {:<12} busiest day {} offer(s); {} day(s) over {} a day, {} week(s) over {} a week",
+            v.label,
+            c.busiest_day,
+            c.days_over,
+            c.max_per_day,
+            c.weeks_over,
+            c.max_per_week
+        );
+    }
+}
+
 pub fn reembedded(o: &mut Out, r: &fanline_core::ReembedReport) {
     let was = r.previous.as_deref().unwrap_or("an unrecorded model");
     say!(o, "embedded again with {} ({}-dimensional; was {was}) in {:.1} s:", r.model, r.dim, r.seconds);

@@ -129,7 +129,12 @@ impl Fanline {
             now: intake.now,
             forced,
         };
-        Ok(route(&input, &Backend { app: self, conversation_id: Some(intake.conversation_id) })?)
+        let backend = Backend {
+            app: self,
+            conversation_id: Some(intake.conversation_id),
+            as_of: intake.replay.then_some((intake.message_id, intake.now)),
+        };
+        Ok(route(&input, &backend)?)
     }
 
     /// Ask the model; an empty answer is no answer (the fan never gets a blank reply).

@@ -31,6 +31,8 @@ pub(crate) struct Intake {
     pub conversation_id: i64,
     pub message_id: i64,
     pub now: DateTime<Utc>,
+    /// A what-if replay: routed as of `now`, the message's time (see `replay.rs`).
+    pub replay: bool,
 }
 
 /// The message as it is routed: trimmed, non-empty, within the length limit.
@@ -61,17 +63,19 @@ impl Fanline {
             Error::InvalidInput(format!("no fan {handle:?}; add them with `fanline fan add {handle} --tier free`"))
         })?;
         let (conversation_id, message_id) = self.store.record_message(agent.id, fan.id, Role::Fan, message)?;
-        self.prepare(agent, fan, message, conversation_id, message_id)
+        self.prepare_intake(agent, fan, message, conversation_id, message_id)
     }
 
     /// Stage 1 for a message stored earlier that has no decision (see `recover`).
     pub(crate) fn intake_stored(&self, m: &fanline_store::Unrouted) -> Result<Intake> {
         let agent = self.store.agent_by_id(m.agent_id)?;
         let fan = self.store.fan(m.fan_id)?;
-        self.prepare(agent, fan, &m.body, m.conversation_id, m.message_id)
+        self.prepare_intake(agent, fan, &m.body, m.conversation_id, m.message_id)
     }
 
-    fn prepare(
+    /// Everything routing a stored message needs (what-if replay changes its rules,
+    /// policy and time afterwards).
+    pub(crate) fn prepare_intake(
         &self,
         agent: Agent,
         fan: fanline_store::Fan,
@@ -101,6 +105,7 @@ impl Fanline {
             conversation_id,
             message_id,
             now: self.now(),
+            replay: false,
         })
     }
 }
