@@ -42,7 +42,7 @@ fn rule_changes(r: &crate::cli::ReplayArgs) -> fanline_core::Result<Vec<fanline_
         vec![fanline_core::replay::RuleChange { label: "set A".into(), set: pairs(&r.set)?, policy: r.policy.clone() }];
     if !r.b_set.is_empty() || r.b_policy.is_some() {
         out.push(fanline_core::replay::RuleChange {
-            label: "B".into(),
+            label: "set B".into(),
             set: pairs(&r.b_set)?,
             policy: r.b_policy.clone(),
         });
