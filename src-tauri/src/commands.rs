@@ -4,6 +4,7 @@ use crate::{run, AppState, Reply, SyncView, Syncing, WebState, WebStatus};
 use fanline_core::backup::{AutoBackup, BackupReport};
 use fanline_core::gaps::Gap;
 use fanline_core::metrics::Metrics;
+use fanline_core::replay::ReplayReport;
 use fanline_core::sync::Conflict;
 use fanline_core::{
     AcceptReport, CanonicalAnswer, CanonicalHit, CanonicalSummary, Decision, DoctorReport, DocumentRecord, DocumentRef,
@@ -61,6 +62,14 @@ pub async fn queue(state: State<'_, AppState>) -> Reply<Vec<QueueItem>> {
 #[specta::specta]
 pub async fn queue_answer(state: State<'_, AppState>, id: i64, text: String, layer: Layer) -> Reply<CanonicalAnswer> {
     run(state, move |a| a.queue_answer(id, &text, layer)).await
+}
+
+/// The Rules screen's preview: the last `days` of messages under `rules` (the form as
+/// it stands), beside the rules in force; nothing is written.
+#[tauri::command]
+#[specta::specta]
+pub async fn replay_rules(state: State<'_, AppState>, rules: AgentConfig, days: u32) -> Reply<ReplayReport> {
+    run(state, move |a| a.replay_rules(None, days, &rules)).await
 }
 
 /// The queue in groups of escalations that ask the same thing.

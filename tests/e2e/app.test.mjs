@@ -203,6 +203,23 @@ test("queue: three fans ask the same thing; one answer from one editor reaches a
   assert.match(await simulate("iris", "Do you sell signed copies of your books?"), /^Path C/);
 });
 
+test("rules: before saving, a change is replayed on the last 30 days", async () => {
+  await tab("rules");
+  const field = await b.$('input[name="blocked_topics"]');
+  await field.waitForExist({ timeout: 10000 });
+  await field.setValue("signed copies");
+  // The preview follows the form once the typing stops.
+  await waitText("#rules-replay-summary", /^On your last 30 days \(\d+ messages\) this change would: \d+ messages? .* would be refused \([CD] → F\)/, 30000);
+  assert.match(await text("#rules-replay"), /signed copies/);
+  await shot("20-rules-replay");
+  // Nothing was saved: back on the screen, the rules are as they were.
+  await tab("queue");
+  await tab("rules");
+  await b.waitUntil(async () => (await b.$('input[name="blocked_topics"]')).isExisting(), { timeout: 10000 });
+  assert.equal(await (await b.$('input[name="blocked_topics"]')).getValue(), "");
+  assert.match(await simulate("maya", "Do you sell signed copies of your books?"), /^Path C/);
+});
+
 test("settings: take messages from the web on this computer, then stop", async () => {
   await tab("providers");
   await waitText("#web-status", /^Off\. When on, fans reach you at 127\.0\.0\.1:\d+/);

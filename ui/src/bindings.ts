@@ -76,6 +76,18 @@ async queueGroups() : Promise<Result<QueueGroup[], ErrorBody>> {
 }
 },
 /**
+ * The Rules screen's preview: the last `days` of messages under `rules` (the form as
+ * it stands), beside the rules in force; nothing is written.
+ */
+async replayRules(rules: AgentConfig, days: number) : Promise<Result<ReplayReport, ErrorBody>> {
+    try {
+    return { status: "ok", data: await TAURI_INVOKE("replay_rules", { rules, days }) };
+} catch (e) {
+    if(e instanceof Error) throw e;
+    else return { status: "error", error: e  as any };
+}
+},
+/**
  * One answer for a whole group: every fan receives it.
  */
 async queueAnswerGroup(ids: number[], text: string, layer: Layer) : Promise<Result<CanonicalAnswer, ErrorBody>> {
@@ -773,6 +785,31 @@ export type CanonicalSummary = { id: number; question_pattern: string; variants:
  * One phrasing of a canonical answer's question.
  */
 export type CanonicalVariant = { id: number; text: string; is_pattern: boolean }
+/**
+ * The caps under a rule set: offers a day and a week, counting every offer a fan
+ * accepted before and every new one as accepted.
+ */
+export type CapReplay = { 
+/**
+ * The daily cap of the rule set.
+ */
+max_per_day: number; 
+/**
+ * Its weekly cap.
+ */
+max_per_week: number; 
+/**
+ * The most offers on one day.
+ */
+busiest_day: number; 
+/**
+ * Days over the daily cap.
+ */
+days_over: number; 
+/**
+ * Weeks over the weekly cap.
+ */
+weeks_over: number }
 /**
  * One check of `fanline doctor`.
  */
@@ -1959,6 +1996,88 @@ export type RefusalCode =
  * for another service); it never reaches the creator's queue.
  */
 "off_topic"
+/**
+ * A message whose path would change.
+ */
+export type ReplayExample = { 
+/**
+ * The stored message.
+ */
+message_id: number; 
+/**
+ * What the fan wrote.
+ */
+message: string; 
+/**
+ * Its path under the rules in force.
+ */
+from: RoutePath; 
+/**
+ * Its path under the change.
+ */
+to: RoutePath; 
+/**
+ * Why it would go there.
+ */
+reason: string }
+/**
+ * One rule set replayed.
+ */
+export type ReplayOutcome = { 
+/**
+ * The rule set's name.
+ */
+label: string; 
+/**
+ * Messages on each path, A to F.
+ */
+paths: number[]; 
+/**
+ * `matrix[from][to]`: messages the baseline sends on `from` and this set on `to`
+ * (A to F).
+ */
+matrix: number[][]; 
+/**
+ * Messages whose path changes from the baseline.
+ */
+changed: number; 
+/**
+ * Its caps over the history.
+ */
+caps: CapReplay; 
+/**
+ * Up to three messages for each change of path.
+ */
+examples: ReplayExample[] }
+/**
+ * What a replay found.
+ */
+export type ReplayReport = { 
+/**
+ * Messages from then on were replayed.
+ */
+since: string; 
+/**
+ * Messages replayed.
+ */
+messages: number; 
+/**
+ * Messages the baseline routes elsewhere than their recorded decision (the answers
+ * and documents changed since).
+ */
+drifted: number; 
+/**
+ * The rules in force now.
+ */
+baseline: ReplayOutcome; 
+/**
+ * Each rule set asked for.
+ */
+variants: ReplayOutcome[]; 
+/**
+ * How long it took.
+ */
+seconds: number }
 /**
  * The result of all critics on one subject.
  */

@@ -1,7 +1,7 @@
 // Rules: caps, threshold, clarification, blocked topics, allowed tiers, availability
 // windows with the time zone, persona; and the policy file, its errors shown inline.
 // The rules are checked by the library (set_rules); this form only shapes them.
-import { call, commands, describe, isErrorBody, type AgentConfig, type AvailabilityWindow, type Tier } from "../api";
+import { call, commands, describe, isErrorBody, type AgentConfig, type AvailabilityWindow, type ReplayReport, type Tier } from "../api";
 import { $, el, say } from "../dom";
 
 const TIERS: Tier[] = ["free", "follower", "paid"];
@@ -43,6 +43,7 @@ export function rulesForm(r: AgentConfig): { form: HTMLElement; read: () => Agen
   const threshold = field("Auto-answer confidence (0–1)", num(r.auto_answer_confidence_threshold, "0.01"), "below it, a question goes to you") as HTMLInputElement;
   const clarify = field("Ask clarifying questions", check(r.clarification_enabled)) as HTMLInputElement;
   const blocked = field("Blocked topics", text(r.blocked_topics.join(", ")), "comma-separated; refused politely") as HTMLInputElement;
+  blocked.name = "blocked_topics";
   const tiers = el("span", "row");
   for (const t of TIERS) {
     const l = el("label", "inline", t);
@@ -89,11 +90,50 @@ function parseWindow(line: string): AvailabilityWindow {
 }
 
 let current: ReturnType<typeof rulesForm> | null = null;
+let timer: number | undefined;
+const PATHS = ["A", "B", "C", "D", "E", "F"];
+const NAMES: Record<string, string> = {
+  A: "answered from your documents", B: "asked to clarify", C: "served an earlier answer",
+  D: "offered to you", E: "queued", F: "refused",
+};
+
+/** "On your last 30 days this change would…": the form's rules replayed on the stored
+ *  messages beside the rules in force (nothing is written). */
+async function preview(): Promise<void> {
+  if (!current) return;
+  const out = $("rules-replay");
+  out.replaceChildren(el("p", "muted", "Replaying your last 30 days…"));
+  try {
+    out.replaceChildren(...describeReplay(await call(commands.replayRules(current.read(), 30))));
+  } catch (e) {
+    out.replaceChildren(el("p", "fail", describe(e)));
+  }
+}
+
+function describeReplay(r: ReplayReport): HTMLElement[] {
+  const v = r.variants[0];
+  if (r.messages === 0) return [el("p", "muted", "No fan messages in the last 30 days to try this on.")];
+  const moves: string[] = [];
+  v.matrix.forEach((row, from) => row.forEach((n, to) => {
+    if (from !== to && n > 0) moves.push(`${n} ${n === 1 ? "message" : "messages"} ${NAMES[PATHS[from]]} would be ${NAMES[PATHS[to]]} (${PATHS[from]} → ${PATHS[to]})`);
+  }));
+  const head = el("p", v.changed ? "" : "muted", v.changed === 0
+    ? `On your last 30 days (${r.messages} messages) this change would change nothing.`
+    : `On your last 30 days (${r.messages} messages) this change would: ${moves.join("; ")}.`);
+  head.id = "rules-replay-summary";
+  const caps = el("p", "muted small",
+    `Busiest day: ${v.caps.busiest_day} offers to you (now ${r.baseline.caps.busiest_day}); ` +
+    `${v.caps.days_over} day(s) over ${v.caps.max_per_day} a day, ${v.caps.weeks_over} week(s) over ${v.caps.max_per_week} a week.`);
+  const list = el("ul", "list compact");
+  list.append(...v.examples.map((e) => el("li", "small", `${e.from} → ${e.to}: “${e.message}” — ${e.reason}`)));
+  return [head, caps, list];
+}
 
 export async function loadRules(): Promise<void> {
   try {
     current = rulesForm(await call(commands.rules()));
     $("rules-form").replaceChildren(current.form);
+    $("rules-replay").replaceChildren();
     $<HTMLTextAreaElement>("policy-text").value = await call(commands.policyText());
   } catch (e) {
     say($("rules-status"), describe(e), false);
@@ -101,11 +141,20 @@ export async function loadRules(): Promise<void> {
 }
 
 export function initRules(): void {
+  $("rules-preview").addEventListener("click", () => void preview());
+  // Each edit of the form previews again, once the typing stops.
+  const again = () => {
+    window.clearTimeout(timer);
+    timer = window.setTimeout(() => void preview(), 800);
+  };
+  $("rules-form").addEventListener("input", again);
+  $("rules-form").addEventListener("change", again);
   $("rules-save").addEventListener("click", async () => {
     if (!current) return;
     try {
       current = rulesForm(await call(commands.setRules(current.read())));
       $("rules-form").replaceChildren(current.form);
+      $("rules-replay").replaceChildren();
       say($("rules-status"), "Saved; the next message is routed with these rules.", true);
     } catch (e) {
       say($("rules-status"), describe(e), false);
