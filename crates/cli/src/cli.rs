@@ -51,10 +51,28 @@ pub enum Command {
     /// Route a fan's message and print the decision and why.
     Route {
         /// The fan's handle (see `fanline fan add`).
-        #[arg(long)]
-        fan: String,
-        message: String,
+        #[arg(long, required_unless_present = "batch")]
+        fan: Option<String>,
+        #[arg(required_unless_present = "batch")]
+        message: Option<String>,
+        /// Route every row of a CSV or JSON file instead (a message column, and a fan
+        /// column if there is one), each stored with its decision: a preview of a real
+        /// inbox before going live.
+        #[arg(long, conflicts_with_all = ["fan", "message"])]
+        batch: Option<PathBuf>,
+        /// The file's message column (default: found by name: message, question, body…).
+        #[arg(long, requires = "batch")]
+        message_column: Option<String>,
+        /// The file's fan column (default: fan, handle, from, sender…; none: batch-preview).
+        #[arg(long, requires = "batch")]
+        fan_column: Option<String>,
+        /// Also write each routed row (row, fan, message, path, reason, reply) to this CSV.
+        #[arg(long, requires = "batch")]
+        out: Option<PathBuf>,
     },
+    /// Bring in an existing inbox.
+    #[command(subcommand)]
+    Inbox(InboxCmd),
     /// Route a fan's message and stream the answer as it is written (try path A).
     Ask {
         #[arg(long)]
@@ -216,6 +234,25 @@ pub enum TokenCmd {
     List,
     /// Revoke a device: its token is refused from now on.
     Revoke { id: i64 },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum InboxCmd {
+    /// Import past fan questions with your replies (CSV or JSON, columns found by name)
+    /// as canonical answers: the same question with the same reply becomes one answer's
+    /// phrasings; with another reply it is kept and suggested for a merge.
+    Import {
+        file: PathBuf,
+        /// The question column (default: found by name: question, message, body…).
+        #[arg(long)]
+        question_column: Option<String>,
+        /// The reply column (default: answer, reply, response…).
+        #[arg(long)]
+        answer_column: Option<String>,
+        /// Who may be served these answers: public, friends or intimate.
+        #[arg(long, default_value = "public")]
+        layer: Layer,
+    },
 }
 
 #[derive(Debug, Args)]

@@ -1,6 +1,6 @@
 use crate::cli::{
     BenchCmd, CalibrateArgs, CanonicalCmd, Cli, Command, ConfigCmd, DecisionsCmd, DocumentsCmd, FanCmd, HubCmd,
-    PolicyCmd, ProviderCmd, QueueCmd, SyncCmd, TokenCmd,
+    InboxCmd, PolicyCmd, ProviderCmd, QueueCmd, SyncCmd, TokenCmd,
 };
 use crate::print;
 use fanline_core::{Config, DocumentRef, Fanline, ImportEvent, NewCanonicalInput};
@@ -248,7 +248,35 @@ fn dispatch(cli: Cli) -> fanline_core::Result<bool> {
                 print::out(json, &serde_json::json!({ "resolved": uid, "choice": choice }), print::done)
             }
         },
-        Command::Route { fan, message } => print::out(json, &app.route(agent, fan, message)?, print::route),
+        Command::Route { fan: Some(fan), message: Some(message), .. } => {
+            print::out(json, &app.route(agent, fan, message)?, print::route)
+        }
+        Command::Route { batch: Some(file), message_column, fan_column, out, .. } => {
+            let columns = fanline_core::inbox::Columns {
+                question: message_column.clone(),
+                answer: None,
+                fan: fan_column.clone(),
+            };
+            let bar = print::Progress::new(json, "messages routed");
+            let report = app.route_batch(agent, file, &columns, &mut |d, t| bar.tick(d, t))?;
+            bar.finish();
+            if let Some(out) = out {
+                print::batch_csv(out, &report)?;
+            }
+            print::out(json, &report, print::batch)
+        }
+        Command::Route { .. } => unreachable!("clap requires --fan and a message, or --batch"),
+        Command::Inbox(InboxCmd::Import { file, question_column, answer_column, layer }) => {
+            let columns = fanline_core::inbox::Columns {
+                question: question_column.clone(),
+                answer: answer_column.clone(),
+                fan: None,
+            };
+            let bar = print::Progress::new(json, "questions imported");
+            let report = app.import_inbox(agent, file, &columns, *layer, &mut |d, t| bar.tick(d, t))?;
+            bar.finish();
+            print::out(json, &report, print::inbox)
+        }
         Command::Ask { fan, message } => {
             let r = app.route_streaming(agent, fan, message, &mut print::stream(json))?;
             print::out(json, &r, print::asked)

@@ -21,6 +21,7 @@ pub mod export;
 mod fans;
 pub mod gaps;
 pub mod hub;
+pub mod inbox;
 mod knowledge;
 mod learning;
 pub mod llm;

@@ -236,6 +236,75 @@ pub fn exported(o: &mut Out, r: &fanline_core::export::ExportReport) {
     say!(o, "{} rows: {}", r.rows, busy.join(", "));
 }
 
+pub fn inbox(o: &mut Out, r: &fanline_core::inbox::InboxReport) {
+    say!(
+        o,
+        "{} row(s) read (questions from {:?}, replies from {:?}) in {:.1} s: {} answer(s) created, {} merged as phrasings, {} skipped",
+        r.rows,
+        r.question_column,
+        r.answer_column,
+        r.seconds,
+        r.created,
+        r.merged,
+        r.skipped.len()
+    );
+    for s in &r.skipped {
+        say!(o, "  skipped row {}: {}", s.row, s.reason);
+    }
+    if !r.suggestions.is_empty() {
+        say!(o, "asked before with another reply (merge with `fanline canonical merge` if they are the same answer):");
+    }
+    for m in &r.suggestions {
+        say!(
+            o,
+            "  row {} → #{} \"{}\" is like #{} \"{}\" ({:.2})",
+            m.row,
+            m.canonical_id,
+            one_line(&m.question, 50),
+            m.like,
+            one_line(&m.like_question, 50),
+            m.similarity
+        );
+    }
+}
+
+pub fn batch(o: &mut Out, r: &fanline_core::inbox::BatchReport) {
+    use fanline_engine::RoutePath;
+    for b in &r.routed {
+        say!(
+            o,
+            "row {:<4} {}  {:<12} {}  — {}",
+            b.row,
+            b.path,
+            b.fan,
+            one_line(&b.message, 50),
+            one_line(&b.reason, 60)
+        );
+    }
+    for s in &r.skipped {
+        say!(o, "row {:<4} skipped: {}", s.row, s.reason);
+    }
+    let paths: Vec<String> =
+        RoutePath::ALL.iter().zip(&r.paths).filter(|(_, n)| **n > 0).map(|(p, n)| format!("{p} {n}")).collect();
+    say!(o, "{} row(s), {} routed in {:.1} s: {}", r.rows, r.routed.len(), r.seconds, paths.join(", "));
+    if !r.fans_added.is_empty() {
+        say!(o, "fans added (free, public): {}", r.fans_added.join(", "));
+    }
+}
+
+/// `route --batch --out FILE`: each routed row as CSV.
+pub fn batch_csv(path: &std::path::Path, r: &fanline_core::inbox::BatchReport) -> fanline_core::Result<()> {
+    let io = |e: csv::Error| fanline_core::Error::Io { path: path.to_path_buf(), detail: e.to_string() };
+    let mut w = csv::Writer::from_path(path).map_err(io)?;
+    w.write_record(["row", "fan", "message", "path", "reason", "reply", "decision_id"]).map_err(io)?;
+    for b in &r.routed {
+        let row = b.row.to_string();
+        let id = b.decision_id.to_string();
+        w.write_record([row.as_str(), &b.fan, &b.message, b.path.as_str(), &b.reason, &b.reply, &id]).map_err(io)?;
+    }
+    w.flush().map_err(|e| fanline_core::Error::Io { path: path.to_path_buf(), detail: e.to_string() })
+}
+
 pub fn replayed(o: &mut Out, r: &fanline_core::replay::ReplayReport) {
     use fanline_engine::RoutePath;
     say!(
