@@ -492,6 +492,15 @@ pub enum CanonicalCmd {
     Delete { id: i64 },
     /// Add a phrasing to an existing canonical answer.
     AddVariant { id: i64, text: String },
+    /// Merge a duplicate into another answer: its phrasings and reuse count move there,
+    /// it is deleted.
+    Merge {
+        /// The duplicate.
+        id: i64,
+        /// The answer kept.
+        #[arg(long)]
+        into: i64,
+    },
     /// Find the canonical answers closest to a question.
     Search {
         question: String,

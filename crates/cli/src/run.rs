@@ -170,6 +170,7 @@ fn dispatch(cli: Cli) -> fanline_core::Result<bool> {
             CanonicalCmd::List => print::out(json, app.canonical_list(agent)?.as_slice(), print::canonical_list),
             CanonicalCmd::Show { id } => print::out(json, &app.canonical_show(*id)?, print::canonical),
             CanonicalCmd::Delete { id } => print::out(json, &app.canonical_delete(*id)?, print::canonical_deleted),
+            CanonicalCmd::Merge { id, into } => print::out(json, &app.canonical_merge(*into, *id)?, print::canonical),
             CanonicalCmd::AddVariant { id, text } => {
                 print::out(json, &app.canonical_add_variant(*id, text)?, print::canonical)
             }

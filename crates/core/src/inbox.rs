@@ -140,7 +140,7 @@ pub struct Skipped {
 }
 
 /// A question asked before with another reply: both are kept; merge them if they are
-/// the same answer (`fanline canonical merge`).
+/// the same answer (`fanline canonical merge ID --into LIKE`).
 #[derive(Debug, Clone, Serialize)]
 pub struct MergeSuggestion {
     /// The row, from 1.

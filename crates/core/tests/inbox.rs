@@ -33,7 +33,10 @@ fn past_questions_become_answers_merged_by_meaning_with_suggestions_and_a_report
     assert_eq!(skipped[..2], [(5, "no question"), (6, "no reply")], "{r:#?}");
     assert!(skipped[2].0 == 7 && skipped[2].1.starts_with("already there"), "{r:#?}");
     assert_eq!(r.suggestions.len(), 1, "{r:#?}");
-    assert_eq!((r.suggestions[0].row, r.suggestions[0].like_question.as_str()), (3, "How much does the workshop cost?"));
+    assert_eq!(
+        (r.suggestions[0].row, r.suggestions[0].like_question.as_str()),
+        (3, "How much does the workshop cost?")
+    );
     assert_eq!(ticks.last(), Some(&(5, 5)));
     let all = app.canonical_list(None).unwrap();
     assert_eq!(all.len(), 3);

@@ -252,7 +252,10 @@ pub fn inbox(o: &mut Out, r: &fanline_core::inbox::InboxReport) {
         say!(o, "  skipped row {}: {}", s.row, s.reason);
     }
     if !r.suggestions.is_empty() {
-        say!(o, "asked before with another reply (merge with `fanline canonical merge` if they are the same answer):");
+        say!(
+            o,
+            "asked before with another reply (if they are the same answer: `fanline canonical merge ID --into LIKE`):"
+        );
     }
     for m in &r.suggestions {
         say!(
