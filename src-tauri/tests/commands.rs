@@ -177,6 +177,8 @@ fn a_notification_names_one_new_question_or_counts_several() {
         expires_at: None,
         deferred_until: None,
         expected_reply_after: None,
+        due_at: None,
+        overdue: false,
     };
     let (t, b) = fanline_desktop::notification_text(&[item(1, "maya", "Would you co-write a novel?")]);
     assert_eq!((t.as_str(), b.as_str()), ("New question from maya", "Would you co-write a novel?"));

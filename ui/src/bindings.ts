@@ -964,6 +964,22 @@ export type CriticRun = ({ outcome: "passed" } | { outcome: "violated" } | { out
  */
 queue_ms: number; run_ms: number }
 /**
+ * The queue on one local day.
+ */
+export type DayBacklog = { 
+/**
+ * YYYY-MM-DD.
+ */
+date: string; 
+/**
+ * Questions queued at the day's end (now, for today).
+ */
+end: number; 
+/**
+ * The most queued at once that day.
+ */
+most: number }
+/**
  * One local day's paths.
  */
 export type DayPaths = { 
@@ -1686,7 +1702,23 @@ escalations_per_100_fans: number;
  * Fan messages of this agent with no decision (any time): a route was stopped or
  * failed; `fanline recover` routes them.
  */
-unrouted_messages: number }
+unrouted_messages: number; 
+/**
+ * Answers within the reply time of each tier that has one in the policy file.
+ */
+sla: TierSla[]; 
+/**
+ * Share of the period's answers to those tiers that were within their reply time.
+ */
+answered_within_sla: number | null; 
+/**
+ * Queued questions past their reply time now.
+ */
+overdue: number; 
+/**
+ * The queue's length by local day: at the day's end and at its most.
+ */
+backlog_per_day: DayBacklog[] }
 /**
  * Input for a new canonical answer.
  */
@@ -1942,7 +1974,16 @@ deferred_until: string | null;
 /**
  * Offered outside the creator's hours: when they are back.
  */
-expected_reply_after: string | null }
+expected_reply_after: string | null; 
+/**
+ * The reply is due by then (the policy file's `reply_within_hours` for the fan's
+ * tier, from the acceptance).
+ */
+due_at: string | null; 
+/**
+ * Past its reply time.
+ */
+overdue: boolean }
 /**
  * Why a message is refused (path F), and what the fan can do instead.
  */
@@ -2678,6 +2719,26 @@ export type Tier =
  * A paying member.
  */
 "paid"
+/**
+ * Answers to a tier within its reply time (`reply_within_hours`).
+ */
+export type TierSla = { 
+/**
+ * The tier.
+ */
+tier: Tier; 
+/**
+ * Its reply time.
+ */
+hours: number; 
+/**
+ * Its questions answered in the period.
+ */
+answered: number; 
+/**
+ * Of those, answered within the reply time.
+ */
+within: number }
 /**
  * A canonical answer among the most reused.
  */

@@ -5,9 +5,9 @@
 use crate::{Fanline, Result};
 use chrono::{DateTime, Utc};
 use fanline_engine::caps::{parse_tz, windows};
-use fanline_engine::RoutePath;
+use fanline_engine::{RoutePath, Tier};
 use fanline_store::TopAnswer;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
 /// One local day's paths.
@@ -69,6 +69,64 @@ pub struct Metrics {
     /// Fan messages of this agent with no decision (any time): a route was stopped or
     /// failed; `fanline recover` routes them.
     pub unrouted_messages: u64,
+    /// Answers within the reply time of each tier that has one in the policy file.
+    pub sla: Vec<TierSla>,
+    /// Share of the period's answers to those tiers that were within their reply time.
+    pub answered_within_sla: Option<f64>,
+    /// Queued questions past their reply time now.
+    pub overdue: u32,
+    /// The queue's length by local day: at the day's end and at its most.
+    pub backlog_per_day: Vec<DayBacklog>,
+}
+
+/// Answers to a tier within its reply time (`reply_within_hours`).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+pub struct TierSla {
+    /// The tier.
+    pub tier: Tier,
+    /// Its reply time.
+    pub hours: u32,
+    /// Its questions answered in the period.
+    pub answered: u32,
+    /// Of those, answered within the reply time.
+    pub within: u32,
+}
+
+/// The queue on one local day.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+pub struct DayBacklog {
+    /// YYYY-MM-DD.
+    pub date: String,
+    /// Questions queued at the day's end (now, for today).
+    pub end: u32,
+    /// The most queued at once that day.
+    pub most: u32,
+}
+
+/// The queue's length at the end of each local day from `since` on, and its most that
+/// day, from the samples (the first may be from before `since`: the length then).
+fn backlog_days(
+    samples: &[(DateTime<Utc>, u32)],
+    since: DateTime<Utc>,
+    days: u32,
+    tz: chrono_tz::Tz,
+) -> Vec<DayBacklog> {
+    let mut carried = samples.first().filter(|(at, _)| *at < since).map(|(_, n)| *n).unwrap_or(0);
+    let first = since.with_timezone(&tz).date_naive();
+    let mut next = samples.iter().skip_while(|(at, _)| *at < since).peekable();
+    (0..days)
+        .map(|d| {
+            let date = first + chrono::Duration::days(d as i64);
+            let mut most = carried;
+            while let Some((_, n)) = next.next_if(|(at, _)| at.with_timezone(&tz).date_naive() <= date) {
+                carried = *n;
+                most = most.max(*n);
+            }
+            DayBacklog { date: date.to_string(), end: carried, most }
+        })
+        .collect()
 }
 
 /// `a / b`, or 0 when `b` is 0.
@@ -119,7 +177,25 @@ impl Fanline {
             let m = if n % 2 == 1 { secs[n / 2] } else { (secs[n / 2 - 1] + secs[n / 2]) / 2.0 };
             m / 3600.0
         });
+        let policy = self.policy(&agent.name).policy;
+        let mut sla: Vec<TierSla> = Vec::new();
+        for (tier, hours) in policy.tiers.iter().filter_map(|(t, p)| p.reply_within_hours.map(|h| (*t, h.get()))) {
+            let mut s = TierSla { tier, hours, answered: 0, within: 0 };
+            for (secs, _) in raw.answer_seconds.iter().zip(&raw.answer_tiers).filter(|(_, t)| **t == tier) {
+                s.answered += 1;
+                s.within += (*secs <= hours as f64 * 3600.0) as u32;
+            }
+            sla.push(s);
+        }
+        let answered_sla: u32 = sla.iter().map(|s| s.answered).sum();
+        let overdue = self.queue(Some(&agent.name), 10_000)?.iter().filter(|q| q.overdue).count() as u32;
+        let backlog_per_day = backlog_days(&raw.backlog_samples, since, days, tz);
         Ok(Metrics {
+            answered_within_sla: (answered_sla > 0)
+                .then(|| ratio(sla.iter().map(|s| s.within as u64).sum(), answered_sla as u64)),
+            sla,
+            overdue,
+            backlog_per_day,
             agent: agent.name,
             days,
             since,

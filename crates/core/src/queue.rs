@@ -65,6 +65,11 @@ pub struct QueueItem {
     pub deferred_until: Option<DateTime<Utc>>,
     /// Offered outside the creator's hours: when they are back.
     pub expected_reply_after: Option<DateTime<Utc>>,
+    /// The reply is due by then (the policy file's `reply_within_hours` for the fan's
+    /// tier, from the acceptance).
+    pub due_at: Option<DateTime<Utc>>,
+    /// Past its reply time.
+    pub overdue: bool,
 }
 
 fn hours_since(t: DateTime<Utc>, now: DateTime<Utc>) -> f64 {
@@ -175,10 +180,16 @@ impl Fanline {
         let now = self.now();
         self.store.expire_escalations(now)?;
         let list = self.store.escalation_queue(agent.id, now, limit.max(1))?;
+        let policy = self.policy(&agent.name).policy;
         list.into_iter()
             .map(|e| {
                 let fan = self.store.fan(e.fan_id)?;
                 let since = e.accepted_at.unwrap_or(e.offered_at);
+                let due_at = policy
+                    .tiers
+                    .get(&fan.tier)
+                    .and_then(|t| t.reply_within_hours)
+                    .map(|h| since + chrono::Duration::hours(h.get() as i64));
                 Ok(QueueItem {
                     id: e.id,
                     fan: fan.handle,
@@ -195,6 +206,8 @@ impl Fanline {
                     expires_at: e.expires_at,
                     deferred_until: e.deferred_until,
                     expected_reply_after: e.expected_reply_after,
+                    overdue: due_at.is_some_and(|d| d < now),
+                    due_at,
                 })
             })
             .collect()

@@ -40,8 +40,14 @@ pub struct RawMetrics {
     /// Escalations the creator answered / declined in the period.
     pub answered: u32,
     pub declined: u32,
-    /// Seconds from acceptance to answer, for answers in the period.
+    /// Seconds from acceptance to answer, for answers in the period, with the fan's
+    /// tier then.
     pub answer_seconds: Vec<f64>,
+    /// The same answers' tiers, in the same order.
+    pub answer_tiers: Vec<fanline_engine::Tier>,
+    /// The queue's length as sampled in the period (time, length), oldest first, and
+    /// the last sample before it.
+    pub backlog_samples: Vec<(DateTime<Utc>, u32)>,
     /// Fans who wrote in the period.
     pub active_fans: u32,
 }
@@ -103,10 +109,23 @@ impl Store {
         m.declined =
             one("SELECT count(*) FROM escalations WHERE agent_id = ?1 AND declined_at >= ?2", &[&agent_id, &since])?;
         let mut stmt = conn.prepare_cached(
-            "SELECT (julianday(answered_at) - julianday(coalesce(accepted_at, offered_at))) * 86400.0
-             FROM escalations WHERE agent_id = ?1 AND answered_at >= ?2",
+            "SELECT (julianday(e.answered_at) - julianday(coalesce(e.accepted_at, e.offered_at))) * 86400.0, f.tier
+             FROM escalations e JOIN fans f ON f.id = e.fan_id WHERE e.agent_id = ?1 AND e.answered_at >= ?2",
         )?;
-        m.answer_seconds = stmt.query_map(params![agent_id, since], |r| r.get(0))?.collect::<rusqlite::Result<_>>()?;
+        let answers: Vec<(f64, fanline_engine::Tier)> = stmt
+            .query_map(params![agent_id, since], |r| Ok((r.get(0)?, parsed(r, 1)?)))?
+            .collect::<rusqlite::Result<_>>()?;
+        (m.answer_seconds, m.answer_tiers) = answers.into_iter().unzip();
+        let mut stmt = conn.prepare_cached(
+            "SELECT at, queued FROM (SELECT at, queued, id FROM backlog_samples WHERE agent_id = ?1 AND at < ?2
+                                     ORDER BY at DESC, id DESC LIMIT 1)
+             UNION ALL
+             SELECT at, queued FROM (SELECT at, queued, id FROM backlog_samples WHERE agent_id = ?1 AND at >= ?2
+                                     ORDER BY at, id)",
+        )?;
+        m.backlog_samples = stmt
+            .query_map(params![agent_id, since], |r| Ok((parsed(r, 0)?, r.get(1)?)))?
+            .collect::<rusqlite::Result<_>>()?;
         m.active_fans = one(
             "SELECT count(DISTINCT c.fan_id) FROM messages m JOIN conversations c ON c.id = m.conversation_id
              WHERE c.agent_id = ?1 AND m.role = 'fan' AND m.created_at >= ?2",

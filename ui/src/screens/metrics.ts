@@ -1,5 +1,6 @@
 // Metrics: path distribution over time, the auto-answer rate trend, escalations per
-// day against the cap, the most reused answers, the backlog; a period picker.
+// day against the cap, the queue by day, answers within the reply time, the most reused
+// answers, the backlog; a period picker.
 import { Chart, registerables } from "chart.js";
 import { call, commands, type Metrics, type RoutePath } from "../api";
 import { $, el, failed } from "../dom";
@@ -27,7 +28,9 @@ export async function loadMetrics(): Promise<void> {
     for (const [k, v] of [["messages", m.messages], ["auto-answered", pct(m.auto_answer_rate)], ["reused (C)", pct(m.reuse_rate)],
       ["escalations today", `${m.escalations_today}/${m.max_per_day}`], ["this week", `${m.escalations_this_week}/${m.max_per_week}`],
       ["backlog", m.backlog], ["offers pending", m.pending_offers],
-      ["median hours to answer", m.median_hours_to_answer === null ? "–" : m.median_hours_to_answer.toFixed(1)]] as const) {
+      ["median hours to answer", m.median_hours_to_answer === null ? "–" : m.median_hours_to_answer.toFixed(1)],
+      ["answered within reply time", m.answered_within_sla === null ? "–" : pct(m.answered_within_sla)],
+      ["overdue now", m.overdue]] as const) {
       const c = el("div", "card");
       c.dataset.metric = k;
       c.append(el("div", "value", String(v)), el("div", "label", k));
@@ -40,8 +43,10 @@ export async function loadMetrics(): Promise<void> {
     const [pathsBox, pathsCanvas] = canvas("Paths per day");
     const [rateBox, rateCanvas] = canvas("Auto-answer rate");
     const [capBox, capCanvas] = canvas("Escalations queued per day, against the cap");
+    const [backlogBox, backlogCanvas] = canvas("Your queue by day");
+    backlogBox.id = "backlog-chart";
     const grid = el("div", "charts");
-    grid.append(pathsBox, rateBox, capBox);
+    grid.append(pathsBox, rateBox, capBox, backlogBox);
     const gaps = el("div");
     gaps.id = "gaps-box";
     body.replaceChildren(cards, grid, el("h3", "", "Most reused answers"), top, gaps);
@@ -67,6 +72,17 @@ export async function loadMetrics(): Promise<void> {
           datasets: [
             { type: "bar", label: "queued (E)", data: count("E"), backgroundColor: COLORS.E },
             { type: "line", label: "daily cap", data: labels.map(() => m.max_per_day), borderColor: "#333", borderDash: [4, 4], pointRadius: 0 },
+          ],
+        },
+        options: { ...small, scales: { y: { beginAtZero: true, ticks: { precision: 0 } } } },
+      }),
+      new Chart(backlogCanvas, {
+        type: "line",
+        data: {
+          labels: m.backlog_per_day.map((d) => d.date.slice(5)),
+          datasets: [
+            { label: "at the day's end", data: m.backlog_per_day.map((d) => d.end), borderColor: COLORS.E, tension: 0.2 },
+            { label: "most that day", data: m.backlog_per_day.map((d) => d.most), borderColor: "#999", borderDash: [4, 4], pointRadius: 0 },
           ],
         },
         options: { ...small, scales: { y: { beginAtZero: true, ticks: { precision: 0 } } } },

@@ -23,6 +23,8 @@ export async function loadQueue(): Promise<void> {
       const li = el("li", "item");
       li.dataset.id = String(q.id);
       const sla = q.expected_reply_after ? ` · reply after ${q.expected_reply_after.slice(0, 16)}` : q.expires_at ? ` · expires ${q.expires_at.slice(0, 16)}` : "";
+      const due = g.items.find((m) => m.overdue) ?? q;
+      if (due.overdue) li.classList.add("overdue");
       li.append(
         el("div", "head", `#${q.id} · ${q.fan} (${q.tier}) · ${q.reason} · ${age(q.age_hours)}${sla}`),
         el("p", "", q.question),
@@ -31,6 +33,12 @@ export async function loadQueue(): Promise<void> {
         li.classList.add("grouped");
         li.dataset.group = g.items.map((m) => m.id).join(",");
         li.append(el("p", "group-badge", `${g.items.length} questions from ${g.fans} fan${g.fans === 1 ? "" : "s"}: answer once`));
+      }
+      if (due.due_at) {
+        const hours = (Date.parse(due.due_at) - Date.now()) / 3.6e6;
+        const when = el("p", due.overdue ? "due overdue-note" : "due muted small",
+          due.overdue ? `Overdue by ${age(-hours)}` : `Reply due in ${age(hours)}`);
+        li.append(when);
       }
       if (q.context_summary) li.append(el("p", "muted small", q.context_summary.split("\n")[0]));
       li.addEventListener("click", () => openItem(i));

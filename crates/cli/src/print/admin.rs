@@ -57,6 +57,21 @@ pub fn metrics(o: &mut Out, m: &Metrics) {
     if m.unrouted_messages > 0 {
         say!(o, "{} fan message(s) have no decision: run `fanline recover`", m.unrouted_messages);
     }
+    if let Some(rate) = m.answered_within_sla {
+        let tiers: Vec<String> =
+            m.sla.iter().map(|s| format!("{} {}/{} within {} h", s.tier, s.within, s.answered, s.hours)).collect();
+        say!(
+            o,
+            "answered within the reply time {:.0}% ({}); overdue now {}",
+            100.0 * rate,
+            tiers.join(", "),
+            m.overdue
+        );
+    } else if !m.sla.is_empty() {
+        say!(o, "no answer yet to a tier with a reply time; overdue now {}", m.overdue);
+    }
+    let backlog: Vec<String> = m.backlog_per_day.iter().map(|d| d.end.to_string()).collect();
+    say!(o, "queue at each day's end: {}", backlog.join(" "));
     for d in &m.per_day {
         let paths: Vec<String> = d.paths.iter().map(|(p, n)| format!("{p} {n}")).collect();
         say!(o, "  {}  {:<30} auto {:.0}%", d.date, paths.join("  "), 100.0 * d.auto_answer_rate);

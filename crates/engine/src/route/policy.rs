@@ -75,6 +75,10 @@ pub struct TierPolicy {
     pub escalation_enabled: Option<bool>,
     /// Added to the priority of this tier's escalations.
     pub priority: Option<i64>,
+    /// The creator means to reply to this tier's queued questions within this many
+    /// hours of the fan accepting (the queue shows what is overdue; the metrics count
+    /// answers within it).
+    pub reply_within_hours: Option<std::num::NonZeroU32>,
 }
 
 /// A topic and what to do with it.
