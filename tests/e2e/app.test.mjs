@@ -133,7 +133,7 @@ test("the same question again is served from the canonical answer, and the reuse
   await tab("metrics");
   await waitText("#top-answers", /reused 1×/);
   assert.notEqual(await text('.card[data-metric="reused (C)"] .value'), "0%");
-  assert.equal((await b.$$("#metrics canvas")).length, 3);
+  assert.equal((await b.$$("#metrics canvas")).length, 4, "paths, auto-answer rate, escalations against the cap, the queue by day");
   await shot("07-metrics");
 });
 

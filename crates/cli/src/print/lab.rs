@@ -69,11 +69,12 @@ pub fn eval(o: &mut Out, r: &EvalReport) {
             reuse_row(o, m);
         }
     }
-    if let Some(g) = &r.grouping {
+    for (i, g) in r.grouping.iter().enumerate() {
+        let what = if i == 0 { "queue grouping (the queue's test)" } else { "               stricter" };
         say!(
             o,
-            "\nqueue grouping (questions share a group from {:.2}): {} of {} pairs together, {:.1}% of them not \
-             duplicates; {:.1}% of the duplicates together",
+            "{}{what} from {:.2}: {} of {} pairs together, {:.1}% of them not duplicates; {:.1}% of the duplicates together",
+            if i == 0 { "\n" } else { "" },
             g.threshold,
             g.merged,
             g.pairs,

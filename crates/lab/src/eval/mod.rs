@@ -135,8 +135,9 @@ pub struct EvalReport {
     /// threshold (the plain nearest-neighbour baseline).
     pub ablation: Vec<ReuseMetrics>,
     pub clarification: Option<ClarifyMetrics>,
-    /// Pair sets: the queue's grouping on the labelled pairs.
-    pub grouping: Option<GroupingMetrics>,
+    /// Pair sets: the queue's grouping on the labelled pairs, at the young threshold
+    /// (what the queue uses) and stricter ones.
+    pub grouping: Vec<GroupingMetrics>,
     pub seconds: f64,
 }
 
@@ -381,7 +382,7 @@ pub fn eval(app: &Fanline, o: &EvalOptions, progress: &mut dyn FnMut(usize, usiz
             reuse: None,
             ablation: Vec::new(),
             clarification: Some(c),
-            grouping: None,
+            grouping: Vec::new(),
             seconds: started.elapsed().as_secs_f64(),
         });
     }
@@ -462,7 +463,12 @@ pub fn eval(app: &Fanline, o: &EvalOptions, progress: &mut dyn FnMut(usize, usiz
         reuse: Some(main),
         ablation,
         clarification: None,
-        grouping: if prep.pairs { Some(grouping(&prep, &pair_set(o)?, p.young_threshold)) } else { None },
+        grouping: if prep.pairs {
+            let pairs = pair_set(o)?;
+            [p.young_threshold, 0.93, 0.95, 0.97].iter().map(|t| grouping(&prep, &pairs, *t)).collect()
+        } else {
+            Vec::new()
+        },
         seconds: started.elapsed().as_secs_f64(),
     })
 }
