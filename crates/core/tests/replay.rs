@@ -72,6 +72,15 @@ fn other_rules_replayed_on_the_stored_messages_change_paths_and_caps_and_write_n
     assert!(capped.examples[0].message.contains("short story contest"), "{:?}", capped.examples);
     assert_eq!((capped.caps.max_per_day, capped.caps.busiest_day, capped.caps.days_over), (2, 2, 0));
 
+    // Another policy file: a topic refused by keyword.
+    let policy = dir.path().join("other-policy.toml");
+    std::fs::write(&policy, "[topics.events]\nkeywords = [\"festival\"]\naction = \"refuse\"\n").unwrap();
+    let other = RuleChange { label: "no events".into(), set: Vec::new(), policy: Some(policy) };
+    let r = app.replay(None, 30, &[other], &mut |_, _| {}).unwrap();
+    assert_eq!((r.variants[0].label.as_str(), r.variants[0].changed), ("no events", 1));
+    assert_eq!(r.variants[0].matrix[3][5], 1, "D → F: {:?}", r.variants[0].matrix);
+    assert_eq!(rows(&app, dir.path()), before);
+
     // The desktop's preview takes the rules as the form holds them.
     let mut rules = app.rules(None).unwrap();
     rules.blocked_topics = vec!["festival".into()];
