@@ -139,8 +139,20 @@ pub fn parse_bytes(path: &Path, format: Format, bytes: &[u8]) -> Result<ParsedDo
             _ => None,
         })
         .or_else(|| (format == Format::Html).then(|| html_title(bytes)).flatten())
-        .unwrap_or_else(|| path.file_stem().map(|s| s.to_string_lossy().to_string()).unwrap_or_default());
+        .unwrap_or_else(|| path.file_stem().map(|s| title_from_stem(&s.to_string_lossy())).unwrap_or_default());
     Ok(ParsedDocument { title, format, blocks, content_hash: crate::hash_bytes(bytes), bytes: bytes.len() as u64 })
+}
+
+/// A title from a file's name when the document has none: "newsletter-issue-42" reads
+/// "Newsletter issue 42" (fans see titles in sources and clarifying questions).
+fn title_from_stem(stem: &str) -> String {
+    let words = stem.replace(['-', '_'], " ");
+    let words = words.split_whitespace().collect::<Vec<_>>().join(" ");
+    let mut chars = words.chars();
+    match chars.next() {
+        Some(first) => first.to_uppercase().chain(chars).collect(),
+        None => stem.to_string(),
+    }
 }
 
 fn text_of(bytes: &[u8]) -> Result<&str, Skip> {
@@ -302,6 +314,14 @@ mod tests {
     }
 
     #[test]
+    fn a_document_without_a_title_is_named_after_its_file_in_words() {
+        assert_eq!(parse("newsletter-issue-42.txt", "Issue 42 is about revision.").unwrap().title, "Newsletter issue 42");
+        assert_eq!(parse("about.txt", "Jules lives in Lyon.").unwrap().title, "About");
+        assert_eq!(parse("my_gear  list.md", "A camera.").unwrap().title, "My gear list");
+        assert_eq!(parse("guide.md", "# My Guide\n\nText.").unwrap().title, "My Guide", "a heading wins");
+    }
+
+    #[test]
     fn markdown_keeps_headings_and_paragraphs() {
         let d = parse(
             "guide.md",
@@ -363,6 +383,6 @@ mod tests {
     fn text_splits_on_blank_lines_and_strips_bom() {
         let d = parse("n.txt", "\u{feff}First para\nline two.\r\n\r\nSecond.").unwrap();
         assert_eq!(d.blocks, vec![Block::Paragraph("First para line two.".into()), Block::Paragraph("Second.".into())]);
-        assert_eq!(d.title, "n");
+        assert_eq!(d.title, "N");
     }
 }
