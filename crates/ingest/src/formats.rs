@@ -315,7 +315,10 @@ mod tests {
 
     #[test]
     fn a_document_without_a_title_is_named_after_its_file_in_words() {
-        assert_eq!(parse("newsletter-issue-42.txt", "Issue 42 is about revision.").unwrap().title, "Newsletter issue 42");
+        assert_eq!(
+            parse("newsletter-issue-42.txt", "Issue 42 is about revision.").unwrap().title,
+            "Newsletter issue 42"
+        );
         assert_eq!(parse("about.txt", "Jules lives in Lyon.").unwrap().title, "About");
         assert_eq!(parse("my_gear  list.md", "A camera.").unwrap().title, "My gear list");
         assert_eq!(parse("guide.md", "# My Guide\n\nText.").unwrap().title, "My Guide", "a heading wins");

@@ -551,3 +551,39 @@ async fn serves_on_every_node_add_up() {
     }
     hub.stop().await;
 }
+
+/// Answer once, resolve many, from a paired desktop: three fans ask the hub the same
+/// thing; the desktop answers their group offline; after a sync every fan on the hub
+/// has the answer once, and hub and desktop hold one answer with the three phrasings.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_group_answered_on_a_desktop_reaches_every_fan_through_the_hub() {
+    let hub = TestHub::start(real_model(), true, |_| {}).await;
+    let desktop = Desktop::paired(&hub, "Desktop", Days::zero(), |_| {}).await;
+    let mut fans = Vec::new();
+    for (i, q) in [
+        "Do you sell signed copies of your books?",
+        "Do you sell signed copies of your book?",
+        "Do you sell signed copies of your novels?",
+    ]
+    .iter()
+    .enumerate()
+    {
+        fans.push(hub.escalate(&format!("g-{i}"), q).await.0);
+    }
+    desktop.sync().await;
+    let groups = desktop.run(|a| a.queue_groups(None, 50)).unwrap();
+    assert_eq!(groups.len(), 1, "{groups:#?}");
+    let ids: Vec<i64> = groups[0].items.iter().map(|i| i.id).collect();
+    let text = "Yes: signed copies are in the shop on my site.";
+    desktop.run(|a| a.queue_answer_group(&ids, text, Layer::Public)).unwrap();
+    let r = desktop.sync().await;
+    assert_eq!(r.conflicts, 0, "{r:?}");
+    for fan in &fans {
+        assert_eq!(hub.answers_to_fan(fan), vec![text.to_string()]);
+    }
+    assert_converged(&hub, &[&desktop]).await;
+    let on_hub = answers(&hub.app).into_iter().find(|a| a.1 == text).expect("the answer is on the hub").0;
+    assert_eq!(hub.app.canonical_show(on_hub).unwrap().variants.len(), 3);
+    assert!(hub.app.queue(None, 50).unwrap().is_empty());
+    hub.stop().await;
+}
