@@ -3,7 +3,7 @@
 //! become canonical answers with phrasings, deduplicated by meaning; and routing a file
 //! of incoming messages (`fanline route --batch`) for a preview before going live.
 
-use crate::{Error, Fanline, NewCanonicalInput, Result};
+use crate::{Error, Fanline, Result};
 use fanline_engine::vector::dot;
 use fanline_engine::{ItemKind, Layer, RoutePath, SearchFilter, Tier};
 use fanline_store::NewCanonical;
@@ -308,10 +308,9 @@ impl Fanline {
     }
 
     fn add_imported(&self, agent_id: i64, question: &str, v: &[f32], answer: &str, layer: Layer) -> Result<i64> {
-        let input = NewCanonicalInput { question: question.into(), answer: answer.into(), variants: Vec::new(), layer };
         let new = NewCanonical {
-            questions: vec![(input.question.clone(), v.to_vec())],
-            answer: input.answer,
+            questions: vec![(question.to_string(), v.to_vec())],
+            answer: answer.to_string(),
             layer,
             source_escalation_id: None,
         };

@@ -64,3 +64,32 @@ pub fn datasets() -> Option<PathBuf> {
         None
     }
 }
+
+/// An escalation offered to `fan` (added at `tier` if new) for `question`, pending.
+pub fn offer(app: &Fanline, fan: &str, tier: fanline_engine::Tier, question: &str, priority: i64) -> i64 {
+    use fanline_engine::{EscalationReason, Layer};
+    let agent = app.agent(None).unwrap().id;
+    let f = match app.fan_add(fan, tier, Layer::Public) {
+        Ok(f) => f.id,
+        Err(_) => app.fans().unwrap().into_iter().find(|x| x.handle == fan).unwrap().id,
+    };
+    let e = fanline_store::NewEscalation {
+        agent_id: agent,
+        fan_id: f,
+        message_id: None,
+        question: question.into(),
+        reason: EscalationReason::Novel,
+        priority,
+        context_summary: String::new(),
+        expires_at: None,
+        expected_reply_after: None,
+    };
+    app.store().create_escalation(&e).unwrap()
+}
+
+/// The same, accepted by the fan: in the creator's queue.
+pub fn queued(app: &Fanline, fan: &str, tier: fanline_engine::Tier, question: &str, priority: i64) -> i64 {
+    let id = offer(app, fan, tier, question, priority);
+    assert!(app.accept(id).unwrap().accepted);
+    id
+}

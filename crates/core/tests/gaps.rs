@@ -2,33 +2,14 @@
 //! real model), ranked by how many fans asked; an answered one is no gap.
 
 mod common;
-use common::{config, open_with, real_embedder};
-use fanline_engine::{EscalationReason, Layer, Tier};
-use fanline_store::NewEscalation;
+use common::{config, offer, open_with, real_embedder};
+use fanline_engine::{Layer, Tier};
 
 #[test]
 fn the_most_asked_unanswered_questions_grouped_by_meaning() {
     let dir = tempfile::tempdir().unwrap();
     let app = open_with(config(dir.path()), real_embedder());
-    let agent = app.agent(None).unwrap().id;
-    let ask = |fan: &str, q: &str| {
-        let f = match app.fan_add(fan, Tier::Free, Layer::Public) {
-            Ok(f) => f.id,
-            Err(_) => app.fans().unwrap().into_iter().find(|x| x.handle == fan).unwrap().id,
-        };
-        let e = NewEscalation {
-            agent_id: agent,
-            fan_id: f,
-            message_id: None,
-            question: q.into(),
-            reason: EscalationReason::Novel,
-            priority: 0,
-            context_summary: String::new(),
-            expires_at: None,
-            expected_reply_after: None,
-        };
-        app.store().create_escalation(&e).unwrap()
-    };
+    let ask = |fan: &str, q: &str| offer(&app, fan, Tier::Free, q, 0);
     ask("ana", "How can I submit a story to your anthology?");
     ask("ben", "How do I send you my story for the anthology?");
     ask("cleo", "Can I submit my short story to the anthology you edit?");

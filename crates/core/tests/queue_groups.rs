@@ -4,42 +4,18 @@
 //! A near miss stays out; the creator can take one out or split the group.
 
 mod common;
-use common::{config, open_with, real_embedder};
-use fanline_core::Fanline;
-use fanline_engine::{EscalationReason, EscalationStatus, Layer, Tier};
-use fanline_store::NewEscalation;
-
-fn ask(app: &Fanline, fan: &str, q: &str, priority: i64) -> i64 {
-    let agent = app.agent(None).unwrap().id;
-    let f = match app.fan_add(fan, Tier::Free, Layer::Public) {
-        Ok(f) => f.id,
-        Err(_) => app.fans().unwrap().into_iter().find(|x| x.handle == fan).unwrap().id,
-    };
-    let e = NewEscalation {
-        agent_id: agent,
-        fan_id: f,
-        message_id: None,
-        question: q.into(),
-        reason: EscalationReason::Novel,
-        priority,
-        context_summary: String::new(),
-        expires_at: None,
-        expected_reply_after: None,
-    };
-    let id = app.store().create_escalation(&e).unwrap();
-    assert!(app.accept(id).unwrap().accepted);
-    id
-}
+use common::{config, open_with, queued, real_embedder};
+use fanline_engine::{EscalationStatus, Layer, Tier};
 
 #[test]
 fn a_group_of_three_is_answered_once_and_every_fan_gets_the_answer() {
     let dir = tempfile::tempdir().unwrap();
     let app = open_with(config(dir.path()), real_embedder());
-    let other = ask(&app, "dev", "What microphone do you record with?", 50);
-    let a = ask(&app, "ana", "Do you sell signed copies of your books?", 0);
-    let b = ask(&app, "ben", "Do you sell signed copies of your book?", 30);
-    let near = ask(&app, "eli", "Do you sell copies of your books in Spain?", 0);
-    let c = ask(&app, "cleo", "Do you sell signed copies of your novels?", 10);
+    let other = queued(&app, "dev", Tier::Free, "What microphone do you record with?", 50);
+    let a = queued(&app, "ana", Tier::Free, "Do you sell signed copies of your books?", 0);
+    let b = queued(&app, "ben", Tier::Free, "Do you sell signed copies of your book?", 30);
+    let near = queued(&app, "eli", Tier::Free, "Do you sell copies of your books in Spain?", 0);
+    let c = queued(&app, "cleo", Tier::Free, "Do you sell signed copies of your novels?", 10);
 
     let groups = app.queue_groups(None, 50).unwrap();
     let sizes: Vec<Vec<i64>> = groups.iter().map(|g| g.items.iter().map(|i| i.id).collect()).collect();
@@ -75,7 +51,7 @@ fn a_group_of_three_is_answered_once_and_every_fan_gets_the_answer() {
     assert!(app.queue_answer_group(&[near], "  ", Layer::Public).is_err());
 
     // A split group stays split.
-    let d = ask(&app, "fay", "Which microphone do you record with?", 0);
+    let d = queued(&app, "fay", Tier::Free, "Which microphone do you record with?", 0);
     assert_eq!(app.queue_groups(None, 50).unwrap()[0].items.len(), 2);
     app.queue_split(&[other, d]).unwrap();
     let groups = app.queue_groups(None, 50).unwrap();

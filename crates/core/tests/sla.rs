@@ -4,11 +4,10 @@
 
 mod common;
 use chrono::{DateTime, Duration, Utc};
-use common::{config, open};
+use common::{config, open, queued};
 use fanline_core::Fanline;
 use fanline_engine::ports::Clock;
-use fanline_engine::{EscalationReason, Layer, Tier};
-use fanline_store::NewEscalation;
+use fanline_engine::{Layer, Tier};
 use std::sync::Arc;
 
 /// The real time, some hours ahead.
@@ -20,37 +19,15 @@ impl Clock for Ahead {
     }
 }
 
-fn ask(app: &Fanline, fan: &str, tier: Tier, q: &str) -> i64 {
-    let agent = app.agent(None).unwrap().id;
-    let f = match app.fan_add(fan, tier, Layer::Public) {
-        Ok(f) => f.id,
-        Err(_) => app.fans().unwrap().into_iter().find(|x| x.handle == fan).unwrap().id,
-    };
-    let e = NewEscalation {
-        agent_id: agent,
-        fan_id: f,
-        message_id: None,
-        question: q.into(),
-        reason: EscalationReason::Novel,
-        priority: 0,
-        context_summary: String::new(),
-        expires_at: None,
-        expected_reply_after: None,
-    };
-    let id = app.store().create_escalation(&e).unwrap();
-    assert!(app.accept(id).unwrap().accepted);
-    id
-}
-
 #[test]
 fn replies_due_per_tier_overdue_ones_and_the_backlog_by_day() {
     let dir = tempfile::tempdir().unwrap();
     let app = open(dir.path());
     app.policy_save("default", "[tiers.paid]\nreply_within_hours = 2\n").unwrap();
     assert!(app.policy_save("default", "[tiers.paid]\nreply_within_hours = 0\n").is_err(), "zero hours is refused");
-    let slow = ask(&app, "ben", Tier::Paid, "Can we talk about the film rights?");
-    let quick = ask(&app, "cleo", Tier::Paid, "Would you sign my copy at the fair?");
-    let free = ask(&app, "ana", Tier::Free, "Do you ever visit Lisbon?");
+    let slow = queued(&app, "ben", Tier::Paid, "Can we talk about the film rights?", 0);
+    let quick = queued(&app, "cleo", Tier::Paid, "Would you sign my copy at the fair?", 0);
+    let free = queued(&app, "ana", Tier::Free, "Do you ever visit Lisbon?", 0);
 
     let queue = app.queue(None, 50).unwrap();
     let item = |id: i64| queue.iter().find(|q| q.id == id).unwrap().clone();

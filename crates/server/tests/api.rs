@@ -200,14 +200,7 @@ impl TestHubRef {
 async fn a_group_of_questions_is_answered_once_through_the_admin_api() {
     let hub = TestHub::start(real_model(), true, |_| {}).await;
     let mut fans = Vec::new();
-    for (i, q) in [
-        "Do you sell signed copies of your books?",
-        "Do you sell signed copies of your book?",
-        "Do you sell signed copies of your novels?",
-    ]
-    .iter()
-    .enumerate()
-    {
+    for (i, q) in common::SAME_QUESTION.iter().enumerate() {
         fans.push(hub.escalate(&format!("g-{i}"), q).await);
     }
     let device = hub.device();

@@ -560,14 +560,7 @@ async fn a_group_answered_on_a_desktop_reaches_every_fan_through_the_hub() {
     let hub = TestHub::start(real_model(), true, |_| {}).await;
     let desktop = Desktop::paired(&hub, "Desktop", Days::zero(), |_| {}).await;
     let mut fans = Vec::new();
-    for (i, q) in [
-        "Do you sell signed copies of your books?",
-        "Do you sell signed copies of your book?",
-        "Do you sell signed copies of your novels?",
-    ]
-    .iter()
-    .enumerate()
-    {
+    for (i, q) in common::SAME_QUESTION.iter().enumerate() {
         fans.push(hub.escalate(&format!("g-{i}"), q).await.0);
     }
     desktop.sync().await;

@@ -158,6 +158,13 @@ impl TestHub {
     }
 }
 
+/// Three fans' words for one question (the queue groups them).
+pub const SAME_QUESTION: [&str; 3] = [
+    "Do you sell signed copies of your books?",
+    "Do you sell signed copies of your book?",
+    "Do you sell signed copies of your novels?",
+];
+
 /// The `{error: {code}}` of a response.
 pub async fn code(r: Response) -> (u16, String) {
     let status = r.status().as_u16();
