@@ -2702,7 +2702,13 @@ pronoun_reference: boolean;
  * An open request for a bare topic ("tell me about X", "information on X", "I'm
  * interested in X", or just "X"): how many content words name the topic.
  */
-open_topic_words: number | null }
+open_topic_words: number | null; 
+/**
+ * A question put to the creator about something they would do ("would you mentor
+ * me?", "do you sign books?") with a word that says what: the request is the
+ * creator's to answer, not unclear, however short.
+ */
+asks_the_creator?: boolean }
 /**
  * A fan's relationship with the creator.
  */

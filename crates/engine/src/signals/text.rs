@@ -19,7 +19,8 @@
 //! bare topic ("tell me about X", "information on X", or just "X") is at least 0.8 vague
 //! when the topic is one content word and 0.65 when it is two: "kiwi" may be the fruit,
 //! the bird or the people (measured on ClariQ, see ARCHITECTURE.md). A topic about the
-//! creator ("your camera") is not open.
+//! creator ("your camera") is not open, and a question put to the creator that names
+//! what it asks ("would you mentor me?") counts at most 0.3 for shortness.
 
 use serde::{Deserialize, Serialize};
 
@@ -42,6 +43,30 @@ pub struct TextStats {
     /// An open request for a bare topic ("tell me about X", "information on X", "I'm
     /// interested in X", or just "X"): how many content words name the topic.
     pub open_topic_words: Option<usize>,
+    /// A question put to the creator about something they would do ("would you mentor
+    /// me?", "do you sign books?") with a word that says what: the request is the
+    /// creator's to answer, not unclear, however short.
+    #[serde(default)]
+    pub asks_the_creator: bool,
+}
+
+/// Verbs too general to say what a request to the creator is about ("can you help?").
+const GENERAL_VERBS: &[&str] = &[
+    "help", "tell", "say", "explain", "know", "think", "talk", "answer", "show", "give", "send", "mean", "like",
+    "want", "need", "see", "look", "check", "try", "make", "take", "come", "go",
+];
+
+/// "Would you…", "do you…", "can you…": a question to the creator whose content words
+/// name more than a general verb.
+fn asks_the_creator(ws: &[String]) -> bool {
+    let opens = matches!(
+        (ws.first().map(String::as_str), ws.get(1).map(String::as_str)),
+        (Some("would" | "could" | "can" | "will" | "do" | "did" | "have" | "are"), Some("you"))
+    );
+    opens
+        && ws[2..].iter().any(|w| {
+            w.chars().count() >= 3 && !FUNCTION_WORDS.contains(&w.as_str()) && !GENERAL_VERBS.contains(&w.as_str())
+        })
 }
 
 const FUNCTION_WORDS: &[&str] = &[
@@ -212,6 +237,7 @@ pub fn stats(text: &str) -> TextStats {
         long_word_share: if ws.is_empty() { 0.0 } else { long as f64 / ws.len() as f64 },
         pronoun_reference: content <= 3 && ws.iter().any(|w| PRONOUNS.contains(&w.as_str())),
         open_topic_words: open_topic(text, &ws),
+        asks_the_creator: asks_the_creator(&ws),
     }
 }
 
@@ -226,13 +252,15 @@ pub fn complexity(s: &TextStats) -> f64 {
 
 /// Vagueness in 0–1 (see the module documentation for the formula).
 pub fn vagueness(s: &TextStats) -> f64 {
-    let short = match s.content_words {
+    let short: f64 = match s.content_words {
         0 => 1.0,
         1 => 0.9,
         2 => 0.6,
         3 => 0.3,
         _ => 0.0,
     };
+    // A request to the creator that names what it asks is short, not unclear.
+    let short = if s.asks_the_creator && !s.pronoun_reference { short.min(0.3) } else { short };
     let pronoun = if s.pronoun_reference { 1.0 } else { 0.0 };
     let low_info = if s.words == 0 { 1.0 } else { 1.0 - s.content_words as f64 / s.words as f64 };
     let breadth = match s.open_topic_words {
@@ -276,6 +304,14 @@ mod tests {
             "What camera do you use for filming?",
         ] {
             assert!(v(t) < 0.6, "{t:?}: {}", v(t));
+        }
+        // A question to the creator that names what it asks is not vague, however short;
+        // one with only a general verb, or leaning on a pronoun, is.
+        for t in ["Would you mentor me one on one?", "Do you sign books?", "Would you blurb my novel?"] {
+            assert!(v(t) < 0.6, "{t:?}: {}", v(t));
+        }
+        for t in ["Can you help?", "Can you help me?", "Would you do it?", "Do you?"] {
+            assert!(v(t) >= 0.6, "{t:?}: {}", v(t));
         }
         // A pronoun with enough context to resolve it is not vague.
         assert!(!stats("Is the workshop worth it for a beginner novelist writing thrillers?").pronoun_reference);
