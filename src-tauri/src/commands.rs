@@ -3,6 +3,7 @@
 use crate::{run, AppState, Reply, SyncView, Syncing, WebState, WebStatus};
 use fanline_core::backup::{AutoBackup, BackupReport};
 use fanline_core::gaps::Gap;
+use fanline_core::inbox::InboxReport;
 use fanline_core::metrics::Metrics;
 use fanline_core::replay::ReplayReport;
 use fanline_core::sync::Conflict;
@@ -70,6 +71,25 @@ pub async fn queue_answer(state: State<'_, AppState>, id: i64, text: String, lay
 #[specta::specta]
 pub async fn replay_rules(state: State<'_, AppState>, rules: AgentConfig, days: u32) -> Reply<ReplayReport> {
     run(state, move |a| a.replay_rules(None, days, &rules)).await
+}
+
+/// Bring in an existing inbox: past questions with replies (CSV or JSON, columns found
+/// by name) as canonical answers; `on_progress` gets (done, total).
+#[tauri::command]
+#[specta::specta]
+pub async fn inbox_import(
+    state: State<'_, AppState>,
+    path: String,
+    layer: Layer,
+    on_progress: Channel<(u32, u32)>,
+) -> Reply<InboxReport> {
+    run(state, move |a| {
+        let columns = fanline_core::inbox::Columns::default();
+        a.import_inbox(None, std::path::Path::new(&path), &columns, layer, &mut |d, t| {
+            drop(on_progress.send((d as u32, t as u32)))
+        })
+    })
+    .await
 }
 
 /// The queue in groups of escalations that ask the same thing.

@@ -51,6 +51,7 @@ pub fn command_set<R: Runtime>() -> tauri_specta::Builder<R> {
         commands::queue_answer,
         commands::queue_groups,
         commands::replay_rules,
+        commands::inbox_import,
         commands::queue_answer_group,
         commands::queue_take_out,
         commands::queue_split,

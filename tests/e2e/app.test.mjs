@@ -6,7 +6,7 @@
 // of each main screen is saved. Run by tests/e2e/run.sh.
 import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
-import { mkdirSync, mkdtempSync, readdirSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readdirSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, test } from "node:test";
@@ -218,6 +218,28 @@ test("rules: before saving, a change is replayed on the last 30 days", async () 
   await b.waitUntil(async () => (await b.$('input[name="blocked_topics"]')).isExisting(), { timeout: 10000 });
   assert.equal(await (await b.$('input[name="blocked_topics"]')).getValue(), "");
   assert.match(await simulate("maya", "Do you sell signed copies of your books?"), /^Path C/);
+});
+
+test("answers: bring in an existing inbox from a CSV export", async () => {
+  const folder = mkdtempSync(join(tmpdir(), "fanline-e2e-inbox-"));
+  const file = join(folder, "inbox.csv");
+  writeFileSync(file, [
+    "Date,Fan message,Your reply",
+    "2026-10-01,Do you offer gift cards for the workshop?,\"Yes, from the shop page.\"",
+    "2026-10-02,Do you offer gift cards for your workshop?,\"Yes, from the shop page.\"",
+    "2026-10-03,Do you ship signed books to Canada?,\"Yes, worldwide.\"",
+    "2026-10-04,Where do you live?,",
+  ].join("\n"));
+  await tab("library");
+  await (await b.$("#inbox summary")).click();
+  await (await b.$("#inbox-path")).setValue(file);
+  await (await b.$('#inbox-form button[type="submit"]')).click();
+  await waitText("#inbox-summary", /^4 rows .*: 2 answers created, 1 merged as phrasings, 1 skipped\./, 30000);
+  assert.match(await text("#inbox-report"), /Row 4 skipped: no reply/);
+  await waitText("#lib-list", /gift cards for the workshop/);
+  await shot("21-answers-inbox");
+  // A fan asking it now is served the reply.
+  assert.match(await simulate("maya", "Do you offer gift cards for your workshop?"), /^Path C/);
 });
 
 test("settings: take messages from the web on this computer, then stop", async () => {

@@ -88,6 +88,18 @@ async replayRules(rules: AgentConfig, days: number) : Promise<Result<ReplayRepor
 }
 },
 /**
+ * Bring in an existing inbox: past questions with replies (CSV or JSON, columns found
+ * by name) as canonical answers; `on_progress` gets (done, total).
+ */
+async inboxImport(path: string, layer: Layer, onProgress: TAURI_CHANNEL<[number, number]>) : Promise<Result<InboxReport, ErrorBody>> {
+    try {
+    return { status: "ok", data: await TAURI_INVOKE("inbox_import", { path, layer, onProgress }) };
+} catch (e) {
+    if(e instanceof Error) throw e;
+    else return { status: "error", error: e  as any };
+}
+},
+/**
  * One answer for a whole group: every fan receives it.
  */
 async queueAnswerGroup(ids: number[], text: string, layer: Layer) : Promise<Result<CanonicalAnswer, ErrorBody>> {
@@ -1560,6 +1572,42 @@ seconds: number;
  * Chunks written per second.
  */
 chunks_per_second: number }
+/**
+ * What an inbox import did.
+ */
+export type InboxReport = { 
+/**
+ * The column read as the question.
+ */
+question_column: string; 
+/**
+ * The column read as the reply.
+ */
+answer_column: string; 
+/**
+ * Rows in the file.
+ */
+rows: number; 
+/**
+ * Canonical answers created.
+ */
+created: number; 
+/**
+ * Questions added as phrasings of an answer with the same reply.
+ */
+merged: number; 
+/**
+ * Rows left out.
+ */
+skipped: Skipped[]; 
+/**
+ * Questions asked before with another reply.
+ */
+suggestions: MergeSuggestion[]; 
+/**
+ * How long it took.
+ */
+seconds: number }
 export type JsonValue = null | boolean | number | string | JsonValue[] | Partial<{ [key in string]: JsonValue }>
 /**
  * Where a key came from.
@@ -1614,6 +1662,35 @@ export type MatchedBy =
  * The message is close in meaning to the topic's description.
  */
 "meaning"
+/**
+ * A question asked before with another reply: both are kept; merge them if they are
+ * the same answer (`fanline canonical merge ID --into LIKE`).
+ */
+export type MergeSuggestion = { 
+/**
+ * The row, from 1.
+ */
+row: number; 
+/**
+ * Its question.
+ */
+question: string; 
+/**
+ * The answer made from this row.
+ */
+canonical_id: number; 
+/**
+ * The answer it looks like.
+ */
+like: number; 
+/**
+ * That answer's question.
+ */
+like_question: string; 
+/**
+ * How close the questions are.
+ */
+similarity: number }
 /**
  * An agent's metrics over a period.
  */
@@ -2522,6 +2599,18 @@ topics: TopicHit[];
  * The counts complexity and vagueness were computed from.
  */
 text: TextStats }
+/**
+ * A row left out, and why.
+ */
+export type Skipped = { 
+/**
+ * Its row, from 1 (the header not counted).
+ */
+row: number; 
+/**
+ * Why.
+ */
+reason: string }
 /**
  * Stages run in this order; a later stage may depend on what an earlier one found.
  */

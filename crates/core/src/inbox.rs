@@ -132,6 +132,7 @@ pub struct Columns {
 
 /// A row left out, and why.
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 pub struct Skipped {
     /// Its row, from 1 (the header not counted).
     pub row: usize,
@@ -142,6 +143,7 @@ pub struct Skipped {
 /// A question asked before with another reply: both are kept; merge them if they are
 /// the same answer (`fanline canonical merge ID --into LIKE`).
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 pub struct MergeSuggestion {
     /// The row, from 1.
     pub row: usize,
@@ -159,6 +161,7 @@ pub struct MergeSuggestion {
 
 /// What an inbox import did.
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 pub struct InboxReport {
     /// The column read as the question.
     pub question_column: String,

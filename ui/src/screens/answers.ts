@@ -1,6 +1,7 @@
 // Canonical answers: find, edit, change layer, merge duplicates, delete; phrasings,
 // times reused and last served.
-import { call, commands, describe, type Layer } from "../api";
+import { Channel } from "@tauri-apps/api/core";
+import { call, commands, describe, type InboxReport, type Layer } from "../api";
 import { $, button, el, failed, LAYERS, say, select } from "../dom";
 
 type Row = { id: number; question_pattern: string; times_reused: number; layer: Layer; note: string; last_served_at: string | null };
@@ -109,4 +110,42 @@ export function initAnswers(): void {
     ev.preventDefault();
     void loadLibrary();
   });
+  initInbox();
+}
+
+/** "Bring in an existing inbox": past questions with replies become answers, with a
+ *  progress bar and what was created, merged, skipped and suggested for a merge. */
+function initInbox(): void {
+  $("inbox-form").addEventListener("submit", async (ev) => {
+    ev.preventDefault();
+    const bar = $<HTMLProgressElement>("inbox-progress");
+    const out = $("inbox-report");
+    const progress = new Channel<[number, number]>();
+    progress.onmessage = ([done, total]) => {
+      bar.max = Math.max(total, 1);
+      bar.value = done;
+    };
+    bar.hidden = false;
+    bar.value = 0;
+    out.replaceChildren(el("p", "muted", "Importing…"));
+    try {
+      const path = $<HTMLInputElement>("inbox-path").value.trim();
+      const layer = $<HTMLSelectElement>("inbox-layer").value as Layer;
+      out.replaceChildren(...inboxReport(await call(commands.inboxImport(path, layer, progress))));
+      await loadLibrary();
+    } catch (e) {
+      out.replaceChildren(el("p", "fail", describe(e)));
+    }
+  });
+}
+
+function inboxReport(r: InboxReport): HTMLElement[] {
+  const head = el("p", "ok", `${r.rows} rows (questions from “${r.question_column}”, replies from “${r.answer_column}”): ` +
+    `${r.created} answers created, ${r.merged} merged as phrasings, ${r.skipped.length} skipped.`);
+  head.id = "inbox-summary";
+  const list = el("ul", "list compact");
+  list.append(...r.skipped.map((s) => el("li", "small muted", `Row ${s.row} skipped: ${s.reason}`)));
+  list.append(...r.suggestions.map((m) => el("li", "small",
+    `Row ${m.row} (#${m.canonical_id}, “${m.question}”) was answered differently before as #${m.like} (“${m.like_question}”): merge them on this screen if they are the same answer.`)));
+  return [head, list];
 }
