@@ -21,8 +21,11 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Instant;
 
-/// Messages replayed at most.
+/// Messages replayed at most (the newest).
 pub const MAX_REPLAYED: usize = 5000;
+/// Messages the Rules screen's preview replays at most (the newest): it follows each
+/// edit of the form, so it stays within seconds.
+pub const PREVIEW_MESSAGES: usize = 500;
 /// Examples kept per change of path.
 const EXAMPLES: usize = 3;
 
@@ -153,22 +156,24 @@ impl Fanline {
             };
             variants.push(Variant { label, rules, policy });
         }
-        self.replay_variants(agent, days, variants, progress)
+        self.replay_variants(agent, days, MAX_REPLAYED, variants, progress)
     }
 
-    /// The Rules screen's preview: the last `days` under `rules` (the form as it
-    /// stands) beside the rules in force.
+    /// The Rules screen's preview: the last `days` (at most the newest
+    /// [`PREVIEW_MESSAGES`]) under `rules` (the form as it stands) beside the rules in
+    /// force.
     pub fn replay_rules(&self, agent: Option<&str>, days: u32, rules: &AgentConfig) -> Result<ReplayReport> {
         crate::validate_rules(rules)?;
         let a = self.agent(agent)?;
         let v = Variant { label: "with the change".into(), rules: rules.clone(), policy: self.policy(&a.name) };
-        self.replay_variants(agent, days, vec![v], &mut |_, _| {})
+        self.replay_variants(agent, days, PREVIEW_MESSAGES, vec![v], &mut |_, _| {})
     }
 
     fn replay_variants(
         &self,
         agent: Option<&str>,
         days: u32,
+        limit: usize,
         variants: Vec<Variant>,
         progress: &mut dyn FnMut(usize, usize),
     ) -> Result<ReplayReport> {
@@ -178,7 +183,7 @@ impl Fanline {
         let started = Instant::now();
         let a = self.agent(agent)?;
         let since = self.now() - chrono::Duration::days(days as i64);
-        let messages = self.store.routed_messages(a.id, since, MAX_REPLAYED)?;
+        let messages = self.store.routed_messages(a.id, since, limit)?;
         let baseline =
             Variant { label: "rules now".into(), rules: self.store.agent_config(a.id)?, policy: self.policy(&a.name) };
         // The quick critics only: a replay never calls a language model.

@@ -23,17 +23,19 @@ pub struct RoutedMessage {
 }
 
 impl Store {
-    /// The fan messages of `agent_id` since `since` that have a decision, oldest first,
-    /// at most `limit`.
+    /// The fan messages of `agent_id` since `since` that have a decision, oldest first:
+    /// the newest `limit` of them.
     pub fn routed_messages(&self, agent_id: i64, since: DateTime<Utc>, limit: usize) -> Result<Vec<RoutedMessage>> {
         let conn = self.read()?;
         let mut stmt = conn.prepare(
-            "SELECT m.id, m.conversation_id, d.fan_id, m.body, m.created_at, d.path,
-                    EXISTS (SELECT 1 FROM escalations e WHERE e.message_id = m.id AND e.accepted_at IS NOT NULL)
-             FROM messages m
-             JOIN decisions d ON d.id = (SELECT min(id) FROM decisions WHERE message_id = m.id)
-             WHERE d.agent_id = ?1 AND m.role = 'fan' AND m.created_at >= ?2
-             ORDER BY m.id LIMIT ?3",
+            "SELECT * FROM (
+                SELECT m.id, m.conversation_id, d.fan_id, m.body, m.created_at, d.path,
+                       EXISTS (SELECT 1 FROM escalations e WHERE e.message_id = m.id AND e.accepted_at IS NOT NULL)
+                FROM messages m
+                JOIN decisions d ON d.id = (SELECT min(id) FROM decisions WHERE message_id = m.id)
+                WHERE d.agent_id = ?1 AND m.role = 'fan' AND m.created_at >= ?2
+                ORDER BY m.id DESC LIMIT ?3)
+             ORDER BY 1",
         )?;
         let rows = stmt
             .query_map(params![agent_id, timestamp(since), limit as i64], |r| {

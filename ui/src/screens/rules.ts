@@ -99,14 +99,19 @@ const NAMES: Record<string, string> = {
 
 /** "On your last 30 days this change would…": the form's rules replayed on the stored
  *  messages beside the rules in force (nothing is written). */
+let asked = 0;
+
 async function preview(): Promise<void> {
   if (!current) return;
   const out = $("rules-replay");
+  const mine = ++asked;
   out.replaceChildren(el("p", "muted", "Replaying your last 30 days…"));
   try {
-    out.replaceChildren(...describeReplay(await call(commands.replayRules(current.read(), 30))));
+    const r = await call(commands.replayRules(current.read(), 30));
+    // A later edit asked again meanwhile: its answer is the one to show.
+    if (mine === asked) out.replaceChildren(...describeReplay(r));
   } catch (e) {
-    out.replaceChildren(el("p", "fail", describe(e)));
+    if (mine === asked) out.replaceChildren(el("p", "fail", describe(e)));
   }
 }
 
