@@ -38,13 +38,18 @@ fn rule_changes(r: &crate::cli::ReplayArgs) -> fanline_core::Result<Vec<fanline_
             })
             .collect()
     };
-    let mut out =
-        vec![fanline_core::replay::RuleChange { label: "set A".into(), set: pairs(&r.set)?, policy: r.policy.clone() }];
+    let mut out = vec![fanline_core::replay::RuleChange {
+        label: "set A".into(),
+        set: pairs(&r.set)?,
+        policy: r.policy.clone(),
+        policy_text: None,
+    }];
     if !r.b_set.is_empty() || r.b_policy.is_some() {
         out.push(fanline_core::replay::RuleChange {
             label: "set B".into(),
             set: pairs(&r.b_set)?,
             policy: r.b_policy.clone(),
+            policy_text: None,
         });
     }
     Ok(out)

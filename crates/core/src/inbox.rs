@@ -38,9 +38,15 @@ fn io(path: &Path, e: impl std::fmt::Display) -> Error {
 
 fn read_table(path: &Path) -> Result<Table> {
     let text = std::fs::read_to_string(path).map_err(|e| io(path, e))?;
+    table_of(path, &text)
+}
+
+/// A table from `text`: JSON when `name` says so or the text opens like JSON, else CSV.
+fn table_of(path: &Path, text: &str) -> Result<Table> {
+    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
     let json = matches!(path.extension().and_then(|e| e.to_str()), Some("json" | "jsonl" | "ndjson"))
         || text.trim_start().starts_with(['[', '{']);
-    let table = if json { json_table(path, &text)? } else { csv_table(path, &text)? };
+    let table = if json { json_table(path, text)? } else { csv_table(path, text)? };
     if table.rows.len() > MAX_ROWS {
         return Err(Error::InvalidInput(format!("{} rows; at most {MAX_ROWS} at a time", table.rows.len())));
     }
@@ -238,9 +244,33 @@ impl Fanline {
         layer: Layer,
         progress: &mut dyn FnMut(usize, usize),
     ) -> Result<InboxReport> {
+        self.import_inbox_table(agent, read_table(file)?, columns, layer, progress)
+    }
+
+    /// [`import_inbox`](Self::import_inbox) of a file sent as text (the hub's admin API):
+    /// `name` says its kind (`inbox.csv`, `dm.json`).
+    pub fn import_inbox_text(
+        &self,
+        agent: Option<&str>,
+        name: &str,
+        text: &str,
+        columns: &Columns,
+        layer: Layer,
+        progress: &mut dyn FnMut(usize, usize),
+    ) -> Result<InboxReport> {
+        self.import_inbox_table(agent, table_of(Path::new(name), text)?, columns, layer, progress)
+    }
+
+    fn import_inbox_table(
+        &self,
+        agent: Option<&str>,
+        t: Table,
+        columns: &Columns,
+        layer: Layer,
+        progress: &mut dyn FnMut(usize, usize),
+    ) -> Result<InboxReport> {
         let started = Instant::now();
         let a = self.agent(agent)?;
-        let t = read_table(file)?;
         let qc = required(&t, columns.question.as_deref(), QUESTION_COLUMNS, "questions", "--question-column")?;
         let ac = required(&t, columns.answer.as_deref(), ANSWER_COLUMNS, "replies", "--answer-column")?;
         let mut report = InboxReport {

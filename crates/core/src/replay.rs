@@ -13,6 +13,7 @@ use crate::rules::with_rule;
 use crate::{Error, Fanline, Result};
 use chrono::{DateTime, Datelike, NaiveDate, Utc};
 use fanline_critics::Runner;
+use fanline_engine::route::Policy;
 use fanline_engine::{AgentConfig, RoutePath};
 use fanline_store::RoutedMessage;
 use serde::{Deserialize, Serialize};
@@ -39,6 +40,9 @@ pub struct RuleChange {
     pub set: Vec<(String, String)>,
     /// Another policy file.
     pub policy: Option<PathBuf>,
+    /// Another policy, as the text of a policy file (the hub's admin API).
+    #[serde(default)]
+    pub policy_text: Option<String>,
 }
 
 /// A message whose path would change.
@@ -145,9 +149,14 @@ impl Fanline {
             for (k, v) in &c.set {
                 rules = with_rule(rules, k, v)?;
             }
-            let policy = match &c.policy {
-                Some(p) => PolicyState { policy: Arc::new(load_policy(p)?), warning: None },
-                None => self.policy(&a.name),
+            let policy = match (&c.policy, &c.policy_text) {
+                (Some(p), _) => PolicyState { policy: Arc::new(load_policy(p)?), warning: None },
+                (None, Some(text)) => {
+                    let policy = Policy::parse(text)
+                        .map_err(|error| Error::Policy { path: PathBuf::from("(the policy sent)"), error })?;
+                    PolicyState { policy: Arc::new(policy), warning: None }
+                }
+                (None, None) => self.policy(&a.name),
             };
             let label = if c.label.is_empty() {
                 ["A", "B", "C", "D"].get(i).unwrap_or(&"?").to_string()

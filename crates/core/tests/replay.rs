@@ -21,6 +21,7 @@ fn change(set: &[(&str, &str)]) -> RuleChange {
         label: String::new(),
         set: set.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect(),
         policy: None,
+        policy_text: None,
     }
 }
 
@@ -75,7 +76,7 @@ fn other_rules_replayed_on_the_stored_messages_change_paths_and_caps_and_write_n
     // Another policy file: a topic refused by keyword.
     let policy = dir.path().join("other-policy.toml");
     std::fs::write(&policy, "[topics.events]\nkeywords = [\"festival\"]\naction = \"refuse\"\n").unwrap();
-    let other = RuleChange { label: "no events".into(), set: Vec::new(), policy: Some(policy) };
+    let other = RuleChange { label: "no events".into(), set: Vec::new(), policy: Some(policy), policy_text: None };
     let r = app.replay(None, 30, &[other], &mut |_, _| {}).unwrap();
     assert_eq!((r.variants[0].label.as_str(), r.variants[0].changed), ("no events", 1));
     assert_eq!(r.variants[0].matrix[3][5], 1, "D → F: {:?}", r.variants[0].matrix);

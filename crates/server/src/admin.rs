@@ -395,6 +395,76 @@ pub async fn document_delete(
     handler!(hub, dev, Scope::Admin, |app| app.delete_document(q.agent.as_deref(), &DocumentRef::Id(id)))
 }
 
+/// A what-if replay: rule changes and another policy, over the last `days`.
+#[derive(Deserialize)]
+pub struct ReplayReq {
+    #[serde(default = "thirty")]
+    pub days: u32,
+    /// Rules changed, as `fanline config set` takes them: `{"max_escalations_per_day": "3"}`.
+    #[serde(default)]
+    pub set: std::collections::BTreeMap<String, String>,
+    /// Another policy file's text.
+    #[serde(default)]
+    pub policy: Option<String>,
+    #[serde(default)]
+    pub agent: Option<String>,
+}
+
+fn thirty() -> u32 {
+    30
+}
+
+#[utoipa::path(post, path = "/admin/v1/replay", tag = "admin",
+    request_body(content = Object, description = "{days?, set?: {rule: value}, policy?: policy file text}"),
+    responses((status = 200, description = "What would change: paths A–F, the matrix, the caps, examples; nothing is written")),
+    security(("device_token" = [])))]
+pub async fn replay(State(hub): State<Hub>, dev: Device, Json(r): Json<ReplayReq>) -> ApiResult<impl IntoResponse> {
+    let change = fanline_core::replay::RuleChange {
+        label: "change".into(),
+        set: r.set.into_iter().collect(),
+        policy: None,
+        policy_text: r.policy,
+    };
+    handler!(hub, dev, Scope::Read, |app| app.replay(r.agent.as_deref(), r.days, &[change], &mut |_, _| {}))
+}
+
+/// An inbox to bring in.
+#[derive(Deserialize)]
+pub struct InboxQ {
+    /// The file's name: its kind (`inbox.csv`, `dm.json`).
+    pub name: String,
+    #[serde(default)]
+    pub layer: Option<Layer>,
+    #[serde(default)]
+    pub question_column: Option<String>,
+    #[serde(default)]
+    pub answer_column: Option<String>,
+    #[serde(default)]
+    pub agent: Option<String>,
+}
+
+#[utoipa::path(post, path = "/admin/v1/inbox", tag = "admin",
+    params(("name" = String, Query, description = "File name (.csv or .json)"), ("layer" = Option<String>, Query, description = "public, friends or intimate")),
+    request_body(content = String, description = "The CSV or JSON export: past questions with the creator's replies", content_type = "text/csv"),
+    responses((status = 200, description = "What was created, merged, skipped and suggested for a merge")),
+    security(("device_token" = [])))]
+pub async fn inbox(
+    State(hub): State<Hub>,
+    dev: Device,
+    Query(q): Query<InboxQ>,
+    body: String,
+) -> ApiResult<impl IntoResponse> {
+    let columns = fanline_core::inbox::Columns { question: q.question_column, answer: q.answer_column, fan: None };
+    handler!(hub, dev, Scope::Admin, |app| app.import_inbox_text(
+        q.agent.as_deref(),
+        &q.name,
+        &body,
+        &columns,
+        q.layer.unwrap_or(Layer::Public),
+        &mut |_, _| {}
+    ))
+}
+
 /// An invite to make.
 #[derive(Deserialize)]
 pub struct InviteReq {

@@ -49,6 +49,7 @@ use utoipa::OpenApi;
         admin::canonical_delete, admin::canonical_variant, admin::canonical_merge,
         admin::config_get, admin::config_put, admin::policy_get, admin::policy_put, admin::metrics,
         admin::decisions, admin::decision, admin::documents, admin::upload, admin::document_delete, admin::invite,
+        admin::replay, admin::inbox,
         sync::push, sync::changes, sync::state, sync::digest, sync::rows, sync::poke,
     ),
     components(schemas(fan::NewMessage, fan::SiteInfo)),
@@ -127,6 +128,8 @@ pub fn router(hub: Hub) -> Router {
         .route("/chat", get(chat))
         .route("/admin/v1/queue", get(admin::queue))
         .route("/admin/v1/queue/groups", get(admin::queue_groups))
+        .route("/admin/v1/replay", post(admin::replay))
+        .route("/admin/v1/inbox", post(admin::inbox))
         .route("/admin/v1/queue/groups/answer", post(admin::answer_group))
         .route("/admin/v1/queue/{id}/answer", post(admin::answer))
         .route("/admin/v1/queue/{id}/attach", post(admin::attach))

@@ -221,3 +221,44 @@ async fn a_group_of_questions_is_answered_once_through_the_admin_api() {
     let r = hub.post("/admin/v1/queue/groups/answer", Some(&device), json!({ "ids": ids, "text": "Again" })).await;
     assert_eq!(code(r).await, (422, "invalid_input".to_string()));
 }
+
+/// The leverage tools over the admin API: an inbox export brought in as answers, and a
+/// what-if replay of a rule change and of another policy (nothing written).
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn an_inbox_comes_in_and_rule_changes_are_replayed_through_the_admin_api() {
+    let hub = TestHub::start(real_model(), true, |_| {}).await;
+    let device = hub.device();
+    let csv = "question,reply\nDo you offer gift cards?,Yes: in the shop.\nDo you offer gift cards?,Yes: in the shop.\nWhere do you live?,\n";
+    let r = hub
+        .client
+        .post(format!("{}/admin/v1/inbox?name=inbox.csv", hub.base))
+        .bearer_auth(&device)
+        .body(csv)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    let report: Value = r.json().await.unwrap();
+    assert_eq!((report["created"].as_u64(), report["skipped"].as_array().unwrap().len()), (Some(1), 2), "{report}");
+
+    // A fan's question, then what a blocked topic would have done to it.
+    let (_fan, _) =
+        hub.escalate("r-1", "Would you come and speak at our writing festival in Berlin next spring?").await;
+    let before: Value = hub.get("/admin/v1/decisions", Some(&device)).await.json().await.unwrap();
+    let r = hub.post("/admin/v1/replay", Some(&device), json!({ "set": { "blocked_topics": "festival" } })).await;
+    assert_eq!(r.status(), 200);
+    let replay: Value = r.json().await.unwrap();
+    assert_eq!(replay["messages"], 1);
+    assert_eq!(replay["variants"][0]["matrix"][3][5], 1, "D → F: {replay}");
+    let policy = "[topics.events]\nkeywords = [\"festival\"]\naction = \"refuse\"\n";
+    let replay: Value =
+        hub.post("/admin/v1/replay", Some(&device), json!({ "policy": policy })).await.json().await.unwrap();
+    assert_eq!(replay["variants"][0]["changed"], 1, "{replay}");
+    let after: Value = hub.get("/admin/v1/decisions", Some(&device)).await.json().await.unwrap();
+    assert_eq!(before, after, "a replay writes nothing");
+    // Bad input is a clear 4xx.
+    let r = hub.post("/admin/v1/replay", Some(&device), json!({ "set": { "no_such_rule": "1" } })).await;
+    assert_eq!(code(r).await, (422, "invalid_input".to_string()));
+    let r = hub.post("/admin/v1/replay", Some(&device), json!({ "policy": "[tiers.paid]\nnope = 1\n" })).await;
+    assert_eq!(code(r).await.0, 422);
+}
