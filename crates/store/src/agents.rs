@@ -1,3 +1,4 @@
+use crate::util::Cached;
 use crate::util::{parsed, parsed_opt};
 use crate::{util, Error, Result, Store};
 use chrono::{DateTime, Utc};
@@ -76,7 +77,7 @@ impl Store {
 
     /// How much knowledge an agent has: documents and canonical answers.
     pub fn knowledge_counts(&self, agent_id: i64) -> Result<(u64, u64)> {
-        Ok(self.read()?.query_row(
+        Ok(self.read()?.row(
             "SELECT (SELECT count(*) FROM documents WHERE agent_id = ?1),
                     (SELECT count(*) FROM canonical_answers WHERE agent_id = ?1)",
             [agent_id],
@@ -131,7 +132,7 @@ impl Store {
 
 /// An agent's rules, read on `conn`.
 pub(crate) fn read_config(conn: &rusqlite::Connection, agent_id: i64) -> Result<AgentConfig> {
-    conn.query_row(
+    conn.row(
         "SELECT max_escalations_per_day, max_escalations_per_week, escalation_enabled,
                 auto_answer_confidence_threshold, clarification_enabled, blocked_topics,
                 allowed_user_tiers, availability_windows, outside_hours, timezone, persona
@@ -160,14 +161,14 @@ pub(crate) fn read_config(conn: &rusqlite::Connection, agent_id: i64) -> Result<
 /// An agent's name and its rules as JSON, read in `conn`'s transaction.
 fn config_json(conn: &rusqlite::Connection, agent_id: i64) -> Result<(String, serde_json::Value)> {
     let name: String = conn
-        .query_row("SELECT name FROM agents WHERE id = ?1", [agent_id], |r| r.get(0))
+        .row("SELECT name FROM agents WHERE id = ?1", [agent_id], |r| r.get(0))
         .optional()?
         .ok_or_else(|| Error::not_found("agent", agent_id))?;
     Ok((name, serde_json::to_value(read_config(conn, agent_id)?).unwrap_or_default()))
 }
 
 pub(crate) fn write_config(conn: &rusqlite::Connection, agent_id: i64, c: &AgentConfig) -> Result<()> {
-    let n = conn.execute(
+    let n = conn.exec(
         "UPDATE agent_config SET max_escalations_per_day = ?2, max_escalations_per_week = ?3,
                  escalation_enabled = ?4, auto_answer_confidence_threshold = ?5,
                  clarification_enabled = ?6, blocked_topics = ?7, allowed_user_tiers = ?8,
@@ -203,7 +204,7 @@ impl Store {
     pub fn last_valid_policy(&self, agent_id: i64) -> Result<Option<(String, DateTime<Utc>)>> {
         Ok(self
             .read()?
-            .query_row("SELECT text, saved_at FROM last_valid_policy WHERE agent_id = ?1", [agent_id], |r| {
+            .row("SELECT text, saved_at FROM last_valid_policy WHERE agent_id = ?1", [agent_id], |r| {
                 Ok((r.get(0)?, parsed(r, 1)?))
             })
             .optional()?)
@@ -214,14 +215,14 @@ impl Store {
     pub fn keep_valid_policy(&self, agent_id: i64, text: &str) -> Result<()> {
         let mut conn = self.conn();
         let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
-        let n = tx.execute(
+        let n = tx.exec(
             "INSERT INTO last_valid_policy (agent_id, text) VALUES (?1, ?2)
              ON CONFLICT (agent_id) DO UPDATE SET text = excluded.text, saved_at = excluded.saved_at
              WHERE last_valid_policy.text != excluded.text",
             rusqlite::params![agent_id, text],
         )?;
         if n > 0 {
-            let name: String = tx.query_row("SELECT name FROM agents WHERE id = ?1", [agent_id], |r| r.get(0))?;
+            let name: String = tx.row("SELECT name FROM agents WHERE id = ?1", [agent_id], |r| r.get(0))?;
             crate::sync_fields::field_changed(&tx, crate::RULES, &name, "policy", text)?;
         }
         tx.commit()?;

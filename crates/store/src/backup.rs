@@ -1,5 +1,6 @@
 //! A consistent copy of the database while others go on reading and writing.
 
+use crate::util::Cached;
 use crate::{quick_check, Error, Result, Store};
 use rusqlite::{Connection, OpenFlags};
 use std::path::Path;
@@ -57,7 +58,7 @@ pub fn check_file(path: &Path) -> Result<u32> {
     }
     let conn = Connection::open_with_flags(path, OpenFlags::SQLITE_OPEN_READ_ONLY).map_err(at)?;
     match quick_check(&conn).map_err(at)? {
-        ok if ok == "ok" => Ok(conn.query_row("PRAGMA user_version", [], |r| r.get(0)).map_err(at)?),
+        ok if ok == "ok" => Ok(conn.row("PRAGMA user_version", [], |r| r.get(0)).map_err(at)?),
         found => Err(Error::Corrupt { path: path.to_path_buf(), detail: found }),
     }
 }

@@ -1,4 +1,5 @@
 use crate::index_log::log_change;
+use crate::util::Cached;
 use crate::util::{item_key, parsed, parsed_opt};
 use crate::{Error, Result, Store};
 use chrono::{DateTime, Utc};
@@ -70,7 +71,7 @@ pub(crate) fn insert_canonical(
     if c.answer.trim().is_empty() {
         return Err(Error::Invalid { what: "canonical answer", detail: "the answer is empty".into() });
     }
-    let id: i64 = tx.query_row(
+    let id: i64 = tx.row(
         "INSERT INTO canonical_answers (agent_id, question_pattern, answer, layer, source_escalation_id)
          VALUES (?1, ?2, ?3, ?4, ?5) RETURNING id",
         params![agent_id, pattern.trim(), c.answer.trim(), c.layer.as_str(), c.source_escalation_id],
@@ -83,7 +84,7 @@ pub(crate) fn insert_canonical(
         if text.is_empty() || !seen.insert(text.to_lowercase()) {
             continue;
         }
-        let vid: i64 = tx.query_row(
+        let vid: i64 = tx.row(
             "INSERT INTO canonical_variants (canonical_answer_id, text, is_pattern, embedding)
              VALUES (?1, ?2, ?3, ?4) RETURNING id",
             params![id, text, i == 0, to_bytes(emb)],
@@ -112,7 +113,7 @@ pub struct CanonicalReplyParts {
 /// returns its reuse count now.
 pub(crate) fn count_serving(conn: &rusqlite::Connection, id: i64) -> Result<u64> {
     let n: Option<i64> = conn
-        .query_row(
+        .row(
             "UPDATE canonical_answers SET times_reused = times_reused + 1,
                  last_served_at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now')
              WHERE id = ?1 RETURNING times_reused",
@@ -124,7 +125,7 @@ pub(crate) fn count_serving(conn: &rusqlite::Connection, id: i64) -> Result<u64>
 }
 
 fn variant_keys(tx: &rusqlite::Connection, canonical_id: i64) -> Result<Vec<ItemKey>> {
-    let mut stmt = tx.prepare(
+    let mut stmt = tx.prepare_cached(
         "SELECT v.id, v.canonical_answer_id, a.agent_id, a.layer FROM canonical_variants v
          JOIN canonical_answers a ON a.id = v.canonical_answer_id WHERE a.id = ?1",
     )?;
@@ -162,13 +163,13 @@ impl Store {
         let mut conn = self.conn();
         let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
         let (agent, layer): (i64, Layer) = tx
-            .query_row("SELECT agent_id, layer FROM canonical_answers WHERE id = ?1", [canonical_id], |r| {
+            .row("SELECT agent_id, layer FROM canonical_answers WHERE id = ?1", [canonical_id], |r| {
                 Ok((r.get(0)?, parsed(r, 1)?))
             })
             .optional()?
             .ok_or_else(|| Error::not_found("canonical answer", canonical_id))?;
         let vid: i64 = tx
-            .query_row(
+            .row(
                 "INSERT INTO canonical_variants (canonical_answer_id, text, embedding) VALUES (?1, ?2, ?3)
                  ON CONFLICT (canonical_answer_id, text) DO NOTHING RETURNING id",
                 params![canonical_id, text.trim(), to_bytes(embedding)],
@@ -188,7 +189,7 @@ impl Store {
 
     pub fn list_canonical(&self, agent_id: i64) -> Result<Vec<CanonicalSummary>> {
         let conn = self.read()?;
-        let mut stmt = conn.prepare(
+        let mut stmt = conn.prepare_cached(
             "SELECT a.id, a.question_pattern, (SELECT count(*) FROM canonical_variants v WHERE v.canonical_answer_id = a.id),
                     a.layer, a.times_reused, a.last_served_at, a.updated_at
              FROM canonical_answers a WHERE a.agent_id = ?1 ORDER BY a.times_reused DESC, a.id",
@@ -212,18 +213,14 @@ impl Store {
     /// A canonical answer's question, answer and reuse count, without its phrasings.
     pub fn canonical_reply_parts(&self, id: i64) -> Result<CanonicalReplyParts> {
         self.read()?
-            .query_row(
-                "SELECT id, question_pattern, answer, times_reused FROM canonical_answers WHERE id = ?1",
-                [id],
-                |r| {
-                    Ok(CanonicalReplyParts {
-                        id: r.get(0)?,
-                        question_pattern: r.get(1)?,
-                        answer: r.get(2)?,
-                        times_reused: r.get::<_, i64>(3)? as u64,
-                    })
-                },
-            )
+            .row("SELECT id, question_pattern, answer, times_reused FROM canonical_answers WHERE id = ?1", [id], |r| {
+                Ok(CanonicalReplyParts {
+                    id: r.get(0)?,
+                    question_pattern: r.get(1)?,
+                    answer: r.get(2)?,
+                    times_reused: r.get::<_, i64>(3)? as u64,
+                })
+            })
             .optional()?
             .ok_or_else(|| Error::not_found("canonical answer", id))
     }
@@ -232,7 +229,7 @@ impl Store {
     pub fn canonical(&self, id: i64) -> Result<CanonicalAnswer> {
         let conn = self.read()?;
         let mut a = conn
-            .query_row(
+            .row(
                 "SELECT id, agent_id, question_pattern, answer, layer, times_reused, last_served_at,
                         source_escalation_id, created_at, updated_at
                  FROM canonical_answers WHERE id = ?1",
@@ -255,7 +252,7 @@ impl Store {
             )
             .optional()?
             .ok_or_else(|| Error::not_found("canonical answer", id))?;
-        let mut stmt = conn.prepare(
+        let mut stmt = conn.prepare_cached(
             "SELECT id, text, is_pattern FROM canonical_variants WHERE canonical_answer_id = ?1
              ORDER BY is_pattern DESC, id",
         )?;
@@ -271,7 +268,7 @@ impl Store {
         let mut removed = variant_keys(&tx, id)?;
         // Its judged examples go with it (ON DELETE CASCADE): logged, so models forget them.
         removed.extend(crate::examples::keys_of_answer(&tx, id)?);
-        if tx.execute("DELETE FROM canonical_answers WHERE id = ?1", [id])? == 0 {
+        if tx.exec("DELETE FROM canonical_answers WHERE id = ?1", [id])? == 0 {
             return Err(Error::not_found("canonical answer", id));
         }
         let generation = log_change(&tx, &removed)?;

@@ -4,13 +4,14 @@
 use crate::documents::IndexChange;
 use crate::index_log::log_change;
 use crate::util::parsed;
+use crate::util::Cached;
 use crate::{Error, Result, Store};
 use fanline_engine::{vector::from_bytes, IndexedItem, ItemKey, ItemKind, Layer};
 use rusqlite::{params, OptionalExtension, Transaction};
 
 /// Every phrasing of a canonical answer as index entries (key, text, embedding).
 pub(crate) fn indexed_variants(tx: &Transaction<'_>, canonical_id: i64) -> Result<Vec<IndexedItem>> {
-    let mut stmt = tx.prepare(
+    let mut stmt = tx.prepare_cached(
         "SELECT v.id, v.canonical_answer_id, a.agent_id, a.layer, v.text, v.embedding FROM canonical_variants v
          JOIN canonical_answers a ON a.id = v.canonical_answer_id WHERE a.id = ?1 ORDER BY v.id",
     )?;
@@ -37,11 +38,9 @@ pub(crate) fn indexed_variants(tx: &Transaction<'_>, canonical_id: i64) -> Resul
 }
 
 fn agent_and_layer(tx: &Transaction<'_>, id: i64) -> Result<(i64, Layer)> {
-    tx.query_row("SELECT agent_id, layer FROM canonical_answers WHERE id = ?1", [id], |r| {
-        Ok((r.get(0)?, parsed(r, 1)?))
-    })
-    .optional()?
-    .ok_or_else(|| Error::not_found("canonical answer", id))
+    tx.row("SELECT agent_id, layer FROM canonical_answers WHERE id = ?1", [id], |r| Ok((r.get(0)?, parsed(r, 1)?)))
+        .optional()?
+        .ok_or_else(|| Error::not_found("canonical answer", id))
 }
 
 impl Store {
@@ -55,12 +54,12 @@ impl Store {
             if text.trim().is_empty() {
                 return Err(Error::Invalid { what: "canonical answer", detail: "the answer is empty".into() });
             }
-            tx.execute("UPDATE canonical_answers SET answer = ?2 WHERE id = ?1", params![id, text.trim()])?;
+            tx.exec("UPDATE canonical_answers SET answer = ?2 WHERE id = ?1", params![id, text.trim()])?;
         }
         let (mut removed, mut added) = (Vec::new(), Vec::new());
         if let Some(layer) = layer.filter(|l| *l != old_layer) {
             removed = indexed_variants(&tx, id)?.into_iter().map(|(k, _, _)| k).collect();
-            tx.execute("UPDATE canonical_answers SET layer = ?2 WHERE id = ?1", params![id, layer.as_str()])?;
+            tx.exec("UPDATE canonical_answers SET layer = ?2 WHERE id = ?1", params![id, layer.as_str()])?;
             added = indexed_variants(&tx, id)?;
         }
         let generation = log_change(&tx, removed.iter().chain(added.iter().map(|(k, _, _)| k)))?;
@@ -84,13 +83,13 @@ impl Store {
         }
         let removed: Vec<ItemKey> = indexed_variants(&tx, from)?.into_iter().map(|(k, _, _)| k).collect();
         let before: Vec<i64> = indexed_variants(&tx, into)?.into_iter().map(|(k, _, _)| k.id).collect();
-        tx.execute(
+        tx.exec(
             "INSERT INTO canonical_variants (canonical_answer_id, text, is_pattern, embedding)
              SELECT ?1, text, 0, embedding FROM canonical_variants WHERE canonical_answer_id = ?2
              ON CONFLICT (canonical_answer_id, text) DO NOTHING",
             params![into, from],
         )?;
-        tx.execute(
+        tx.exec(
             "UPDATE canonical_answers SET
                 times_reused = times_reused + (SELECT times_reused FROM canonical_answers WHERE id = ?2),
                 last_served_at = (SELECT max(t) FROM (
@@ -98,21 +97,15 @@ impl Store {
              WHERE id = ?1",
             params![into, from],
         )?;
-        tx.execute(
-            "UPDATE decisions SET canonical_answer_id = ?1 WHERE canonical_answer_id = ?2",
-            params![into, from],
-        )?;
-        tx.execute(
-            "UPDATE escalations SET canonical_answer_id = ?1 WHERE canonical_answer_id = ?2",
-            params![into, from],
-        )?;
+        tx.exec("UPDATE decisions SET canonical_answer_id = ?1 WHERE canonical_answer_id = ?2", params![into, from])?;
+        tx.exec("UPDATE escalations SET canonical_answer_id = ?1 WHERE canonical_answer_id = ?2", params![into, from])?;
         // Its judged examples become examples of the answer it merges into.
         let moved = crate::examples::keys_of_answer(&tx, from)?;
-        tx.execute(
+        tx.exec(
             "UPDATE reuse_examples SET canonical_answer_id = ?1 WHERE canonical_answer_id = ?2",
             params![into, from],
         )?;
-        tx.execute("DELETE FROM canonical_answers WHERE id = ?1", [from])?;
+        tx.exec("DELETE FROM canonical_answers WHERE id = ?1", [from])?;
         let added: Vec<_> =
             indexed_variants(&tx, into)?.into_iter().filter(|(k, _, _)| !before.contains(&k.id)).collect();
         let generation = log_change(&tx, removed.iter().chain(&moved).chain(added.iter().map(|(k, _, _)| k)))?;

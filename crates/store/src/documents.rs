@@ -1,4 +1,5 @@
 use crate::index_log::log_change;
+use crate::util::Cached;
 use crate::util::{item_key, parsed, placeholders, vector, vector_col};
 use crate::{Error, Result, Store};
 use chrono::{DateTime, Utc};
@@ -92,7 +93,7 @@ fn doc_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<DocumentRecord> {
 }
 
 pub(crate) fn chunk_keys(conn: &rusqlite::Connection, document_id: i64) -> Result<Vec<ItemKey>> {
-    let mut stmt = conn.prepare("SELECT id, document_id, agent_id, layer FROM chunks WHERE document_id = ?1")?;
+    let mut stmt = conn.prepare_cached("SELECT id, document_id, agent_id, layer FROM chunks WHERE document_id = ?1")?;
     let keys = stmt.query_map([document_id], |r| item_key(ItemKind::Chunk, r))?.collect::<rusqlite::Result<_>>()?;
     Ok(keys)
 }
@@ -129,7 +130,7 @@ impl Store {
     /// a changed file embeds only the chunks that changed.
     pub fn chunk_embeddings_by_hash(&self, document_id: i64) -> Result<HashMap<String, Vec<f32>>> {
         let conn = self.read()?;
-        let mut stmt = conn.prepare("SELECT text_hash, embedding FROM chunks WHERE document_id = ?1")?;
+        let mut stmt = conn.prepare_cached("SELECT text_hash, embedding FROM chunks WHERE document_id = ?1")?;
         let rows = stmt
             .query_map([document_id], |r| Ok((r.get::<_, String>(0)?, r.get::<_, Vec<u8>>(1)?)))?
             .collect::<rusqlite::Result<Vec<_>>>()?;
@@ -158,7 +159,7 @@ pub(crate) fn put_document_in(
 ) -> Result<(i64, IndexChange)> {
     let mut change = IndexChange::default();
     let existing: Option<i64> = tx
-        .query_row(
+        .row(
             "SELECT id FROM documents WHERE agent_id = ?1 AND source_path = ?2",
             params![agent_id, doc.source_path],
             |r| r.get(0),
@@ -168,15 +169,15 @@ pub(crate) fn put_document_in(
     let document_id = match existing {
         Some(id) => {
             change.removed = chunk_keys(tx, id)?;
-            tx.execute("DELETE FROM chunks WHERE document_id = ?1", [id])?;
-            tx.execute(
+            tx.exec("DELETE FROM chunks WHERE document_id = ?1", [id])?;
+            tx.exec(
                 "UPDATE documents SET title = ?2, format = ?3, content_hash = ?4, bytes = ?5, layer = ?6
                      WHERE id = ?1",
                 params![id, doc.title, doc.format, doc.content_hash, doc.bytes as i64, layer],
             )?;
             id
         }
-        None => tx.query_row(
+        None => tx.row(
             "INSERT INTO documents (agent_id, source_path, title, format, content_hash, bytes, layer)
                  VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7) RETURNING id",
             params![agent_id, doc.source_path, doc.title, doc.format, doc.content_hash, doc.bytes as i64, layer],
@@ -184,7 +185,7 @@ pub(crate) fn put_document_in(
         )?,
     };
     {
-        let mut ins = tx.prepare(
+        let mut ins = tx.prepare_cached(
             "INSERT INTO chunks (document_id, agent_id, ord, heading, text, text_hash, layer, embedding)
                  VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8) RETURNING id",
         )?;
@@ -216,7 +217,7 @@ impl Store {
         let mut conn = self.conn();
         let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
         let removed = chunk_keys(&tx, id)?;
-        if tx.execute("DELETE FROM documents WHERE id = ?1", [id])? == 0 {
+        if tx.exec("DELETE FROM documents WHERE id = ?1", [id])? == 0 {
             return Err(Error::not_found("document", id));
         }
         let generation = log_change(&tx, &removed)?;
@@ -260,15 +261,16 @@ impl Store {
     pub fn for_each_indexed(&self, mut f: impl FnMut(ItemKey, &str, Vec<f32>)) -> Result<u64> {
         let conn = self.read()?;
         let mut n = 0;
-        let mut stmt =
-            conn.prepare("SELECT id, document_id, agent_id, layer, heading, text, embedding FROM chunks ORDER BY id")?;
+        let mut stmt = conn.prepare_cached(
+            "SELECT id, document_id, agent_id, layer, heading, text, embedding FROM chunks ORDER BY id",
+        )?;
         let mut rows = stmt.query([])?;
         while let Some(r) = rows.next()? {
             let text = chunk_search_text(&r.get::<_, String>(4)?, &r.get::<_, String>(5)?);
             f(item_key(ItemKind::Chunk, r)?, &text, vector_col(r, 6)?);
             n += 1;
         }
-        let mut stmt = conn.prepare(
+        let mut stmt = conn.prepare_cached(
             "SELECT v.id, v.canonical_answer_id, a.agent_id, a.layer, v.text, v.embedding
              FROM canonical_variants v JOIN canonical_answers a ON a.id = v.canonical_answer_id ORDER BY v.id",
         )?;
@@ -289,7 +291,7 @@ impl Store {
 
     /// How many items the search index should hold.
     pub fn indexed_count(&self) -> Result<u64> {
-        let n: i64 = self.read()?.query_row(
+        let n: i64 = self.read()?.row(
             "SELECT (SELECT count(*) FROM chunks) + (SELECT count(*) FROM canonical_variants)
                   + (SELECT count(*) FROM reuse_examples)",
             [],

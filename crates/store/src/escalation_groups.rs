@@ -2,6 +2,7 @@
 
 use crate::escalations::{answer_in, attach_in};
 use crate::index_log::log_change;
+use crate::util::Cached;
 use crate::{Error, IndexChange, Result, Store};
 use fanline_engine::Layer;
 use rusqlite::params;
@@ -37,7 +38,7 @@ impl Store {
         let mut conn = self.conn();
         let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
         for id in ids {
-            if tx.execute("UPDATE escalations SET alone = ?2 WHERE id = ?1", params![id, alone])? == 0 {
+            if tx.exec("UPDATE escalations SET alone = ?2 WHERE id = ?1", params![id, alone])? == 0 {
                 return Err(Error::not_found("escalation", *id));
             }
         }

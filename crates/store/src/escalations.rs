@@ -2,6 +2,7 @@ use crate::canonical::{insert_canonical, NewCanonical};
 use crate::documents::IndexChange;
 use crate::index_log::log_change;
 use crate::messages::{insert_decision, MessageKind, NewDecision, Role};
+use crate::util::Cached;
 use crate::util::{parsed, parsed_opt};
 use crate::{Error, Result, Store};
 use chrono::{DateTime, Utc};
@@ -80,7 +81,7 @@ pub fn timestamp(t: DateTime<Utc>) -> String {
 /// accepted), inside a transaction.
 fn answerable(tx: &rusqlite::Transaction<'_>, id: i64) -> Result<(i64, String)> {
     let (agent_id, question, status): (i64, String, String) = tx
-        .query_row("SELECT agent_id, question, status FROM escalations WHERE id = ?1", [id], |r| {
+        .row("SELECT agent_id, question, status FROM escalations WHERE id = ?1", [id], |r| {
             Ok((r.get(0)?, r.get(1)?, r.get(2)?))
         })
         .optional()?
@@ -168,7 +169,7 @@ pub(crate) fn insert_escalation(
     e: &NewEscalation,
     decision_id: Option<i64>,
 ) -> Result<i64> {
-    Ok(conn.query_row(
+    Ok(conn.row(
         "INSERT INTO escalations (id, agent_id, fan_id, message_id, decision_id, question, reason, priority,
                                   context_summary, expires_at, expected_reply_after)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11) RETURNING id",
@@ -192,7 +193,7 @@ pub(crate) fn insert_escalation(
 /// Write `text` as a message to the fan of escalation `id`, in the conversation the
 /// question came from (inside the caller's transaction).
 fn tell_fan(conn: &rusqlite::Connection, id: i64, role: Role, text: &str, kind: MessageKind) -> Result<()> {
-    let conversation: Option<i64> = conn.query_row(
+    let conversation: Option<i64> = conn.row(
         "SELECT coalesce(
              (SELECT m.conversation_id FROM messages m WHERE m.id = e.message_id),
              (SELECT c.id FROM conversations c WHERE c.agent_id = e.agent_id AND c.fan_id = e.fan_id
@@ -203,14 +204,14 @@ fn tell_fan(conn: &rusqlite::Connection, id: i64, role: Role, text: &str, kind: 
     )?;
     let conversation = match conversation {
         Some(c) => c,
-        None => conn.query_row(
+        None => conn.row(
             "INSERT INTO conversations (agent_id, fan_id) SELECT agent_id, fan_id FROM escalations WHERE id = ?1
              RETURNING id",
             [id],
             |r| r.get(0),
         )?,
     };
-    conn.execute(
+    conn.exec(
         "INSERT INTO messages (conversation_id, role, body, kind, escalation_id) VALUES (?1, ?2, ?3, ?4, ?5)",
         params![conversation, role.as_str(), text, kind.as_str(), id],
     )?;
@@ -299,7 +300,7 @@ impl Store {
         let mut conn = self.conn();
         let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
         let status: String = tx
-            .query_row("SELECT status FROM escalations WHERE id = ?1", [id], |r| r.get(0))
+            .row("SELECT status FROM escalations WHERE id = ?1", [id], |r| r.get(0))
             .optional()?
             .ok_or_else(|| Error::not_found("escalation", id))?;
         let status: EscalationStatus = status.parse()?;
@@ -309,7 +310,7 @@ impl Store {
                 detail: format!("escalation {id} is {status}; it cannot become {}", EscalationStatus::Declined),
             });
         }
-        tx.execute(
+        tx.exec(
             "UPDATE escalations SET status = 'declined', declined_at = ?2 WHERE id = ?1",
             params![id, timestamp(now)],
         )?;
@@ -326,7 +327,7 @@ impl Store {
 
     /// Put a queued escalation aside until `until`.
     pub fn defer_escalation(&self, id: i64, until: DateTime<Utc>) -> Result<()> {
-        let n = self.conn().execute(
+        let n = self.conn().exec(
             "UPDATE escalations SET deferred_until = ?2 WHERE id = ?1 AND status = 'accepted'",
             params![id, timestamp(until)],
         )?;
@@ -343,7 +344,7 @@ impl Store {
     /// Expire offers and queued escalations whose `expires_at` has passed; returns how many.
     pub fn expire_escalations(&self, now: DateTime<Utc>) -> Result<usize> {
         let t = timestamp(now);
-        Ok(self.conn().execute(
+        Ok(self.conn().exec(
             "UPDATE escalations SET status = 'expired', expired_at = ?1
              WHERE status IN ('pending', 'accepted') AND expires_at IS NOT NULL AND expires_at <= ?1",
             [t],
@@ -371,7 +372,7 @@ impl Store {
         let mut conn = self.conn();
         let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
         let (agent_id, status): (i64, String) = tx
-            .query_row("SELECT agent_id, status FROM escalations WHERE id = ?1", [id], |r| Ok((r.get(0)?, r.get(1)?)))
+            .row("SELECT agent_id, status FROM escalations WHERE id = ?1", [id], |r| Ok((r.get(0)?, r.get(1)?)))
             .optional()?
             .ok_or_else(|| Error::not_found("escalation", id))?;
         if status.parse::<EscalationStatus>()? != EscalationStatus::Pending {
@@ -381,7 +382,7 @@ impl Store {
             });
         }
         let count = |since: DateTime<Utc>| -> rusqlite::Result<u32> {
-            tx.query_row(
+            tx.row(
                 "SELECT count(*) FROM escalations WHERE agent_id = ?1 AND accepted_at >= ?2",
                 params![agent_id, timestamp(since)],
                 |r| r.get(0),
@@ -397,7 +398,7 @@ impl Store {
             Acceptance::Accepted { today: today + 1, this_week: this_week + 1 }
         };
         if acceptance.accepted() {
-            tx.execute(
+            tx.exec(
                 "UPDATE escalations SET status = 'accepted', accepted_at = ?2, expires_at = coalesce(?3, expires_at)
                  WHERE id = ?1",
                 params![id, timestamp(cap.now), then.map(|t| timestamp(t.queue_expiry))],
@@ -406,7 +407,7 @@ impl Store {
         let mut decision_id = None;
         if let Some(t) = then {
             let message: Option<i64> =
-                tx.query_row("SELECT message_id FROM escalations WHERE id = ?1", [id], |r| r.get(0))?;
+                tx.row("SELECT message_id FROM escalations WHERE id = ?1", [id], |r| r.get(0))?;
             if message.is_some() {
                 let (d, reply) = (t.decision)(&acceptance);
                 decision_id = Some(insert_decision(&tx, &d, &reply, None)?);
@@ -414,7 +415,7 @@ impl Store {
                     true => MessageKind::EscalationAccepted,
                     false => MessageKind::EscalationRefused,
                 };
-                tx.execute(
+                tx.exec(
                     "INSERT INTO messages (conversation_id, role, body, kind, escalation_id)
                      VALUES (?1, ?2, ?3, ?4, ?5)",
                     params![d.conversation_id, Role::Agent.as_str(), reply, kind.as_str(), id],
@@ -458,7 +459,7 @@ impl Store {
     /// first (content gaps).
     pub fn unanswered_since(&self, agent_id: i64, since: DateTime<Utc>) -> Result<Vec<(i64, String, DateTime<Utc>)>> {
         let conn = self.read()?;
-        let mut stmt = conn.prepare(
+        let mut stmt = conn.prepare_cached(
             "SELECT e.fan_id, e.question, e.offered_at FROM escalations e
              WHERE e.agent_id = ?1 AND e.status <> 'answered' AND e.offered_at >= ?2
                AND NOT EXISTS (SELECT 1 FROM canonical_variants v JOIN canonical_answers a ON a.id = v.canonical_answer_id
@@ -505,7 +506,7 @@ pub(crate) fn answer_in(
             source_escalation_id: Some(id),
         },
     )?;
-    tx.execute(
+    tx.exec(
         "UPDATE escalations SET status = 'answered', answer = ?2, answer_layer = ?3, canonical_answer_id = ?4,
                  answered_at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now')
              WHERE id = ?1",
@@ -525,7 +526,7 @@ pub(crate) fn attach_in(
 ) -> Result<Vec<fanline_engine::IndexedItem>> {
     let (agent_id, question) = answerable(tx, id)?;
     let (c_agent, answer, layer): (i64, String, Layer) = tx
-        .query_row("SELECT agent_id, answer, layer FROM canonical_answers WHERE id = ?1", [canonical_id], |r| {
+        .row("SELECT agent_id, answer, layer FROM canonical_answers WHERE id = ?1", [canonical_id], |r| {
             Ok((r.get(0)?, r.get(1)?, parsed(r, 2)?))
         })
         .optional()?
@@ -537,14 +538,14 @@ pub(crate) fn attach_in(
         });
     }
     let vid: Option<i64> = tx
-        .query_row(
+        .row(
             "INSERT INTO canonical_variants (canonical_answer_id, text, embedding) VALUES (?1, ?2, ?3)
                  ON CONFLICT (canonical_answer_id, text) DO NOTHING RETURNING id",
             params![canonical_id, question.trim(), fanline_engine::vector::to_bytes(question_embedding)],
             |r| r.get(0),
         )
         .optional()?;
-    tx.execute(
+    tx.exec(
         "UPDATE escalations SET status = 'answered', answer = ?2, answer_layer = ?3, canonical_answer_id = ?4,
                  answered_at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now')
              WHERE id = ?1",

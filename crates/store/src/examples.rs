@@ -4,6 +4,7 @@
 //! every indexed change.
 
 use crate::index_log::log_change;
+use crate::util::Cached;
 use crate::util::{item_key, meta, put_meta};
 use crate::{Result, Store};
 use fanline_engine::{vector::to_bytes, IndexedItem, ItemKey, ItemKind};
@@ -38,7 +39,7 @@ pub(crate) fn keys_of_answer(conn: &Connection, canonical_id: i64) -> Result<Vec
 /// Record, in an open transaction, that the creator declined escalation `id`: its
 /// question becomes an example of what none of the answers is.
 pub(crate) fn learn_declined(conn: &Connection, escalation_id: i64, embedding: &[f32]) -> Result<()> {
-    let id: i64 = conn.query_row(
+    let id: i64 = conn.row(
         "INSERT INTO reuse_examples (agent_id, source, escalation_id, text, embedding)
          SELECT agent_id, 'declined', id, question, ?2 FROM escalations WHERE id = ?1
          ON CONFLICT (escalation_id) WHERE escalation_id IS NOT NULL
@@ -55,7 +56,7 @@ pub(crate) fn learn_declined(conn: &Connection, escalation_id: i64, embedding: &
 pub(crate) fn learn_judged(conn: &Connection, decision_id: i64, correct: bool, embedding: &[f32]) -> Result<()> {
     // A right reuse of an answer deleted since teaches nothing: no row.
     let id: Option<i64> = conn
-        .query_row(
+        .row(
             "INSERT INTO reuse_examples (agent_id, canonical_answer_id, source, decision_id, text, embedding)
              SELECT d.agent_id, CASE WHEN ?2 THEN d.canonical_answer_id END,
                     CASE WHEN ?2 THEN 'judged_right' ELSE 'judged_wrong' END, d.id, m.body, ?3
@@ -92,13 +93,13 @@ impl Store {
         let mut conn = self.conn();
         let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
         let mut touched: Vec<ItemKey> = {
-            let mut stmt = tx.prepare("SELECT id FROM reuse_examples WHERE source = 'generic'")?;
+            let mut stmt = tx.prepare_cached("SELECT id FROM reuse_examples WHERE source = 'generic'")?;
             let ids = stmt.query_map([], |r| r.get::<_, i64>(0))?.collect::<rusqlite::Result<Vec<_>>>()?;
             ids.into_iter().map(example_key).collect()
         };
-        tx.execute("DELETE FROM reuse_examples WHERE source = 'generic'", [])?;
+        tx.exec("DELETE FROM reuse_examples WHERE source = 'generic'", [])?;
         {
-            let mut ins = tx.prepare(
+            let mut ins = tx.prepare_cached(
                 "INSERT INTO reuse_examples (source, text, embedding) VALUES ('generic', ?1, ?2) RETURNING id",
             )?;
             for (text, v) in items {
@@ -116,7 +117,7 @@ impl Store {
     /// counted for every agent): for `doctor` and the tests.
     pub fn reuse_example_counts(&self, agent_id: i64) -> Result<Vec<(String, u64)>> {
         let conn = self.read()?;
-        let mut stmt = conn.prepare(
+        let mut stmt = conn.prepare_cached(
             "SELECT source, count(*) FROM reuse_examples WHERE agent_id = ?1 OR agent_id IS NULL
              GROUP BY source ORDER BY source",
         )?;

@@ -7,6 +7,7 @@
 //! is refused. Every table of the schema is written (the search index is rebuilt from
 //! them), so a round trip is lossless: exporting the import gives the same lines.
 
+use crate::util::Cached;
 use crate::{Error, Result, Store};
 use base64::Engine as _;
 use rusqlite::types::{Value as Sql, ValueRef};
@@ -26,7 +27,7 @@ pub struct ExportReport {
 }
 
 fn tables(conn: &rusqlite::Connection) -> Result<Vec<String>> {
-    let mut stmt = conn.prepare(
+    let mut stmt = conn.prepare_cached(
         "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'
          AND name <> 'schema_migrations' ORDER BY name",
     )?;
@@ -75,7 +76,7 @@ impl Store {
         let conn = self.read()?;
         let tx = conn.unchecked_transaction()?;
         let names = tables(&tx)?;
-        let version: u32 = tx.query_row("PRAGMA user_version", [], |r| r.get(0))?;
+        let version: u32 = tx.row("PRAGMA user_version", [], |r| r.get(0))?;
         let header = json!({ "fanline_export": EXPORT_VERSION, "schema_version": version, "tables": names });
         writeln!(out, "{header}").map_err(io)?;
         let mut report = ExportReport { tables: Vec::new(), rows: 0 };
@@ -115,14 +116,14 @@ impl Store {
             return Err(bad(format!("it is not a Fanline export of version {EXPORT_VERSION}")));
         }
         let mut conn = self.conn();
-        let version: u32 = conn.query_row("PRAGMA user_version", [], |r| r.get(0))?;
+        let version: u32 = conn.row("PRAGMA user_version", [], |r| r.get(0))?;
         if header["schema_version"].as_u64() != Some(version as u64) {
             return Err(bad(format!(
                 "it was written at schema version {}, this Fanline is at {version}: import it with the Fanline that wrote it, then upgrade",
                 header["schema_version"]
             )));
         }
-        let agents: i64 = conn.query_row("SELECT count(*) FROM agents", [], |r| r.get(0))?;
+        let agents: i64 = conn.row("SELECT count(*) FROM agents", [], |r| r.get(0))?;
         if agents > 0 {
             return Err(Error::Invalid {
                 what: "data directory",
@@ -133,7 +134,7 @@ impl Store {
         let result = (|| -> Result<ExportReport> {
             let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
             let triggers: Vec<(String, String)> = {
-                let mut stmt = tx.prepare("SELECT name, sql FROM sqlite_master WHERE type = 'trigger'")?;
+                let mut stmt = tx.prepare_cached("SELECT name, sql FROM sqlite_master WHERE type = 'trigger'")?;
                 let rows = stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?.collect::<rusqlite::Result<_>>()?;
                 rows
             };
@@ -164,7 +165,7 @@ impl Store {
                 }
                 // The counters come last: those the rows above set give way to them.
                 if t == "sqlite_sequence" && !sequences {
-                    tx.execute("DELETE FROM sqlite_sequence", [])?;
+                    tx.exec("DELETE FROM sqlite_sequence", [])?;
                     sequences = true;
                 }
                 let cols: Vec<String> = row.keys().map(|c| format!("\"{}\"", c.replace('"', ""))).collect();
@@ -186,7 +187,7 @@ impl Store {
             for (_, sql) in &triggers {
                 tx.execute_batch(sql)?;
             }
-            let broken: i64 = tx.query_row("SELECT count(*) FROM pragma_foreign_key_check", [], |r| r.get(0))?;
+            let broken: i64 = tx.row("SELECT count(*) FROM pragma_foreign_key_check", [], |r| r.get(0))?;
             if broken > 0 {
                 return Err(bad(format!("{broken} rows point at rows it does not hold")));
             }

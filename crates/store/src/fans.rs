@@ -1,3 +1,4 @@
+use crate::util::Cached;
 use crate::{util::parsed, Error, Result, Store};
 use chrono::{DateTime, Utc};
 use fanline_engine::{Layer, Tier};
@@ -26,7 +27,7 @@ impl Store {
         if handle.is_empty() {
             return Err(Error::Invalid { what: "fan handle", detail: "it is empty".into() });
         }
-        Ok(self.conn().query_row(
+        Ok(self.conn().row(
             "INSERT INTO fans (handle, tier, layer) VALUES (?1, ?2, ?3)
              ON CONFLICT (handle) DO UPDATE SET tier = excluded.tier, layer = excluded.layer
              RETURNING id, handle, tier, layer, created_at",
@@ -43,7 +44,7 @@ impl Store {
             return Err(Error::Invalid { what: "fan handle", detail: "it is empty".into() });
         }
         self.conn()
-            .query_row(
+            .row(
                 "INSERT INTO fans (handle, tier, layer) VALUES (?1, ?2, ?3) ON CONFLICT (handle) DO NOTHING
                  RETURNING id, handle, tier, layer, created_at",
                 rusqlite::params![handle, tier.as_str(), layer.as_str()],
@@ -57,7 +58,7 @@ impl Store {
     pub fn update_fan(&self, handle: &str, tier: Option<Tier>, layer: Option<Layer>) -> Result<Fan> {
         let handle = handle.trim();
         self.conn()
-            .query_row(
+            .row(
                 "UPDATE fans SET tier = coalesce(?2, tier), layer = coalesce(?3, layer) WHERE handle = ?1
                  RETURNING id, handle, tier, layer, created_at",
                 rusqlite::params![handle, tier.map(|t| t.as_str()), layer.map(|l| l.as_str())],
@@ -69,7 +70,7 @@ impl Store {
 
     pub fn list_fans(&self) -> Result<Vec<Fan>> {
         let conn = self.read()?;
-        let mut stmt = conn.prepare("SELECT id, handle, tier, layer, created_at FROM fans ORDER BY handle")?;
+        let mut stmt = conn.prepare_cached("SELECT id, handle, tier, layer, created_at FROM fans ORDER BY handle")?;
         let rows = stmt.query_map([], fan_row)?.collect::<rusqlite::Result<Vec<_>>>()?;
         Ok(rows)
     }
@@ -77,17 +78,13 @@ impl Store {
     pub fn fan_by_handle(&self, handle: &str) -> Result<Option<Fan>> {
         Ok(self
             .read()?
-            .query_row(
-                "SELECT id, handle, tier, layer, created_at FROM fans WHERE handle = ?1",
-                [handle.trim()],
-                fan_row,
-            )
+            .row("SELECT id, handle, tier, layer, created_at FROM fans WHERE handle = ?1", [handle.trim()], fan_row)
             .optional()?)
     }
 
     pub fn fan(&self, id: i64) -> Result<Fan> {
         self.read()?
-            .query_row("SELECT id, handle, tier, layer, created_at FROM fans WHERE id = ?1", [id], fan_row)
+            .row("SELECT id, handle, tier, layer, created_at FROM fans WHERE id = ?1", [id], fan_row)
             .optional()?
             .ok_or_else(|| Error::not_found("fan", id))
     }

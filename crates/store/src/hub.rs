@@ -3,6 +3,7 @@
 //! token and code is stored as its hash (the caller hashes), never as itself.
 
 use crate::escalations::timestamp;
+use crate::util::Cached;
 use crate::util::{parsed, parsed_opt};
 use crate::{Error, Result, Store};
 use chrono::{DateTime, Utc};
@@ -90,29 +91,25 @@ impl Store {
     /// An agent's site, created with `new_key` if it has none.
     pub fn ensure_site(&self, agent_id: i64, new_key: &str) -> Result<Site> {
         let conn = self.conn();
-        conn.execute(
+        conn.exec(
             "INSERT INTO hub_sites (agent_id, site_key) VALUES (?1, ?2) ON CONFLICT (agent_id) DO NOTHING",
             params![agent_id, new_key],
         )?;
-        Ok(conn.query_row(
-            "SELECT agent_id, site_key, origins FROM hub_sites WHERE agent_id = ?1",
-            [agent_id],
-            site_row,
-        )?)
+        Ok(conn.row("SELECT agent_id, site_key, origins FROM hub_sites WHERE agent_id = ?1", [agent_id], site_row)?)
     }
 
     /// The site with this public key.
     pub fn site_by_key(&self, site_key: &str) -> Result<Option<Site>> {
         Ok(self
             .read()?
-            .query_row("SELECT agent_id, site_key, origins FROM hub_sites WHERE site_key = ?1", [site_key], site_row)
+            .row("SELECT agent_id, site_key, origins FROM hub_sites WHERE site_key = ?1", [site_key], site_row)
             .optional()?)
     }
 
     /// Every site (for the CORS allowlist).
     pub fn sites(&self) -> Result<Vec<Site>> {
         let conn = self.read()?;
-        let mut stmt = conn.prepare("SELECT agent_id, site_key, origins FROM hub_sites ORDER BY agent_id")?;
+        let mut stmt = conn.prepare_cached("SELECT agent_id, site_key, origins FROM hub_sites ORDER BY agent_id")?;
         let rows = stmt.query_map([], site_row)?.collect::<rusqlite::Result<_>>()?;
         Ok(rows)
     }
@@ -121,8 +118,7 @@ impl Store {
     pub fn set_site_origins(&self, agent_id: i64, origins: &[String]) -> Result<()> {
         let text =
             serde_json::to_string(origins).map_err(|e| Error::Invalid { what: "origins", detail: e.to_string() })?;
-        let n =
-            self.conn().execute("UPDATE hub_sites SET origins = ?2 WHERE agent_id = ?1", params![agent_id, text])?;
+        let n = self.conn().exec("UPDATE hub_sites SET origins = ?2 WHERE agent_id = ?1", params![agent_id, text])?;
         if n == 0 {
             return Err(Error::not_found("site of agent", agent_id));
         }
@@ -138,7 +134,7 @@ impl Store {
         via: &str,
         expires_at: DateTime<Utc>,
     ) -> Result<i64> {
-        Ok(self.conn().query_row(
+        Ok(self.conn().row(
             "INSERT INTO fan_sessions (agent_id, fan_id, token_hash, via, expires_at) VALUES (?1, ?2, ?3, ?4, ?5)
              RETURNING id",
             params![agent_id, fan_id, token_hash, via, timestamp(expires_at)],
@@ -150,7 +146,7 @@ impl Store {
     pub fn fan_session(&self, token_hash: &str) -> Result<Option<FanSession>> {
         Ok(self
             .read()?
-            .query_row(
+            .row(
                 "SELECT id, agent_id, fan_id, via, expires_at, revoked_at FROM fan_sessions WHERE token_hash = ?1",
                 [token_hash],
                 |r| {
@@ -177,7 +173,7 @@ impl Store {
         nonce_hash: &str,
         expires_at: DateTime<Utc>,
     ) -> Result<i64> {
-        Ok(self.conn().query_row(
+        Ok(self.conn().row(
             "INSERT INTO fan_invites (agent_id, handle, tier, layer, nonce_hash, expires_at)
              VALUES (?1, ?2, ?3, ?4, ?5, ?6) RETURNING id",
             params![agent_id, handle, tier.as_str(), layer.as_str(), nonce_hash, timestamp(expires_at)],
@@ -189,7 +185,7 @@ impl Store {
     pub fn invite(&self, nonce_hash: &str) -> Result<Option<Invite>> {
         Ok(self
             .read()?
-            .query_row(
+            .row(
                 "SELECT id, agent_id, handle, tier, layer, expires_at, revoked_at FROM fan_invites WHERE nonce_hash = ?1",
                 [nonce_hash],
                 |r| {
@@ -209,7 +205,7 @@ impl Store {
 
     /// Note that an invite was used.
     pub fn mark_invite_used(&self, id: i64, now: DateTime<Utc>) -> Result<()> {
-        self.conn().execute(
+        self.conn().exec(
             "UPDATE fan_invites SET used_at = coalesce(used_at, ?2) WHERE id = ?1",
             params![id, timestamp(now)],
         )?;
@@ -222,11 +218,11 @@ impl Store {
         let mut conn = self.conn();
         let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
         let t = timestamp(now);
-        let invites = tx.execute(
+        let invites = tx.exec(
             "UPDATE fan_invites SET revoked_at = ?3 WHERE agent_id = ?1 AND handle = ?2 AND revoked_at IS NULL",
             params![agent_id, handle, t],
         )?;
-        let sessions = tx.execute(
+        let sessions = tx.exec(
             "UPDATE fan_sessions SET revoked_at = ?3
              WHERE agent_id = ?1 AND revoked_at IS NULL AND fan_id IN (SELECT id FROM fans WHERE handle = ?2)",
             params![agent_id, handle, t],
@@ -285,7 +281,7 @@ impl Store {
     pub fn create_pairing(&self, code_hash: &str, scopes: &[String], expires_at: DateTime<Utc>) -> Result<()> {
         let text =
             serde_json::to_string(scopes).map_err(|e| Error::Invalid { what: "scopes", detail: e.to_string() })?;
-        self.conn().execute(
+        self.conn().exec(
             "INSERT INTO pairing_codes (code_hash, scopes, expires_at) VALUES (?1, ?2, ?3)",
             params![code_hash, text, timestamp(expires_at)],
         )?;
@@ -304,7 +300,7 @@ impl Store {
         let mut conn = self.conn();
         let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
         let scopes: Option<String> = tx
-            .query_row(
+            .row(
                 "SELECT scopes FROM pairing_codes WHERE code_hash = ?1 AND device_id IS NULL AND expires_at > ?2",
                 params![code_hash, timestamp(now)],
                 |r| r.get(0),
@@ -316,7 +312,7 @@ impl Store {
             params![name, token_hash, scopes],
             device_row,
         )?;
-        tx.execute("UPDATE pairing_codes SET device_id = ?2 WHERE code_hash = ?1", params![code_hash, device.id])?;
+        tx.exec("UPDATE pairing_codes SET device_id = ?2 WHERE code_hash = ?1", params![code_hash, device.id])?;
         tx.commit()?;
         Ok(Some(device))
     }
@@ -335,7 +331,7 @@ impl Store {
         // One of the hub's hot writes: committed with its group (see group.rs).
         self.group_write(|tx| {
             let seen: Option<(i64, String, Option<i64>, f64)> = tx
-                .query_row(
+                .row(
                     "SELECT k.message_id, k.request_hash, d.id,
                         (julianday('now') - julianday(k.created_at)) * 86400.0
                  FROM idempotency_keys k LEFT JOIN decisions d ON d.message_id = k.message_id
@@ -348,7 +344,7 @@ impl Store {
                 return Ok(Posted::Seen { message_id, same_request: hash == request_hash, decision_id, seconds_ago });
             }
             let (conversation_id, message_id) = crate::messages::insert_fan_message(tx, agent_id, fan_id, body)?;
-            tx.execute(
+            tx.exec(
                 "INSERT INTO idempotency_keys (fan_id, key, request_hash, message_id) VALUES (?1, ?2, ?3, ?4)",
                 params![fan_id, key, request_hash, message_id],
             )?;
@@ -360,12 +356,16 @@ impl Store {
     pub fn decision_of_message(&self, message_id: i64) -> Result<Option<i64>> {
         Ok(self
             .read()?
-            .query_row("SELECT id FROM decisions WHERE message_id = ?1 ORDER BY id LIMIT 1", [message_id], |r| r.get(0))
+            .row("SELECT id FROM decisions WHERE message_id = ?1 ORDER BY id LIMIT 1", [message_id], |r| r.get(0))
             .optional()?)
     }
 
     /// The conversation a fan has with an agent (created if none).
     pub fn fan_conversation(&self, agent_id: i64, fan_id: i64) -> Result<i64> {
+        // Every request of a fan asks: read first, take the write lock only to create it.
+        if let Some(id) = crate::messages::existing_conversation(&*self.read()?, agent_id, fan_id)? {
+            return Ok(id);
+        }
         let mut conn = self.conn();
         let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
         let id = crate::messages::conversation_of(&tx, agent_id, fan_id)?;

@@ -1,6 +1,7 @@
 //! The log of changes to indexed content (migration 0007): what a search index reads
 //! to follow the store.
 
+use crate::util::Cached;
 use crate::util::{item_key, vector_col};
 use crate::{Result, Store};
 use fanline_engine::{chunk_search_text, IndexedItem, ItemKey, ItemKind};
@@ -23,7 +24,7 @@ pub struct IndexDelta {
 /// Move the index generation forward and log the items this transaction touched;
 /// called inside every transaction that changes indexed content.
 pub(crate) fn log_change<'a>(conn: &Connection, touched: impl IntoIterator<Item = &'a ItemKey>) -> Result<u64> {
-    let generation: i64 = conn.query_row(
+    let generation: i64 = conn.row(
         "UPDATE meta SET value = CAST(value AS INTEGER) + 1 WHERE key = 'index_generation' \
          RETURNING CAST(value AS INTEGER)",
         [],
@@ -38,7 +39,7 @@ pub(crate) fn log_change<'a>(conn: &Connection, touched: impl IntoIterator<Item 
 
 fn meta_u64(conn: &Connection, key: &str) -> Result<u64> {
     let v: Option<i64> =
-        conn.query_row("SELECT CAST(value AS INTEGER) FROM meta WHERE key = ?1", [key], |r| r.get(0)).optional()?;
+        conn.row("SELECT CAST(value AS INTEGER) FROM meta WHERE key = ?1", [key], |r| r.get(0)).optional()?;
     Ok(v.unwrap_or(0) as u64)
 }
 
@@ -103,8 +104,8 @@ impl Store {
         let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
         let from = meta_u64(&tx, "index_log_from")?;
         if generation > from {
-            tx.execute("DELETE FROM index_log WHERE generation <= ?1", [generation as i64])?;
-            tx.execute(
+            tx.exec("DELETE FROM index_log WHERE generation <= ?1", [generation as i64])?;
+            tx.exec(
                 "INSERT INTO meta (key, value) VALUES ('index_log_from', ?1)
                  ON CONFLICT (key) DO UPDATE SET value = excluded.value",
                 [generation.to_string()],

@@ -57,6 +57,7 @@ pub use sync_documents::DocumentState;
 pub use sync_fields::{RulesData, RULES};
 pub use unrouted::Unrouted;
 
+use crate::util::Cached;
 use rusqlite::{Connection, OpenFlags};
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
@@ -112,6 +113,7 @@ impl r2d2::ManageConnection for Readers {
         )?;
         conn.busy_timeout(Duration::from_secs(10))?;
         conn.pragma_update(None, "foreign_keys", "ON")?;
+        conn.set_prepared_statement_cache_capacity(util::STATEMENT_CACHE);
         Ok(conn)
     }
 
@@ -143,7 +145,7 @@ fn damaged_marker(db: &Path) -> PathBuf {
 
 /// SQLite's quick check: "ok", or what it found (all of it, one finding per line).
 fn quick_check(conn: &Connection) -> rusqlite::Result<String> {
-    let mut stmt = conn.prepare("PRAGMA quick_check")?;
+    let mut stmt = conn.prepare_cached("PRAGMA quick_check")?;
     let found = stmt.query_map([], |r| r.get::<_, String>(0))?.collect::<rusqlite::Result<Vec<_>>>()?;
     Ok(found.join("\n"))
 }
@@ -215,7 +217,7 @@ impl Store {
         match value {
             Some(v) => util::put_meta(&conn, &key, v)?,
             None => {
-                conn.execute("DELETE FROM meta WHERE key = ?1", [key])?;
+                conn.exec("DELETE FROM meta WHERE key = ?1", [key])?;
             }
         }
         Ok(())
@@ -223,13 +225,13 @@ impl Store {
 
     /// The schema version (number of migrations applied).
     pub fn schema_version(&self) -> Result<u32> {
-        Ok(self.conn().query_row("PRAGMA user_version", [], |r| r.get(0))?)
+        Ok(self.conn().row("PRAGMA user_version", [], |r| r.get(0))?)
     }
 
     /// The names of the migrations recorded as applied, in order.
     pub fn applied_migrations(&self) -> Result<Vec<String>> {
         let conn = self.conn();
-        let mut stmt = conn.prepare("SELECT name FROM schema_migrations ORDER BY version")?;
+        let mut stmt = conn.prepare_cached("SELECT name FROM schema_migrations ORDER BY version")?;
         let names = stmt.query_map([], |r| r.get(0))?.collect::<rusqlite::Result<Vec<String>>>()?;
         Ok(names)
     }
@@ -238,7 +240,7 @@ impl Store {
     /// stable text to snapshot the schema with.
     pub fn schema_sql(&self) -> Result<String> {
         let conn = self.conn();
-        let mut stmt = conn.prepare(
+        let mut stmt = conn.prepare_cached(
             "SELECT sql FROM sqlite_schema WHERE sql IS NOT NULL AND name NOT LIKE 'sqlite_%' \
              ORDER BY type, name",
         )?;
@@ -270,6 +272,7 @@ impl Store {
 
 fn configure(conn: &Connection) -> rusqlite::Result<()> {
     conn.busy_timeout(Duration::from_secs(10))?;
+    conn.set_prepared_statement_cache_capacity(util::STATEMENT_CACHE);
     // The first statement that reads the file: a file that is not a database fails here.
     conn.pragma_update(None, "journal_mode", "WAL")?;
     conn.pragma_update(None, "foreign_keys", "ON")?;

@@ -1,6 +1,7 @@
 //! Conversations, messages and decisions: every fan message is stored before it is
 //! routed, and every decision is stored with its signals and trace.
 
+use crate::util::Cached;
 use crate::util::{json, json_typed, parsed, parsed_opt};
 use crate::{Error, Result, Store};
 use chrono::{DateTime, Utc};
@@ -145,17 +146,19 @@ pub struct Message {
 
 /// The conversation of a fan with an agent, created if there is none (inside a write
 /// transaction).
+pub(crate) fn existing_conversation(c: &rusqlite::Connection, agent_id: i64, fan_id: i64) -> Result<Option<i64>> {
+    Ok(c.row(
+        "SELECT id FROM conversations WHERE agent_id = ?1 AND fan_id = ?2 ORDER BY id DESC LIMIT 1",
+        params![agent_id, fan_id],
+        |r| r.get(0),
+    )
+    .optional()?)
+}
+
 pub(crate) fn conversation_of(tx: &rusqlite::Connection, agent_id: i64, fan_id: i64) -> Result<i64> {
-    let existing: Option<i64> = tx
-        .query_row(
-            "SELECT id FROM conversations WHERE agent_id = ?1 AND fan_id = ?2 ORDER BY id DESC LIMIT 1",
-            params![agent_id, fan_id],
-            |r| r.get(0),
-        )
-        .optional()?;
-    Ok(match existing {
+    Ok(match existing_conversation(tx, agent_id, fan_id)? {
         Some(id) => id,
-        None => tx.query_row(
+        None => tx.row(
             "INSERT INTO conversations (agent_id, fan_id) VALUES (?1, ?2) RETURNING id",
             params![agent_id, fan_id],
             |r| r.get(0),
@@ -172,7 +175,7 @@ pub(crate) fn insert_fan_message(
     body: &str,
 ) -> Result<(i64, i64)> {
     let conversation = conversation_of(tx, agent_id, fan_id)?;
-    let message: i64 = tx.query_row(
+    let message: i64 = tx.row(
         "INSERT INTO messages (conversation_id, role, body) VALUES (?1, 'fan', ?2) RETURNING id",
         params![conversation, body],
         |r| r.get(0),
@@ -271,7 +274,7 @@ pub(crate) fn insert_decision<D: Serialize>(
     reply: &str,
     served: Option<i64>,
 ) -> Result<i64> {
-    Ok(conn.query_row(
+    Ok(conn.row(
         "INSERT INTO decisions (message_id, agent_id, fan_id, path, reason, signals, trace, reply, canonical_answer_id)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9) RETURNING id",
         params![
@@ -299,7 +302,7 @@ impl Store {
         let mut conn = self.conn();
         let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
         let conversation = conversation_of(&tx, agent_id, fan_id)?;
-        let message: i64 = tx.query_row(
+        let message: i64 = tx.row(
             "INSERT INTO messages (conversation_id, role, body) VALUES (?1, ?2, ?3) RETURNING id",
             params![conversation, role.as_str(), body],
             |r| r.get(0),
@@ -313,7 +316,7 @@ impl Store {
     pub fn previous_fan_turn(&self, message_id: i64) -> Result<Option<PreviousTurn>> {
         Ok(self
             .read()?
-            .query_row(
+            .row(
                 "SELECT p.body, d.path, (julianday(c.created_at) - julianday(p.created_at)) * 86400.0
                  FROM messages c
                  JOIN messages p ON p.conversation_id = c.conversation_id AND p.role = 'fan' AND p.id < c.id
@@ -328,7 +331,7 @@ impl Store {
     /// The conversation a message is in.
     pub fn message_conversation(&self, message_id: i64) -> Result<i64> {
         self.read()?
-            .query_row("SELECT conversation_id FROM messages WHERE id = ?1", [message_id], |r| r.get(0))
+            .row("SELECT conversation_id FROM messages WHERE id = ?1", [message_id], |r| r.get(0))
             .optional()?
             .ok_or_else(|| Error::not_found("message", message_id))
     }
@@ -350,7 +353,7 @@ impl Store {
     pub fn reply_of(&self, message_id: i64) -> Result<Option<i64>> {
         Ok(self
             .read()?
-            .query_row("SELECT id FROM messages WHERE reply_to = ?1 ORDER BY id LIMIT 1", [message_id], |r| r.get(0))
+            .row("SELECT id FROM messages WHERE reply_to = ?1 ORDER BY id LIMIT 1", [message_id], |r| r.get(0))
             .optional()?)
     }
 
@@ -384,11 +387,9 @@ impl Store {
     /// The fan's words a decision was made on.
     pub fn decision_question(&self, id: i64) -> Result<String> {
         self.read()?
-            .query_row(
-                "SELECT m.body FROM decisions d JOIN messages m ON m.id = d.message_id WHERE d.id = ?1",
-                [id],
-                |r| r.get(0),
-            )
+            .row("SELECT m.body FROM decisions d JOIN messages m ON m.id = d.message_id WHERE d.id = ?1", [id], |r| {
+                r.get(0)
+            })
             .optional()?
             .ok_or_else(|| Error::not_found("decision", id))
     }

@@ -1,3 +1,4 @@
+use crate::util::Cached;
 use crate::{Error, Result};
 use rusqlite::Connection;
 use std::path::Path;
@@ -23,7 +24,7 @@ pub(crate) fn apply(conn: &Connection, path: &Path) -> Result<()> {
          ) STRICT;",
     )
     .map_err(at)?;
-    let current: u32 = conn.query_row("PRAGMA user_version", [], |r| r.get(0)).map_err(at)?;
+    let current: u32 = conn.row("PRAGMA user_version", [], |r| r.get(0)).map_err(at)?;
     let known = MIGRATIONS.len() as u32;
     if current > known {
         return Err(Error::TooNew { path: path.to_path_buf(), found: current, known });
@@ -34,7 +35,7 @@ pub(crate) fn apply(conn: &Connection, path: &Path) -> Result<()> {
         let result = conn
             .execute_batch(m.sql)
             .and_then(|_| {
-                conn.execute(
+                conn.exec(
                     "INSERT INTO schema_migrations (version, name) VALUES (?1, ?2)",
                     rusqlite::params![m.version, m.name],
                 )

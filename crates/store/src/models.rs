@@ -3,6 +3,7 @@
 //! examples.
 
 use crate::index_log::log_change;
+use crate::util::Cached;
 use crate::util::{meta, put_meta};
 use crate::{Result, Store};
 use fanline_engine::chunk_search_text;
@@ -56,7 +57,7 @@ impl Store {
     pub fn stored_vector_dim(&self) -> Result<Option<usize>> {
         let conn = self.read()?;
         let bytes: Option<i64> = conn
-            .query_row(
+            .row(
                 "SELECT length(embedding) FROM (SELECT embedding FROM chunks LIMIT 1)
                  UNION ALL SELECT length(embedding) FROM (SELECT embedding FROM canonical_variants LIMIT 1) LIMIT 1",
                 [],
@@ -104,7 +105,7 @@ impl Store {
             }
         }
         let generation = log_change(&tx, &[])?;
-        tx.execute("DELETE FROM index_log", [])?;
+        tx.exec("DELETE FROM index_log", [])?;
         put_meta(&tx, "index_log_from", &generation.to_string())?;
         put_meta(&tx, MODEL_KEY, model)?;
         tx.commit()?;

@@ -3,6 +3,7 @@
 
 use crate::escalations::timestamp;
 use crate::util::json_value;
+use crate::util::Cached;
 use crate::{Error, Result, Store};
 use chrono::{DateTime, Utc};
 use rusqlite::{params, OptionalExtension};
@@ -89,13 +90,13 @@ impl Store {
     /// Move a provider in the fallback order (lower is tried first).
     pub fn set_provider_priority(&self, name: &str, priority: i64) -> Result<ProviderSettings> {
         let p = self.provider(name)?;
-        self.conn().execute("UPDATE provider_settings SET priority = ?2 WHERE id = ?1", params![p.id, priority])?;
+        self.conn().exec("UPDATE provider_settings SET priority = ?2 WHERE id = ?1", params![p.id, priority])?;
         self.provider(name)
     }
 
     pub fn remove_provider(&self, name: &str) -> Result<ProviderSettings> {
         let p = self.provider(name)?;
-        self.conn().execute("DELETE FROM provider_settings WHERE id = ?1", [p.id])?;
+        self.conn().exec("DELETE FROM provider_settings WHERE id = ?1", [p.id])?;
         Ok(p)
     }
 
@@ -103,7 +104,7 @@ impl Store {
     pub fn cache_get(&self, key: &str, now: DateTime<Utc>) -> Result<Option<(String, String)>> {
         Ok(self
             .conn()
-            .query_row(
+            .row(
                 "SELECT provider, response FROM llm_cache WHERE key = ?1 AND expires_at > ?2",
                 params![key, timestamp(now)],
                 |r| Ok((r.get(0)?, r.get(1)?)),
@@ -113,13 +114,13 @@ impl Store {
 
     pub fn cache_put(&self, key: &str, provider: &str, response: &str, expires_at: DateTime<Utc>) -> Result<()> {
         let conn = self.conn();
-        conn.execute(
+        conn.exec(
             "INSERT INTO llm_cache (key, provider, response, expires_at) VALUES (?1, ?2, ?3, ?4)
              ON CONFLICT (key) DO UPDATE SET provider = excluded.provider, response = excluded.response,
                  expires_at = excluded.expires_at",
             params![key, provider, response, timestamp(expires_at)],
         )?;
-        conn.execute("DELETE FROM llm_cache WHERE expires_at <= ?1", [timestamp(Utc::now())])?;
+        conn.exec("DELETE FROM llm_cache WHERE expires_at <= ?1", [timestamp(Utc::now())])?;
         Ok(())
     }
 }

@@ -27,7 +27,7 @@ impl Store {
     /// the newest `limit` of them.
     pub fn routed_messages(&self, agent_id: i64, since: DateTime<Utc>, limit: usize) -> Result<Vec<RoutedMessage>> {
         let conn = self.read()?;
-        let mut stmt = conn.prepare(
+        let mut stmt = conn.prepare_cached(
             "SELECT * FROM (
                 SELECT m.id, m.conversation_id, d.fan_id, m.body, m.created_at, d.path,
                        EXISTS (SELECT 1 FROM escalations e WHERE e.message_id = m.id AND e.accepted_at IS NOT NULL)

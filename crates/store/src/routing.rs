@@ -5,6 +5,7 @@
 use crate::canonical::count_serving;
 use crate::escalations::{insert_escalation, timestamp, NewEscalation};
 use crate::messages::{insert_decision, MessageKind, NewDecision, Role};
+use crate::util::Cached;
 use crate::util::{parsed, placeholders, vector_col};
 use crate::{Error, Result, Store};
 use chrono::{DateTime, Utc};
@@ -63,14 +64,14 @@ impl Store {
             Some((id, at)) => (timestamp(at), id),
             None => ("9999".to_string(), i64::MAX),
         };
-        let (earlier, declined): (u32, u32) = conn.query_row(
+        let (earlier, declined): (u32, u32) = conn.row(
             "SELECT count(*), coalesce(sum(status IN ('declined', 'expired') AND accepted_at IS NULL), 0)
              FROM escalations WHERE agent_id = ?1 AND fan_id = ?2 AND offered_at < ?3",
             params![agent_id, fan_id, until],
             |r| Ok((r.get(0)?, r.get(1)?)),
         )?;
         let count = |since: DateTime<Utc>| -> rusqlite::Result<u32> {
-            conn.query_row(
+            conn.row(
                 "SELECT count(*) FROM escalations WHERE agent_id = ?1 AND accepted_at >= ?2 AND accepted_at < ?3",
                 params![agent_id, timestamp(since), until],
                 |r| r.get(0),
@@ -81,10 +82,12 @@ impl Store {
         let mut recent = Vec::new();
         if let Some(c) = conversation_id {
             previous_path = conn
-                .query_row(
+                .row(
+                    // Through the fan's decisions, newest first (`decisions_by_fan`): the
+                    // conversation's messages would all be read and sorted.
                     "SELECT d.path FROM decisions d JOIN messages m ON m.id = d.message_id
-                     WHERE m.conversation_id = ?1 AND m.id < ?2 ORDER BY d.id DESC LIMIT 1",
-                    params![c, before],
+                     WHERE d.fan_id = ?3 AND m.conversation_id = ?1 AND m.id < ?2 ORDER BY d.id DESC LIMIT 1",
+                    params![c, before, fan_id],
                     |r| parsed::<RoutePath>(r, 0),
                 )
                 .optional()?;
@@ -169,9 +172,7 @@ impl Store {
             // A message is routed once: a second routing of it (a recovery racing a slow
             // route) writes nothing.
             let routed: bool =
-                tx.query_row("SELECT EXISTS (SELECT 1 FROM decisions WHERE message_id = ?1)", [d.message_id], |r| {
-                    r.get(0)
-                })?;
+                tx.row("SELECT EXISTS (SELECT 1 FROM decisions WHERE message_id = ?1)", [d.message_id], |r| r.get(0))?;
             if routed {
                 return Err(Error::Conflict { what: "decision for message", key: d.message_id.to_string() });
             }
@@ -188,7 +189,7 @@ impl Store {
                 insert_escalation(tx, Some(id), e, Some(decision_id))?;
             }
             let kind = if escalation_id.is_some() { MessageKind::EscalationOffered } else { MessageKind::Reply };
-            let reply_message_id: i64 = tx.query_row(
+            let reply_message_id: i64 = tx.row(
                 "INSERT INTO messages (conversation_id, role, body, kind, escalation_id, reply_to)
              VALUES (?1, ?2, ?3, ?4, ?5, ?6) RETURNING id",
                 params![d.conversation_id, Role::Agent.as_str(), text, kind.as_str(), escalation_id, d.message_id],
@@ -219,7 +220,7 @@ impl Store {
         let mut conn = self.conn();
         let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
         let path: Option<String> =
-            tx.query_row("SELECT path FROM decisions WHERE id = ?1", [decision_id], |r| r.get(0)).optional()?;
+            tx.row("SELECT path FROM decisions WHERE id = ?1", [decision_id], |r| r.get(0)).optional()?;
         match path.as_deref() {
             None => return Err(Error::not_found("decision", decision_id)),
             Some("C") => {}
@@ -230,7 +231,7 @@ impl Store {
                 })
             }
         }
-        tx.execute(
+        tx.exec(
             "INSERT INTO reuse_feedback (decision_id, correct) VALUES (?1, ?2)
              ON CONFLICT (decision_id) DO UPDATE SET correct = excluded.correct",
             params![decision_id, correct],
@@ -247,7 +248,7 @@ impl Store {
     /// existing answer says that answer was right and writing a new one says none was.
     pub fn reuse_history(&self, agent_id: i64) -> Result<Vec<ReuseExample>> {
         let conn = self.read()?;
-        let mut stmt = conn.prepare(
+        let mut stmt = conn.prepare_cached(
             "SELECT d.id, m.body, d.signals, CASE WHEN f.correct = 1 THEN d.canonical_answer_id END
              FROM decisions d JOIN reuse_feedback f ON f.decision_id = d.id JOIN messages m ON m.id = d.message_id
              WHERE d.agent_id = ?1

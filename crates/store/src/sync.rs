@@ -2,6 +2,7 @@
 //! the triggers of migration 0011 through `fanline_hlc()`), the outbox a paired device
 //! pushes from, the log a hub serves, and the state of each synced thing as a record.
 
+use crate::util::Cached;
 use crate::util::{meta, put_meta};
 use crate::{Result, Store};
 use fanline_sync::{CanonicalData, Change, ConflictData, EscalationData, FanData, Hlc, HlcClock};
@@ -48,8 +49,8 @@ thread_local! {
 /// pulling after their cursor get its state as it is now (or that it is gone). The SQL
 /// triggers of migrations 0011–0015 do the same for the rows they watch.
 pub(crate) fn touch_log(conn: &Connection, entity: &str, uid: &str) -> Result<()> {
-    conn.execute("DELETE FROM sync_log WHERE entity = ?1 AND uid = ?2", [entity, uid])?;
-    conn.execute("INSERT INTO sync_log (entity, uid) VALUES (?1, ?2)", [entity, uid])?;
+    conn.exec("DELETE FROM sync_log WHERE entity = ?1 AND uid = ?2", [entity, uid])?;
+    conn.exec("INSERT INTO sync_log (entity, uid) VALUES (?1, ?2)", [entity, uid])?;
     Ok(())
 }
 
@@ -90,7 +91,7 @@ pub(crate) fn register(conn: &Connection, clock: &Arc<SyncClock>) -> rusqlite::R
 /// reading it stored anywhere), so a restart never stamps earlier than before.
 pub(crate) fn load(conn: &Connection, clock: &SyncClock) -> rusqlite::Result<()> {
     let node = meta(conn, "sync.node")?.and_then(|n| u64::from_str_radix(&n, 16).ok()).unwrap_or(0);
-    let last: Option<String> = conn.query_row(
+    let last: Option<String> = conn.row(
         "SELECT max(v) FROM (
              SELECT value AS v FROM meta WHERE key = 'sync.hlc'
              UNION ALL SELECT max(hlc) FROM sync_outbox
@@ -149,7 +150,7 @@ impl Store {
     /// Changes of the outbox from `first` on, at most `limit`.
     pub fn outbox(&self, first: i64, limit: usize) -> Result<Vec<Change>> {
         let conn = self.read()?;
-        let mut stmt = conn.prepare(
+        let mut stmt = conn.prepare_cached(
             "SELECT seq, change_uid, hlc, entity, uid, op, payload, base_hlc, schema_version FROM sync_outbox
              WHERE seq >= ?1 ORDER BY seq LIMIT ?2",
         )?;
@@ -174,7 +175,7 @@ impl Store {
 
     /// The hub has every change through `seq`: drop them from the outbox.
     pub fn outbox_done(&self, seq: i64) -> Result<()> {
-        self.conn().execute("DELETE FROM sync_outbox WHERE seq <= ?1", [seq])?;
+        self.conn().exec("DELETE FROM sync_outbox WHERE seq <= ?1", [seq])?;
         Ok(())
     }
 
@@ -182,7 +183,7 @@ impl Store {
     pub fn sync_position(&self) -> Result<SyncPosition> {
         let conn = self.read()?;
         let (pending, first): (i64, Option<i64>) =
-            conn.query_row("SELECT count(*), min(seq) FROM sync_outbox", [], |r| Ok((r.get(0)?, r.get(1)?)))?;
+            conn.row("SELECT count(*), min(seq) FROM sync_outbox", [], |r| Ok((r.get(0)?, r.get(1)?)))?;
         let pulled = meta(&conn, "sync.pulled_after")?.and_then(|v| v.parse().ok()).unwrap_or(0);
         Ok(SyncPosition { pending: pending as u64, first_pending: first, pulled_after: pulled })
     }
@@ -190,9 +191,8 @@ impl Store {
     /// The next outbox seq (the one after every change ever written here).
     pub fn outbox_next_seq(&self) -> Result<i64> {
         let conn = self.read()?;
-        let last: Option<i64> = conn
-            .query_row("SELECT seq FROM sqlite_sequence WHERE name = 'sync_outbox'", [], |r| r.get(0))
-            .optional()?;
+        let last: Option<i64> =
+            conn.row("SELECT seq FROM sqlite_sequence WHERE name = 'sync_outbox'", [], |r| r.get(0)).optional()?;
         Ok(last.unwrap_or(0) + 1)
     }
 
@@ -206,21 +206,21 @@ impl Store {
         put_meta(&tx, "sync.hub_url", url)?;
         put_meta(&tx, "sync.device", device)?;
         if was.is_none() {
-            tx.execute("DELETE FROM meta WHERE key = 'sync.pulled_after'", [])?;
+            tx.exec("DELETE FROM meta WHERE key = 'sync.pulled_after'", [])?;
             let ids: Vec<(i64, String)> = {
-                let mut stmt = tx.prepare("SELECT id, uid FROM canonical_answers ORDER BY id")?;
+                let mut stmt = tx.prepare_cached("SELECT id, uid FROM canonical_answers ORDER BY id")?;
                 let rows = stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?.collect::<rusqlite::Result<_>>()?;
                 rows
             };
             for (id, uid) in ids {
-                tx.execute(
+                tx.exec(
                     "INSERT INTO sync_outbox (hlc, entity, uid, op, payload)
                      SELECT fanline_hlc(), 'canonical', ?2, 'add', json_object('agent', g.name,
                          'question', a.question_pattern, 'answer', a.answer, 'layer', a.layer)
                      FROM canonical_answers a JOIN agents g ON g.id = a.agent_id WHERE a.id = ?1",
                     params![id, uid],
                 )?;
-                tx.execute(
+                tx.exec(
                     "INSERT INTO sync_outbox (hlc, entity, uid, op, payload)
                      SELECT fanline_hlc(), 'canonical', ?2, 'variant_add', json_object('text', text)
                      FROM canonical_variants WHERE canonical_answer_id = ?1 AND is_pattern = 0 ORDER BY id",
@@ -228,18 +228,18 @@ impl Store {
                 )?;
             }
             // Its conversations' messages and their decisions (read as they are when pushed).
-            tx.execute(
+            tx.exec(
                 "INSERT INTO sync_outbox (hlc, entity, uid, op)
                  SELECT fanline_hlc(), 'message', uid, 'message_add' FROM messages WHERE uid IS NOT NULL ORDER BY id",
                 [],
             )?;
-            tx.execute(
+            tx.exec(
                 "INSERT INTO sync_outbox (hlc, entity, uid, op)
                  SELECT fanline_hlc(), 'decision', uid, 'decision_add' FROM decisions WHERE uid IS NOT NULL ORDER BY id",
                 [],
             )?;
             // Its documents (read as they are when pushed).
-            tx.execute(
+            tx.exec(
                 "INSERT INTO sync_outbox (hlc, entity, uid, op, payload)
                  SELECT fanline_hlc(), 'document', uid, 'document_put', json_object('content_hash', content_hash)
                  FROM documents WHERE uid IS NOT NULL ORDER BY id",
@@ -247,17 +247,17 @@ impl Store {
             )?;
             // Rules and policies edited here (with their timestamps: the later wins on the hub).
             let agents: Vec<(i64, String)> = {
-                let mut stmt = tx.prepare("SELECT id, name FROM agents ORDER BY id")?;
+                let mut stmt = tx.prepare_cached("SELECT id, name FROM agents ORDER BY id")?;
                 let rows = stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?.collect::<rusqlite::Result<_>>()?;
                 rows
             };
             for (id, name) in agents {
                 let rules = serde_json::to_value(crate::agents::read_config(&tx, id)?).unwrap_or_default();
-                let policy: Option<String> = tx
-                    .query_row("SELECT text FROM last_valid_policy WHERE agent_id = ?1", [id], |r| r.get(0))
-                    .optional()?;
-                let mut stmt =
-                    tx.prepare("SELECT field, hlc FROM sync_fields WHERE entity = 'rules' AND uid = ?1 ORDER BY hlc")?;
+                let policy: Option<String> =
+                    tx.row("SELECT text FROM last_valid_policy WHERE agent_id = ?1", [id], |r| r.get(0)).optional()?;
+                let mut stmt = tx.prepare_cached(
+                    "SELECT field, hlc FROM sync_fields WHERE entity = 'rules' AND uid = ?1 ORDER BY hlc",
+                )?;
                 let fields: Vec<(String, String)> =
                     stmt.query_map([&name], |r| Ok((r.get(0)?, r.get(1)?)))?.collect::<rusqlite::Result<_>>()?;
                 for (field, hlc) in fields {
@@ -265,7 +265,7 @@ impl Store {
                         "policy" => policy.clone().unwrap_or_default(),
                         f => rules.get(f).map(|v| v.to_string()).unwrap_or_default(),
                     };
-                    tx.execute(
+                    tx.exec(
                         "INSERT INTO sync_outbox (hlc, entity, uid, op, payload)
                          VALUES (?1, 'rules', ?2, 'set', json_object('field', ?3, 'value', ?4))",
                         params![hlc, name, field, value],
@@ -287,18 +287,19 @@ impl Store {
 
     /// Stop syncing (the outbox is kept until a new pairing empties it).
     pub fn sync_unpair(&self) -> Result<()> {
-        self.conn().execute("DELETE FROM meta WHERE key IN ('sync.hub_url', 'sync.device')", [])?;
+        self.conn().exec("DELETE FROM meta WHERE key IN ('sync.hub_url', 'sync.device')", [])?;
         Ok(())
     }
 
     /// The hub: a page of its log after `after` (seq, entity, uid), and its newest position.
     pub fn sync_log(&self, after: i64, limit: usize) -> Result<(Vec<LogRow>, i64)> {
         let conn = self.read()?;
-        let mut stmt = conn.prepare("SELECT seq, entity, uid FROM sync_log WHERE seq > ?1 ORDER BY seq LIMIT ?2")?;
+        let mut stmt =
+            conn.prepare_cached("SELECT seq, entity, uid FROM sync_log WHERE seq > ?1 ORDER BY seq LIMIT ?2")?;
         let rows = stmt
             .query_map(params![after, limit as i64], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?
             .collect::<rusqlite::Result<_>>()?;
-        let head: i64 = conn.query_row("SELECT coalesce(max(seq), 0) FROM sync_log", [], |r| r.get(0))?;
+        let head: i64 = conn.row("SELECT coalesce(max(seq), 0) FROM sync_log", [], |r| r.get(0))?;
         Ok((rows, head))
     }
 
@@ -306,7 +307,7 @@ impl Store {
     pub fn escalation_data(&self, uid: &str) -> Result<Option<EscalationData>> {
         let conn = self.read()?;
         Ok(conn
-            .query_row(
+            .row(
                 "SELECT g.name, f.uid, f.handle, f.tier, f.layer, e.question, e.reason, e.status, e.priority,
                         e.context_summary, e.answer, e.answer_layer, c.uid, e.offered_at, e.accepted_at,
                         e.answered_at, e.declined_at, e.expires_at, e.deferred_until, e.expected_reply_after, m.uid
@@ -349,7 +350,7 @@ impl Store {
     /// The stored embeddings of a canonical answer's question pattern and phrasings.
     pub fn canonical_phrasing_vectors(&self, uid: &str) -> Result<Vec<(String, Vec<u8>)>> {
         let conn = self.read()?;
-        let mut stmt = conn.prepare(
+        let mut stmt = conn.prepare_cached(
             "SELECT v.text, v.embedding FROM canonical_variants v JOIN canonical_answers a ON a.id = v.canonical_answer_id
              WHERE a.uid = ?1",
         )?;
@@ -366,15 +367,15 @@ impl Store {
     /// Conflicts kept here and not settled yet.
     pub fn open_conflicts(&self) -> Result<u64> {
         let conn = self.read()?;
-        let n: i64 =
-            conn.query_row("SELECT count(*) FROM sync_conflicts WHERE resolution IS NULL", [], |r| r.get(0))?;
+        let n: i64 = conn.row("SELECT count(*) FROM sync_conflicts WHERE resolution IS NULL", [], |r| r.get(0))?;
         Ok(n as u64)
     }
 
     /// Every conflict kept here (unsettled first, then newest first).
     pub fn conflicts(&self) -> Result<Vec<(String, ConflictData)>> {
         let conn = self.read()?;
-        let mut stmt = conn.prepare("SELECT uid FROM sync_conflicts ORDER BY resolution IS NOT NULL, id DESC")?;
+        let mut stmt =
+            conn.prepare_cached("SELECT uid FROM sync_conflicts ORDER BY resolution IS NOT NULL, id DESC")?;
         let uids: Vec<String> = stmt.query_map([], |r| r.get(0))?.collect::<rusqlite::Result<_>>()?;
         uids.into_iter().filter_map(|u| conflict_data(&conn, &u).transpose().map(|c| c.map(|c| (u, c)))).collect()
     }
@@ -383,14 +384,14 @@ impl Store {
     pub fn pushed_through(&self, device_id: i64) -> Result<i64> {
         let conn = self.read()?;
         Ok(conn
-            .query_row("SELECT pushed_through FROM sync_devices WHERE device_id = ?1", [device_id], |r| r.get(0))
+            .row("SELECT pushed_through FROM sync_devices WHERE device_id = ?1", [device_id], |r| r.get(0))
             .optional()?
             .unwrap_or(0))
     }
 
     /// The hub: `device`'s changes through `seq` are applied.
     pub fn set_pushed_through(&self, device_id: i64, seq: i64) -> Result<()> {
-        self.conn().execute(
+        self.conn().exec(
             "INSERT INTO sync_devices (device_id, pushed_through, last_push_at)
              VALUES (?1, ?2, strftime('%Y-%m-%dT%H:%M:%fZ', 'now'))
              ON CONFLICT (device_id) DO UPDATE SET pushed_through = max(pushed_through, excluded.pushed_through),
@@ -408,7 +409,7 @@ impl Store {
 
     /// Keep a conflict (the losing value) for the creator; returns its uid.
     pub fn add_conflict(&self, c: &ConflictData) -> Result<String> {
-        Ok(self.conn().query_row(
+        Ok(self.conn().row(
             "INSERT INTO sync_conflicts (kind, entity, entity_uid, field, kept, winner, device, hlc, question, resolution)
              VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10) RETURNING uid",
             params![c.kind, c.entity, c.entity_uid, c.field, c.kept, c.winner, c.device, c.hlc, c.question, c.resolution],
@@ -418,9 +419,8 @@ impl Store {
 
     /// Settle a conflict.
     pub fn resolve_conflict(&self, uid: &str, resolution: &str) -> Result<()> {
-        let n = self
-            .conn()
-            .execute("UPDATE sync_conflicts SET resolution = ?2 WHERE uid = ?1", params![uid, resolution])?;
+        let n =
+            self.conn().exec("UPDATE sync_conflicts SET resolution = ?2 WHERE uid = ?1", params![uid, resolution])?;
         if n == 0 {
             return Err(crate::Error::NotFound { what: "conflict", key: uid.to_string() });
         }
@@ -439,16 +439,15 @@ impl Store {
     pub fn adopt_canonical_uid(&self, id: i64, uid: &str, hlc: &str) -> Result<()> {
         let mut conn = self.conn();
         let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
-        let old: Option<String> =
-            tx.query_row("SELECT uid FROM canonical_answers WHERE id = ?1", [id], |r| r.get(0))?;
+        let old: Option<String> = tx.row("SELECT uid FROM canonical_answers WHERE id = ?1", [id], |r| r.get(0))?;
         applying(|| {
-            tx.execute(
+            tx.exec(
                 "UPDATE canonical_answers SET uid = ?2, answer_hlc = ?3, layer_hlc = ?3 WHERE id = ?1",
                 params![id, uid, hlc],
             )
         })?;
         if let Some(old) = old.filter(|o| o != uid) {
-            tx.execute("DELETE FROM sync_log WHERE entity = 'canonical' AND uid = ?1", [old])?;
+            tx.exec("DELETE FROM sync_log WHERE entity = 'canonical' AND uid = ?1", [old])?;
         }
         tx.commit()?;
         Ok(())
@@ -459,14 +458,14 @@ impl Store {
     pub fn merge_tally(&self, uid: &str, node: &str, n: i64) -> Result<bool> {
         let mut conn = self.conn();
         let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
-        let grew = tx.execute(
+        let grew = tx.exec(
             "INSERT INTO reuse_tallies (canonical_uid, node, n) VALUES (?1, ?2, ?3)
              ON CONFLICT (canonical_uid, node) DO UPDATE SET n = excluded.n WHERE excluded.n > n",
             params![uid, node, n.max(0)],
         )? > 0;
         if grew {
             applying(|| {
-                tx.execute(
+                tx.exec(
                     "UPDATE canonical_answers SET times_reused =
                          (SELECT coalesce(sum(n), 0) FROM reuse_tallies WHERE canonical_uid = ?1) WHERE uid = ?1",
                     [uid],
@@ -496,7 +495,7 @@ impl Store {
             let (mut removed, mut added) = (Vec::new(), Vec::new());
             match field {
                 "answer" => {
-                    tx.execute(
+                    tx.exec(
                         "UPDATE canonical_answers SET answer = ?2, answer_hlc = ?3 WHERE id = ?1",
                         params![id, value, hlc],
                     )?;
@@ -505,7 +504,7 @@ impl Store {
                     let layer: fanline_engine::Layer = value.parse()?;
                     removed =
                         crate::canonical_edit::indexed_variants(&tx, id)?.into_iter().map(|(k, _, _)| k).collect();
-                    tx.execute(
+                    tx.exec(
                         "UPDATE canonical_answers SET layer = ?2, layer_hlc = ?3 WHERE id = ?1",
                         params![id, layer.as_str(), hlc],
                     )?;
@@ -513,7 +512,7 @@ impl Store {
                 }
                 other => return Err(crate::Error::Invalid { what: "field", detail: other.to_string() }),
             }
-            tx.execute(
+            tx.exec(
                 "INSERT INTO sync_devices (device_id, pushed_through, last_push_at)
                  VALUES (?1, ?2, strftime('%Y-%m-%dT%H:%M:%fZ', 'now'))
                  ON CONFLICT (device_id) DO UPDATE SET pushed_through = max(pushed_through, excluded.pushed_through),
@@ -550,7 +549,7 @@ impl SyncTable {
 
 pub(crate) fn canonical_data(conn: &Connection, uid: &str) -> Result<Option<CanonicalData>> {
     let row = conn
-        .query_row(
+        .row(
             "SELECT a.id, g.name, a.question_pattern, a.answer, a.layer, a.answer_hlc, a.layer_hlc, a.times_reused,
                     e.uid
              FROM canonical_answers a JOIN agents g ON g.id = a.agent_id
@@ -577,18 +576,18 @@ pub(crate) fn canonical_data(conn: &Connection, uid: &str) -> Result<Option<Cano
         )
         .optional()?;
     let Some((id, mut data)) = row else { return Ok(None) };
-    let mut stmt = conn.prepare(
+    let mut stmt = conn.prepare_cached(
         "SELECT text FROM canonical_variants WHERE canonical_answer_id = ?1 AND is_pattern = 0 ORDER BY text",
     )?;
     data.variants = stmt.query_map([id], |r| r.get(0))?.collect::<rusqlite::Result<_>>()?;
-    let mut stmt = conn.prepare("SELECT node, n FROM reuse_tallies WHERE canonical_uid = ?1")?;
+    let mut stmt = conn.prepare_cached("SELECT node, n FROM reuse_tallies WHERE canonical_uid = ?1")?;
     data.tallies = stmt.query_map([uid], |r| Ok((r.get(0)?, r.get(1)?)))?.collect::<rusqlite::Result<_>>()?;
     Ok(Some(data))
 }
 
 fn conflict_data(conn: &Connection, uid: &str) -> Result<Option<ConflictData>> {
     Ok(conn
-        .query_row(
+        .row(
             "SELECT kind, entity, entity_uid, field, kept, winner, device, hlc, question, resolution
              FROM sync_conflicts WHERE uid = ?1",
             [uid],
@@ -613,7 +612,7 @@ fn conflict_data(conn: &Connection, uid: &str) -> Result<Option<ConflictData>> {
 impl Store {
     /// Write a change to the outbox by hand (a conflict settled on this device).
     pub fn outbox_add(&self, entity: &str, uid: &str, op: &str, payload: &serde_json::Value) -> Result<()> {
-        self.conn().execute(
+        self.conn().exec(
             "INSERT INTO sync_outbox (hlc, entity, uid, op, payload) VALUES (fanline_hlc(), ?1, ?2, ?3, ?4)",
             params![entity, uid, op, payload.to_string()],
         )?;

@@ -7,6 +7,7 @@ use crate::documents::IndexChange;
 use crate::index_log::log_change;
 use crate::sync::applying;
 use crate::util::put_meta;
+use crate::util::Cached;
 use crate::{Result, Store};
 use fanline_engine::ItemKey;
 use fanline_sync::{CanonicalData, ConflictData, EscalationData, Record};
@@ -39,27 +40,27 @@ pub enum Incoming {
 }
 
 pub(crate) fn agent_id(tx: &Transaction<'_>, name: &str) -> Result<i64> {
-    if let Some(id) = tx.query_row("SELECT id FROM agents WHERE name = ?1", [name], |r| r.get(0)).optional()? {
+    if let Some(id) = tx.row("SELECT id FROM agents WHERE name = ?1", [name], |r| r.get(0)).optional()? {
         return Ok(id);
     }
-    Ok(tx.query_row("INSERT INTO agents (name) VALUES (?1) RETURNING id", [name], |r| r.get(0))?)
+    Ok(tx.row("INSERT INTO agents (name) VALUES (?1) RETURNING id", [name], |r| r.get(0))?)
 }
 
 pub(crate) fn fan_id(tx: &Transaction<'_>, f: &fanline_sync::FanData) -> Result<i64> {
-    let by_uid: Option<i64> = tx.query_row("SELECT id FROM fans WHERE uid = ?1", [&f.uid], |r| r.get(0)).optional()?;
+    let by_uid: Option<i64> = tx.row("SELECT id FROM fans WHERE uid = ?1", [&f.uid], |r| r.get(0)).optional()?;
     let by_handle: Option<i64> =
-        tx.query_row("SELECT id FROM fans WHERE handle = ?1", [&f.handle], |r| r.get(0)).optional()?;
+        tx.row("SELECT id FROM fans WHERE handle = ?1", [&f.handle], |r| r.get(0)).optional()?;
     let id = match (by_uid, by_handle) {
         (Some(id), _) | (None, Some(id)) => id,
         (None, None) => {
-            return Ok(tx.query_row(
+            return Ok(tx.row(
                 "INSERT INTO fans (uid, handle, tier, layer) VALUES (?1, ?2, ?3, ?4) RETURNING id",
                 params![f.uid, f.handle, f.tier, f.layer],
                 |r| r.get(0),
             )?)
         }
     };
-    tx.execute(
+    tx.exec(
         "UPDATE fans SET uid = ?2, handle = ?3, tier = ?4, layer = ?5 WHERE id = ?1",
         params![id, f.uid, f.handle, f.tier, f.layer],
     )?;
@@ -77,7 +78,7 @@ fn apply_escalation(tx: &Transaction<'_>, uid: &str, e: &EscalationData) -> Resu
     let fan = fan_id(tx, &e.fan)?;
     let canonical = uid_to_id(tx, "canonical_answers", e.canonical_uid.as_deref())?;
     let message = uid_to_id(tx, "messages", e.message_uid.as_deref())?;
-    tx.execute(
+    tx.exec(
         "INSERT INTO escalations (uid, agent_id, fan_id, question, reason, status, priority, context_summary, answer,
              answer_layer, canonical_answer_id, offered_at, accepted_at, answered_at, declined_at, expires_at,
              deferred_until, expected_reply_after, message_id)
@@ -127,12 +128,12 @@ fn apply_canonical(
         keys.extend(indexed_variants(tx, id)?.into_iter().map(|(k, _, _)| k));
     }
     let Some(c) = c else {
-        tx.execute("DELETE FROM canonical_answers WHERE uid = ?1", [uid])?;
+        tx.exec("DELETE FROM canonical_answers WHERE uid = ?1", [uid])?;
         return Ok(());
     };
     let agent = agent_id(tx, &c.agent)?;
     let source = uid_to_id(tx, "escalations", c.source_escalation_uid.as_deref())?;
-    let id: i64 = tx.query_row(
+    let id: i64 = tx.row(
         "INSERT INTO canonical_answers (uid, agent_id, question_pattern, answer, layer, answer_hlc, layer_hlc,
              times_reused, source_escalation_id)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)
@@ -152,40 +153,41 @@ fn apply_canonical(
         Ok(fanline_engine::vector::to_bytes(v))
     };
     // The question pattern.
-    tx.execute(
+    tx.exec(
         "DELETE FROM canonical_variants WHERE canonical_answer_id = ?1 AND is_pattern = 1 AND text <> ?2",
         params![id, c.question_pattern],
     )?;
-    let has_pattern: bool = tx.query_row(
+    let has_pattern: bool = tx.row(
         "SELECT EXISTS (SELECT 1 FROM canonical_variants WHERE canonical_answer_id = ?1 AND is_pattern = 1)",
         [id],
         |r| r.get(0),
     )?;
     if !has_pattern {
-        tx.execute(
+        tx.exec(
             "DELETE FROM canonical_variants WHERE canonical_answer_id = ?1 AND text = ?2",
             params![id, c.question_pattern],
         )?;
-        tx.execute(
+        tx.exec(
             "INSERT INTO canonical_variants (canonical_answer_id, text, is_pattern, embedding) VALUES (?1, ?2, 1, ?3)",
             params![id, c.question_pattern, vector(&c.question_pattern)?],
         )?;
     }
     // The other phrasings: exactly the hub's.
     let local: Vec<(i64, String)> = {
-        let mut stmt =
-            tx.prepare("SELECT id, text FROM canonical_variants WHERE canonical_answer_id = ?1 AND is_pattern = 0")?;
+        let mut stmt = tx.prepare_cached(
+            "SELECT id, text FROM canonical_variants WHERE canonical_answer_id = ?1 AND is_pattern = 0",
+        )?;
         let rows = stmt.query_map([id], |r| Ok((r.get(0)?, r.get(1)?)))?.collect::<rusqlite::Result<_>>()?;
         rows
     };
     for (vid, text) in &local {
         if !c.variants.contains(text) {
-            tx.execute("DELETE FROM canonical_variants WHERE id = ?1", [vid])?;
+            tx.exec("DELETE FROM canonical_variants WHERE id = ?1", [vid])?;
         }
     }
     for text in &c.variants {
         if !local.iter().any(|(_, t)| t == text) {
-            tx.execute(
+            tx.exec(
                 "INSERT INTO canonical_variants (canonical_answer_id, text, is_pattern, embedding) VALUES (?1, ?2, 0, ?3)",
                 params![id, text, vector(text)?],
             )?;
@@ -193,26 +195,26 @@ fn apply_canonical(
     }
     // Reuse counts: the larger tally of each node; the count is their sum.
     for (node, n) in &c.tallies {
-        tx.execute(
+        tx.exec(
             "INSERT INTO reuse_tallies (canonical_uid, node, n) VALUES (?1, ?2, ?3)
              ON CONFLICT (canonical_uid, node) DO UPDATE SET n = max(n, excluded.n)",
             params![uid, node, n],
         )?;
     }
-    tx.execute(
+    tx.exec(
         "UPDATE canonical_answers SET times_reused =
              (SELECT coalesce(sum(n), 0) FROM reuse_tallies WHERE canonical_uid = ?1) WHERE id = ?2",
         params![uid, id],
     )?;
     if let Some(e) = &c.source_escalation_uid {
-        tx.execute("UPDATE escalations SET canonical_answer_id = ?1 WHERE uid = ?2", params![id, e])?;
+        tx.exec("UPDATE escalations SET canonical_answer_id = ?1 WHERE uid = ?2", params![id, e])?;
     }
     keys.extend(indexed_variants(tx, id)?.into_iter().map(|(k, _, _)| k));
     Ok(())
 }
 
 fn apply_conflict(tx: &Transaction<'_>, uid: &str, c: &ConflictData) -> Result<()> {
-    tx.execute(
+    tx.exec(
         "INSERT INTO sync_conflicts (uid, kind, entity, entity_uid, field, kept, winner, device, hlc, question, resolution)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)
          ON CONFLICT (uid) DO UPDATE SET resolution = excluded.resolution, winner = excluded.winner",
@@ -227,7 +229,7 @@ fn apply_rules(tx: &Transaction<'_>, agent: &str, r: &crate::RulesData) -> Resul
         .map_err(|e| crate::Error::Invalid { what: "rules", detail: e.to_string() })?;
     crate::agents::write_config(tx, id, &rules)?;
     if let Some(text) = &r.policy {
-        tx.execute(
+        tx.exec(
             "INSERT INTO last_valid_policy (agent_id, text) VALUES (?1, ?2)
              ON CONFLICT (agent_id) DO UPDATE SET text = excluded.text, saved_at = excluded.saved_at
              WHERE last_valid_policy.text != excluded.text",
@@ -245,7 +247,7 @@ impl Store {
     /// canonical answer `uid`: the rest need embedding before its record is applied.
     pub fn canonical_texts(&self, uid: &str) -> Result<Vec<String>> {
         let conn = self.read()?;
-        let mut stmt = conn.prepare(
+        let mut stmt = conn.prepare_cached(
             "SELECT v.text FROM canonical_variants v JOIN canonical_answers a ON a.id = v.canonical_answer_id
              WHERE a.uid = ?1",
         )?;
@@ -289,10 +291,10 @@ impl Store {
                         crate::sync_messages::put_decision(&tx, uid, d)?;
                     }
                     Incoming::MessageGone(uid) => {
-                        tx.execute("DELETE FROM messages WHERE uid = ?1", [uid])?;
+                        tx.exec("DELETE FROM messages WHERE uid = ?1", [uid])?;
                     }
                     Incoming::Later(r) => {
-                        tx.execute(
+                        tx.exec(
                             "INSERT OR REPLACE INTO sync_pending (seq, record) VALUES (?1, ?2)",
                             params![r.seq, serde_json::to_string(r).unwrap_or_default()],
                         )?;
@@ -311,7 +313,7 @@ impl Store {
     /// Records kept aside for a newer build, oldest first.
     pub fn sync_pending(&self) -> Result<Vec<Record>> {
         let conn = self.read()?;
-        let mut stmt = conn.prepare("SELECT record FROM sync_pending ORDER BY seq")?;
+        let mut stmt = conn.prepare_cached("SELECT record FROM sync_pending ORDER BY seq")?;
         let rows: Vec<String> = stmt.query_map([], |r| r.get(0))?.collect::<rusqlite::Result<_>>()?;
         Ok(rows.into_iter().filter_map(|r| serde_json::from_str(&r).ok()).collect())
     }
@@ -320,7 +322,7 @@ impl Store {
     pub fn sync_pending_done(&self, seqs: &[i64]) -> Result<()> {
         let conn = self.conn();
         for s in seqs {
-            conn.execute("DELETE FROM sync_pending WHERE seq = ?1", [s])?;
+            conn.exec("DELETE FROM sync_pending WHERE seq = ?1", [s])?;
         }
         Ok(())
     }

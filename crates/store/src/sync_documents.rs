@@ -4,6 +4,7 @@
 use crate::documents::{put_document_in, IndexChange, NewChunk, NewDocument};
 use crate::index_log::log_change;
 use crate::sync_apply::uid_to_id;
+use crate::util::Cached;
 use crate::{Error, Result, Store};
 use fanline_sync::{ChunkData, DocumentData};
 use rusqlite::{params, OptionalExtension, Transaction};
@@ -17,7 +18,7 @@ impl Store {
     pub fn document_state(&self, uid: &str) -> Result<Option<DocumentState>> {
         let conn = self.read()?;
         let doc = conn
-            .query_row(
+            .row(
                 "SELECT d.id, g.name, d.source_path, d.title, d.format, d.content_hash, d.bytes, d.layer
                  FROM documents d JOIN agents g ON g.id = d.agent_id WHERE d.uid = ?1",
                 [uid],
@@ -40,8 +41,9 @@ impl Store {
             )
             .optional()?;
         let Some((id, mut data)) = doc else { return Ok(None) };
-        let mut stmt =
-            conn.prepare("SELECT heading, text, text_hash, embedding FROM chunks WHERE document_id = ?1 ORDER BY ord")?;
+        let mut stmt = conn.prepare_cached(
+            "SELECT heading, text, text_hash, embedding FROM chunks WHERE document_id = ?1 ORDER BY ord",
+        )?;
         let mut vectors = Vec::new();
         let rows = stmt.query_map([id], |r| {
             Ok((ChunkData { heading: r.get(0)?, text: r.get(1)?, text_hash: r.get(2)? }, r.get::<_, Vec<u8>>(3)?))
@@ -58,7 +60,7 @@ impl Store {
     pub fn document_version(&self, uid: &str) -> Result<Option<(String, String, String)>> {
         let conn = self.read()?;
         Ok(conn
-            .query_row("SELECT content_hash, layer, title FROM documents WHERE uid = ?1", [uid], |r| {
+            .row("SELECT content_hash, layer, title FROM documents WHERE uid = ?1", [uid], |r| {
                 Ok((r.get(0)?, r.get(1)?, r.get(2)?))
             })
             .optional()?)
@@ -98,22 +100,20 @@ pub(crate) fn put_in(
     // The same uid (moved, renamed), or the same path imported on both sides: one document.
     let by_uid = uid_to_id(tx, "documents", Some(uid))?;
     let by_path: Option<i64> = tx
-        .query_row(
-            "SELECT id FROM documents WHERE agent_id = ?1 AND source_path = ?2",
-            params![agent, d.source_path],
-            |r| r.get(0),
-        )
+        .row("SELECT id FROM documents WHERE agent_id = ?1 AND source_path = ?2", params![agent, d.source_path], |r| {
+            r.get(0)
+        })
         .optional()?;
     match (by_uid, by_path) {
         (Some(a), Some(b)) if a != b => {
-            tx.execute("DELETE FROM documents WHERE id = ?1", [b])?;
-            tx.execute("UPDATE documents SET source_path = ?2 WHERE id = ?1", params![a, d.source_path])?;
+            tx.exec("DELETE FROM documents WHERE id = ?1", [b])?;
+            tx.exec("UPDATE documents SET source_path = ?2 WHERE id = ?1", params![a, d.source_path])?;
         }
         (Some(a), None) => {
-            tx.execute("UPDATE documents SET source_path = ?2 WHERE id = ?1", params![a, d.source_path])?;
+            tx.exec("UPDATE documents SET source_path = ?2 WHERE id = ?1", params![a, d.source_path])?;
         }
         (None, Some(b)) => {
-            tx.execute("UPDATE documents SET uid = ?2 WHERE id = ?1", params![b, uid])?;
+            tx.exec("UPDATE documents SET uid = ?2 WHERE id = ?1", params![b, uid])?;
         }
         _ => {}
     }
@@ -138,7 +138,7 @@ pub(crate) fn put_in(
         })
         .collect::<Result<Vec<_>>>()?;
     let (id, change) = put_document_in(tx, agent, &doc, &chunks)?;
-    tx.execute("UPDATE documents SET uid = ?2 WHERE id = ?1 AND uid IS NOT ?2", params![id, uid])?;
+    tx.exec("UPDATE documents SET uid = ?2 WHERE id = ?1 AND uid IS NOT ?2", params![id, uid])?;
     Ok(change)
 }
 
@@ -147,7 +147,7 @@ pub(crate) fn delete_in(tx: &Transaction<'_>, uid: &str) -> Result<IndexChange> 
         return Ok(IndexChange::default());
     };
     let removed = crate::documents::chunk_keys(tx, id)?;
-    tx.execute("DELETE FROM documents WHERE id = ?1", [id])?;
+    tx.exec("DELETE FROM documents WHERE id = ?1", [id])?;
     let generation = log_change(tx, &removed)?;
     Ok(IndexChange { removed, added: Vec::new(), generation })
 }

@@ -5,6 +5,7 @@
 
 use crate::sync::{is_applying, touch_log};
 use crate::util::meta;
+use crate::util::Cached;
 use crate::{Result, Store};
 use rusqlite::{params, Connection, OptionalExtension};
 use std::collections::BTreeMap;
@@ -20,17 +21,17 @@ pub(crate) fn field_changed(conn: &Connection, entity: &str, uid: &str, field: &
         return Ok(());
     }
     let base: String = conn
-        .query_row(
+        .row(
             "SELECT hlc FROM sync_fields WHERE entity = ?1 AND uid = ?2 AND field = ?3",
             params![entity, uid, field],
             |r| r.get(0),
         )
         .optional()?
         .unwrap_or_default();
-    let hlc: String = conn.query_row("SELECT fanline_hlc()", [], |r| r.get(0))?;
+    let hlc: String = conn.row("SELECT fanline_hlc()", [], |r| r.get(0))?;
     set_hlc(conn, entity, uid, field, &hlc)?;
     if meta(conn, "sync.hub_url")?.is_some() {
-        conn.execute(
+        conn.exec(
             "INSERT INTO sync_outbox (hlc, entity, uid, op, payload, base_hlc)
              VALUES (?1, ?2, ?3, 'set', json_object('field', ?4, 'value', ?5), ?6)",
             params![hlc, entity, uid, field, value, base],
@@ -40,7 +41,7 @@ pub(crate) fn field_changed(conn: &Connection, entity: &str, uid: &str, field: &
 }
 
 pub(crate) fn set_hlc(conn: &Connection, entity: &str, uid: &str, field: &str, hlc: &str) -> Result<()> {
-    conn.execute(
+    conn.exec(
         "INSERT INTO sync_fields (entity, uid, field, hlc) VALUES (?1, ?2, ?3, ?4)
          ON CONFLICT (entity, uid, field) DO UPDATE SET hlc = excluded.hlc",
         params![entity, uid, field, hlc],
@@ -73,7 +74,7 @@ impl Store {
         let rules = serde_json::to_value(self.agent_config(a.id)?).unwrap_or_default();
         let policy = self.last_valid_policy(a.id)?.map(|(t, _)| t);
         let conn = self.read()?;
-        let mut stmt = conn.prepare("SELECT field, hlc FROM sync_fields WHERE entity = ?1 AND uid = ?2")?;
+        let mut stmt = conn.prepare_cached("SELECT field, hlc FROM sync_fields WHERE entity = ?1 AND uid = ?2")?;
         let hlcs =
             stmt.query_map(params![RULES, agent], |r| Ok((r.get(0)?, r.get(1)?)))?.collect::<rusqlite::Result<_>>()?;
         Ok(Some(RulesData { rules, policy, hlcs }))
@@ -83,7 +84,7 @@ impl Store {
     pub fn field_hlc(&self, entity: &str, uid: &str, field: &str) -> Result<String> {
         let conn = self.read()?;
         Ok(conn
-            .query_row(
+            .row(
                 "SELECT hlc FROM sync_fields WHERE entity = ?1 AND uid = ?2 AND field = ?3",
                 params![entity, uid, field],
                 |r| r.get(0),

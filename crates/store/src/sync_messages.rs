@@ -3,6 +3,7 @@
 //! of a message replaces the device's own: a creator's answer told to the fan).
 
 use crate::sync_apply::{agent_id, fan_id, uid_to_id};
+use crate::util::Cached;
 use crate::{Result, Store};
 use fanline_sync::{DecisionData, FanData, MessageData};
 use rusqlite::{params, OptionalExtension, Transaction};
@@ -16,7 +17,7 @@ impl Store {
     pub fn message_state(&self, uid: &str) -> Result<Option<MessageData>> {
         let conn = self.read()?;
         Ok(conn
-            .query_row(
+            .row(
                 "SELECT c.uid, g.name, f.uid, f.handle, f.tier, f.layer, m.role, m.body, m.kind, e.uid, r.uid, m.created_at
                  FROM messages m JOIN conversations c ON c.id = m.conversation_id JOIN agents g ON g.id = c.agent_id
                  JOIN fans f ON f.id = c.fan_id LEFT JOIN escalations e ON e.id = m.escalation_id
@@ -43,7 +44,7 @@ impl Store {
     pub fn decision_state(&self, uid: &str) -> Result<Option<DecisionData>> {
         let conn = self.read()?;
         Ok(conn
-            .query_row(
+            .row(
                 "SELECT m.uid, g.name, f.uid, f.handle, f.tier, f.layer, d.path, d.reason, d.signals, d.trace, d.reply,
                         a.uid, d.created_at
                  FROM decisions d JOIN messages m ON m.id = d.message_id JOIN agents g ON g.id = d.agent_id
@@ -97,7 +98,7 @@ pub(crate) fn put_message(tx: &Transaction<'_>, uid: &str, m: &MessageData, repl
     let fan = fan_id(tx, &m.fan)?;
     let conversation = match uid_to_id(tx, "conversations", Some(&m.conversation_uid))? {
         Some(c) => c,
-        None => tx.query_row(
+        None => tx.row(
             "INSERT INTO conversations (uid, agent_id, fan_id) VALUES (?1, ?2, ?3) RETURNING id",
             params![m.conversation_uid, agent, fan],
             |r| r.get(0),
@@ -105,7 +106,7 @@ pub(crate) fn put_message(tx: &Transaction<'_>, uid: &str, m: &MessageData, repl
     };
     let escalation = uid_to_id(tx, "escalations", m.escalation_uid.as_deref())?;
     let reply_to = uid_to_id(tx, "messages", m.reply_to_uid.as_deref())?;
-    tx.execute(
+    tx.exec(
         "INSERT INTO messages (uid, conversation_id, role, body, kind, escalation_id, reply_to, created_at)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)
          ON CONFLICT (uid) DO UPDATE SET conversation_id = excluded.conversation_id, body = excluded.body,
@@ -128,7 +129,7 @@ pub(crate) fn put_decision(tx: &Transaction<'_>, uid: &str, d: &DecisionData) ->
     let agent = agent_id(tx, &d.agent)?;
     let fan = fan_id(tx, &d.fan)?;
     let canonical = uid_to_id(tx, "canonical_answers", d.canonical_uid.as_deref())?;
-    tx.execute(
+    tx.exec(
         "INSERT INTO decisions (uid, message_id, agent_id, fan_id, path, reason, signals, trace, reply,
              canonical_answer_id, created_at)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",

@@ -7,12 +7,12 @@ use std::str::FromStr;
 /// A value of the `meta` table (`None`: not set).
 pub(crate) fn meta(conn: &Connection, key: &str) -> rusqlite::Result<Option<String>> {
     use rusqlite::OptionalExtension;
-    conn.query_row("SELECT value FROM meta WHERE key = ?1", [key], |r| r.get(0)).optional()
+    conn.row("SELECT value FROM meta WHERE key = ?1", [key], |r| r.get(0)).optional()
 }
 
 /// Set a value of the `meta` table.
 pub(crate) fn put_meta(conn: &Connection, key: &str, value: &str) -> rusqlite::Result<()> {
-    conn.execute(
+    conn.exec(
         "INSERT INTO meta (key, value) VALUES (?1, ?2) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
         [key, value],
     )?;
@@ -21,7 +21,7 @@ pub(crate) fn put_meta(conn: &Connection, key: &str, value: &str) -> rusqlite::R
 
 pub(crate) fn generation(conn: &Connection) -> Result<u64> {
     let v: i64 =
-        conn.query_row("SELECT CAST(value AS INTEGER) FROM meta WHERE key = 'index_generation'", [], |r| r.get(0))?;
+        conn.row("SELECT CAST(value AS INTEGER) FROM meta WHERE key = 'index_generation'", [], |r| r.get(0))?;
     Ok(v as u64)
 }
 
@@ -100,3 +100,33 @@ pub(crate) fn placeholders(n: usize) -> String {
 pub(crate) fn json<T: serde::Serialize>(v: &T) -> String {
     serde_json::to_string(v).expect("plain data serialises to JSON")
 }
+
+/// Statements by their SQL text, prepared once per connection and kept (rusqlite's
+/// statement cache): the hub runs the same few statements for every message, and
+/// preparing them again each time cost as much as running them.
+pub(crate) trait Cached {
+    /// `Connection::execute` through the cache.
+    fn exec<P: rusqlite::Params>(&self, sql: &str, params: P) -> rusqlite::Result<usize>;
+    /// `Connection::query_row` through the cache.
+    fn row<T, P, F>(&self, sql: &str, params: P, f: F) -> rusqlite::Result<T>
+    where
+        P: rusqlite::Params,
+        F: FnOnce(&Row<'_>) -> rusqlite::Result<T>;
+}
+
+impl Cached for Connection {
+    fn exec<P: rusqlite::Params>(&self, sql: &str, params: P) -> rusqlite::Result<usize> {
+        self.prepare_cached(sql)?.execute(params)
+    }
+
+    fn row<T, P, F>(&self, sql: &str, params: P, f: F) -> rusqlite::Result<T>
+    where
+        P: rusqlite::Params,
+        F: FnOnce(&Row<'_>) -> rusqlite::Result<T>,
+    {
+        self.prepare_cached(sql)?.query_row(params, f)
+    }
+}
+
+/// How many prepared statements each connection keeps.
+pub(crate) const STATEMENT_CACHE: usize = 256;
