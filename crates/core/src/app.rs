@@ -31,6 +31,9 @@ pub struct Fanline {
     /// When this instance opened: a message stored before it, still without a decision,
     /// is no longer being routed here.
     pub(crate) opened_at: std::time::Instant,
+    /// Routing plans running now in this process (their steps run on threads of their
+    /// own only while there are cores to spare).
+    pub(crate) plans_running: std::sync::atomic::AtomicUsize,
 }
 
 /// What `init` did.
@@ -161,6 +164,7 @@ impl Fanline {
             critic_metrics: Arc::default(),
             off_topic_checked: OnceLock::new(),
             routing_now: Mutex::default(),
+            plans_running: Default::default(),
             opened_at: std::time::Instant::now(),
         })
     }
@@ -249,15 +253,20 @@ impl Fanline {
     pub(crate) fn load_embedder(&self) -> Result<Arc<dyn Embedder>> {
         let loaded: Arc<dyn Embedder> = match self.config.embedder.kind {
             crate::config::EmbedderKind::Model => {
-                let model: Arc<dyn Embedder> = Arc::new(FastEmbedder::load(&self.config.embedder_config())?);
                 let e = &self.config.embedder;
                 match e.batch_max {
-                    0 | 1 => model,
-                    max => Arc::new(fanline_embed::Batching::new(
-                        model,
-                        max,
-                        std::time::Duration::from_micros(e.batch_window_us),
-                    )),
+                    0 | 1 => Arc::new(FastEmbedder::load(&self.config.embedder_config())?),
+                    max => {
+                        let (n, one) = self.config.embedder_workers();
+                        let models = (0..n)
+                            .map(|_| Ok(Arc::new(FastEmbedder::load(&one)?) as Arc<dyn Embedder>))
+                            .collect::<Result<Vec<_>>>()?;
+                        Arc::new(fanline_embed::Batching::new(
+                            models,
+                            max,
+                            std::time::Duration::from_micros(e.batch_window_us),
+                        ))
+                    }
                 }
             }
             #[cfg(feature = "test-embedder")]

@@ -171,6 +171,9 @@ pub struct EmbedderSettings {
     /// Microseconds a batch waits for more texts after its first; 0: it takes what
     /// queued while the model was busy, and a lone text waits for nothing.
     pub batch_window_us: u64,
+    /// Model sessions embedding batches side by side (with batching on); 0: one per
+    /// core, at most 4. Each is single-threaded unless `threads` says otherwise.
+    pub workers: usize,
 }
 
 /// `[import]`: which files, and how they are chunked.
@@ -264,8 +267,9 @@ impl Default for EmbedderSettings {
             cache_capacity: 4096,
             threads: 0,
             spinning: false,
-            batch_max: 32,
+            batch_max: 8,
             batch_window_us: 0,
+            workers: 0,
         }
     }
 }
@@ -419,7 +423,21 @@ impl Config {
         }
     }
 
-    /// The embedder's settings.
+    /// The model sessions that embed batches: how many, and each one's config.
+    pub fn embedder_workers(&self) -> (usize, fanline_embed::EmbedderConfig) {
+        let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+        let n = match self.embedder.workers {
+            0 => cores.min(4),
+            n => n,
+        };
+        let mut one = self.embedder_config();
+        if self.embedder.threads == 0 && n > 1 {
+            one.threads = Some(1);
+        }
+        (n, one)
+    }
+
+    /// The embedder's settings, for one model session.
     pub fn embedder_config(&self) -> fanline_embed::EmbedderConfig {
         fanline_embed::EmbedderConfig {
             model_dir: self.embedder.model_dir.clone(),

@@ -114,6 +114,7 @@ impl Case {
             text: &text,
             now: self.now,
             forced: None,
+            parallel: true,
         };
         route(&input, b).unwrap()
     }

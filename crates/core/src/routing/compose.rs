@@ -118,6 +118,7 @@ impl Fanline {
     /// Run the engine's plan for a stored message (with an action forced by a critic).
     pub(crate) fn plan(&self, intake: &Intake, forced: Option<(Action, String)>) -> Result<Routed> {
         let query = intake.query();
+        let running = PlanRunning::start(&self.plans_running);
         let input = RouteInput {
             agent_id: intake.agent.id,
             rules: &intake.rules,
@@ -128,6 +129,7 @@ impl Fanline {
             text: &intake.text,
             now: intake.now,
             forced,
+            parallel: running.others < cores(),
         };
         let backend = Backend {
             app: self,
@@ -311,5 +313,31 @@ impl Fanline {
                 }
             }
         })
+    }
+}
+
+/// The cores this process may use (1 if unknown).
+fn cores() -> usize {
+    static CORES: std::sync::OnceLock<usize> = std::sync::OnceLock::new();
+    *CORES.get_or_init(|| std::thread::available_parallelism().map_or(1, |n| n.get()))
+}
+
+/// One routing plan counted as running while this lives.
+struct PlanRunning<'a> {
+    count: &'a std::sync::atomic::AtomicUsize,
+    /// The plans that were running when this one started.
+    others: usize,
+}
+
+impl<'a> PlanRunning<'a> {
+    fn start(count: &'a std::sync::atomic::AtomicUsize) -> PlanRunning<'a> {
+        let others = count.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        PlanRunning { count, others }
+    }
+}
+
+impl Drop for PlanRunning<'_> {
+    fn drop(&mut self) {
+        self.count.fetch_sub(1, std::sync::atomic::Ordering::Relaxed);
     }
 }

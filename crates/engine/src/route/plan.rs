@@ -176,6 +176,13 @@ impl<'a, S: Sync> Plan<'a, S> {
 
     /// Run the plan. A failing step stops it with that step's error.
     pub fn run(&self, state: &S) -> Result<Trace> {
+        self.run_with(state, true)
+    }
+
+    /// Run the plan, a wave's steps concurrently only if `parallel` (when every core is
+    /// busy with other messages already, threads of their own only add switching; the
+    /// trace and the outcome are the same either way).
+    pub fn run_with(&self, state: &S, parallel: bool) -> Result<Trace> {
         let t0 = Instant::now();
         let mut trace = Trace::default();
         let mut records: Vec<Option<StepRecord>> = vec![None; self.steps.len()];
@@ -197,8 +204,8 @@ impl<'a, S: Sync> Plan<'a, S> {
             if wave.is_empty() {
                 continue;
             }
-            let results: Vec<(usize, u64, u64, Result<Outcome>)> = if wave.len() == 1 {
-                vec![self.run_one(wave[0], state, t0)]
+            let results: Vec<(usize, u64, u64, Result<Outcome>)> = if wave.len() == 1 || !parallel {
+                wave.iter().map(|&i| self.run_one(i, state, t0)).collect()
             } else {
                 std::thread::scope(|scope| {
                     let handles: Vec<_> =

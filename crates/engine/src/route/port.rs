@@ -64,4 +64,6 @@ pub struct RouteInput<'a> {
     /// An action decided outside the plan (a critic's verdict on the message or on a
     /// drafted answer), with why: applied like a policy action.
     pub forced: Option<(Action, String)>,
+    /// Run each wave's steps concurrently (see [`crate::route::Plan::run_with`]).
+    pub parallel: bool,
 }

@@ -52,7 +52,7 @@ pub fn route(input: &RouteInput<'_>, backend: &dyn RouteBackend) -> Result<Route
         .step("signals", &["canonical", "chunks", "topics", "history"], signals)?
         .step("rules", &["signals"], rules)?
         .step("decide", &["rules"], decide)?;
-    let trace = plan.run(&state)?;
+    let trace = plan.run_with(&state, input.parallel)?;
     let choice = state.choice.into_inner().ok_or_else(|| Error::Plan("no step decided the message".into()))?;
     Ok(Routed {
         resolution: choice.resolution,
