@@ -66,14 +66,18 @@ impl Store {
         };
         let (earlier, declined): (u32, u32) = conn.row(
             "SELECT count(*), coalesce(sum(status IN ('declined', 'expired') AND accepted_at IS NULL), 0)
-             FROM escalations WHERE agent_id = ?1 AND fan_id = ?2 AND offered_at < ?3",
-            params![agent_id, fan_id, until],
+             FROM escalations WHERE agent_id = ?1 AND fan_id = ?2 AND offered_at <= ?3
+             AND (message_id IS NULL OR message_id < ?4)",
+            params![agent_id, fan_id, until, before],
             |r| Ok((r.get(0)?, r.get(1)?)),
         )?;
+        // Acceptances up to the message's millisecond count (one taken in the same
+        // millisecond the message arrived was taken before it), never the message's own.
         let count = |since: DateTime<Utc>| -> rusqlite::Result<u32> {
             conn.row(
-                "SELECT count(*) FROM escalations WHERE agent_id = ?1 AND accepted_at >= ?2 AND accepted_at < ?3",
-                params![agent_id, timestamp(since), until],
+                "SELECT count(*) FROM escalations WHERE agent_id = ?1 AND accepted_at >= ?2 AND accepted_at <= ?3
+                 AND (message_id IS NULL OR message_id < ?4)",
+                params![agent_id, timestamp(since), until, before],
                 |r| r.get(0),
             )
         };

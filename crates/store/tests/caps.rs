@@ -89,3 +89,32 @@ fn the_daily_cap_resets_at_the_creators_midnight_and_the_weekly_cap_holds() {
     // Only a pending offer can be accepted.
     assert!(store.accept_escalation(ids[0], &check(next_week, 2, 3)).is_err());
 }
+
+#[test]
+fn a_replay_counts_acceptances_taken_in_the_messages_millisecond_but_never_its_own() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open(dir.path().join("fanline.db")).unwrap();
+    let agent = store.create_agent("default").unwrap().id;
+    let fan = store.upsert_fan("@cleo", Tier::Free, Layer::Public).unwrap().id;
+    let t = at("2025-01-13T10:00:00.123Z");
+    // Two offers accepted in the very millisecond the next message arrives (a fast
+    // machine), then that message's own offer, accepted in the same millisecond too.
+    for q in ["festival", "screenplay"] {
+        let id = offer(&store, agent, fan, q, 0, None);
+        assert!(matches!(store.accept_escalation(id, &check(t, 10, 50)).unwrap(), Acceptance::Accepted { .. }));
+    }
+    let (_, message) = store.record_message(agent, fan, fanline_store::Role::Fan, "short story contest").unwrap();
+    let own = store
+        .create_escalation(&fanline_store::NewEscalation {
+            message_id: Some(message),
+            ..common::new_escalation(agent, fan)
+        })
+        .unwrap();
+    store.accept_escalation(own, &check(t, 10, 50)).unwrap();
+    let w = fanline_engine::caps::windows(t, fanline_engine::caps::parse_tz("UTC").unwrap());
+    let h = store.fan_history(agent, fan, None, w.day_start, w.week_start, 0, Some((message, t))).unwrap();
+    assert_eq!((h.escalations_today, h.escalations_this_week), (2, 2));
+    // As things stand now, all three count.
+    let h = store.fan_history(agent, fan, None, w.day_start, w.week_start, 0, None).unwrap();
+    assert_eq!((h.escalations_today, h.earlier_escalations), (3, 3));
+}

@@ -16,17 +16,27 @@ pub fn offer(
 ) -> i64 {
     store
         .create_escalation(&NewEscalation {
-            agent_id: agent,
-            fan_id: fan,
-            message_id: None,
             question: question.into(),
-            reason: EscalationReason::Novel,
             priority,
-            context_summary: String::new(),
             expires_at: expires,
-            expected_reply_after: None,
+            ..new_escalation(agent, fan)
         })
         .unwrap()
+}
+
+/// A novel question's offer, with no message behind it.
+pub fn new_escalation(agent: i64, fan: i64) -> NewEscalation {
+    NewEscalation {
+        agent_id: agent,
+        fan_id: fan,
+        message_id: None,
+        question: "a question".into(),
+        reason: EscalationReason::Novel,
+        priority: 0,
+        context_summary: String::new(),
+        expires_at: None,
+        expected_reply_after: None,
+    }
 }
 
 /// The caps at `now` in time zone `tz`.
