@@ -88,11 +88,12 @@ fn dispatch(cli: Cli) -> fanline_core::Result<bool> {
         let report = bench_route::run(&cfg, &opts, &mut |m| eprintln!("{m}"))?;
         return print::out(json, &report, print::bench_route).map(|_| true);
     }
-    if let Command::Bench(BenchCmd::Serve { concurrency, messages, canonical }) = &cli.command {
+    if let Command::Bench(BenchCmd::Serve { concurrency, messages, canonical, rate }) = &cli.command {
         let opts = fanline_lab::bench_serve::ServeBenchOptions {
             concurrency: concurrency.clone(),
             messages: *messages,
             canonical: *canonical,
+            rates: rate.clone(),
         };
         let report = fanline_lab::bench_serve::run(&cfg, &opts, &mut |m| eprintln!("{m}"))?;
         return print::out(json, &report, print::bench_serve).map(|_| true);

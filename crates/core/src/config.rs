@@ -172,7 +172,8 @@ pub struct EmbedderSettings {
     /// queued while the model was busy, and a lone text waits for nothing.
     pub batch_window_us: u64,
     /// Model sessions embedding batches side by side (with batching on); 0: one per
-    /// core, at most 4. Each is single-threaded unless `threads` says otherwise.
+    /// core, at most 4. Each runs on twice its share of the cores unless `threads`
+    /// says otherwise.
     pub workers: usize,
 }
 
@@ -432,7 +433,9 @@ impl Config {
         };
         let mut one = self.embedder_config();
         if self.embedder.threads == 0 && n > 1 {
-            one.threads = Some(1);
+            // Twice its share of the cores: busy workers share them, and a lone fan's
+            // text still uses the idle ones (see ARCHITECTURE.md, "The hub", Throughput).
+            one.threads = Some((2 * cores / n).clamp(1, cores));
         }
         (n, one)
     }

@@ -1,15 +1,16 @@
 //! Query embeddings of concurrent requests batched together (the hub). Workers run
 //! the model, each with a session of its own: a request that finds one idle is embedded
-//! at once; requests that arrive while they work (or within `window` of the first) are
-//! embedded together next, up to `max` at a time. A batch of 16 short texts costs far
-//! less than 16 single ones, so under load each request waits less; alone, a request
-//! waits at most `window`. One single-threaded session per core does more with the same
-//! cores than one session whose inference is split over them (the threads of a split
-//! inference wait for each other at every operator): measured in `fanline bench serve`.
+//! at once, on the caller's own thread when nothing is queued; requests that arrive
+//! while they work (or within `window` of the first) are embedded together next, up to
+//! `max` at a time. A batch of 16 short texts costs far less than 16 single ones, so
+//! under load each request waits less. Several sessions with few threads each do more
+//! with the same cores than one session whose inference is split over them (the
+//! threads of a split inference wait for each other at every operator): measured in
+//! `fanline bench serve`.
 
 use crossbeam_channel::{unbounded, Receiver, RecvTimeoutError, Sender};
 use fanline_engine::ports::Embedder;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
 type Reply = fanline_engine::Result<Vec<Vec<f32>>>;
@@ -19,11 +20,17 @@ struct Job {
     reply: Sender<Reply>,
 }
 
+/// A model session, and the lock its user holds: a worker for a batch, or a caller
+/// that found it idle with nothing queued.
+struct Session {
+    model: Arc<dyn Embedder>,
+    busy: Mutex<()>,
+}
+
 /// An embedder whose calls are batched across callers and spread over its workers.
 pub struct Batching {
-    first: Arc<dyn Embedder>,
+    sessions: Vec<Arc<Session>>,
     jobs: Sender<Job>,
-    workers: usize,
     max: usize,
 }
 
@@ -33,15 +40,27 @@ impl Batching {
     pub fn new(models: Vec<Arc<dyn Embedder>>, max: usize, window: Duration) -> Batching {
         assert!(!models.is_empty(), "a batching embedder needs a model");
         let (tx, rx) = unbounded::<Job>();
-        let (first, workers, max) = (models[0].clone(), models.len(), max.max(1));
-        for (i, model) in models.into_iter().enumerate() {
-            let rx = rx.clone();
+        let max = max.max(1);
+        let sessions: Vec<Arc<Session>> =
+            models.into_iter().map(|model| Arc::new(Session { model, busy: Mutex::new(()) })).collect();
+        for (i, session) in sessions.iter().enumerate() {
+            let (rx, session) = (rx.clone(), session.clone());
             std::thread::Builder::new()
                 .name(format!("fanline-embed-{i}"))
-                .spawn(move || run(model, rx, max, window))
+                .spawn(move || run(&session, rx, max, window))
                 .expect("a thread starts");
         }
-        Batching { first, jobs: tx, workers, max }
+        Batching { sessions, jobs: tx, max }
+    }
+
+    /// With nothing queued, a session nobody uses: the caller embeds on its own
+    /// thread (handing a lone text to a worker thread and back cost ≈ 1.3 ms of
+    /// wake-ups on this 2-core machine; `fanline bench serve` at 1 fan).
+    fn idle(&self) -> Option<(&Arc<dyn Embedder>, MutexGuard<'_, ()>)> {
+        if !self.jobs.is_empty() {
+            return None;
+        }
+        self.sessions.iter().find_map(|s| s.busy.try_lock().ok().map(|g| (&s.model, g)))
     }
 
     /// Send `texts` to the workers as one job; the receiver of its vectors.
@@ -56,11 +75,13 @@ fn stopped() -> fanline_engine::Error {
     fanline_engine::Error::Embedding("the embedding workers stopped".into())
 }
 
-fn run(model: Arc<dyn Embedder>, rx: Receiver<Job>, max: usize, window: Duration) {
+fn run(session: &Session, rx: Receiver<Job>, max: usize, window: Duration) {
     // A job that did not fit in the last batch starts the next one.
     let mut carried: Option<Job> = None;
     loop {
         let Some(first) = carried.take().or_else(|| rx.recv().ok()) else { return };
+        let _busy = session.busy.lock().unwrap_or_else(|p| p.into_inner());
+        let model = &session.model;
         let mut size = first.texts.len();
         let mut batch = vec![first];
         let until = Instant::now() + window;
@@ -100,14 +121,14 @@ fn run(model: Arc<dyn Embedder>, rx: Receiver<Job>, max: usize, window: Duration
 
 impl Embedder for Batching {
     fn model_id(&self) -> &str {
-        self.first.model_id()
+        self.sessions[0].model.model_id()
     }
     fn dim(&self) -> usize {
-        self.first.dim()
+        self.sessions[0].model.dim()
     }
     /// Several texts at once (an import): shared among the workers, in order.
     fn embed(&self, texts: &[&str]) -> fanline_engine::Result<Vec<Vec<f32>>> {
-        let per = texts.len().div_ceil(self.workers).clamp(1, self.max);
+        let per = texts.len().div_ceil(self.sessions.len()).clamp(1, self.max);
         let pending: Vec<_> = texts
             .chunks(per)
             .map(|c| self.send(c.iter().map(|t| t.to_string()).collect()))
@@ -119,6 +140,9 @@ impl Embedder for Batching {
         Ok(out)
     }
     fn embed_one(&self, text: &str) -> fanline_engine::Result<Vec<f32>> {
+        if let Some((model, _busy)) = self.idle() {
+            return model.embed_one(text);
+        }
         self.send(vec![text.to_string()])?.recv().map_err(|_| stopped())??.pop().ok_or_else(stopped)
     }
 }
@@ -164,6 +188,53 @@ mod tests {
         assert!(inner.1.load(Ordering::SeqCst) <= 8, "never more than max");
         // Several texts at once: each its own vector, in order.
         assert_eq!(b.embed(&["a", "bb"]).unwrap(), vec![vec![1.0, 1.0], vec![2.0, 1.0]]);
+    }
+
+    /// Records the threads it ran on.
+    struct Where(Mutex<Vec<String>>);
+    impl Embedder for Where {
+        fn model_id(&self) -> &str {
+            "where"
+        }
+        fn dim(&self) -> usize {
+            1
+        }
+        fn embed(&self, texts: &[&str]) -> fanline_engine::Result<Vec<Vec<f32>>> {
+            let name = std::thread::current().name().unwrap_or("?").to_string();
+            self.0.lock().unwrap().push(name);
+            std::thread::sleep(Duration::from_millis(20));
+            Ok(texts.iter().map(|_| vec![1.0]).collect())
+        }
+    }
+
+    #[test]
+    fn a_lone_text_is_embedded_on_the_callers_thread_and_a_crowd_by_the_workers() {
+        let model = Arc::new(Where(Mutex::new(Vec::new())));
+        let b = Arc::new(Batching::new(vec![model.clone()], 8, Duration::ZERO));
+        std::thread::Builder::new()
+            .name("lone-fan".into())
+            .spawn({
+                let b = b.clone();
+                move || b.embed_one("hello").unwrap()
+            })
+            .unwrap()
+            .join()
+            .unwrap();
+        assert_eq!(*model.0.lock().unwrap(), vec!["lone-fan".to_string()]);
+        // Eight at once: the session is busy with the first, the others queue and the
+        // worker embeds them together.
+        let handles: Vec<_> = (0..8)
+            .map(|i| {
+                let b = b.clone();
+                std::thread::Builder::new().name(format!("fan-{i}")).spawn(move || b.embed_one("hi").unwrap()).unwrap()
+            })
+            .collect();
+        for h in handles {
+            assert_eq!(h.join().unwrap(), vec![1.0]);
+        }
+        let ran = model.0.lock().unwrap().clone();
+        assert!(ran.iter().any(|t| t == "fanline-embed-0"), "{ran:?}");
+        assert!(ran.len() < 9, "queued texts were batched: {ran:?}");
     }
 
     #[test]

@@ -13,7 +13,7 @@ use crate::bench_route::{self, RouteBenchOptions};
 use fanline_core::{Config, Error, Fanline, Result};
 use serde::Serialize;
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 #[derive(Debug, Clone)]
 pub struct ServeBenchOptions {
@@ -23,6 +23,9 @@ pub struct ServeBenchOptions {
     pub messages: usize,
     /// Canonical answers in the library.
     pub canonical: usize,
+    /// Offered loads (messages a second) measured with the batched hub at the largest
+    /// concurrency up to 32, on a fixed schedule.
+    pub rates: Vec<f64>,
 }
 
 /// How the hub is set up for a run: batching and group commit off (before), or as
@@ -49,6 +52,10 @@ impl Variant {
 pub struct ServeRow {
     pub variant: Variant,
     pub concurrency: usize,
+    /// `None`: closed loop, each fan sending its next message once answered (the
+    /// hub's maximum). `Some(r)`: messages on a fixed schedule of `r` a second, latency
+    /// counted from each one's scheduled time, so waiting for a free fan counts too.
+    pub offered_per_second: Option<f64>,
     pub messages: usize,
     pub messages_per_second: f64,
     pub p50_ms: f64,
@@ -157,51 +164,32 @@ fn measure(
         for i in 0..5 {
             post(&client, &base, &warm, &format!("warm-{i}"), &format!("warm up message {i}")).await?;
         }
-        for &n in &o.concurrency {
-            log(&format!("  {} messages from {n} concurrent fans…", o.messages));
+        // Closed loop at each concurrency, then (batched) the offered loads.
+        let paced = o.concurrency.iter().copied().filter(|n| *n <= 32).max();
+        let mut levels: Vec<(usize, Option<f64>)> = o.concurrency.iter().map(|n| (*n, None)).collect();
+        if let (Variant::BatchedGroupCommit, Some(n)) = (variant, paced) {
+            levels.extend(o.rates.iter().filter(|r| **r > 0.0).map(|r| (n, Some(*r))));
+        }
+        for (n, rate) in levels {
+            match rate {
+                None => log(&format!("  {} messages from {n} concurrent fans…", o.messages)),
+                Some(r) => log(&format!("  {} messages from {n} fans at {r:.0}/s…", o.messages)),
+            }
             let (writes0, commits0) = app.store().group_commits();
             let mut fans = Vec::new();
             for _ in 0..n {
                 fans.push(session(&client, &base, &site).await?);
             }
-            let next = Arc::new(std::sync::atomic::AtomicUsize::new(0));
-            let total = o.messages;
-            let started = Instant::now();
-            let tasks: Vec<_> = fans
-                .into_iter()
-                .map(|fan| {
-                    let (client, base, next) = (client.clone(), base.clone(), next.clone());
-                    tokio::spawn(async move {
-                        let (mut lat, mut errors) = (Vec::new(), 0usize);
-                        loop {
-                            let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-                            if i >= total {
-                                break;
-                            }
-                            let t = Instant::now();
-                            match post(&client, &base, &fan, &format!("m{}", offset + i), &message(offset + i)).await {
-                                Ok(()) => lat.push(t.elapsed().as_secs_f64() * 1e3),
-                                Err(_) => errors += 1,
-                            }
-                        }
-                        (lat, errors)
-                    })
-                })
-                .collect();
-            let (mut lat, mut errors) = (Vec::new(), 0);
-            for t in tasks {
-                let (l, e) = t.await.map_err(io)?;
-                lat.extend(l);
-                errors += e;
-            }
-            let secs = started.elapsed().as_secs_f64();
-            offset += total;
+            let load = Load { client: client.clone(), base: base.clone(), total: o.messages, offset, rate };
+            let (mut lat, errors, secs) = load.drive(fans).await?;
+            offset += o.messages;
             let (writes, commits) = app.store().group_commits();
             rows.push(ServeRow {
                 variant,
                 writes_per_commit: (writes - writes0) as f64 / (commits - commits0).max(1) as f64,
                 concurrency: n,
-                messages: total,
+                offered_per_second: rate,
+                messages: o.messages,
                 messages_per_second: lat.len() as f64 / secs,
                 p50_ms: percentile(&mut lat.clone(), 50.0),
                 p99_ms: percentile(&mut lat, 99.0),
@@ -218,6 +206,62 @@ fn measure(
 struct Fan {
     token: String,
     conversation: i64,
+}
+
+/// One level's messages: `total` of them, numbered from `offset`, closed loop or on a
+/// schedule of `rate` a second.
+struct Load {
+    client: reqwest::Client,
+    base: String,
+    total: usize,
+    offset: usize,
+    rate: Option<f64>,
+}
+
+impl Load {
+    /// Each fan takes the next message in turn. Returns the latencies (ms), the errors
+    /// and the seconds the level took.
+    async fn drive(self, fans: Vec<Fan>) -> Result<(Vec<f64>, usize, f64)> {
+        let next = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+        let load = Arc::new(self);
+        let started = tokio::time::Instant::now();
+        let tasks: Vec<_> = fans
+            .into_iter()
+            .map(|fan| {
+                let (load, next) = (load.clone(), next.clone());
+                tokio::spawn(async move {
+                    let (mut lat, mut errors) = (Vec::new(), 0usize);
+                    loop {
+                        let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                        if i >= load.total {
+                            break;
+                        }
+                        let t = match load.rate {
+                            Some(r) => {
+                                let at = started + Duration::from_secs_f64(i as f64 / r);
+                                tokio::time::sleep_until(at).await;
+                                at
+                            }
+                            None => tokio::time::Instant::now(),
+                        };
+                        let n = load.offset + i;
+                        match post(&load.client, &load.base, &fan, &format!("m{n}"), &message(n)).await {
+                            Ok(()) => lat.push(t.elapsed().as_secs_f64() * 1e3),
+                            Err(_) => errors += 1,
+                        }
+                    }
+                    (lat, errors)
+                })
+            })
+            .collect();
+        let (mut lat, mut errors) = (Vec::new(), 0);
+        for t in tasks {
+            let (l, e) = t.await.map_err(io)?;
+            lat.extend(l);
+            errors += e;
+        }
+        Ok((lat, errors, started.elapsed().as_secs_f64()))
+    }
 }
 
 async fn session(client: &reqwest::Client, base: &str, site: &str) -> Result<Fan> {

@@ -250,9 +250,10 @@ fn excerpt(s: &str, n: usize) -> String {
 pub fn bench_serve(o: &mut Out, r: &fanline_lab::bench_serve::ServeBenchReport) {
     say!(
         o,
-        "{:<23} {:>11} {:>9} {:>8} {:>8} {:>8} {:>7} {:>13}  vs bench route",
+        "{:<23} {:>11} {:>8} {:>9} {:>8} {:>8} {:>8} {:>7} {:>13}  vs bench route",
         "hub",
         "concurrency",
+        "offered",
         "messages",
         "msg/s",
         "p50 ms",
@@ -268,9 +269,10 @@ pub fn bench_serve(o: &mut Out, r: &fanline_lab::bench_serve::ServeBenchReport) 
         };
         say!(
             o,
-            "{:<23} {:>11} {:>9} {:>8.0} {:>8.1} {:>8.1} {:>7} {:>13.1}  {:.2}×",
+            "{:<23} {:>11} {:>8} {:>9} {:>8.0} {:>8.1} {:>8.1} {:>7} {:>13.1}  {:.2}×",
             row.variant.label(),
             row.concurrency,
+            row.offered_per_second.map_or("max".to_string(), |r| format!("{r:.0}/s")),
             row.messages,
             row.messages_per_second,
             row.p50_ms,
@@ -281,6 +283,11 @@ pub fn bench_serve(o: &mut Out, r: &fanline_lab::bench_serve::ServeBenchReport) 
         );
     }
     say!(o, "bench route, same run (one process, 2 threads, no HTTP): {:.0} decisions/s", r.route_decisions_per_second);
+    say!(
+        o,
+        "offered max: each fan sends its next message when the last is answered; offered N/s: \
+         messages on a fixed schedule, latency from the scheduled time (queueing included)"
+    );
     say!(
         o,
         "every message and decision stored; the log synced {}",
