@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Set up a fresh machine and run every check and test: formatting, the UI's type check,
 # the engine's dependency rule, clippy (no warnings), the docs (no warnings), the whole
-# test suite, the README's main command, the chat widget in Chromium and the desktop app
-# end to end.
+# test suite (the PostgreSQL store's tests on a throwaway PostgreSQL 15), the README's
+# main command, the chat widget in Chromium and the desktop app end to end.
 #
 # One build serves the tests, the README demo check and the end-to-end run: the test
 # build has the desktop app's UI embedded (custom-protocol) and the stand-in embedder
@@ -22,12 +22,18 @@ if [ -d "$CARGO_TARGET_DIR/debug" ]; then
   find "$CARGO_TARGET_DIR/debug/deps" -maxdepth 1 -type f -mmin +720 \
     \( -name 'libfanline_*' -o \( -executable ! -name 'lib*' ! -name '*.so' \) \) -delete 2>/dev/null || true
 fi
+# A throwaway PostgreSQL 15 (with pgvector) on a Unix socket for the hub's PostgreSQL
+# store tests; stopped at the end.
+source "$ROOT/scripts/pg.sh"
+pg_setup
+pg_start
+trap 'pg_stop' EXIT
 TIMES=("setup $((SECONDS - T0))")
 
 # Run a step, showing its output and keeping it in $log; its exit code goes to $rc, its
 # time to the table at the end.
 log="$(mktemp)"
-trap 'rm -f "$log"' EXIT
+trap 'rm -f "$log"; pg_stop' EXIT
 step() {
   local name="$1"; shift
   echo "== $name"

@@ -1,0 +1,66 @@
+//! The change log hub processes and desktops read in order. Its number comes from the
+//! one `sync_head` row, raised inside the writing transaction: a second writer waits
+//! on that row until the first commits, so numbers become visible in order and a
+//! reader that has seen N never later finds a change below N. (A `bigserial` hands
+//! numbers out at insert time, and a change that commits late under a smaller number
+//! is skipped by every reader already past it; reproduced in the design brief.)
+
+use crate::{PgStore, Result};
+use chrono::{DateTime, Utc};
+
+/// One change in the log.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Change {
+    pub seq: i64,
+    pub agent_id: i64,
+    pub entity: String,
+    pub entity_id: String,
+    pub body: serde_json::Value,
+    pub created_at: DateTime<Utc>,
+}
+
+impl PgStore {
+    /// Append a change; returns its number.
+    pub async fn append_change(
+        &self,
+        agent_id: i64,
+        entity: &str,
+        entity_id: &str,
+        body: &serde_json::Value,
+    ) -> Result<i64> {
+        let mut client = self.client().await?;
+        let tx = client.transaction().await?;
+        let seq: i64 = tx.query_one("UPDATE sync_head SET seq = seq + 1 RETURNING seq", &[]).await?.get(0);
+        tx.execute(
+            "INSERT INTO changes (seq, agent_id, entity, entity_id, body) VALUES ($1, $2, $3, $4, $5)",
+            &[&seq, &agent_id, &entity, &entity_id, body],
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(seq)
+    }
+
+    /// Up to `limit` changes after `after`, in order.
+    pub async fn changes_since(&self, after: i64, limit: i64) -> Result<Vec<Change>> {
+        let rows = self
+            .client()
+            .await?
+            .query(
+                "SELECT seq, agent_id, entity, entity_id, body, created_at FROM changes
+                 WHERE seq > $1 ORDER BY seq LIMIT $2",
+                &[&after, &limit],
+            )
+            .await?;
+        Ok(rows
+            .iter()
+            .map(|r| Change {
+                seq: r.get(0),
+                agent_id: r.get(1),
+                entity: r.get(2),
+                entity_id: r.get(3),
+                body: r.get(4),
+                created_at: r.get(5),
+            })
+            .collect())
+    }
+}

@@ -1,0 +1,133 @@
+//! The hub's store on PostgreSQL, for several `fanline serve` processes sharing one
+//! database (issue 16). This crate holds what must stay exact across processes, each
+//! held by the database rather than by a process:
+//!
+//! - [`PgStore::migrate`]: `migrations/postgres/NNNN_*.sql`, in order, once, under an
+//!   advisory lock (processes starting together apply them once);
+//! - [`PgStore::accept_escalation`]: caps by counter rows raised by a conditional
+//!   `UPDATE … WHERE used < cap` (a count-then-insert went over the cap under READ
+//!   COMMITTED: design brief, section 4);
+//! - [`PgStore::claim_idempotency`]: an Idempotency-Key unique per agent and fan;
+//! - [`PgStore::append_change`]: the change log's number taken from `sync_head` inside
+//!   the writing transaction, so a reader never passes a change that commits later
+//!   with a smaller number (a `bigserial` cursor skips it).
+//!
+//! Not yet: the rest of the hub's store, behind the interface the hub uses on SQLite.
+
+mod caps;
+mod changes;
+mod idempotency;
+
+pub use changes::Change;
+pub use fanline_store::{Acceptance, CapCheck};
+pub use idempotency::Claim;
+
+use deadpool_postgres::{Manager, ManagerConfig, Pool, RecyclingMethod};
+use fanline_engine::{Layer, Tier};
+use std::str::FromStr;
+
+/// What went wrong in the PostgreSQL store.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    #[error("PostgreSQL: {0}")]
+    Db(#[from] tokio_postgres::Error),
+    #[error("PostgreSQL connection pool: {0}")]
+    Pool(#[from] deadpool_postgres::PoolError),
+    #[error("the database address is not valid: {0}")]
+    Config(String),
+    #[error("{what} {id} does not exist")]
+    NotFound { what: &'static str, id: i64 },
+    #[error("{0}")]
+    Invalid(String),
+}
+
+pub type Result<T> = std::result::Result<T, Error>;
+
+/// The migrations, in order (a test checks that every file of the folder is here).
+pub const MIGRATIONS: &[(u32, &str, &str)] =
+    &[(1, "0001_hub.sql", include_str!("../../../migrations/postgres/0001_hub.sql"))];
+
+/// Connections to one PostgreSQL database.
+#[derive(Clone)]
+pub struct PgStore {
+    pool: Pool,
+}
+
+impl PgStore {
+    /// Connect to `url`: `postgres://user@host/db` or `host=/run/postgresql dbname=…`
+    /// (libpq's forms), with at most `connections` connections.
+    pub fn connect(url: &str, connections: usize) -> Result<PgStore> {
+        let config = tokio_postgres::Config::from_str(url).map_err(|e| Error::Config(e.to_string()))?;
+        let manager = Manager::from_config(
+            config,
+            tokio_postgres::NoTls,
+            ManagerConfig { recycling_method: RecyclingMethod::Fast },
+        );
+        let pool =
+            Pool::builder(manager).max_size(connections.max(1)).build().map_err(|e| Error::Config(e.to_string()))?;
+        Ok(PgStore { pool })
+    }
+
+    pub(crate) async fn client(&self) -> Result<deadpool_postgres::Object> {
+        Ok(self.pool.get().await?)
+    }
+
+    /// Apply the migrations this database lacks, in order, in one transaction under an
+    /// advisory lock; returns how many were applied.
+    pub async fn migrate(&self) -> Result<usize> {
+        let mut client = self.client().await?;
+        let tx = client.transaction().await?;
+        tx.execute("SELECT pg_advisory_xact_lock(hashtext('fanline migrations'))", &[]).await?;
+        tx.batch_execute(
+            "CREATE TABLE IF NOT EXISTS schema_migrations (
+                 version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TIMESTAMPTZ NOT NULL DEFAULT now())",
+        )
+        .await?;
+        let have: Option<i32> = tx.query_one("SELECT max(version) FROM schema_migrations", &[]).await?.get(0);
+        let have = have.unwrap_or(0);
+        let mut applied = 0;
+        for (version, name, sql) in MIGRATIONS.iter().filter(|(v, _, _)| *v as i32 > have) {
+            tx.batch_execute(sql).await?;
+            tx.execute("INSERT INTO schema_migrations (version, name) VALUES ($1, $2)", &[&(*version as i32), name])
+                .await?;
+            applied += 1;
+        }
+        tx.commit().await?;
+        Ok(applied)
+    }
+
+    /// The schema version (the newest migration applied).
+    pub async fn schema_version(&self) -> Result<u32> {
+        let v: Option<i32> =
+            self.client().await?.query_one("SELECT max(version) FROM schema_migrations", &[]).await?.get(0);
+        Ok(v.unwrap_or(0) as u32)
+    }
+
+    /// Create an agent (or find it by name); returns its id.
+    pub async fn create_agent(&self, name: &str) -> Result<i64> {
+        let row = self
+            .client()
+            .await?
+            .query_one(
+                "INSERT INTO agents (name) VALUES ($1) ON CONFLICT (name) DO UPDATE SET name = excluded.name
+                 RETURNING id",
+                &[&name],
+            )
+            .await?;
+        Ok(row.get(0))
+    }
+
+    /// Add a fan, or update its tier and layer; returns its id.
+    pub async fn upsert_fan(&self, handle: &str, tier: Tier, layer: Layer) -> Result<i64> {
+        let row = self
+            .client()
+            .await?
+            .query_one(
+                "INSERT INTO fans (handle, tier, layer) VALUES ($1, $2, $3)
+                 ON CONFLICT (handle) DO UPDATE SET tier = excluded.tier, layer = excluded.layer RETURNING id",
+                &[&handle, &tier.as_str(), &layer.as_str()],
+            )
+            .await?;
+        Ok(row.get(0))
+    }
+}

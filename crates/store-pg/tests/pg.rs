@@ -1,0 +1,281 @@
+//! The PostgreSQL store against a real PostgreSQL 15 (the throwaway cluster
+//! `scripts/pg.sh` starts for the test command; FANLINE_TEST_PG says where). Skipped
+//! when no server is given, unless FANLINE_REQUIRE_PG=1 (the test command sets it).
+//!
+//! The cap test runs three OS processes (this test binary again, one worker test each),
+//! as three hub processes on one database would.
+
+use chrono::{DateTime, Duration, Utc};
+use fanline_engine::{caps, Layer, Tier};
+use fanline_store_pg::{Acceptance, CapCheck, Claim, PgStore, MIGRATIONS};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+
+/// The server's connection string, or `None` (skip) when there is none to use.
+fn server() -> Option<String> {
+    match std::env::var("FANLINE_TEST_PG") {
+        Ok(s) if !s.is_empty() => Some(s),
+        _ if std::env::var("FANLINE_REQUIRE_PG").as_deref() == Ok("1") => {
+            panic!("FANLINE_REQUIRE_PG=1 but FANLINE_TEST_PG is not set")
+        }
+        _ => {
+            eprintln!("skipped: no PostgreSQL (set FANLINE_TEST_PG, as scripts/test.sh does)");
+            None
+        }
+    }
+}
+
+/// A new, empty database on the server, migrated; returns its connection string.
+async fn fresh_db(server: &str, name: &str) -> String {
+    let (admin, connection) = tokio_postgres::connect(server, tokio_postgres::NoTls).await.unwrap();
+    tokio::spawn(connection);
+    let db = format!("fanline_{name}_{}", std::process::id());
+    admin.batch_execute(&format!("DROP DATABASE IF EXISTS {db}")).await.unwrap();
+    admin.batch_execute(&format!("CREATE DATABASE {db}")).await.unwrap();
+    let url = format!("{server} dbname={db}");
+    assert_eq!(PgStore::connect(&url, 1).unwrap().migrate().await.unwrap(), MIGRATIONS.len());
+    url
+}
+
+fn check(now: DateTime<Utc>, day: u32, week: u32) -> CapCheck {
+    let w = caps::windows(now, caps::parse_tz("Europe/Paris").unwrap());
+    CapCheck { now, day_start: w.day_start, week_start: w.week_start, max_per_day: day, max_per_week: week }
+}
+
+fn at(s: &str) -> DateTime<Utc> {
+    DateTime::parse_from_rfc3339(s).unwrap().with_timezone(&Utc)
+}
+
+#[test]
+fn every_postgres_migration_file_is_listed_in_order() {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../migrations/postgres");
+    let mut files: Vec<String> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().to_string())
+        .filter(|n| n.ends_with(".sql"))
+        .collect();
+    files.sort();
+    let listed: Vec<String> = MIGRATIONS.iter().map(|(_, n, _)| n.to_string()).collect();
+    assert_eq!(listed, files);
+    for (i, (v, n, _)) in MIGRATIONS.iter().enumerate() {
+        assert_eq!(*v as usize, i + 1);
+        assert!(n.starts_with(&format!("{v:04}_")), "{n}");
+    }
+}
+
+#[tokio::test]
+async fn migrations_apply_once_even_when_processes_start_together() {
+    let Some(server) = server() else { return };
+    let url = fresh_db(&server, "migrate").await;
+    // Already migrated by fresh_db: four more starting at once apply nothing.
+    let runs = (0..4).map(|_| {
+        let url = url.clone();
+        tokio::spawn(async move { PgStore::connect(&url, 1).unwrap().migrate().await.unwrap() })
+    });
+    for r in runs {
+        assert_eq!(r.await.unwrap(), 0);
+    }
+    assert_eq!(PgStore::connect(&url, 1).unwrap().schema_version().await.unwrap(), MIGRATIONS.len() as u32);
+    // A bad address is a clear error, not a panic.
+    let e = PgStore::connect("postgres://[nope", 1).err().unwrap();
+    assert!(e.to_string().contains("not valid"), "{e}");
+}
+
+#[tokio::test]
+async fn the_daily_cap_resets_at_the_creators_midnight_and_the_weekly_cap_holds() {
+    let Some(server) = server() else { return };
+    let store = PgStore::connect(&fresh_db(&server, "windows").await, 2).unwrap();
+    let agent = store.create_agent("default").await.unwrap();
+    let fan = store.upsert_fan("@sam", Tier::Free, Layer::Public).await.unwrap();
+    let mut ids = Vec::new();
+    for i in 0..4 {
+        ids.push(store.offer_escalation(agent, fan, &format!("question {i}")).await.unwrap());
+    }
+    // Monday 13 Jan 2025, 23:30 in Paris: two a day, three a week.
+    let monday_late = at("2025-01-13T22:30:00Z");
+    assert_eq!(
+        store.accept_escalation(ids[0], &check(monday_late, 2, 3)).await.unwrap(),
+        Acceptance::Accepted { today: 1, this_week: 1 }
+    );
+    assert_eq!(
+        store.accept_escalation(ids[1], &check(monday_late, 2, 3)).await.unwrap(),
+        Acceptance::Accepted { today: 2, this_week: 2 }
+    );
+    assert_eq!(
+        store.accept_escalation(ids[2], &check(monday_late, 2, 3)).await.unwrap(),
+        Acceptance::DailyCapReached { today: 2 }
+    );
+    // 45 minutes later it is Tuesday in Paris: a new day, the same week.
+    let tuesday = monday_late + Duration::minutes(45);
+    assert_eq!(
+        store.accept_escalation(ids[2], &check(tuesday, 2, 3)).await.unwrap(),
+        Acceptance::Accepted { today: 1, this_week: 3 }
+    );
+    // The week is full: refused, and the day's place it took is given back.
+    assert_eq!(
+        store.accept_escalation(ids[3], &check(tuesday, 2, 3)).await.unwrap(),
+        Acceptance::WeeklyCapReached { this_week: 3 }
+    );
+    assert_eq!(store.escalation_status(ids[3]).await.unwrap(), "pending");
+    assert_eq!(
+        store.accept_escalation(ids[3], &check(tuesday, 3, 4)).await.unwrap(),
+        Acceptance::Accepted { today: 2, this_week: 4 }
+    );
+    // Only a pending offer can be accepted; an unknown one is not found.
+    let e = store.accept_escalation(ids[0], &check(tuesday, 9, 9)).await.unwrap_err();
+    assert!(e.to_string().contains("only a pending offer"), "{e}");
+    let e = store.accept_escalation(999_999, &check(tuesday, 9, 9)).await.unwrap_err();
+    assert!(e.to_string().contains("does not exist"), "{e}");
+}
+
+/// Three processes (this binary again, running `cap_worker`) each accept a third of a
+/// thousand offers on their own connections, all at once: exactly the cap is accepted.
+#[tokio::test]
+async fn a_thousand_acceptances_from_three_processes_accept_exactly_the_cap() {
+    let Some(server) = server() else { return };
+    let url = fresh_db(&server, "caps").await;
+    let store = PgStore::connect(&url, 4).unwrap();
+    let agent = store.create_agent("default").await.unwrap();
+    let fan = store.upsert_fan("@many", Tier::Follower, Layer::Public).await.unwrap();
+    for i in 0..1000 {
+        store.offer_escalation(agent, fan, &format!("question {i}")).await.unwrap();
+    }
+    let ids = store.pending_offers(agent).await.unwrap();
+    let (first, last) = (ids[0], ids[999]);
+    let now = Utc::now().to_rfc3339();
+    let workers: Vec<_> = (0..3)
+        .map(|k| {
+            tokio::process::Command::new(std::env::current_exe().unwrap())
+                .args(["--exact", "cap_worker", "--nocapture", "--test-threads=1"])
+                .env("FANLINE_PG_WORKER", format!("{url}|{k}|{now}|{first}|{last}"))
+                .output()
+        })
+        .collect();
+    let mut accepted = 0;
+    for w in workers {
+        let out = w.await.unwrap();
+        let text = String::from_utf8_lossy(&out.stdout).to_string();
+        assert!(out.status.success(), "{text}\n{}", String::from_utf8_lossy(&out.stderr));
+        // libtest prints "test cap_worker ... " before the worker's own line.
+        let at = text.find("accepted ").unwrap_or_else(|| panic!("{text}"));
+        let n = text[at + "accepted ".len()..].split_whitespace().next().unwrap();
+        accepted += n.parse::<u32>().unwrap();
+    }
+    assert_eq!(accepted, 50, "the three processes together");
+    let db = PgStore::connect(&url, 1).unwrap();
+    assert_eq!(db.accepted_count(agent).await.unwrap(), 50, "in the database");
+}
+
+/// One of the three "hub processes" above (does nothing when run on its own).
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn cap_worker() {
+    let Ok(spec) = std::env::var("FANLINE_PG_WORKER") else { return };
+    let mut parts = spec.split('|');
+    let mut next = || parts.next().unwrap();
+    let (url, k, now) = (next().to_string(), next().parse::<i64>().unwrap(), at(next()));
+    let (first, last) = (next().parse::<i64>().unwrap(), next().parse::<i64>().unwrap());
+    let store = Arc::new(PgStore::connect(&url, 8).unwrap());
+    // Eight concurrent acceptors in this process, over its third of the offers.
+    let mine: Vec<i64> = (first..=last).filter(|id| id % 3 == k).collect();
+    let tasks: Vec<_> = (0..8)
+        .map(|t| {
+            let (store, mine) = (store.clone(), mine.clone());
+            tokio::spawn(async move {
+                let mut n = 0u32;
+                for id in mine.iter().skip(t).step_by(8) {
+                    match store.accept_escalation(*id, &check(now, 50, 500)).await.unwrap() {
+                        Acceptance::Accepted { today, .. } => {
+                            assert!(today <= 50);
+                            n += 1
+                        }
+                        Acceptance::DailyCapReached { today } => assert_eq!(today, 50),
+                        other => panic!("{other:?}"),
+                    }
+                }
+                n
+            })
+        })
+        .collect();
+    let mut accepted = 0;
+    for t in tasks {
+        accepted += t.await.unwrap();
+    }
+    println!("accepted {accepted}");
+}
+
+#[tokio::test]
+async fn an_idempotency_key_is_claimed_once_across_connections() {
+    let Some(server) = server() else { return };
+    let url = fresh_db(&server, "idem").await;
+    let store = PgStore::connect(&url, 8).unwrap();
+    let agent = store.create_agent("default").await.unwrap();
+    let fan = store.upsert_fan("@ana", Tier::Free, Layer::Public).await.unwrap();
+    // Sixteen requests with the same key at once, each on its own connection.
+    let claims: Vec<_> = (0..16)
+        .map(|_| {
+            let store = PgStore::connect(&url, 1).unwrap();
+            tokio::spawn(async move { store.claim_idempotency(agent, fan, "k-1", "h1").await.unwrap() })
+        })
+        .collect();
+    let mut new = 0;
+    for c in claims {
+        match c.await.unwrap() {
+            Claim::New => new += 1,
+            Claim::InFlight => {}
+            other => panic!("{other:?}"),
+        }
+    }
+    assert_eq!(new, 1);
+    let response = serde_json::json!({ "message_id": 7 });
+    store.finish_idempotency(agent, fan, "k-1", &response).await.unwrap();
+    assert_eq!(store.claim_idempotency(agent, fan, "k-1", "h1").await.unwrap(), Claim::Done(response));
+    assert_eq!(store.claim_idempotency(agent, fan, "k-1", "other").await.unwrap(), Claim::Mismatch);
+    // Another fan's same key is another request.
+    let ben = store.upsert_fan("@ben", Tier::Free, Layer::Public).await.unwrap();
+    assert_eq!(store.claim_idempotency(agent, ben, "k-1", "h1").await.unwrap(), Claim::New);
+}
+
+/// Writers append while a reader follows the log by its cursor: the reader sees every
+/// change exactly once, in order, even though writers commit in any order.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_reader_following_the_change_log_never_skips_a_late_commit() {
+    let Some(server) = server() else { return };
+    let url = fresh_db(&server, "changes").await;
+    let store = PgStore::connect(&url, 12).unwrap();
+    let agent = store.create_agent("default").await.unwrap();
+    let done = Arc::new(AtomicBool::new(false));
+    let writers: Vec<_> = (0..8)
+        .map(|w| {
+            let store = store.clone();
+            tokio::spawn(async move {
+                for i in 0..100 {
+                    let body = serde_json::json!({ "writer": w, "i": i });
+                    store.append_change(agent, "canonical_answer", &format!("{w}-{i}"), &body).await.unwrap();
+                }
+            })
+        })
+        .collect();
+    let reader = {
+        let (store, done) = (store.clone(), done.clone());
+        tokio::spawn(async move {
+            let (mut cursor, mut seen) = (0i64, Vec::new());
+            loop {
+                let finished = done.load(Ordering::SeqCst);
+                let batch = store.changes_since(cursor, 50).await.unwrap();
+                for c in &batch {
+                    seen.push(c.seq);
+                    cursor = c.seq;
+                }
+                if batch.is_empty() && finished {
+                    return seen;
+                }
+            }
+        })
+    };
+    for w in writers {
+        w.await.unwrap();
+    }
+    done.store(true, Ordering::SeqCst);
+    let seen = reader.await.unwrap();
+    assert_eq!(seen, (1..=800).collect::<Vec<i64>>(), "every change once, in order, none skipped");
+}
