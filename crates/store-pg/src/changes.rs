@@ -36,6 +36,8 @@ impl PgStore {
             &[&seq, &agent_id, &entity, &entity_id, body],
         )
         .await?;
+        // Delivered to listeners at commit, in commit order (see `listen.rs`).
+        tx.execute("SELECT pg_notify($1, $2)", &[&crate::listen::CHANNEL, &seq.to_string()]).await?;
         tx.commit().await?;
         Ok(seq)
     }

@@ -10,17 +10,23 @@
 //! - [`PgStore::claim_idempotency`]: an Idempotency-Key unique per agent and fan;
 //! - [`PgStore::append_change`]: the change log's number taken from `sync_head` inside
 //!   the writing transaction, so a reader never passes a change that commits later
-//!   with a smaller number (a `bigserial` cursor skips it).
+//!   with a smaller number (a `bigserial` cursor skips it), announced to every
+//!   process's [`Listener`] (LISTEN/NOTIFY) at commit;
+//! - [`PgStore::rate_hit`]: rate limits counted in the database.
 //!
 //! Not yet: the rest of the hub's store, behind the interface the hub uses on SQLite.
 
 mod caps;
 mod changes;
 mod idempotency;
+pub mod listen;
+mod rate;
 
 pub use changes::Change;
 pub use fanline_store::{Acceptance, CapCheck};
 pub use idempotency::Claim;
+pub use listen::Listener;
+pub use rate::RateHit;
 
 use deadpool_postgres::{Manager, ManagerConfig, Pool, RecyclingMethod};
 use fanline_engine::{Layer, Tier};
@@ -44,8 +50,10 @@ pub enum Error {
 pub type Result<T> = std::result::Result<T, Error>;
 
 /// The migrations, in order (a test checks that every file of the folder is here).
-pub const MIGRATIONS: &[(u32, &str, &str)] =
-    &[(1, "0001_hub.sql", include_str!("../../../migrations/postgres/0001_hub.sql"))];
+pub const MIGRATIONS: &[(u32, &str, &str)] = &[
+    (1, "0001_hub.sql", include_str!("../../../migrations/postgres/0001_hub.sql")),
+    (2, "0002_rate_limits.sql", include_str!("../../../migrations/postgres/0002_rate_limits.sql")),
+];
 
 /// Connections to one PostgreSQL database.
 #[derive(Clone)]
