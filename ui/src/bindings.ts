@@ -2576,6 +2576,11 @@ coverage?: number;
  */
 off_topic_similarity?: number | null; 
 /**
+ * Names the message asks about (a product, a place: "PayPal") that none of the
+ * passages close to it mentions, so they cannot answer it.
+ */
+unnamed?: string[]; 
+/**
  * Chunks at least `support_similarity` close.
  */
 supporting_chunks: number; 

@@ -357,6 +357,19 @@ fn critical_risk_goes_to_the_creator_at_the_top_of_the_queue_by_default() {
 }
 
 #[test]
+fn a_name_the_passages_never_mention_goes_to_the_creator_not_to_path_a() {
+    let c = Case::new();
+    // The passage ("I film on a Sony.") is close by meaning either way.
+    let b = Scripted { chunks: vec![chunk(0.9)], ..Default::default() };
+    let r = c.run("what camera do you use, a Sony?", &b);
+    assert_eq!(r.path(), RoutePath::A, "named and mentioned: {}", r.reason);
+    let r = c.run("what camera do you use, a Canon?", &b);
+    assert_eq!(r.path(), RoutePath::D, "{}", r.reason);
+    assert!(r.reason.contains("never mention \"canon\""), "{}", r.reason);
+    assert_eq!(r.signals.unwrap().unnamed, vec!["canon".to_string()]);
+}
+
+#[test]
 fn the_trace_records_every_step_in_order_with_concurrent_waves() {
     let c = Case::new();
     let r = c.run(PLAIN, &Scripted { chunks: vec![chunk(0.9)], ..Default::default() });

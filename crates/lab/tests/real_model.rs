@@ -328,7 +328,7 @@ fn the_conversation_set_routes_as_a_creator_expects() {
     let misses: Vec<String> =
         r.results.iter().filter(|t| !t.right).map(|t| format!("{}: {}", t.say, t.misses.join("; "))).collect();
     assert_eq!((r.leaks, r.wrong_reuses), (0, 0), "{misses:#?}");
-    assert!(r.right >= 59, "{} of {} right:\n{misses:#?}", r.right, r.turns);
+    assert!(r.right >= 61, "{} of {} right:\n{misses:#?}", r.right, r.turns);
 }
 
 /// Off-topic is calibrated on CLINC150: against a writer's documents, its validation

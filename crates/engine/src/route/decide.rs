@@ -264,7 +264,7 @@ pub(super) fn decide(s: &State) -> Result<Outcome> {
     }
     let novel = sig.novelty >= e.novelty_threshold;
     let complex = sig.complexity >= e.complexity_threshold;
-    let answerable = sig.confidence >= e.confidence_threshold && !novel && !complex;
+    let answerable = sig.confidence >= e.confidence_threshold && !novel && !complex && sig.unnamed.is_empty();
     let vague = sig.vagueness >= i.settings.vagueness_threshold;
     // Clarify, but never twice in a row, and not what the documents answer anyway ("Do
     // you do sponsorships?" is short, and the FAQ answers it).
@@ -305,6 +305,9 @@ pub(super) fn decide(s: &State) -> Result<Outcome> {
         (EscalationReason::Complex, format!("complex ({:.2} ≥ {:.2})", sig.complexity, e.complexity_threshold))
     } else if novel {
         (EscalationReason::Novel, format!("novel ({:.2} ≥ {:.2})", sig.novelty, e.novelty_threshold))
+    } else if !sig.unnamed.is_empty() && sig.confidence >= e.confidence_threshold {
+        let names = sig.unnamed.iter().map(|n| format!("\"{n}\"")).collect::<Vec<_>>();
+        (EscalationReason::Novel, format!("the documents close to it never mention {}", listed(&names, "or")))
     } else {
         (
             EscalationReason::Novel,

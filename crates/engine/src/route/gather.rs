@@ -8,7 +8,7 @@ use super::types::*;
 use super::Outcome;
 use crate::reuse::{judge, ReuseVerdict};
 use crate::signals::risk::assess;
-use crate::signals::text::{content_terms, coverage, mentions};
+use crate::signals::text::{content_terms, coverage, mentions, named_terms};
 use crate::vector::dot;
 use crate::Result;
 
@@ -200,6 +200,12 @@ pub(super) fn signals(s: &State) -> Result<Outcome> {
     let confidence =
         confidence(chunk_similarity.unwrap_or(0.0), supporting, t.complexity, covered.unwrap_or((0.0, 0.0)));
     let covered = covered.map(|c| c.1).unwrap_or(0.0);
+    let passages: Vec<String> =
+        chunks.iter().map(|c| format!("{} {} {}", c.title, c.heading, c.text).to_lowercase()).collect();
+    let unnamed: Vec<String> = named_terms(i.message)
+        .into_iter()
+        .filter(|n| !passages.is_empty() && !passages.iter().any(|p| mentions(p, n).is_some()))
+        .collect();
     let closest_blocked = topic_sims.iter().filter(|h| h.blocked).filter_map(|h| h.similarity).reduce(f32::max);
     let (risk, risk_reasons) = assess(&t.pii, &t.sensitive, closest_blocked.map(|c| line - c));
     let mut topics: Vec<TopicHit> = State::get(&s.keyword_topics).clone();
@@ -215,6 +221,7 @@ pub(super) fn signals(s: &State) -> Result<Outcome> {
         confidence,
         coverage: covered,
         off_topic_similarity: s.off_topic.get().copied().flatten(),
+        unnamed,
         supporting_chunks: supporting,
         risk,
         risk_reasons,

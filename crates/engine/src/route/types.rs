@@ -127,6 +127,10 @@ pub struct Signals {
     /// none stored, or decisions stored before it was measured).
     #[serde(default)]
     pub off_topic_similarity: Option<f32>,
+    /// Names the message asks about (a product, a place: "PayPal") that none of the
+    /// passages close to it mentions, so they cannot answer it.
+    #[serde(default)]
+    pub unnamed: Vec<String>,
     /// Chunks at least `support_similarity` close.
     pub supporting_chunks: usize,
     /// The message's risk tier.

@@ -141,6 +141,28 @@ pub fn content_terms(text: &str) -> Vec<String> {
         .collect()
 }
 
+/// The names in a text (lower-cased): words with a capital letter that do not open a
+/// sentence ("PayPal", "Lyon", "Patreon"), except "I", its contractions and "OK". A passage
+/// that never mentions a name the fan asks about cannot answer about it.
+pub fn named_terms(text: &str) -> Vec<String> {
+    let mut out: Vec<String> = Vec::new();
+    for sentence in text.split(['.', '!', '?', '\n']) {
+        let tokens = sentence.split(|c: char| !(c.is_alphanumeric() || c == '\'')).filter(|w| !w.is_empty());
+        for w in tokens.skip(1) {
+            let w = w.trim_matches('\'');
+            let w = w.strip_suffix("'s").unwrap_or(w);
+            let not_a_name = w == "I" || w.starts_with("I'") || w.eq_ignore_ascii_case("ok");
+            if w.chars().count() >= 2 && !not_a_name && w.chars().any(char::is_uppercase) {
+                let lower = w.to_lowercase();
+                if !out.contains(&lower) {
+                    out.push(lower);
+                }
+            }
+        }
+    }
+    out
+}
+
 /// Words (stemmed) that make a request rather than say what it is about.
 const REQUEST_WORDS: &[&str] = &["tell", "know", "want", "like", "ask", "explain", "wonder", "curious", "question"];
 
@@ -280,6 +302,14 @@ mod tests {
     }
     fn v(t: &str) -> f64 {
         vagueness(&stats(t))
+    }
+
+    #[test]
+    fn names_are_capitalised_words_inside_a_sentence() {
+        assert_eq!(named_terms("Can I pay for the workshop with PayPal?"), vec!["paypal"]);
+        assert_eq!(named_terms("Do you ship to Canada? I'm in Lyon's old town."), vec!["canada", "lyon"]);
+        assert!(named_terms("What microphone do you use? I'd like one.").is_empty());
+        assert!(named_terms("Is it OK with you? A question.").is_empty());
     }
 
     #[test]
