@@ -49,6 +49,9 @@ CREATE TABLE idempotency (
     request_hash  TEXT NOT NULL,
     response      JSONB,
     created_at    TIMESTAMPTZ NOT NULL DEFAULT now(),
+    -- When the request running it claimed the key: a claim older than the lease with no
+    -- response is a process that died mid-request, and the next retry takes it over.
+    claimed_at    TIMESTAMPTZ NOT NULL DEFAULT now(),
     PRIMARY KEY (agent_id, fan_id, key)
 );
 

@@ -1,7 +1,7 @@
 //! Idempotency-Keys, unique per agent and fan across every hub process: the first
 //! request with a key claims it; a retry gets the stored response, or "still in flight";
 //! the same key with another request is refused (the IETF idempotency draft's 409 and
-//! 422).
+//! 422); a claim left without a response past its lease is taken over by the retry.
 
 use crate::{PgStore, Result};
 
@@ -19,17 +19,30 @@ pub enum Claim {
 }
 
 impl PgStore {
-    /// Claim `key` for a request whose content hashes to `request_hash`.
-    pub async fn claim_idempotency(&self, agent_id: i64, fan_id: i64, key: &str, request_hash: &str) -> Result<Claim> {
+    /// Claim `key` for a request whose content hashes to `request_hash`. A claim with
+    /// no response after `lease` is taken over: the process running it died, and the
+    /// fan's retry must not be told "in flight" forever.
+    pub async fn claim_idempotency(
+        &self,
+        agent_id: i64,
+        fan_id: i64,
+        key: &str,
+        request_hash: &str,
+        lease: std::time::Duration,
+    ) -> Result<Claim> {
         let client = self.client().await?;
-        let inserted = client
-            .execute(
+        let lease_ms = lease.as_millis().min(i64::MAX as u128) as i64;
+        let claimed = client
+            .query_opt(
                 "INSERT INTO idempotency (agent_id, fan_id, key, request_hash) VALUES ($1, $2, $3, $4)
-                 ON CONFLICT DO NOTHING",
-                &[&agent_id, &fan_id, &key, &request_hash],
+                 ON CONFLICT (agent_id, fan_id, key) DO UPDATE SET claimed_at = now()
+                 WHERE idempotency.response IS NULL AND idempotency.request_hash = excluded.request_hash
+                   AND idempotency.claimed_at <= now() - make_interval(secs => $5::bigint / 1000.0)
+                 RETURNING key",
+                &[&agent_id, &fan_id, &key, &request_hash, &lease_ms],
             )
             .await?;
-        if inserted == 1 {
+        if claimed.is_some() {
             return Ok(Claim::New);
         }
         let row = client

@@ -203,6 +203,9 @@ async fn cap_worker() {
     println!("accepted {accepted}");
 }
 
+/// How long a claim holds before a retry may take it over.
+const LEASE: std::time::Duration = std::time::Duration::from_secs(30);
+
 #[tokio::test]
 async fn an_idempotency_key_is_claimed_once_across_connections() {
     let Some(server) = server() else { return };
@@ -214,7 +217,7 @@ async fn an_idempotency_key_is_claimed_once_across_connections() {
     let claims: Vec<_> = (0..16)
         .map(|_| {
             let store = PgStore::connect(&url, 1).unwrap();
-            tokio::spawn(async move { store.claim_idempotency(agent, fan, "k-1", "h1").await.unwrap() })
+            tokio::spawn(async move { store.claim_idempotency(agent, fan, "k-1", "h1", LEASE).await.unwrap() })
         })
         .collect();
     let mut new = 0;
@@ -226,13 +229,26 @@ async fn an_idempotency_key_is_claimed_once_across_connections() {
         }
     }
     assert_eq!(new, 1);
+    // A retry while it runs: in flight.
+    assert_eq!(store.claim_idempotency(agent, fan, "k-1", "h1", LEASE).await.unwrap(), Claim::InFlight);
     let response = serde_json::json!({ "message_id": 7 });
     store.finish_idempotency(agent, fan, "k-1", &response).await.unwrap();
-    assert_eq!(store.claim_idempotency(agent, fan, "k-1", "h1").await.unwrap(), Claim::Done(response));
-    assert_eq!(store.claim_idempotency(agent, fan, "k-1", "other").await.unwrap(), Claim::Mismatch);
+    assert_eq!(store.claim_idempotency(agent, fan, "k-1", "h1", LEASE).await.unwrap(), Claim::Done(response.clone()));
+    assert_eq!(store.claim_idempotency(agent, fan, "k-1", "other", LEASE).await.unwrap(), Claim::Mismatch);
+    // Done stays done, even past the lease.
+    let zero = std::time::Duration::ZERO;
+    assert_eq!(store.claim_idempotency(agent, fan, "k-1", "h1", zero).await.unwrap(), Claim::Done(response));
     // Another fan's same key is another request.
     let ben = store.upsert_fan("@ben", Tier::Free, Layer::Public).await.unwrap();
-    assert_eq!(store.claim_idempotency(agent, ben, "k-1", "h1").await.unwrap(), Claim::New);
+    assert_eq!(store.claim_idempotency(agent, ben, "k-1", "h1", LEASE).await.unwrap(), Claim::New);
+    // The process running Ben's request dies: within the lease his retry is told it is
+    // in flight; past it, the retry takes the key over (and only one retry does).
+    assert_eq!(store.claim_idempotency(agent, ben, "k-1", "h1", LEASE).await.unwrap(), Claim::InFlight);
+    tokio::time::sleep(std::time::Duration::from_millis(30)).await;
+    let short = std::time::Duration::from_millis(20);
+    assert_eq!(store.claim_idempotency(agent, ben, "k-1", "h1", short).await.unwrap(), Claim::New);
+    assert_eq!(store.claim_idempotency(agent, ben, "k-1", "h1", LEASE).await.unwrap(), Claim::InFlight);
+    assert_eq!(store.claim_idempotency(agent, ben, "k-1", "other", zero).await.unwrap(), Claim::Mismatch);
 }
 
 /// Writers append while a reader follows the log by its cursor: the reader sees every
