@@ -12,7 +12,9 @@
 //!   the writing transaction, so a reader never passes a change that commits later
 //!   with a smaller number (a `bigserial` cursor skips it), announced to every
 //!   process's [`Listener`] (LISTEN/NOTIFY) at commit;
-//! - [`PgStore::rate_hit`]: rate limits counted in the database.
+//! - [`PgStore::rate_hit`]: rate limits counted in the database;
+//! - [`PgStore::nearest`]: pgvector's HNSW search filtered by agent and layer, with
+//!   iterative scans (for agents too large for each process's in-memory index).
 //!
 //! Not yet: the rest of the hub's store, behind the interface the hub uses on SQLite.
 
@@ -21,12 +23,14 @@ mod changes;
 mod idempotency;
 pub mod listen;
 mod rate;
+mod vectors;
 
 pub use changes::Change;
 pub use fanline_store::{Acceptance, CapCheck};
 pub use idempotency::Claim;
 pub use listen::Listener;
 pub use rate::RateHit;
+pub use vectors::VectorRow;
 
 use deadpool_postgres::{Manager, ManagerConfig, Pool, RecyclingMethod};
 use fanline_engine::{Layer, Tier};
@@ -53,6 +57,7 @@ pub type Result<T> = std::result::Result<T, Error>;
 pub const MIGRATIONS: &[(u32, &str, &str)] = &[
     (1, "0001_hub.sql", include_str!("../../../migrations/postgres/0001_hub.sql")),
     (2, "0002_rate_limits.sql", include_str!("../../../migrations/postgres/0002_rate_limits.sql")),
+    (3, "0003_vectors.sql", include_str!("../../../migrations/postgres/0003_vectors.sql")),
 ];
 
 /// Connections to one PostgreSQL database.

@@ -383,7 +383,7 @@ async fn pgvector_filtered_hnsw_needs_iterative_scans() {
     let (db, connection) = tokio_postgres::connect(&url, tokio_postgres::NoTls).await.unwrap();
     tokio::spawn(connection);
     db.batch_execute(
-        "CREATE EXTENSION vector;
+        "CREATE EXTENSION IF NOT EXISTS vector;
          CREATE TABLE v (id BIGSERIAL PRIMARY KEY, agent_id INT NOT NULL, embedding vector(8) NOT NULL);
          -- 12,000 pseudo-random unit-ish vectors; one row in six belongs to agent 1.
          INSERT INTO v (agent_id, embedding)
@@ -401,4 +401,54 @@ async fn pgvector_filtered_hnsw_needs_iterative_scans() {
     let iterative: i64 = db.query_one(query, &[]).await.unwrap().get(0);
     assert!(plain < 30, "without iterative scans the filter eats the candidates: {plain}");
     assert_eq!(iterative, 30);
+}
+
+/// The store's own vector search: filtered by agent, kind and layer, always `k` rows
+/// (iterative scans), closest first, and the same rows as an exact scan.
+#[tokio::test]
+async fn nearest_vectors_are_filtered_by_agent_and_layer_and_match_an_exact_scan() {
+    let Some(server) = server() else { return };
+    let store = PgStore::connect(&fresh_db(&server, "nearest").await, 2).unwrap();
+    let dim = 16;
+    let vector = |i: i64| -> Vec<f32> {
+        // A small LCG per vector: spread-out directions.
+        let mut x = (i as u64).wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+        let v: Vec<f32> = (0..dim)
+            .map(|_| {
+                x = x.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+                ((x >> 40) as f32 / (1u64 << 24) as f32) - 0.5
+            })
+            .collect();
+        let n = v.iter().map(|x| x * x).sum::<f32>().sqrt();
+        v.into_iter().map(|x| x / n).collect()
+    };
+    let layers = [Layer::Public, Layer::Friends, Layer::Intimate];
+    let vectors: Vec<Vec<f32>> = (1..=6000).map(vector).collect();
+    let rows: Vec<fanline_store_pg::VectorRow> = (1..=6000i64)
+        .map(|i| ("canonical", i, i % 6 + 1, layers[(i / 6 % 3) as usize], vectors[i as usize - 1].as_slice()))
+        .collect();
+    store.put_vectors(&rows).await.unwrap();
+    store.ensure_vector_index(dim).await.unwrap();
+    store.ensure_vector_index(dim).await.unwrap(); // made once
+    let (table, index) = store.vector_bytes().await.unwrap();
+    assert!(table > 0 && index > 0, "{table} {index}");
+    let (mut found, mut want) = (0, 0);
+    for q in 0..20 {
+        let query = vector(100_000 + q);
+        let hits = store.nearest("canonical", 1, Layer::Public, &query, 10, false).await.unwrap();
+        assert_eq!(hits.len(), 10, "always k rows");
+        for (id, _) in &hits {
+            assert_eq!((id % 6 + 1, id / 6 % 3), (1, 0), "agent 1, public: {id}");
+        }
+        assert!(hits.windows(2).all(|w| w[0].1 >= w[1].1), "closest first");
+        let exact = store.nearest("canonical", 1, Layer::Public, &query, 10, true).await.unwrap();
+        found += hits.iter().filter(|h| exact.iter().any(|e| e.0 == h.0)).count();
+        want += exact.len();
+    }
+    assert!(found as f64 / want as f64 >= 0.9, "recall@10 {found}/{want}");
+    // A fan at the friends layer sees public and friends rows.
+    let hits = store.nearest("canonical", 1, Layer::Friends, &vector(7), 10, false).await.unwrap();
+    assert!(hits.iter().all(|(id, _)| id % 6 == 0 && id / 6 % 3 != 2), "{hits:?}");
+    assert!(hits.iter().any(|(id, _)| id / 6 % 3 == 1), "{hits:?}");
+    assert!(store.ensure_vector_index(0).await.is_err());
 }
