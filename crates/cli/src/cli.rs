@@ -565,6 +565,11 @@ pub enum BenchCmd {
         /// Generated documents to import (≈ 12 chunks each).
         #[arg(long, default_value_t = 60)]
         docs: usize,
+        /// A PostgreSQL server with pgvector (`postgres://…` or `host=… user=…`): the
+        /// same vectors through pgvector's HNSW index too, in a database the run makes
+        /// and drops.
+        #[arg(long, env = "FANLINE_BENCH_DATABASE")]
+        database: Option<String>,
     },
     /// The cost per message of the critics that need no model.
     Critics {

@@ -69,8 +69,13 @@ fn dispatch(cli: Cli) -> fanline_core::Result<bool> {
     let cfg = config(&cli)?;
     let json = cli.json;
     let agent = cli.agent.as_deref();
-    if let Command::Bench(BenchCmd::Search { sizes, queries, docs }) = &cli.command {
-        let opts = bench::BenchOptions { sizes: sizes.clone(), queries: *queries, import_docs: *docs };
+    if let Command::Bench(BenchCmd::Search { sizes, queries, docs, database }) = &cli.command {
+        let opts = bench::BenchOptions {
+            sizes: sizes.clone(),
+            queries: *queries,
+            import_docs: *docs,
+            database: database.clone(),
+        };
         let report = bench::run(&cfg, &opts, &mut |m| eprintln!("{m}"))?;
         return print::out(json, &report, print::bench).map(|_| true);
     }

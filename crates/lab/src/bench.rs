@@ -22,11 +22,14 @@ pub struct BenchOptions {
     pub sizes: Vec<usize>,
     pub queries: usize,
     pub import_docs: usize,
+    /// A PostgreSQL server with pgvector: the same vectors and queries through
+    /// pgvector's HNSW index too, in a database made for the run and dropped after.
+    pub database: Option<String>,
 }
 
 impl Default for BenchOptions {
     fn default() -> Self {
-        BenchOptions { sizes: vec![1_000, 10_000, 100_000], queries: 200, import_docs: 60 }
+        BenchOptions { sizes: vec![1_000, 10_000, 100_000], queries: 200, import_docs: 60, database: None }
     }
 }
 
@@ -52,12 +55,28 @@ pub struct SearchRow {
     pub recall_at_10: Option<f64>,
 }
 
+/// What pgvector took to hold one size (with `--database`).
+#[derive(Debug, Clone, Serialize)]
+pub struct PgVectorRow {
+    pub vectors: usize,
+    /// Writing the rows (batched INSERTs over the connection).
+    pub load_seconds: f64,
+    /// Building the HNSW index (m = 16, ef_construction = 64).
+    pub index_seconds: f64,
+    pub table_bytes: i64,
+    pub index_bytes: i64,
+    /// The in-process index's vectors and codes, for comparison (f32 + int8 + binary).
+    pub in_process_bytes: usize,
+}
+
 #[derive(Debug, Clone, Serialize)]
 pub struct BenchReport {
     pub import: ImportRow,
     pub query_embedding_p50_us: f64,
     pub query_embedding_p99_us: f64,
     pub search: Vec<SearchRow>,
+    /// With `--database`: pgvector's load and build, per size.
+    pub pgvector: Vec<PgVectorRow>,
 }
 
 /// Percentile (0–100) of samples in microseconds.
@@ -258,7 +277,7 @@ pub fn run(config: &Config, opts: &BenchOptions, log: &mut dyn FnMut(&str)) -> R
 
     let dim = config.embedder.dim;
     let filter = SearchFilter { kind: ItemKind::Chunk, agent: 1, max_layer: Layer::Public };
-    let mut rows = Vec::new();
+    let (mut rows, mut pgvector) = (Vec::new(), Vec::new());
     let max = opts.sizes.iter().copied().max().unwrap_or(0);
     let mut items: Vec<IndexedItem> = Vec::with_capacity(max);
     for i in 0..max {
@@ -332,6 +351,12 @@ pub fn run(config: &Config, opts: &BenchOptions, log: &mut dyn FnMut(&str)) -> R
             p99_us: percentile(&mut us, 99.0),
             recall_at_10: None,
         });
+        if let Some(url) = &opts.database {
+            log(&format!("  loading {n} vectors into pgvector and building its index…"));
+            let (pg_rows, pg) = crate::bench_pg::measure(url, &items[..n], &queries, &exact, dim)?;
+            rows.extend(pg_rows);
+            pgvector.push(pg);
+        }
     }
-    Ok(BenchReport { import, query_embedding_p50_us: e50, query_embedding_p99_us: e99, search: rows })
+    Ok(BenchReport { import, query_embedding_p50_us: e50, query_embedding_p99_us: e99, search: rows, pgvector })
 }

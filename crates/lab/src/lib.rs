@@ -4,6 +4,7 @@
 //! benchmarks (`fanline bench search`, `fanline bench route`, `fanline bench serve`).
 
 pub mod bench;
+pub mod bench_pg;
 pub mod bench_route;
 pub mod bench_serve;
 pub mod bench_sync;

@@ -30,7 +30,7 @@ pub use fanline_store::{Acceptance, CapCheck};
 pub use idempotency::Claim;
 pub use listen::Listener;
 pub use rate::RateHit;
-pub use vectors::VectorRow;
+pub use vectors::{VectorRow, VectorSearch};
 
 use deadpool_postgres::{Manager, ManagerConfig, Pool, RecyclingMethod};
 use fanline_engine::{Layer, Tier};
@@ -71,6 +71,18 @@ impl PgStore {
     /// (libpq's forms), with at most `connections` connections.
     pub fn connect(url: &str, connections: usize) -> Result<PgStore> {
         let config = tokio_postgres::Config::from_str(url).map_err(|e| Error::Config(e.to_string()))?;
+        Self::with_config(config, connections)
+    }
+
+    /// Connect to the database `dbname` of the server at `url` (whatever database `url`
+    /// names).
+    pub fn connect_to(url: &str, dbname: &str, connections: usize) -> Result<PgStore> {
+        let mut config = tokio_postgres::Config::from_str(url).map_err(|e| Error::Config(e.to_string()))?;
+        config.dbname(dbname);
+        Self::with_config(config, connections)
+    }
+
+    fn with_config(config: tokio_postgres::Config, connections: usize) -> Result<PgStore> {
         let manager = Manager::from_config(
             config,
             tokio_postgres::NoTls,
@@ -79,6 +91,23 @@ impl PgStore {
         let pool =
             Pool::builder(manager).max_size(connections.max(1)).build().map_err(|e| Error::Config(e.to_string()))?;
         Ok(PgStore { pool })
+    }
+
+    /// Create the database `name` (letters, digits and `_`) on this server, dropping
+    /// one of that name first when `replace`.
+    pub async fn create_database(&self, name: &str, replace: bool) -> Result<()> {
+        let client = self.client().await?;
+        if replace {
+            client.batch_execute(&format!("DROP DATABASE IF EXISTS {} WITH (FORCE)", db_name(name)?)).await?;
+        }
+        client.batch_execute(&format!("CREATE DATABASE {}", db_name(name)?)).await?;
+        Ok(())
+    }
+
+    /// Drop the database `name` if it exists.
+    pub async fn drop_database(&self, name: &str) -> Result<()> {
+        self.client().await?.batch_execute(&format!("DROP DATABASE IF EXISTS {} WITH (FORCE)", db_name(name)?)).await?;
+        Ok(())
     }
 
     pub(crate) async fn client(&self) -> Result<deadpool_postgres::Object> {
@@ -143,4 +172,12 @@ impl PgStore {
             .await?;
         Ok(row.get(0))
     }
+}
+
+/// A database name this store makes: letters, digits and `_` (never quoted).
+fn db_name(name: &str) -> Result<&str> {
+    if name.is_empty() || !name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') {
+        return Err(Error::Invalid(format!("{name:?} is not a database name this store makes")));
+    }
+    Ok(name)
 }

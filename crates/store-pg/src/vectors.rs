@@ -8,6 +8,16 @@
 use crate::{Error, PgStore, Result};
 use fanline_engine::Layer;
 
+/// How [`PgStore::nearest`] searches.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum VectorSearch {
+    /// Every row the filter passes, by exact distance (to measure recall against).
+    Exact,
+    /// The HNSW graph, keeping `ef_search` candidates (pgvector's default is 40; more
+    /// finds more of the true neighbours of clustered vectors, and costs more).
+    Hnsw { ef_search: u32 },
+}
+
 /// A vector to store: (kind, id, agent, layer, vector).
 pub type VectorRow<'a> = (&'a str, i64, i64, Layer, &'a [f32]);
 
@@ -55,11 +65,18 @@ impl PgStore {
         if dim == 0 || dim > 2000 {
             return Err(Error::Invalid(format!("pgvector's HNSW index takes 1 to 2,000 dimensions, not {dim}")));
         }
+        // The graph built in memory (a build that outgrows maintenance_work_mem goes on
+        // several times slower), then fresh statistics: without them the planner may
+        // sort the agent's rows instead of walking the graph.
         self.client()
             .await?
             .batch_execute(&format!(
-                "CREATE INDEX IF NOT EXISTS item_vectors_hnsw_{dim} ON item_vectors
-                 USING hnsw ((embedding::vector({dim})) vector_cosine_ops) WHERE vector_dims(embedding) = {dim}"
+                "BEGIN;
+                 SET LOCAL maintenance_work_mem = '1GB';
+                 CREATE INDEX IF NOT EXISTS item_vectors_hnsw_{dim} ON item_vectors
+                 USING hnsw ((embedding::vector({dim})) vector_cosine_ops) WHERE vector_dims(embedding) = {dim};
+                 COMMIT;
+                 ANALYZE item_vectors;"
             ))
             .await?;
         Ok(())
@@ -82,8 +99,7 @@ impl PgStore {
     }
 
     /// The `k` vectors of `kind` closest to `query` (cosine) that a fan at `layer` may
-    /// see among the agent's: (id, cosine similarity), closest first. `exact` scans
-    /// every row instead of walking the index (to measure recall against).
+    /// see among the agent's: (id, cosine similarity), closest first.
     pub async fn nearest(
         &self,
         kind: &str,
@@ -91,15 +107,20 @@ impl PgStore {
         layer: Layer,
         query: &[f32],
         k: usize,
-        exact: bool,
+        how: VectorSearch,
     ) -> Result<Vec<(i64, f32)>> {
         let dim = query.len();
         let mut client = self.client().await?;
         let tx = client.transaction().await?;
         // SET LOCAL: for this search only, whatever the pooled connection did before.
-        let setup =
-            if exact { "SET LOCAL enable_indexscan = off" } else { "SET LOCAL hnsw.iterative_scan = strict_order" };
-        tx.batch_execute(setup).await?;
+        let setup = match how {
+            VectorSearch::Exact => "SET LOCAL enable_indexscan = off".to_string(),
+            VectorSearch::Hnsw { ef_search } => format!(
+                "SET LOCAL hnsw.iterative_scan = strict_order; SET LOCAL hnsw.ef_search = {}",
+                ef_search.clamp(1, 1000)
+            ),
+        };
+        tx.batch_execute(&setup).await?;
         let rows = tx
             .query(
                 &format!(

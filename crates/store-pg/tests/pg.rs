@@ -7,7 +7,9 @@
 
 use chrono::{DateTime, Duration, Utc};
 use fanline_engine::{caps, Layer, Tier};
-use fanline_store_pg::{Acceptance, CapCheck, Claim, PgStore, MIGRATIONS};
+use fanline_store_pg::{Acceptance, CapCheck, Claim, PgStore, VectorSearch, MIGRATIONS};
+
+const HNSW: VectorSearch = VectorSearch::Hnsw { ef_search: 40 };
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 
@@ -27,11 +29,8 @@ fn server() -> Option<String> {
 
 /// A new, empty database on the server, migrated; returns its connection string.
 async fn fresh_db(server: &str, name: &str) -> String {
-    let (admin, connection) = tokio_postgres::connect(server, tokio_postgres::NoTls).await.unwrap();
-    tokio::spawn(connection);
     let db = format!("fanline_{name}_{}", std::process::id());
-    admin.batch_execute(&format!("DROP DATABASE IF EXISTS {db}")).await.unwrap();
-    admin.batch_execute(&format!("CREATE DATABASE {db}")).await.unwrap();
+    PgStore::connect(server, 1).unwrap().create_database(&db, true).await.unwrap();
     let url = format!("{server} dbname={db}");
     assert_eq!(PgStore::connect(&url, 1).unwrap().migrate().await.unwrap(), MIGRATIONS.len());
     url
@@ -435,19 +434,19 @@ async fn nearest_vectors_are_filtered_by_agent_and_layer_and_match_an_exact_scan
     let (mut found, mut want) = (0, 0);
     for q in 0..20 {
         let query = vector(100_000 + q);
-        let hits = store.nearest("canonical", 1, Layer::Public, &query, 10, false).await.unwrap();
+        let hits = store.nearest("canonical", 1, Layer::Public, &query, 10, HNSW).await.unwrap();
         assert_eq!(hits.len(), 10, "always k rows");
         for (id, _) in &hits {
             assert_eq!((id % 6 + 1, id / 6 % 3), (1, 0), "agent 1, public: {id}");
         }
         assert!(hits.windows(2).all(|w| w[0].1 >= w[1].1), "closest first");
-        let exact = store.nearest("canonical", 1, Layer::Public, &query, 10, true).await.unwrap();
+        let exact = store.nearest("canonical", 1, Layer::Public, &query, 10, VectorSearch::Exact).await.unwrap();
         found += hits.iter().filter(|h| exact.iter().any(|e| e.0 == h.0)).count();
         want += exact.len();
     }
     assert!(found as f64 / want as f64 >= 0.9, "recall@10 {found}/{want}");
     // A fan at the friends layer sees public and friends rows.
-    let hits = store.nearest("canonical", 1, Layer::Friends, &vector(7), 10, false).await.unwrap();
+    let hits = store.nearest("canonical", 1, Layer::Friends, &vector(7), 10, HNSW).await.unwrap();
     assert!(hits.iter().all(|(id, _)| id % 6 == 0 && id / 6 % 3 != 2), "{hits:?}");
     assert!(hits.iter().any(|(id, _)| id / 6 % 3 == 1), "{hits:?}");
     assert!(store.ensure_vector_index(0).await.is_err());

@@ -29,6 +29,32 @@ pub fn bench(o: &mut Out, r: &BenchReport) {
         let recall = row.recall_at_10.map(|x| format!("{x:.3}")).unwrap_or_else(|| "-".into());
         say!(o, "{:>9}  {:<16} {:>10.0} {:>10.0} {:>10}", row.vectors, row.method, row.p50_us, row.p99_us, recall);
     }
+    if !r.pgvector.is_empty() {
+        say!(
+            o,
+            "\n{:>9}  {:>9} {:>10} {:>10} {:>10} {:>12}",
+            "vectors",
+            "load s",
+            "index s",
+            "table MB",
+            "index MB",
+            "in-proc MB"
+        );
+        let mb = |b: f64| b / 1e6;
+        for p in &r.pgvector {
+            say!(
+                o,
+                "{:>9}  {:>9.1} {:>10.1} {:>10.1} {:>10.1} {:>12.1}",
+                p.vectors,
+                p.load_seconds,
+                p.index_seconds,
+                mb(p.table_bytes as f64),
+                mb(p.index_bytes as f64),
+                mb(p.in_process_bytes as f64)
+            );
+        }
+        say!(o, "pgvector: HNSW m = 16, ef_construction = 64, iterative scans (strict order); latency includes the round trip");
+    }
 }
 
 fn reuse_row(o: &mut Out, m: &ReuseMetrics) {
