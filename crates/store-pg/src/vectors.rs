@@ -60,7 +60,9 @@ impl PgStore {
     }
 
     /// Make the HNSW index for vectors of `dim` dimensions if it is missing (cosine
-    /// distance; pgvector's defaults m = 16, ef_construction = 64).
+    /// distance; m = 16, ef_construction = 128: twice the build time of pgvector's 64,
+    /// and on clustered vectors recall@10 0.95 instead of 0.87 at ef_search 100, `fanline
+    /// bench search --database`).
     pub async fn ensure_vector_index(&self, dim: usize) -> Result<()> {
         if dim == 0 || dim > 2000 {
             return Err(Error::Invalid(format!("pgvector's HNSW index takes 1 to 2,000 dimensions, not {dim}")));
@@ -74,7 +76,8 @@ impl PgStore {
                 "BEGIN;
                  SET LOCAL maintenance_work_mem = '1GB';
                  CREATE INDEX IF NOT EXISTS item_vectors_hnsw_{dim} ON item_vectors
-                 USING hnsw ((embedding::vector({dim})) vector_cosine_ops) WHERE vector_dims(embedding) = {dim};
+                 USING hnsw ((embedding::vector({dim})) vector_cosine_ops) WITH (m = 16, ef_construction = 128)
+                 WHERE vector_dims(embedding) = {dim};
                  COMMIT;
                  ANALYZE item_vectors;"
             ))

@@ -53,7 +53,7 @@ pub fn bench(o: &mut Out, r: &BenchReport) {
                 mb(p.in_process_bytes as f64)
             );
         }
-        say!(o, "pgvector: HNSW m = 16, ef_construction = 64, iterative scans (strict order); latency includes the round trip");
+        say!(o, "pgvector: HNSW m = 16, ef_construction = 128, iterative scans (strict order); latency includes the round trip");
     }
 }
 
