@@ -77,7 +77,7 @@ echo
 # The hub: the same engine over HTTP. A fan writes from the web, accepts the offer, and
 # sees the creator's answer (given here from the command line) arrive live.
 echo; echo "── the hub: fanline serve"
-PORT="$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')"
+PORT="$(python3 "$ROOT/scripts/free_port.py")"
 HUB_LOG="$(mktemp)"
 "$FANLINE" serve --listen "127.0.0.1:$PORT" >"$HUB_LOG" 2>&1 &
 HUB_PID=$!

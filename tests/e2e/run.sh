@@ -23,7 +23,7 @@ command -v tauri-driver >/dev/null 2>&1 || cargo install --quiet tauri-driver --
 
 WORK="$(mktemp -d)"
 trap 'rm -rf "$WORK"' EXIT
-port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+port() { python3 "$ROOT/scripts/free_port.py"; }
 export FANLINE_E2E_PORT="$(port)" FANLINE_E2E_NATIVE_PORT="$(port)"
 export FANLINE_E2E_APP
 export FANLINE_E2E_KB="$ROOT/examples/creator-kb"

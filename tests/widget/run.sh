@@ -22,7 +22,7 @@ fi
 WORK="$(mktemp -d)"
 DRIVER=""
 trap '[ -n "$DRIVER" ] && kill "$DRIVER" 2>/dev/null; rm -rf "$WORK"' EXIT
-port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+port() { python3 "$ROOT/scripts/free_port.py"; }
 export FANLINE_DATA_DIR="$WORK/data" FANLINE_CONFIG="$WORK/config.toml"
 touch "$FANLINE_CONFIG"
 KB="$ROOT/examples/creator-kb"
