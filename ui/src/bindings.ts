@@ -873,7 +873,13 @@ layer: Layer;
 /**
  * Cosine similarity to the message.
  */
-similarity: number }
+similarity: number; 
+/**
+ * The passage's sentence closest to the message by meaning, when
+ * measured: a passage about several things is diluted as a whole, one of its
+ * sentences is not ("She started the YouTube channel in 2019…").
+ */
+closest?: ClosestSentence | null }
 /**
  * A source an answer cites.
  */
@@ -898,6 +904,18 @@ heading: string;
  * Where its document was imported from.
  */
 source_path: string }
+/**
+ * A passage's sentence closest to the message, with its cosine.
+ */
+export type ClosestSentence = { 
+/**
+ * The sentence.
+ */
+text: string; 
+/**
+ * Its cosine similarity to the message.
+ */
+similarity: number }
 /**
  * A conflict kept for the creator, with its uid (to settle it by).
  */

@@ -42,7 +42,7 @@ impl RouteBackend for Backend<'_> {
         self.app.embedder().map_err(port)?.embed_one(text)
     }
 
-    fn topic_vectors(&self, phrases: &[String]) -> Result<Vec<Vec<f32>>> {
+    fn phrase_vectors(&self, phrases: &[String]) -> Result<Vec<Vec<f32>>> {
         let refs: Vec<&str> = phrases.iter().map(String::as_str).collect();
         self.app.embedder().map_err(port)?.embed(&refs)
     }
@@ -122,6 +122,7 @@ impl RouteBackend for Backend<'_> {
                 text: c.text.clone(),
                 layer: c.layer,
                 similarity: h.cosine,
+                closest: None,
             })
             .collect())
     }

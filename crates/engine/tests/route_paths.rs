@@ -34,7 +34,7 @@ impl RouteBackend for Scripted {
         self.embeds.fetch_add(1, Ordering::SeqCst);
         Ok(vec![1.0, 0.0])
     }
-    fn topic_vectors(&self, phrases: &[String]) -> Result<Vec<Vec<f32>>> {
+    fn phrase_vectors(&self, phrases: &[String]) -> Result<Vec<Vec<f32>>> {
         // A unit vector whose dot product with the message vector [1, 0] is the scripted cosine.
         Ok(phrases
             .iter()
@@ -63,6 +63,7 @@ fn chunk(sim: f32) -> ChunkHit {
         text: "I film on a Sony.".into(),
         layer: Layer::Public,
         similarity: sim,
+        closest: None,
     }
 }
 
@@ -367,6 +368,28 @@ fn a_name_the_passages_never_mention_goes_to_the_creator_not_to_path_a() {
     assert_eq!(r.path(), RoutePath::D, "{}", r.reason);
     assert!(r.reason.contains("never mention \"canon\""), "{}", r.reason);
     assert_eq!(r.signals.unwrap().unnamed, vec!["canon".to_string()]);
+}
+
+#[test]
+fn a_passage_diluted_as_a_whole_answers_through_its_closest_sentence() {
+    let c = Case::new();
+    let about = "I write thrillers and teach fiction writing. She started the YouTube channel in 2019 \
+                 to share what she learned. She lives in Lyon with two cats.";
+    let passage = ChunkHit { text: about.into(), ..chunk(0.35) };
+    let asked = "when did you start the youtube channel";
+    // The passage as a whole is far (0.35): the creator is asked.
+    let far = Scripted { chunks: vec![passage.clone()], ..Default::default() };
+    assert_eq!(c.run(asked, &far).path(), RoutePath::D);
+    // Its second sentence is close: path A quotes it, and the trace says which it was.
+    let sentence = "She started the YouTube channel in 2019 to share what she learned.";
+    let close = Scripted { chunks: vec![passage], topic_sim: vec![(sentence.into(), 0.62)], ..Default::default() };
+    let r = c.run(asked, &close);
+    assert_eq!(r.path(), RoutePath::A, "{}", r.reason);
+    let (reply, _) = fanline_engine::route::reply::grounded_answer(asked, &r.chunks, 0.45);
+    assert!(reply.starts_with("She started the YouTube channel in 2019"), "{reply}");
+    assert!(r.trace.step("chunks").unwrap().note.contains("its sentence \"She started"), "{:?}", r.trace);
+    // Novelty still goes by the passage as a whole (a sentence comes closer to anything).
+    assert!((r.signals.unwrap().chunk_similarity.unwrap() - 0.35).abs() < 1e-5);
 }
 
 #[test]

@@ -90,7 +90,7 @@ fn escalate_accept_answer_then_paraphrases_are_served_from_the_canonical_answer(
     assert_eq!(app.decision(r2.decision_id).unwrap().canonical_answer_id, Some(c.id));
 
     // The creator may attach a later question to the answer instead of writing a new one.
-    let d2 = app.route(None, "cy", "Do you take money from brands to talk about their products?").unwrap();
+    let d2 = app.route(None, "cy", "Do brands pay you to mention them in your videos?").unwrap();
     assert_eq!(d2.path, RoutePath::D, "{}", d2.reason);
     let id2 = d2.escalation_id.unwrap();
     app.accept(id2).unwrap();
@@ -328,7 +328,7 @@ fn the_conversation_set_routes_as_a_creator_expects() {
     let misses: Vec<String> =
         r.results.iter().filter(|t| !t.right).map(|t| format!("{}: {}", t.say, t.misses.join("; "))).collect();
     assert_eq!((r.leaks, r.wrong_reuses), (0, 0), "{misses:#?}");
-    assert!(r.right >= 61, "{} of {} right:\n{misses:#?}", r.right, r.turns);
+    assert!(r.right >= 63, "{} of {} right:\n{misses:#?}", r.right, r.turns);
 }
 
 /// Off-topic is calibrated on CLINC150: against a writer's documents, its validation
@@ -345,9 +345,10 @@ fn general_requests_are_declined_as_off_topic_against_a_writers_documents() {
     app.fan_add("fan", Tier::Free, Layer::Public).unwrap();
     let queries: Vec<&String> =
         data["val"].iter().step_by(10).chain(data["oos_val"].iter().step_by(2)).map(|(q, _)| q).collect();
-    let (mut off, mut sims) = (0, Vec::new());
+    let (mut off, mut answered, mut sims) = (0, 0, Vec::new());
     for q in &queries {
         let r = app.route(None, "fan", q).unwrap();
+        answered += usize::from(r.path == RoutePath::A);
         if r.refusal.as_ref().is_some_and(|f| f.code == fanline_engine::route::RefusalCode::OffTopic) {
             off += 1;
         }
@@ -372,4 +373,6 @@ fn general_requests_are_declined_as_off_topic_against_a_writers_documents() {
         below(0.3)
     );
     assert!(share >= 0.5, "{share}");
+    // A general request is never answered from a writer's documents (1% slack).
+    assert!(answered * 100 <= queries.len(), "{answered} answered from the documents");
 }

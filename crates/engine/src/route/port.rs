@@ -17,9 +17,10 @@ pub trait RouteBackend: Sync {
     fn history(&self, agent_id: i64, fan: &FanProfile, caps: &CapWindows) -> Result<FanHistory>;
     /// The message's vector.
     fn embed(&self, text: &str) -> Result<Vec<f32>>;
-    /// Vectors of topic phrases (blocked topics, policy topic descriptions); cached by
-    /// the implementation, they rarely change.
-    fn topic_vectors(&self, phrases: &[String]) -> Result<Vec<Vec<f32>>>;
+    /// Vectors of short texts the message is compared with (blocked topics, policy
+    /// topic descriptions, the sentences of the passages found); cached by the
+    /// implementation, they rarely change.
+    fn phrase_vectors(&self, phrases: &[String]) -> Result<Vec<Vec<f32>>>;
     /// The canonical answers closest to `vector` that a fan at `layer` may see, one per
     /// answer, scored by [`crate::reuse::score_answers`], with their phrasing counts and
     /// (when `settings.reuse.per_answer`) their own thresholds.

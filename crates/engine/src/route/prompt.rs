@@ -88,6 +88,7 @@ mod tests {
             text: "It costs 29 euros.".into(),
             layer: Layer::Public,
             similarity: 0.8,
+            closest: None,
         };
         let h = vec![("fan".to_string(), "Hi!".to_string()), ("fan".to_string(), "How much?".to_string())];
         let (s, u) = answer("", "Jules", "How much?", &h, &[c]);

@@ -56,15 +56,15 @@ fn clip(text: &str, max: usize) -> String {
 pub fn grounded_answer(message: &str, chunks: &[ChunkHit], support_similarity: f32) -> (String, Vec<Citation>) {
     let terms = content_terms(message);
     let mut used: Vec<(&ChunkHit, String)> = Vec::new();
-    for c in chunks.iter().filter(|c| c.similarity >= support_similarity).take(2) {
-        let (text, matched) = answering_sentences(&terms, &c.text, 400);
+    for c in chunks.iter().filter(|c| c.closeness() >= support_similarity).take(2) {
+        let (text, matched) = answering_sentences(&terms, &c.text, closest(c), 400);
         if used.is_empty() || matched > 0 {
             used.push((c, text));
         }
     }
     if used.is_empty() {
         if let Some(c) = chunks.first() {
-            used.push((c, answering_sentences(&terms, &c.text, 400).0));
+            used.push((c, answering_sentences(&terms, &c.text, closest(c), 400).0));
         }
     }
     let citations = citations(used.iter().map(|(c, _)| *c));
@@ -72,13 +72,13 @@ pub fn grounded_answer(message: &str, chunks: &[ChunkHit], support_similarity: f
     (format!("{}\n\n{}", body.join("\n\n"), sources(&citations)), citations)
 }
 
-/// The sentences of `text` that answer a message with these content terms, in their
-/// order, up to about `max` characters: the sentence sharing most terms with the
-/// message, then the ones after it while they fit (a passage's answer usually follows
-/// its first matching sentence). A sentence of fewer than four words ("Yes.") is never
-/// quoted on its own: it goes with the one after it. Without any shared term, the
-/// passage's first sentences. Returns the text and how many terms it shares.
-pub fn answering_sentences(terms: &[String], text: &str, max: usize) -> (String, usize) {
+fn closest(c: &ChunkHit) -> Option<&str> {
+    c.closest.as_ref().map(|s| s.text.as_str())
+}
+
+/// The sentences of `text`, each of at least four words: a shorter one ("Yes.") goes
+/// with the one after it (or, last, with the one before).
+pub fn sentences(text: &str) -> Vec<String> {
     let flat = text.split_whitespace().collect::<Vec<_>>().join(" ");
     let mut sentences: Vec<String> = Vec::new();
     let mut pending = String::new();
@@ -98,16 +98,33 @@ pub fn answering_sentences(terms: &[String], text: &str, max: usize) -> (String,
             None => sentences.push(pending.trim().to_string()),
         }
     }
+    sentences
+}
+
+/// The sentences of `text` that answer a message with these content terms, in their
+/// order, up to about `max` characters: the sentence sharing most terms with the
+/// message, then the ones after it while they fit (a passage's answer usually follows
+/// its first matching sentence). When none shares a term, the sentence `closest` to the
+/// message by meaning leads (what "What microphone do you use?" asks is in "Sound
+/// comes from a Rode PodMic…"). A sentence
+/// of fewer than four words ("Yes.") is never quoted on its own: it goes with the one
+/// after it. Without any shared term or closest sentence, the passage's first
+/// sentences. Returns the text and how many terms it shares.
+pub fn answering_sentences(terms: &[String], text: &str, closest: Option<&str>, max: usize) -> (String, usize) {
+    let flat = text.split_whitespace().collect::<Vec<_>>().join(" ");
+    let sentences = sentences(&flat);
     let shared = |s: &str| {
         let own = content_terms(s);
         terms.iter().filter(|t| own.iter().any(|o| o == *t)).count()
     };
     let scores: Vec<usize> = sentences.iter().map(|s| shared(s)).collect();
     let best = scores.iter().copied().max().unwrap_or(0);
-    if best == 0 {
-        return (excerpt(&flat, max), 0);
-    }
-    let start = scores.iter().position(|&n| n == best).unwrap_or(0);
+    let closest = closest.and_then(|c| sentences.iter().position(|s| s == c));
+    let start = match closest {
+        _ if best > 0 => scores.iter().position(|&n| n == best).unwrap_or(0),
+        Some(i) => i,
+        None => return (excerpt(&flat, max), 0),
+    };
     let mut out = sentences[start].clone();
     for s in &sentences[start + 1..] {
         if out.chars().count() + 1 + s.chars().count() > max {
@@ -277,6 +294,7 @@ mod tests {
             text: text.into(),
             layer: Layer::Public,
             similarity: sim,
+            closest: None,
         }
     }
 
@@ -295,15 +313,27 @@ mod tests {
         let text = "Yes. If the workshop is not for you, write to me within 14 days of your first payment \
                     and you get a full refund. After that, cancelling stops the next payment.";
         let terms = content_terms("Can I get my money back within the first days?");
-        let (t, n) = answering_sentences(&terms, text, 400);
+        let (t, n) = answering_sentences(&terms, text, None, 400);
         assert!(t.starts_with("Yes. If the workshop") && n >= 1, "{t}");
         // The sentence that matches, then what follows it.
         let text = "I draft in Scrivener. Sound comes from a Rode PodMic into a recorder. Lighting is one LED panel.";
-        let (t, _) = answering_sentences(&content_terms("What sound recorder do you use?"), text, 400);
+        let (t, _) = answering_sentences(&content_terms("What sound recorder do you use?"), text, None, 400);
         assert!(t.starts_with("Sound comes from") && !t.contains("Scrivener"), "{t}");
         // Nothing shared: the first sentences.
-        let (t, n) = answering_sentences(&content_terms("hello"), text, 30);
+        let (t, n) = answering_sentences(&content_terms("hello"), text, None, 30);
         assert_eq!((t.as_str(), n), ("I draft in Scrivener.", 0));
+    }
+
+    #[test]
+    fn the_sentence_closest_by_meaning_leads_when_words_do_not_decide() {
+        let text = "I draft in Scrivener. Sound comes from a Rode PodMic into a recorder. Lighting is one LED panel.";
+        let closest = Some("Sound comes from a Rode PodMic into a recorder.");
+        // No word in common ("microphone" is not "PodMic"): the closest sentence leads.
+        let (t, n) = answering_sentences(&content_terms("What microphone do you use?"), text, closest, 400);
+        assert!(t.starts_with("Sound comes from") && n == 0, "{t}");
+        // Words decide when one sentence shares more of them.
+        let (t, _) = answering_sentences(&content_terms("Which software do you draft in?"), text, closest, 400);
+        assert!(t.starts_with("I draft in Scrivener"), "{t}");
     }
 
     #[test]

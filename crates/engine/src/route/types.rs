@@ -65,6 +65,29 @@ pub struct ChunkHit {
     pub layer: Layer,
     /// Cosine similarity to the message.
     pub similarity: f32,
+    /// The passage's sentence closest to the message by meaning, when
+    /// measured: a passage about several things is diluted as a whole, one of its
+    /// sentences is not ("She started the YouTube channel in 2019…").
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub closest: Option<ClosestSentence>,
+}
+
+/// A passage's sentence closest to the message, with its cosine.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+pub struct ClosestSentence {
+    /// The sentence.
+    pub text: String,
+    /// Its cosine similarity to the message.
+    pub similarity: f32,
+}
+
+impl ChunkHit {
+    /// How close the passage is to the message: the passage as a whole or its closest
+    /// sentence, whichever is closer.
+    pub fn closeness(&self) -> f32 {
+        self.closest.as_ref().map_or(self.similarity, |c| c.similarity.max(self.similarity))
+    }
 }
 
 /// How a topic was recognised in a message.
