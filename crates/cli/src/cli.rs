@@ -606,8 +606,9 @@ pub enum BenchCmd {
         canonical: usize,
         /// Offered loads (messages a second, comma-separated) to measure at, with the
         /// batched hub and the largest concurrency up to 32: messages are sent on a
-        /// fixed schedule and latency counts from the scheduled time. Empty: none.
-        #[arg(long, value_delimiter = ',', default_values_t = [200.0f64, 250.0, 300.0])]
+        /// fixed schedule and latency counts from the scheduled time. `--rate` with no
+        /// value: none.
+        #[arg(long, value_delimiter = ',', num_args = 0.., default_values_t = [200.0f64, 250.0, 300.0])]
         rate: Vec<f64>,
     },
     /// Sync over HTTP on loopback: a new device's first sync, a push of many offline
