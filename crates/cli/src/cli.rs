@@ -611,6 +611,20 @@ pub enum BenchCmd {
         #[arg(long, value_delimiter = ',', num_args = 0.., default_values_t = [200.0f64, 250.0, 300.0])]
         rate: Vec<f64>,
     },
+    /// What the hub's writes that must hold across processes cost on PostgreSQL:
+    /// idempotency keys, the change log, cap acceptances, rate limits (ops a second,
+    /// p50/p99 at each number of connections), in a database the run makes and drops.
+    Pg {
+        /// The server (`postgres://…` or `host=… user=…`).
+        #[arg(long, env = "FANLINE_BENCH_DATABASE")]
+        database: String,
+        /// Concurrent connections, comma-separated.
+        #[arg(long, value_delimiter = ',', default_values_t = [1usize, 8, 32])]
+        concurrency: Vec<usize>,
+        /// Operations per row.
+        #[arg(long, default_value_t = 3000)]
+        ops: usize,
+    },
     /// Sync over HTTP on loopback: a new device's first sync, a push of many offline
     /// edits, another device pulling what they changed (changes or records a second).
     Sync {

@@ -103,6 +103,15 @@ fn dispatch(cli: Cli) -> fanline_core::Result<bool> {
         let report = fanline_lab::bench_serve::run(&cfg, &opts, &mut |m| eprintln!("{m}"))?;
         return print::out(json, &report, print::bench_serve).map(|_| true);
     }
+    if let Command::Bench(BenchCmd::Pg { database, concurrency, ops }) = &cli.command {
+        let opts = fanline_lab::bench_pg_ops::PgOpsOptions {
+            url: database.clone(),
+            concurrency: concurrency.clone(),
+            ops: *ops,
+        };
+        let rows = fanline_lab::bench_pg_ops::run(&opts, &mut |m| eprintln!("{m}"))?;
+        return print::out(json, rows.as_slice(), print::bench_pg_ops).map(|_| true);
+    }
     if let Command::Bench(BenchCmd::Sync { canonical, changes }) = &cli.command {
         let opts = fanline_lab::bench_sync::SyncBenchOptions { canonical: *canonical, changes: *changes };
         let rows = fanline_lab::bench_sync::run(&cfg, &opts, &mut |m| eprintln!("{m}"))?;

@@ -13,7 +13,7 @@ const EF_SEARCH: [u32; 3] = [40, 100, 200];
 use std::collections::HashSet;
 use std::time::Instant;
 
-fn pg(e: fanline_store_pg::Error) -> Error {
+pub(crate) fn pg(e: fanline_store_pg::Error) -> Error {
     Error::InvalidInput(format!("PostgreSQL: {e}"))
 }
 

@@ -5,6 +5,7 @@
 
 pub mod bench;
 pub mod bench_pg;
+pub mod bench_pg_ops;
 pub mod bench_route;
 pub mod bench_serve;
 pub mod bench_sync;

@@ -28,18 +28,40 @@ impl PgStore {
         entity_id: &str,
         body: &serde_json::Value,
     ) -> Result<i64> {
+        let seqs = self.append_changes(agent_id, &[(entity, entity_id, body)]).await?;
+        Ok(seqs[0])
+    }
+
+    /// Append the changes one write made (a fan's message, its reply and the decision)
+    /// in one transaction; returns their numbers, consecutive. The `sync_head` row is
+    /// raised once by their count, so writers wait on it once per transaction, not once
+    /// per change (`fanline bench pg`), and listeners hear the last number.
+    pub async fn append_changes(
+        &self,
+        agent_id: i64,
+        changes: &[(&str, &str, &serde_json::Value)],
+    ) -> Result<Vec<i64>> {
+        if changes.is_empty() {
+            return Ok(Vec::new());
+        }
+        let n = changes.len() as i64;
         let mut client = self.client().await?;
         let tx = client.transaction().await?;
-        let seq: i64 = tx.query_one("UPDATE sync_head SET seq = seq + 1 RETURNING seq", &[]).await?.get(0);
+        let last: i64 = tx.query_one("UPDATE sync_head SET seq = seq + $1 RETURNING seq", &[&n]).await?.get(0);
+        let seqs: Vec<i64> = (last - n + 1..=last).collect();
+        let entities: Vec<&str> = changes.iter().map(|c| c.0).collect();
+        let ids: Vec<&str> = changes.iter().map(|c| c.1).collect();
+        let bodies: Vec<&serde_json::Value> = changes.iter().map(|c| c.2).collect();
         tx.execute(
-            "INSERT INTO changes (seq, agent_id, entity, entity_id, body) VALUES ($1, $2, $3, $4, $5)",
-            &[&seq, &agent_id, &entity, &entity_id, body],
+            "INSERT INTO changes (seq, agent_id, entity, entity_id, body)
+             SELECT s, $2, e, i, b FROM UNNEST($1::bigint[], $3::text[], $4::text[], $5::jsonb[]) AS t(s, e, i, b)",
+            &[&seqs, &agent_id, &entities, &ids, &bodies],
         )
         .await?;
         // Delivered to listeners at commit, in commit order (see `listen.rs`).
-        tx.execute("SELECT pg_notify($1, $2)", &[&crate::listen::CHANNEL, &seq.to_string()]).await?;
+        tx.execute("SELECT pg_notify($1, $2)", &[&crate::listen::CHANNEL, &last.to_string()]).await?;
         tx.commit().await?;
-        Ok(seq)
+        Ok(seqs)
     }
 
     /// Up to `limit` changes after `after`, in order.

@@ -23,6 +23,7 @@ mod changes;
 mod idempotency;
 pub mod listen;
 mod rate;
+pub mod testing;
 mod vectors;
 
 pub use changes::Change;

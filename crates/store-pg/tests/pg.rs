@@ -7,25 +7,12 @@
 
 use chrono::{DateTime, Duration, Utc};
 use fanline_engine::{caps, Layer, Tier};
+use fanline_store_pg::testing::server;
 use fanline_store_pg::{Acceptance, CapCheck, Claim, PgStore, VectorSearch, MIGRATIONS};
 
 const HNSW: VectorSearch = VectorSearch::Hnsw { ef_search: 40 };
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
-
-/// The server's connection string, or `None` (skip) when there is none to use.
-fn server() -> Option<String> {
-    match std::env::var("FANLINE_TEST_PG") {
-        Ok(s) if !s.is_empty() => Some(s),
-        _ if std::env::var("FANLINE_REQUIRE_PG").as_deref() == Ok("1") => {
-            panic!("FANLINE_REQUIRE_PG=1 but FANLINE_TEST_PG is not set")
-        }
-        _ => {
-            eprintln!("skipped: no PostgreSQL (set FANLINE_TEST_PG, as scripts/test.sh does)");
-            None
-        }
-    }
-}
 
 /// A new, empty database on the server, migrated; returns its connection string.
 async fn fresh_db(server: &str, name: &str) -> String {
@@ -251,7 +238,9 @@ async fn an_idempotency_key_is_claimed_once_across_connections() {
 }
 
 /// Writers append while a reader follows the log by its cursor: the reader sees every
-/// change exactly once, in order, even though writers commit in any order.
+/// change exactly once, in order, even though writers commit in any order. Half the
+/// writers append one change at a time, half three in one transaction (a message, its
+/// reply, the decision), whose numbers are consecutive.
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn a_reader_following_the_change_log_never_skips_a_late_commit() {
     let Some(server) = server() else { return };
@@ -265,7 +254,15 @@ async fn a_reader_following_the_change_log_never_skips_a_late_commit() {
             tokio::spawn(async move {
                 for i in 0..100 {
                     let body = serde_json::json!({ "writer": w, "i": i });
-                    store.append_change(agent, "canonical_answer", &format!("{w}-{i}"), &body).await.unwrap();
+                    let id = format!("{w}-{i}");
+                    if w % 2 == 0 {
+                        store.append_change(agent, "canonical_answer", &id, &body).await.unwrap();
+                    } else if i % 3 == 0 {
+                        let three =
+                            [("message", id.as_str(), &body), ("message", "reply", &body), ("decision", "d", &body)];
+                        let seqs = store.append_changes(agent, &three).await.unwrap();
+                        assert_eq!((seqs.len(), seqs[2] - seqs[0]), (3, 2), "consecutive: {seqs:?}");
+                    }
                 }
             })
         })
@@ -292,7 +289,8 @@ async fn a_reader_following_the_change_log_never_skips_a_late_commit() {
     }
     done.store(true, Ordering::SeqCst);
     let seen = reader.await.unwrap();
-    assert_eq!(seen, (1..=800).collect::<Vec<i64>>(), "every change once, in order, none skipped");
+    // 4 writers × 100 single changes + 4 × 34 transactions of 3.
+    assert_eq!(seen, (1..=808).collect::<Vec<i64>>(), "every change once, in order, none skipped");
 }
 
 /// A fan's requests landing on several processes (here: connections) at once share

@@ -321,6 +321,22 @@ pub fn bench_serve(o: &mut Out, r: &fanline_lab::bench_serve::ServeBenchReport) 
     );
 }
 
+pub fn bench_pg_ops(o: &mut Out, rows: &[fanline_lab::bench_pg_ops::PgOpsRow]) {
+    say!(o, "{:<36} {:>11} {:>7} {:>10} {:>8} {:>8}", "operation", "connections", "ops", "ops/s", "p50 ms", "p99 ms");
+    for r in rows {
+        say!(
+            o,
+            "{:<36} {:>11} {:>7} {:>10.0} {:>8.2} {:>8.2}",
+            r.operation,
+            r.concurrency,
+            r.ops,
+            r.per_second,
+            r.p50_ms,
+            r.p99_ms
+        );
+    }
+}
+
 pub fn bench_sync(o: &mut Out, rows: &[fanline_lab::bench_sync::SyncRow]) {
     say!(o, "{:<40} {:>9} {:>9} {:>10}", "sync step", "items", "seconds", "per second");
     for r in rows {
