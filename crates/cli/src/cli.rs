@@ -568,7 +568,7 @@ pub enum BenchCmd {
         /// A PostgreSQL server with pgvector (`postgres://…` or `host=… user=…`): the
         /// same vectors through pgvector's HNSW index too, in a database the run makes
         /// and drops.
-        #[arg(long, env = "FANLINE_BENCH_DATABASE")]
+        #[arg(long, env = "FANLINE_BENCH_DATABASE", hide_env_values = true)]
         database: Option<String>,
     },
     /// The cost per message of the critics that need no model.
@@ -616,7 +616,7 @@ pub enum BenchCmd {
     /// p50/p99 at each number of connections), in a database the run makes and drops.
     Pg {
         /// The server (`postgres://…` or `host=… user=…`).
-        #[arg(long, env = "FANLINE_BENCH_DATABASE")]
+        #[arg(long, env = "FANLINE_BENCH_DATABASE", hide_env_values = true)]
         database: String,
         /// Concurrent connections, comma-separated.
         #[arg(long, value_delimiter = ',', default_values_t = [1usize, 8, 32])]

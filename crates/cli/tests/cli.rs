@@ -416,3 +416,22 @@ fn bench_critics_prints_the_overhead_per_message() {
     assert_eq!(rows.len(), 2);
     assert!(rows.iter().all(|r| r["p50_us"].as_f64().unwrap() > 0.0 && r["messages"] == 50));
 }
+
+/// A database URL given in the environment can hold a password: help never shows it,
+/// and a server that cannot be reached is named without it.
+#[test]
+fn a_database_password_in_the_environment_is_never_printed() {
+    let d = tempfile::tempdir().unwrap();
+    let secret = "pw-fanline-test-5e2b91";
+    let url = format!("postgres://fanline:{secret}@127.0.0.1:1/fanline?connect_timeout=2");
+    for args in [&["bench", "pg", "--help"][..], &["bench", "search", "--help"], &["bench", "pg", "--ops", "1"]] {
+        let out = fanline(d.path()).args(args).env("FANLINE_BENCH_DATABASE", &url).output().unwrap();
+        let all = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+        assert!(!all.contains(secret), "{args:?} printed the password:\n{all}");
+        if args.contains(&"--help") {
+            assert!(all.contains("FANLINE_BENCH_DATABASE"), "{all}");
+        } else {
+            assert!(!out.status.success() && all.contains("PostgreSQL"), "{all}");
+        }
+    }
+}
