@@ -1,6 +1,7 @@
 //! `fanline`: the command line. Every subcommand parses its arguments, calls one
 //! function of `fanline-core`, and prints the result (a table, or JSON with `--json`).
 
+mod bench_args;
 mod cli;
 mod print;
 mod run;
