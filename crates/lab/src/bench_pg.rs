@@ -31,13 +31,17 @@ pub fn measure(
         .build()
         .map_err(|e| Error::InvalidInput(e.to_string()))?;
     let db = format!("fanline_bench_{}_{}", std::process::id(), items.len());
-    rt.block_on(async {
-        let admin = PgStore::connect(url, 1).map_err(pg)?;
-        admin.create_database(&db, true).await.map_err(pg)?;
-        let result = run(url, &db, items, queries, exact, dim).await;
-        admin.drop_database(&db).await.map_err(pg)?;
-        result
-    })
+    rt.block_on(in_scratch_database(url, &db, async || run(url, &db, items, queries, exact, dim).await))
+}
+
+/// Run `f` in the database `db`, made on the server for it and dropped after, also when
+/// `f` fails.
+pub(crate) async fn in_scratch_database<T>(url: &str, db: &str, f: impl AsyncFnOnce() -> Result<T>) -> Result<T> {
+    let admin = PgStore::connect(url, 1).map_err(pg)?;
+    admin.create_database(db, true).await.map_err(pg)?;
+    let result = f().await;
+    admin.drop_database(db).await.map_err(pg)?;
+    result
 }
 
 async fn run(

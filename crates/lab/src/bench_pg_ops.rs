@@ -2,11 +2,12 @@
 //! processes cost on PostgreSQL, each at several numbers of concurrent connections (as
 //! several hub processes would hold): an idempotency key claimed and finished, a change
 //! appended to the log (its number taken from the one `sync_head` row, inside the
-//! transaction), three changes appended in one transaction, an offer accepted under the caps (the counter rows), a rate-limit hit.
-//! The run's own database is made on the server and dropped after.
+//! transaction), three changes appended in one transaction, an offer accepted under the
+//! caps (the counter rows), a rate-limit hit. The run's own database is made on the
+//! server and dropped after.
 
 use crate::bench::percentile;
-use crate::bench_pg::pg;
+use crate::bench_pg::{in_scratch_database, pg};
 use fanline_core::{Error, Result};
 use fanline_engine::{caps, Layer, Tier};
 use fanline_store_pg::{CapCheck, PgStore};
@@ -66,13 +67,7 @@ pub fn run(o: &PgOpsOptions, log: &mut dyn FnMut(&str)) -> Result<Vec<PgOpsRow>>
         .build()
         .map_err(|e| Error::InvalidInput(e.to_string()))?;
     let db = format!("fanline_bench_ops_{}", std::process::id());
-    rt.block_on(async {
-        let admin = PgStore::connect(&o.url, 1).map_err(pg)?;
-        admin.create_database(&db, true).await.map_err(pg)?;
-        let result = measure(o, &db, log).await;
-        admin.drop_database(&db).await.map_err(pg)?;
-        result
-    })
+    rt.block_on(in_scratch_database(&o.url, &db, async || measure(o, &db, log).await))
 }
 
 async fn measure(o: &PgOpsOptions, db: &str, log: &mut dyn FnMut(&str)) -> Result<Vec<PgOpsRow>> {

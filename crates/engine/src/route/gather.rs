@@ -245,14 +245,15 @@ pub(super) fn signals(s: &State) -> Result<Outcome> {
     // The chunk that best answers by meaning and words together, and how much of the
     // message it speaks of.
     let terms = content_terms(i.message);
+    let passages: Vec<String> = chunks.iter().map(|c| format!("{} {} {}", c.title, c.heading, c.text)).collect();
     let covered = chunks
         .iter()
-        .map(|c| (c.closeness(), coverage(&terms, &format!("{} {} {}", c.title, c.heading, c.text))))
+        .zip(&passages)
+        .map(|(c, p)| (c.closeness(), coverage(&terms, p)))
         .max_by(|a, b| by_words(a.0, a.1).total_cmp(&by_words(b.0, b.1)));
     let confidence = confidence(closest.unwrap_or(0.0), supporting, t.complexity, covered.unwrap_or((0.0, 0.0)));
     let covered = covered.map(|c| c.1).unwrap_or(0.0);
-    let passages: Vec<String> =
-        chunks.iter().map(|c| format!("{} {} {}", c.title, c.heading, c.text).to_lowercase()).collect();
+    let passages: Vec<String> = passages.iter().map(|p| p.to_lowercase()).collect();
     let unnamed: Vec<String> = named_terms(i.message)
         .into_iter()
         .filter(|n| !passages.is_empty() && !passages.iter().any(|p| mentions(p, n).is_some()))
