@@ -3,6 +3,7 @@
 use crate::{Error, Fanline, Result};
 use fanline_engine::{Layer, Tier};
 use fanline_store::Fan;
+use fanline_store::HubAccess;
 
 impl Fanline {
     /// Add a fan. A handle that exists is refused (`conflict`): changing what a fan

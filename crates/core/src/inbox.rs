@@ -6,6 +6,7 @@
 use crate::{Error, Fanline, Result};
 use fanline_engine::vector::dot;
 use fanline_engine::{ItemKind, Layer, RoutePath, SearchFilter, Tier};
+use fanline_store::HubAccess;
 use fanline_store::NewCanonical;
 use serde::Serialize;
 use std::collections::BTreeMap;

@@ -13,6 +13,7 @@ use axum::response::{IntoResponse, Response};
 use fanline_core::hub::{FanOfferState, FanPosted, PostStatus, Session, SessionRequest};
 use fanline_core::llm::StreamEvent;
 use fanline_core::ErrorCode;
+use fanline_store::HubAccess;
 use fanline_store::Message;
 use futures::stream::{self, Stream, StreamExt};
 use serde::{Deserialize, Serialize};

@@ -3,6 +3,7 @@
 
 use crate::limits::Limiter;
 use fanline_core::Fanline;
+use fanline_store::HubAccess;
 use std::collections::HashSet;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, RwLock};

@@ -16,10 +16,15 @@
 //! - [`PgStore::nearest`]: pgvector's HNSW search filtered by agent and layer, with
 //!   iterative scans (for agents too large for each process's in-memory index).
 //!
-//! Not yet: the rest of the hub's store, behind the interface the hub uses on SQLite.
+//! [`PgHub`] is this store behind the hub's store interface, which is synchronous like
+//! the core: so far `HubAccess` (fans, sessions, invites, sites, devices), tested by
+//! the suite SQLite's store runs too (`tests/suite.rs`). Not yet: the interface's
+//! other areas (messages and decisions, escalations, knowledge, agents, the sync log).
 
+mod access;
 mod caps;
 mod changes;
+mod hub;
 mod idempotency;
 pub mod listen;
 mod rate;
@@ -28,6 +33,7 @@ mod vectors;
 
 pub use changes::Change;
 pub use fanline_store::{Acceptance, CapCheck};
+pub use hub::PgHub;
 pub use idempotency::Claim;
 pub use listen::Listener;
 pub use rate::RateHit;
@@ -50,6 +56,9 @@ pub enum Error {
     NotFound { what: &'static str, id: i64 },
     #[error("{0}")]
     Invalid(String),
+    /// What the hub's store interface says went wrong (a conflict, a thing not found).
+    #[error(transparent)]
+    Store(#[from] fanline_store::Error),
 }
 
 pub type Result<T> = std::result::Result<T, Error>;
@@ -59,6 +68,7 @@ pub const MIGRATIONS: &[(u32, &str, &str)] = &[
     (1, "0001_hub.sql", include_str!("../../../migrations/postgres/0001_hub.sql")),
     (2, "0002_rate_limits.sql", include_str!("../../../migrations/postgres/0002_rate_limits.sql")),
     (3, "0003_vectors.sql", include_str!("../../../migrations/postgres/0003_vectors.sql")),
+    (4, "0004_access.sql", include_str!("../../../migrations/postgres/0004_access.sql")),
 ];
 
 /// Connections to one PostgreSQL database.

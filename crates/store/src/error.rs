@@ -30,6 +30,9 @@ pub enum Error {
     Invalid { what: &'static str, detail: String },
     #[error("database error: {0}")]
     Sqlite(rusqlite::Error),
+    /// Another backend of the hub's store (PostgreSQL) failed.
+    #[error("database error: {0}")]
+    Backend(Box<dyn std::error::Error + Send + Sync>),
 }
 
 pub type Result<T, E = Error> = std::result::Result<T, E>;

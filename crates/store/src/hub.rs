@@ -1,11 +1,13 @@
-//! The hub's tables (migration 0010): an agent's public site, fans' sessions and invite
-//! links, the creator's devices and pairing codes, and fans' idempotency keys. Every
-//! token and code is stored as its hash (the caller hashes), never as itself.
+//! The hub's tables (migration 0010) on SQLite: who may reach the hub (`HubAccess`,
+//! see access.rs: fans, sessions, invite links, sites, devices, pairing codes) and
+//! fans' idempotency keys. Every token and code is stored as its hash (the caller
+//! hashes), never as itself.
 
 use crate::escalations::timestamp;
+use crate::fans::fan_row;
 use crate::util::Cached;
 use crate::util::{parsed, parsed_opt};
-use crate::{Error, Result, Store};
+use crate::{Error, Fan, HubAccess, Result, Store};
 use chrono::{DateTime, Utc};
 use fanline_engine::{Layer, Tier};
 use rusqlite::{params, OptionalExtension};
@@ -87,9 +89,8 @@ fn site_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Site> {
     Ok(Site { agent_id: r.get(0)?, site_key: r.get(1)?, origins: scopes(&r.get::<_, String>(2)?)? })
 }
 
-impl Store {
-    /// An agent's site, created with `new_key` if it has none.
-    pub fn ensure_site(&self, agent_id: i64, new_key: &str) -> Result<Site> {
+impl HubAccess for Store {
+    fn ensure_site(&self, agent_id: i64, new_key: &str) -> Result<Site> {
         let conn = self.conn();
         conn.exec(
             "INSERT INTO hub_sites (agent_id, site_key) VALUES (?1, ?2) ON CONFLICT (agent_id) DO NOTHING",
@@ -98,24 +99,21 @@ impl Store {
         Ok(conn.row("SELECT agent_id, site_key, origins FROM hub_sites WHERE agent_id = ?1", [agent_id], site_row)?)
     }
 
-    /// The site with this public key.
-    pub fn site_by_key(&self, site_key: &str) -> Result<Option<Site>> {
+    fn site_by_key(&self, site_key: &str) -> Result<Option<Site>> {
         Ok(self
             .read()?
             .row("SELECT agent_id, site_key, origins FROM hub_sites WHERE site_key = ?1", [site_key], site_row)
             .optional()?)
     }
 
-    /// Every site (for the CORS allowlist).
-    pub fn sites(&self) -> Result<Vec<Site>> {
+    fn sites(&self) -> Result<Vec<Site>> {
         let conn = self.read()?;
         let mut stmt = conn.prepare_cached("SELECT agent_id, site_key, origins FROM hub_sites ORDER BY agent_id")?;
         let rows = stmt.query_map([], site_row)?.collect::<rusqlite::Result<_>>()?;
         Ok(rows)
     }
 
-    /// Set the origins an agent's widget may be served from.
-    pub fn set_site_origins(&self, agent_id: i64, origins: &[String]) -> Result<()> {
+    fn set_site_origins(&self, agent_id: i64, origins: &[String]) -> Result<()> {
         let text =
             serde_json::to_string(origins).map_err(|e| Error::Invalid { what: "origins", detail: e.to_string() })?;
         let n = self.conn().exec("UPDATE hub_sites SET origins = ?2 WHERE agent_id = ?1", params![agent_id, text])?;
@@ -125,8 +123,7 @@ impl Store {
         Ok(())
     }
 
-    /// Store a fan's session token (its hash).
-    pub fn create_fan_session(
+    fn create_fan_session(
         &self,
         agent_id: i64,
         fan_id: i64,
@@ -142,8 +139,7 @@ impl Store {
         )?)
     }
 
-    /// The session a token (its hash) opens, if any.
-    pub fn fan_session(&self, token_hash: &str) -> Result<Option<FanSession>> {
+    fn fan_session(&self, token_hash: &str) -> Result<Option<FanSession>> {
         Ok(self
             .read()?
             .row(
@@ -163,8 +159,7 @@ impl Store {
             .optional()?)
     }
 
-    /// Store an invite link's record (its nonce's hash).
-    pub fn create_invite(
+    fn create_invite(
         &self,
         agent_id: i64,
         handle: &str,
@@ -181,8 +176,7 @@ impl Store {
         )?)
     }
 
-    /// The invite a nonce (its hash) belongs to.
-    pub fn invite(&self, nonce_hash: &str) -> Result<Option<Invite>> {
+    fn invite(&self, nonce_hash: &str) -> Result<Option<Invite>> {
         Ok(self
             .read()?
             .row(
@@ -203,8 +197,7 @@ impl Store {
             .optional()?)
     }
 
-    /// Note that an invite was used.
-    pub fn mark_invite_used(&self, id: i64, now: DateTime<Utc>) -> Result<()> {
+    fn mark_invite_used(&self, id: i64, now: DateTime<Utc>) -> Result<()> {
         self.conn().exec(
             "UPDATE fan_invites SET used_at = coalesce(used_at, ?2) WHERE id = ?1",
             params![id, timestamp(now)],
@@ -212,9 +205,7 @@ impl Store {
         Ok(())
     }
 
-    /// Revoke every invite for `handle` and every session of the fan with that handle;
-    /// returns (invites, sessions) revoked.
-    pub fn revoke_fan_access(&self, agent_id: i64, handle: &str, now: DateTime<Utc>) -> Result<(usize, usize)> {
+    fn revoke_fan_access(&self, agent_id: i64, handle: &str, now: DateTime<Utc>) -> Result<(usize, usize)> {
         let mut conn = self.conn();
         let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
         let t = timestamp(now);
@@ -231,8 +222,7 @@ impl Store {
         Ok((invites, sessions))
     }
 
-    /// Add a device with its token (hash) and scopes.
-    pub fn create_device(&self, name: &str, token_hash: &str, scopes: &[String]) -> Result<Device> {
+    fn create_device(&self, name: &str, token_hash: &str, scopes: &[String]) -> Result<Device> {
         let conn = self.conn();
         let text =
             serde_json::to_string(scopes).map_err(|e| Error::Invalid { what: "scopes", detail: e.to_string() })?;
@@ -243,8 +233,7 @@ impl Store {
         )?)
     }
 
-    /// The device a token (its hash) belongs to, marked as used now.
-    pub fn device_by_token(&self, token_hash: &str, now: DateTime<Utc>) -> Result<Option<Device>> {
+    fn device_by_token(&self, token_hash: &str, now: DateTime<Utc>) -> Result<Option<Device>> {
         Ok(self
             .conn()
             .query_row(
@@ -255,16 +244,14 @@ impl Store {
             .optional()?)
     }
 
-    /// Every device, newest first.
-    pub fn devices(&self) -> Result<Vec<Device>> {
+    fn devices(&self) -> Result<Vec<Device>> {
         let conn = self.read()?;
         let mut stmt = conn.prepare(&format!("SELECT {DEVICE_COLS} FROM devices ORDER BY id DESC"))?;
         let rows = stmt.query_map([], device_row)?.collect::<rusqlite::Result<_>>()?;
         Ok(rows)
     }
 
-    /// Revoke a device: its token is refused from now on.
-    pub fn revoke_device(&self, id: i64, now: DateTime<Utc>) -> Result<Device> {
+    fn revoke_device(&self, id: i64, now: DateTime<Utc>) -> Result<Device> {
         self.conn()
             .query_row(
                 &format!(
@@ -277,8 +264,7 @@ impl Store {
             .ok_or_else(|| Error::not_found("device", id))
     }
 
-    /// Store a pairing code (its hash) valid until `expires_at`.
-    pub fn create_pairing(&self, code_hash: &str, scopes: &[String], expires_at: DateTime<Utc>) -> Result<()> {
+    fn create_pairing(&self, code_hash: &str, scopes: &[String], expires_at: DateTime<Utc>) -> Result<()> {
         let text =
             serde_json::to_string(scopes).map_err(|e| Error::Invalid { what: "scopes", detail: e.to_string() })?;
         self.conn().exec(
@@ -288,9 +274,7 @@ impl Store {
         Ok(())
     }
 
-    /// Pair a device with a code (its hash): the code is used up and the device added,
-    /// in one transaction. `None`: no such code, used, or expired.
-    pub fn redeem_pairing(
+    fn redeem_pairing(
         &self,
         code_hash: &str,
         name: &str,
@@ -317,6 +301,84 @@ impl Store {
         Ok(Some(device))
     }
 
+    fn fan_conversation(&self, agent_id: i64, fan_id: i64) -> Result<i64> {
+        // Every request of a fan asks: read first, take the write lock only to create it.
+        if let Some(id) = crate::messages::existing_conversation(&*self.read()?, agent_id, fan_id)? {
+            return Ok(id);
+        }
+        let mut conn = self.conn();
+        let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+        let id = crate::messages::conversation_of(&tx, agent_id, fan_id)?;
+        tx.commit()?;
+        Ok(id)
+    }
+
+    fn upsert_fan(&self, handle: &str, tier: Tier, layer: Layer) -> Result<Fan> {
+        let handle = handle.trim();
+        if handle.is_empty() {
+            return Err(Error::Invalid { what: "fan handle", detail: "it is empty".into() });
+        }
+        Ok(self.conn().row(
+            "INSERT INTO fans (handle, tier, layer) VALUES (?1, ?2, ?3)
+             ON CONFLICT (handle) DO UPDATE SET tier = excluded.tier, layer = excluded.layer
+             RETURNING id, handle, tier, layer, created_at",
+            rusqlite::params![handle, tier.as_str(), layer.as_str()],
+            fan_row,
+        )?)
+    }
+
+    fn insert_fan(&self, handle: &str, tier: Tier, layer: Layer) -> Result<Fan> {
+        let handle = handle.trim();
+        if handle.is_empty() {
+            return Err(Error::Invalid { what: "fan handle", detail: "it is empty".into() });
+        }
+        self.conn()
+            .row(
+                "INSERT INTO fans (handle, tier, layer) VALUES (?1, ?2, ?3) ON CONFLICT (handle) DO NOTHING
+                 RETURNING id, handle, tier, layer, created_at",
+                rusqlite::params![handle, tier.as_str(), layer.as_str()],
+                fan_row,
+            )
+            .optional()?
+            .ok_or_else(|| Error::Conflict { what: "fan", key: handle.to_string() })
+    }
+
+    fn update_fan(&self, handle: &str, tier: Option<Tier>, layer: Option<Layer>) -> Result<Fan> {
+        let handle = handle.trim();
+        self.conn()
+            .row(
+                "UPDATE fans SET tier = coalesce(?2, tier), layer = coalesce(?3, layer) WHERE handle = ?1
+                 RETURNING id, handle, tier, layer, created_at",
+                rusqlite::params![handle, tier.map(|t| t.as_str()), layer.map(|l| l.as_str())],
+                fan_row,
+            )
+            .optional()?
+            .ok_or_else(|| Error::NotFound { what: "fan", key: handle.to_string() })
+    }
+
+    fn list_fans(&self) -> Result<Vec<Fan>> {
+        let conn = self.read()?;
+        let mut stmt = conn.prepare_cached("SELECT id, handle, tier, layer, created_at FROM fans ORDER BY handle")?;
+        let rows = stmt.query_map([], fan_row)?.collect::<rusqlite::Result<Vec<_>>>()?;
+        Ok(rows)
+    }
+
+    fn fan_by_handle(&self, handle: &str) -> Result<Option<Fan>> {
+        Ok(self
+            .read()?
+            .row("SELECT id, handle, tier, layer, created_at FROM fans WHERE handle = ?1", [handle.trim()], fan_row)
+            .optional()?)
+    }
+
+    fn fan(&self, id: i64) -> Result<Fan> {
+        self.read()?
+            .row("SELECT id, handle, tier, layer, created_at FROM fans WHERE id = ?1", [id], fan_row)
+            .optional()?
+            .ok_or_else(|| Error::not_found("fan", id))
+    }
+}
+
+impl Store {
     /// Store a fan's message under their idempotency key, or find what the key stored
     /// before, in one transaction: a message is never stored twice for one key, and a
     /// key's message is always stored.
@@ -358,18 +420,5 @@ impl Store {
             .read()?
             .row("SELECT id FROM decisions WHERE message_id = ?1 ORDER BY id LIMIT 1", [message_id], |r| r.get(0))
             .optional()?)
-    }
-
-    /// The conversation a fan has with an agent (created if none).
-    pub fn fan_conversation(&self, agent_id: i64, fan_id: i64) -> Result<i64> {
-        // Every request of a fan asks: read first, take the write lock only to create it.
-        if let Some(id) = crate::messages::existing_conversation(&*self.read()?, agent_id, fan_id)? {
-            return Ok(id);
-        }
-        let mut conn = self.conn();
-        let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
-        let id = crate::messages::conversation_of(&tx, agent_id, fan_id)?;
-        tx.commit()?;
-        Ok(id)
     }
 }

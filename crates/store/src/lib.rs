@@ -4,6 +4,7 @@
 //! desktop app and the CLI can share it. The schema is the plain SQL files of
 //! `migrations/`, applied in order when the store is opened.
 
+mod access;
 mod agents;
 mod backup;
 mod canonical;
@@ -25,6 +26,8 @@ mod models;
 mod providers;
 mod replay;
 mod routing;
+#[cfg(feature = "suite")]
+pub mod suite;
 mod sync;
 mod sync_apply;
 mod sync_digest;
@@ -34,6 +37,7 @@ mod sync_messages;
 mod unrouted;
 mod util;
 
+pub use access::HubAccess;
 pub use agents::Agent;
 pub use backup::check_file;
 pub use canonical::{CanonicalAnswer, CanonicalReplyParts, CanonicalSummary, CanonicalVariant, NewCanonical};

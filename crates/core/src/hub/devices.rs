@@ -6,6 +6,7 @@ use super::keys;
 use crate::{Error, Fanline, Result};
 use chrono::{DateTime, Duration, Utc};
 use fanline_store::Device;
+use fanline_store::HubAccess;
 use serde::{Deserialize, Serialize};
 
 /// What a device may do.

@@ -25,6 +25,7 @@ use fanline_engine::route::reply::Citation;
 use fanline_engine::route::{Refusal, Signals, Trace};
 use fanline_engine::RoutePath;
 use fanline_store::Acceptance;
+use fanline_store::HubAccess;
 use serde::{Deserialize, Serialize};
 
 pub(crate) use check::MessageCheck;
