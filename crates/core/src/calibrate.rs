@@ -6,6 +6,7 @@ use crate::quality::{ReuseMetrics, Tally};
 use crate::routing::DecisionDetails;
 use crate::{Error, Fanline, Result};
 use fanline_engine::reuse::{judge, ReuseCandidate, ReuseParams, ReuseVerdict};
+use fanline_store::Conversations;
 use serde::Serialize;
 
 /// Margins tried (without the learned model).

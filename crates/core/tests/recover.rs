@@ -5,6 +5,7 @@ mod common;
 use common::{kb, open};
 use fanline_core::Recovered;
 use fanline_engine::{Layer, Tier};
+use fanline_store::Conversations;
 use fanline_store::Role;
 
 #[test]

@@ -10,6 +10,7 @@ use fanline_core::{ErrorCode, Fanline, NewCanonicalInput};
 use fanline_engine::ports::Clock;
 use fanline_engine::route::RefusalCode;
 use fanline_engine::{Layer, RoutePath, Tier};
+use fanline_store::Conversations;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 

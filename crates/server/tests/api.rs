@@ -5,6 +5,7 @@
 mod common;
 
 use common::{code, real_model, Session, TestHub};
+use fanline_store::Conversations;
 use futures::StreamExt;
 use serde_json::{json, Value};
 use std::time::Duration;

@@ -6,6 +6,7 @@
 mod common;
 
 use common::{code, hashing, TestHub};
+use fanline_store::Conversations;
 use serde_json::{json, Value};
 use std::time::Duration;
 use tokio::io::AsyncWriteExt;

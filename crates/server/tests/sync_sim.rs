@@ -15,6 +15,7 @@ use fanline_core::hub::Scope;
 use fanline_core::Fanline;
 use fanline_engine::ports::Clock;
 use fanline_engine::Layer;
+use fanline_store::Conversations;
 use proptest::prelude::*;
 use serde_json::{json, Value};
 use std::collections::HashSet;

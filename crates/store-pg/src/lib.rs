@@ -17,13 +17,15 @@
 //!   iterative scans (for agents too large for each process's in-memory index).
 //!
 //! [`PgHub`] is this store behind the hub's store interface, which is synchronous like
-//! the core: so far `HubAccess` (fans, sessions, invites, sites, devices), tested by
-//! the suite SQLite's store runs too (`tests/suite.rs`). Not yet: the interface's
-//! other areas (messages and decisions, escalations, knowledge, agents, the sync log).
+//! the core: so far `HubAccess` (fans, sessions, invites, sites, devices) and
+//! `Conversations` (messages, idempotent posting, decisions), tested by the suite
+//! SQLite's store runs too (`tests/suite.rs`). Not yet: the interface's other areas
+//! (routing writes with offers, escalations, knowledge, agents, the sync log).
 
 mod access;
 mod caps;
 mod changes;
+mod conversations;
 mod hub;
 mod idempotency;
 pub mod listen;
@@ -69,6 +71,7 @@ pub const MIGRATIONS: &[(u32, &str, &str)] = &[
     (2, "0002_rate_limits.sql", include_str!("../../../migrations/postgres/0002_rate_limits.sql")),
     (3, "0003_vectors.sql", include_str!("../../../migrations/postgres/0003_vectors.sql")),
     (4, "0004_access.sql", include_str!("../../../migrations/postgres/0004_access.sql")),
+    (5, "0005_conversations.sql", include_str!("../../../migrations/postgres/0005_conversations.sql")),
 ];
 
 /// Connections to one PostgreSQL database.

@@ -24,3 +24,14 @@ fn hub_access_on_postgres() {
     });
     suite::access(&hub, agents);
 }
+
+#[test]
+fn conversations_on_postgres() {
+    let Some(server) = server() else { return };
+    let (hub, _db) = fresh(&server, "conversations");
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let agents = rt.block_on(async {
+        [hub.store().create_agent("zoe").await.unwrap(), hub.store().create_agent("max").await.unwrap()]
+    });
+    suite::conversations(&hub, agents);
+}

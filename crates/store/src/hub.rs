@@ -5,6 +5,7 @@
 
 use crate::escalations::timestamp;
 use crate::fans::fan_row;
+use crate::messages::{conversation_of, existing_conversation};
 use crate::util::Cached;
 use crate::util::{parsed, parsed_opt};
 use crate::{Error, Fan, HubAccess, Result, Store};
@@ -303,12 +304,12 @@ impl HubAccess for Store {
 
     fn fan_conversation(&self, agent_id: i64, fan_id: i64) -> Result<i64> {
         // Every request of a fan asks: read first, take the write lock only to create it.
-        if let Some(id) = crate::messages::existing_conversation(&*self.read()?, agent_id, fan_id)? {
+        if let Some(id) = existing_conversation(&*self.read()?, agent_id, fan_id)? {
             return Ok(id);
         }
         let mut conn = self.conn();
         let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
-        let id = crate::messages::conversation_of(&tx, agent_id, fan_id)?;
+        let id = conversation_of(&tx, agent_id, fan_id)?;
         tx.commit()?;
         Ok(id)
     }
@@ -375,50 +376,5 @@ impl HubAccess for Store {
             .row("SELECT id, handle, tier, layer, created_at FROM fans WHERE id = ?1", [id], fan_row)
             .optional()?
             .ok_or_else(|| Error::not_found("fan", id))
-    }
-}
-
-impl Store {
-    /// Store a fan's message under their idempotency key, or find what the key stored
-    /// before, in one transaction: a message is never stored twice for one key, and a
-    /// key's message is always stored.
-    pub fn post_fan_message(
-        &self,
-        agent_id: i64,
-        fan_id: i64,
-        body: &str,
-        key: &str,
-        request_hash: &str,
-    ) -> Result<Posted> {
-        // One of the hub's hot writes: committed with its group (see group.rs).
-        self.group_write(|tx| {
-            let seen: Option<(i64, String, Option<i64>, f64)> = tx
-                .row(
-                    "SELECT k.message_id, k.request_hash, d.id,
-                        (julianday('now') - julianday(k.created_at)) * 86400.0
-                 FROM idempotency_keys k LEFT JOIN decisions d ON d.message_id = k.message_id
-                 WHERE k.fan_id = ?1 AND k.key = ?2",
-                    params![fan_id, key],
-                    |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)),
-                )
-                .optional()?;
-            if let Some((message_id, hash, decision_id, seconds_ago)) = seen {
-                return Ok(Posted::Seen { message_id, same_request: hash == request_hash, decision_id, seconds_ago });
-            }
-            let (conversation_id, message_id) = crate::messages::insert_fan_message(tx, agent_id, fan_id, body)?;
-            tx.exec(
-                "INSERT INTO idempotency_keys (fan_id, key, request_hash, message_id) VALUES (?1, ?2, ?3, ?4)",
-                params![fan_id, key, request_hash, message_id],
-            )?;
-            Ok(Posted::New { conversation_id, message_id })
-        })
-    }
-
-    /// The decision made on a message, if any.
-    pub fn decision_of_message(&self, message_id: i64) -> Result<Option<i64>> {
-        Ok(self
-            .read()?
-            .row("SELECT id FROM decisions WHERE message_id = ?1 ORDER BY id LIMIT 1", [message_id], |r| r.get(0))
-            .optional()?)
     }
 }

@@ -1,15 +1,16 @@
-//! Conversations, messages and decisions: every fan message is stored before it is
-//! routed, and every decision is stored with its signals and trace.
+//! Conversations, messages and decisions on SQLite (`Conversations`, see
+//! conversations.rs): every fan message is stored before it is routed, and every
+//! decision is stored with its signals and trace.
 
 use crate::util::Cached;
 use crate::util::{json, json_typed, parsed, parsed_opt};
-use crate::{Error, Result, Store};
+use crate::{Conversations, Error, Posted, Result, Store};
 use chrono::{DateTime, Utc};
 use fanline_engine::route::Trace;
 use fanline_engine::RoutePath;
 use rusqlite::{params, OptionalExtension};
-use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
+use serde_json::Value;
 
 /// Who wrote a message.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -250,7 +251,7 @@ pub struct Decision<D> {
     pub created_at: DateTime<Utc>,
 }
 
-fn decision_row<D: DeserializeOwned>(r: &rusqlite::Row<'_>) -> rusqlite::Result<Decision<D>> {
+fn decision_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Decision<Value>> {
     Ok(Decision {
         id: r.get(0)?,
         message_id: r.get(1)?,
@@ -295,10 +296,8 @@ pub(crate) fn insert_decision<D: Serialize>(
 const DECISION_COLS: &str =
     "id, message_id, agent_id, fan_id, path, reason, signals, trace, reply, created_at, canonical_answer_id";
 
-impl Store {
-    /// Store a message in the fan's conversation with the agent (created on the fan's
-    /// first message). Returns (conversation id, message id).
-    pub fn record_message(&self, agent_id: i64, fan_id: i64, role: Role, body: &str) -> Result<(i64, i64)> {
+impl Conversations for Store {
+    fn record_message(&self, agent_id: i64, fan_id: i64, role: Role, body: &str) -> Result<(i64, i64)> {
         let mut conn = self.conn();
         let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
         let conversation = conversation_of(&tx, agent_id, fan_id)?;
@@ -311,9 +310,7 @@ impl Store {
         Ok((conversation, message))
     }
 
-    /// The fan's message before `message_id` in its conversation: its text, the path
-    /// it was routed to (none if it has no decision) and how many seconds earlier it came.
-    pub fn previous_fan_turn(&self, message_id: i64) -> Result<Option<PreviousTurn>> {
+    fn previous_fan_turn(&self, message_id: i64) -> Result<Option<PreviousTurn>> {
         Ok(self
             .read()?
             .row(
@@ -328,16 +325,14 @@ impl Store {
             .optional()?)
     }
 
-    /// The conversation a message is in.
-    pub fn message_conversation(&self, message_id: i64) -> Result<i64> {
+    fn message_conversation(&self, message_id: i64) -> Result<i64> {
         self.read()?
             .row("SELECT conversation_id FROM messages WHERE id = ?1", [message_id], |r| r.get(0))
             .optional()?
             .ok_or_else(|| Error::not_found("message", message_id))
     }
 
-    /// The last `limit` messages of a conversation, oldest first.
-    pub fn recent_messages(&self, conversation_id: i64, limit: usize) -> Result<Vec<Message>> {
+    fn recent_messages(&self, conversation_id: i64, limit: usize) -> Result<Vec<Message>> {
         let conn = self.read()?;
         let mut stmt = conn.prepare(&format!(
             "SELECT {MESSAGE_COLS} FROM
@@ -349,18 +344,14 @@ impl Store {
         Ok(rows)
     }
 
-    /// The reply to a fan's message, if it was written.
-    pub fn reply_of(&self, message_id: i64) -> Result<Option<i64>> {
+    fn reply_of(&self, message_id: i64) -> Result<Option<i64>> {
         Ok(self
             .read()?
             .row("SELECT id FROM messages WHERE reply_to = ?1 ORDER BY id LIMIT 1", [message_id], |r| r.get(0))
             .optional()?)
     }
 
-    /// A conversation's messages after message `after` (0: from the start), oldest
-    /// first, at most `limit`: what a fan catches up with, and the event log a stream
-    /// resumes from.
-    pub fn messages_after(&self, conversation_id: i64, after: i64, limit: usize) -> Result<Vec<Message>> {
+    fn messages_after(&self, conversation_id: i64, after: i64, limit: usize) -> Result<Vec<Message>> {
         let conn = self.read()?;
         let mut stmt = conn.prepare_cached(&format!(
             "SELECT {MESSAGE_COLS} FROM messages WHERE conversation_id = ?1 AND id > ?2 ORDER BY id LIMIT ?3"
@@ -371,21 +362,18 @@ impl Store {
         Ok(rows)
     }
 
-    /// Store a decision with its details, trace and reply, and nothing else.
-    pub fn record_decision<D: Serialize>(&self, d: &NewDecision<'_, D>, reply: &str) -> Result<i64> {
+    fn record_decision_value(&self, d: &NewDecision<'_, Value>, reply: &str) -> Result<i64> {
         insert_decision(&self.conn(), d, reply, None)
     }
 
-    /// One decision, its details read as `D`.
-    pub fn decision<D: DeserializeOwned>(&self, id: i64) -> Result<Decision<D>> {
+    fn decision_value(&self, id: i64) -> Result<Decision<Value>> {
         self.read()?
             .query_row(&format!("SELECT {DECISION_COLS} FROM decisions WHERE id = ?1"), [id], decision_row)
             .optional()?
             .ok_or_else(|| Error::not_found("decision", id))
     }
 
-    /// The fan's words a decision was made on.
-    pub fn decision_question(&self, id: i64) -> Result<String> {
+    fn decision_question(&self, id: i64) -> Result<String> {
         self.read()?
             .row("SELECT m.body FROM decisions d JOIN messages m ON m.id = d.message_id WHERE d.id = ?1", [id], |r| {
                 r.get(0)
@@ -394,14 +382,13 @@ impl Store {
             .ok_or_else(|| Error::not_found("decision", id))
     }
 
-    /// An agent's decisions, newest first, optionally only one path or one fan.
-    pub fn list_decisions<D: DeserializeOwned>(
+    fn list_decisions_value(
         &self,
         agent_id: i64,
         path: Option<RoutePath>,
         fan_id: Option<i64>,
         limit: usize,
-    ) -> Result<Vec<Decision<D>>> {
+    ) -> Result<Vec<Decision<Value>>> {
         let conn = self.read()?;
         let mut stmt = conn.prepare(&format!(
             "SELECT {DECISION_COLS} FROM decisions
@@ -412,5 +399,44 @@ impl Store {
             .query_map(params![agent_id, path.map(|p| p.as_str()), fan_id, limit as i64], decision_row)?
             .collect::<rusqlite::Result<_>>()?;
         Ok(rows)
+    }
+
+    fn post_fan_message(
+        &self,
+        agent_id: i64,
+        fan_id: i64,
+        body: &str,
+        key: &str,
+        request_hash: &str,
+    ) -> Result<Posted> {
+        // One of the hub's hot writes: committed with its group (see group.rs).
+        self.group_write(|tx| {
+            let seen: Option<(i64, String, Option<i64>, f64)> = tx
+                .row(
+                    "SELECT k.message_id, k.request_hash, d.id,
+                        (julianday('now') - julianday(k.created_at)) * 86400.0
+                 FROM idempotency_keys k LEFT JOIN decisions d ON d.message_id = k.message_id
+                 WHERE k.fan_id = ?1 AND k.key = ?2",
+                    params![fan_id, key],
+                    |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)),
+                )
+                .optional()?;
+            if let Some((message_id, hash, decision_id, seconds_ago)) = seen {
+                return Ok(Posted::Seen { message_id, same_request: hash == request_hash, decision_id, seconds_ago });
+            }
+            let (conversation_id, message_id) = insert_fan_message(tx, agent_id, fan_id, body)?;
+            tx.exec(
+                "INSERT INTO idempotency_keys (fan_id, key, request_hash, message_id) VALUES (?1, ?2, ?3, ?4)",
+                params![fan_id, key, request_hash, message_id],
+            )?;
+            Ok(Posted::New { conversation_id, message_id })
+        })
+    }
+
+    fn decision_of_message(&self, message_id: i64) -> Result<Option<i64>> {
+        Ok(self
+            .read()?
+            .row("SELECT id FROM decisions WHERE message_id = ?1 ORDER BY id LIMIT 1", [message_id], |r| r.get(0))
+            .optional()?)
     }
 }

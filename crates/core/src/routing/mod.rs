@@ -26,6 +26,7 @@ use fanline_engine::route::{Refusal, Signals, Trace};
 use fanline_engine::RoutePath;
 use fanline_store::Acceptance;
 use fanline_store::HubAccess;
+use fanline_store::TypedDecisions;
 use serde::{Deserialize, Serialize};
 
 pub(crate) use check::MessageCheck;

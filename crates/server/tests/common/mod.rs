@@ -6,6 +6,7 @@ pub mod proxy;
 use fanline_core::{Config, Fanline, NewCanonicalInput};
 use fanline_engine::ports::Embedder;
 use fanline_engine::Layer;
+use fanline_store::Conversations;
 use reqwest::{Client, Response};
 use serde_json::{json, Value};
 use std::path::Path;

@@ -6,8 +6,10 @@
 //! caller created (agents are not yet part of the interface), on a store with no fans.
 
 mod access;
+mod conversations;
 
 pub use access::access;
+pub use conversations::{conversations, Store};
 
 use chrono::{DateTime, Utc};
 

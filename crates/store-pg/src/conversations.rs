@@ -1,0 +1,321 @@
+//! `Conversations` on PostgreSQL: messages, idempotent posting and decisions
+//! (migration 0005), checked against SQLite by the shared suite. Where SQLite has one
+//! writer, here every transaction that adds a message locks its conversation's row
+//! first: ids are then taken in commit order within a conversation, so a fan's cursor
+//! (`messages_after`) never passes a message that commits later, and two requests with
+//! one idempotency key store one message.
+
+use crate::PgHub;
+use deadpool_postgres::GenericClient;
+use fanline_engine::RoutePath;
+use fanline_store::{
+    Conversations, Decision, Error, Message, MessageKind, NewDecision, Posted, PreviousTurn, Result, Role,
+};
+use serde_json::Value;
+use tokio_postgres::Row;
+
+const MESSAGE: &str = "id, conversation_id, role, body, kind, escalation_id, reply_to, created_at";
+const DECISION: &str =
+    "id, message_id, agent_id, fan_id, path, reason, signals, trace, reply, created_at, canonical_answer_id";
+
+fn parse<T: std::str::FromStr>(text: &str, what: &'static str) -> Result<T>
+where
+    T::Err: std::fmt::Display,
+{
+    text.parse().map_err(|e: T::Err| Error::Invalid { what, detail: e.to_string() })
+}
+
+fn message(r: &Row) -> Result<Message> {
+    let kind: Option<&str> = r.get(4);
+    Ok(Message {
+        id: r.get(0),
+        conversation_id: r.get(1),
+        role: parse(r.get(2), "role")?,
+        body: r.get(3),
+        kind: kind.map(|k| parse(k, "message kind")).transpose()?.unwrap_or(MessageKind::Message),
+        escalation_id: r.get(5),
+        reply_to: r.get(6),
+        created_at: r.get(7),
+    })
+}
+
+fn decision(r: &Row) -> Result<Decision<Value>> {
+    Ok(Decision {
+        id: r.get(0),
+        message_id: r.get(1),
+        agent_id: r.get(2),
+        fan_id: r.get(3),
+        path: parse(r.get(4), "path")?,
+        reason: r.get(5),
+        details: r.get(6),
+        trace: serde_json::from_value(r.get(7))
+            .map_err(|e| Error::Invalid { what: "decision trace", detail: e.to_string() })?,
+        reply: r.get(8),
+        created_at: r.get(9),
+        canonical_answer_id: r.get(10),
+    })
+}
+
+/// The conversation of a fan with an agent, created if none, and locked until the
+/// transaction ends (see the module).
+async fn locked_conversation(tx: &impl GenericClient, agent_id: i64, fan_id: i64) -> crate::Result<i64> {
+    let find = "SELECT id FROM conversations WHERE agent_id = $1 AND fan_id = $2 FOR UPDATE";
+    if let Some(row) = tx.query_opt(find, &[&agent_id, &fan_id]).await? {
+        return Ok(row.get(0));
+    }
+    tx.execute(
+        "INSERT INTO conversations (agent_id, fan_id) VALUES ($1, $2) ON CONFLICT (agent_id, fan_id) DO NOTHING",
+        &[&agent_id, &fan_id],
+    )
+    .await?;
+    Ok(tx.query_one(find, &[&agent_id, &fan_id]).await?.get(0))
+}
+
+async fn insert_message(tx: &impl GenericClient, conversation: i64, role: Role, body: &str) -> crate::Result<i64> {
+    Ok(tx
+        .query_one(
+            "INSERT INTO messages (conversation_id, role, body) VALUES ($1, $2, $3) RETURNING id",
+            &[&conversation, &role.as_str(), &body],
+        )
+        .await?
+        .get(0))
+}
+
+/// What an idempotency key stored, if it was used.
+async fn seen(
+    client: &impl GenericClient,
+    fan_id: i64,
+    key: &str,
+    request_hash: &str,
+) -> crate::Result<Option<Posted>> {
+    let row = client
+        .query_opt(
+            "SELECT k.message_id, k.request_hash, d.id, EXTRACT(EPOCH FROM clock_timestamp() - k.created_at)::float8
+             FROM idempotency_keys k LEFT JOIN decisions d ON d.message_id = k.message_id
+             WHERE k.fan_id = $1 AND k.key = $2 ORDER BY d.id LIMIT 1",
+            &[&fan_id, &key],
+        )
+        .await?;
+    Ok(row.map(|r| Posted::Seen {
+        message_id: r.get(0),
+        same_request: r.get::<_, &str>(1) == request_hash,
+        decision_id: r.get(2),
+        seconds_ago: r.get(3),
+    }))
+}
+
+impl Conversations for PgHub {
+    fn record_message(&self, agent_id: i64, fan_id: i64, role: Role, body: &str) -> Result<(i64, i64)> {
+        self.run(async move {
+            let mut client = self.store.client().await?;
+            let tx = client.transaction().await?;
+            let conversation = locked_conversation(&tx, agent_id, fan_id).await?;
+            let id = insert_message(&tx, conversation, role, body).await?;
+            tx.commit().await?;
+            Ok((conversation, id))
+        })
+    }
+
+    fn post_fan_message(
+        &self,
+        agent_id: i64,
+        fan_id: i64,
+        body: &str,
+        key: &str,
+        request_hash: &str,
+    ) -> Result<Posted> {
+        self.run(async move {
+            let mut client = self.store.client().await?;
+            if let Some(posted) = seen(&client, fan_id, key, request_hash).await? {
+                return Ok(posted);
+            }
+            let tx = client.transaction().await?;
+            let conversation_id = locked_conversation(&tx, agent_id, fan_id).await?;
+            let message_id = insert_message(&tx, conversation_id, Role::Fan, body).await?;
+            // A request with the same key in another process that got here first has
+            // committed (this insert waited for it): then its message is the one.
+            let stored = tx
+                .execute(
+                    "INSERT INTO idempotency_keys (fan_id, key, request_hash, message_id) VALUES ($1, $2, $3, $4)
+                     ON CONFLICT (fan_id, key) DO NOTHING",
+                    &[&fan_id, &key, &request_hash, &message_id],
+                )
+                .await?;
+            if stored == 0 {
+                tx.rollback().await?;
+                return seen(&client, fan_id, key, request_hash)
+                    .await?
+                    .ok_or_else(|| crate::Error::Invalid(format!("idempotency key {key:?} vanished")));
+            }
+            tx.commit().await?;
+            Ok(Posted::New { conversation_id, message_id })
+        })
+    }
+
+    fn previous_fan_turn(&self, message_id: i64) -> Result<Option<PreviousTurn>> {
+        self.run(async move {
+            let row = self
+                .store
+                .client()
+                .await?
+                .query_opt(
+                    "SELECT p.body, d.path, EXTRACT(EPOCH FROM c.created_at - p.created_at)::float8
+                     FROM messages c
+                     JOIN messages p ON p.conversation_id = c.conversation_id AND p.role = 'fan' AND p.id < c.id
+                     LEFT JOIN decisions d ON d.message_id = p.id
+                     WHERE c.id = $1 ORDER BY p.id DESC, d.id LIMIT 1",
+                    &[&message_id],
+                )
+                .await?;
+            let Some(r) = row else { return Ok(None) };
+            let path: Option<&str> = r.get(1);
+            Ok(Some(PreviousTurn {
+                body: r.get(0),
+                path: path.map(|p| parse::<RoutePath>(p, "path")).transpose()?,
+                seconds_before: r.get(2),
+            }))
+        })
+    }
+
+    fn message_conversation(&self, message_id: i64) -> Result<i64> {
+        self.run(async move {
+            let row = self
+                .store
+                .client()
+                .await?
+                .query_opt("SELECT conversation_id FROM messages WHERE id = $1", &[&message_id])
+                .await?;
+            Ok(row.map(|r| r.get(0)).ok_or_else(|| Error::not_found("message", message_id))?)
+        })
+    }
+
+    fn recent_messages(&self, conversation_id: i64, limit: usize) -> Result<Vec<Message>> {
+        self.run(async move {
+            let rows = self
+                .store
+                .client()
+                .await?
+                .query(
+                    &format!(
+                        "SELECT {MESSAGE} FROM
+                           (SELECT * FROM messages WHERE conversation_id = $1 ORDER BY id DESC LIMIT $2) recent
+                         ORDER BY id"
+                    ),
+                    &[&conversation_id, &(limit as i64)],
+                )
+                .await?;
+            Ok(rows.iter().map(message).collect::<Result<_>>()?)
+        })
+    }
+
+    fn reply_of(&self, message_id: i64) -> Result<Option<i64>> {
+        self.run(async move {
+            let row = self
+                .store
+                .client()
+                .await?
+                .query_opt("SELECT id FROM messages WHERE reply_to = $1 ORDER BY id LIMIT 1", &[&message_id])
+                .await?;
+            Ok(row.map(|r| r.get(0)))
+        })
+    }
+
+    fn messages_after(&self, conversation_id: i64, after: i64, limit: usize) -> Result<Vec<Message>> {
+        self.run(async move {
+            let rows = self
+                .store
+                .client()
+                .await?
+                .query(
+                    &format!(
+                        "SELECT {MESSAGE} FROM messages WHERE conversation_id = $1 AND id > $2 ORDER BY id LIMIT $3"
+                    ),
+                    &[&conversation_id, &after, &(limit as i64)],
+                )
+                .await?;
+            Ok(rows.iter().map(message).collect::<Result<_>>()?)
+        })
+    }
+
+    fn decision_of_message(&self, message_id: i64) -> Result<Option<i64>> {
+        self.run(async move {
+            let row = self
+                .store
+                .client()
+                .await?
+                .query_opt("SELECT id FROM decisions WHERE message_id = $1 ORDER BY id LIMIT 1", &[&message_id])
+                .await?;
+            Ok(row.map(|r| r.get(0)))
+        })
+    }
+
+    fn record_decision_value(&self, d: &NewDecision<'_, Value>, reply: &str) -> Result<i64> {
+        let trace =
+            serde_json::to_value(d.trace).map_err(|e| Error::Invalid { what: "trace", detail: e.to_string() })?;
+        self.run(async move {
+            let row = self
+                .store
+                .client()
+                .await?
+                .query_one(
+                    "INSERT INTO decisions (message_id, agent_id, fan_id, path, reason, signals, trace, reply)
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id",
+                    &[&d.message_id, &d.agent_id, &d.fan_id, &d.path.as_str(), &d.reason, &d.details, &trace, &reply],
+                )
+                .await?;
+            Ok(row.get(0))
+        })
+    }
+
+    fn decision_value(&self, id: i64) -> Result<Decision<Value>> {
+        self.run(async move {
+            let row = self
+                .store
+                .client()
+                .await?
+                .query_opt(&format!("SELECT {DECISION} FROM decisions WHERE id = $1"), &[&id])
+                .await?;
+            Ok(row.as_ref().map(decision).transpose()?.ok_or_else(|| Error::not_found("decision", id))?)
+        })
+    }
+
+    fn decision_question(&self, id: i64) -> Result<String> {
+        self.run(async move {
+            let row = self
+                .store
+                .client()
+                .await?
+                .query_opt(
+                    "SELECT m.body FROM decisions d JOIN messages m ON m.id = d.message_id WHERE d.id = $1",
+                    &[&id],
+                )
+                .await?;
+            Ok(row.map(|r| r.get(0)).ok_or_else(|| Error::not_found("decision", id))?)
+        })
+    }
+
+    fn list_decisions_value(
+        &self,
+        agent_id: i64,
+        path: Option<RoutePath>,
+        fan_id: Option<i64>,
+        limit: usize,
+    ) -> Result<Vec<Decision<Value>>> {
+        self.run(async move {
+            let rows = self
+                .store
+                .client()
+                .await?
+                .query(
+                    &format!(
+                        "SELECT {DECISION} FROM decisions
+                         WHERE agent_id = $1 AND ($2::text IS NULL OR path = $2) AND ($3::bigint IS NULL OR fan_id = $3)
+                         ORDER BY id DESC LIMIT $4"
+                    ),
+                    &[&agent_id, &path.map(|p| p.as_str()), &fan_id, &(limit as i64)],
+                )
+                .await?;
+            Ok(rows.iter().map(decision).collect::<Result<_>>()?)
+        })
+    }
+}

@@ -1,0 +1,210 @@
+//! The suite for `Conversations`: messages, idempotent posting, decisions, and a
+//! fan's cursor while several writers add to one conversation.
+
+use crate::{Conversations, Error, HubAccess, MessageKind, NewDecision, Posted, Role, TypedDecisions};
+use fanline_engine::route::Trace;
+use fanline_engine::{Layer, RoutePath, Tier};
+use std::collections::BTreeSet;
+
+/// What the suite needs of a store: both areas (fans come from `HubAccess`).
+pub trait Store: HubAccess + Conversations {}
+impl<T: HubAccess + Conversations + ?Sized> Store for T {}
+
+/// Run every check of `Conversations` on `store`, given two agents' ids.
+pub fn conversations(store: &dyn Store, agents: [i64; 2]) {
+    messages(store, agents);
+    posting(store, agents);
+    decisions(store, agents);
+    cursor(store, agents[0]);
+}
+
+fn decide(store: &dyn Store, agent: i64, fan: i64, message: i64, path: RoutePath, note: &str) -> i64 {
+    let trace = Trace { decided_by: Some("decide".into()), total_us: 42, ..Trace::default() };
+    let d = NewDecision {
+        message_id: message,
+        conversation_id: store.message_conversation(message).unwrap(),
+        agent_id: agent,
+        fan_id: fan,
+        path,
+        reason: format!("because {note}"),
+        details: serde_json::json!({ "note": note, "similarity": 0.5 }),
+        trace: &trace,
+    };
+    store.record_decision(&d, &format!("reply to {note}")).unwrap()
+}
+
+fn messages(store: &dyn Store, [a, b]: [i64; 2]) {
+    let fan = store.insert_fan("@writer", Tier::Free, Layer::Public).unwrap().id;
+    let (c1, m1) = store.record_message(a, fan, Role::Fan, "first").unwrap();
+    let (c2, m2) = store.record_message(a, fan, Role::Agent, "second").unwrap();
+    let (c3, m3) = store.record_message(a, fan, Role::Fan, "third").unwrap();
+    assert_eq!((c1, c2, c3), (c1, c1, c1), "one conversation");
+    assert_eq!(store.fan_conversation(a, fan).unwrap(), c1);
+    assert!(m1 < m2 && m2 < m3);
+    let (other, _) = store.record_message(b, fan, Role::Fan, "elsewhere").unwrap();
+    assert_ne!(other, c1);
+
+    let all = store.messages_after(c1, 0, 10).unwrap();
+    let bodies: Vec<&str> = all.iter().map(|m| m.body.as_str()).collect();
+    assert_eq!(bodies, ["first", "second", "third"]);
+    assert_eq!(
+        (all[1].role, all[1].kind, all[1].escalation_id, all[1].reply_to),
+        (Role::Agent, MessageKind::Message, None, None)
+    );
+    assert_eq!(all[0].conversation_id, c1);
+    let after: Vec<i64> = store.messages_after(c1, m1, 1).unwrap().iter().map(|m| m.id).collect();
+    assert_eq!(after, [m2]);
+    assert!(store.messages_after(c1, m3, 10).unwrap().is_empty());
+    let recent: Vec<i64> = store.recent_messages(c1, 2).unwrap().iter().map(|m| m.id).collect();
+    assert_eq!(recent, [m2, m3], "the last two, oldest first");
+    assert_eq!(store.message_conversation(m2).unwrap(), c1);
+    assert!(matches!(store.message_conversation(m3 + 1000).unwrap_err(), Error::NotFound { .. }));
+    assert_eq!(store.reply_of(m1).unwrap(), None);
+
+    // The fan's turn before a message: the fan's own, with its path once decided.
+    let before = store.previous_fan_turn(m3).unwrap().unwrap();
+    assert_eq!((before.body.as_str(), before.path), ("first", None));
+    assert!((0.0..60.0).contains(&before.seconds_before), "{}", before.seconds_before);
+    decide(store, a, fan, m1, RoutePath::B, "vague");
+    assert_eq!(store.previous_fan_turn(m3).unwrap().unwrap().path, Some(RoutePath::B));
+    assert_eq!(store.previous_fan_turn(m1).unwrap(), None);
+}
+
+fn posting(store: &dyn Store, [a, b]: [i64; 2]) {
+    let fan = store.insert_fan("@poster", Tier::Free, Layer::Public).unwrap().id;
+    let Posted::New { conversation_id, message_id } = store.post_fan_message(a, fan, "hello", "key-1", "h1").unwrap()
+    else {
+        panic!("a new key stores a message")
+    };
+    assert_eq!(conversation_id, store.fan_conversation(a, fan).unwrap());
+    let stored = store.messages_after(conversation_id, 0, 10).unwrap();
+    assert_eq!((stored.len(), stored[0].id, stored[0].role), (1, message_id, Role::Fan));
+    match store.post_fan_message(a, fan, "hello", "key-1", "h1").unwrap() {
+        Posted::Seen { message_id: m, same_request: true, decision_id: None, seconds_ago } => {
+            assert_eq!(m, message_id);
+            assert!((0.0..60.0).contains(&seconds_ago), "{seconds_ago}");
+        }
+        other => panic!("a replay finds the message: {other:?}"),
+    }
+    let Posted::Seen { same_request, .. } = store.post_fan_message(a, fan, "hello?", "key-1", "h2").unwrap() else {
+        panic!("the key was used")
+    };
+    assert!(!same_request, "another request under the same key");
+    // A key is the fan's, whatever the agent.
+    assert!(matches!(store.post_fan_message(b, fan, "hello", "key-1", "h1").unwrap(), Posted::Seen { .. }));
+    let d = decide(store, a, fan, message_id, RoutePath::A, "hello");
+    let Posted::Seen { decision_id, .. } = store.post_fan_message(a, fan, "hello", "key-1", "h1").unwrap() else {
+        panic!("the key was used")
+    };
+    assert_eq!(decision_id, Some(d));
+    assert_eq!(store.messages_after(conversation_id, 0, 10).unwrap().len(), 1, "replays stored nothing");
+
+    // A fan's retries racing each other (or two hub processes): one message.
+    let fan = store.insert_fan("@impatient", Tier::Free, Layer::Public).unwrap().id;
+    let posted: Vec<Posted> = std::thread::scope(|s| {
+        let t: Vec<_> =
+            (0..8).map(|_| s.spawn(move || store.post_fan_message(a, fan, "hi", "key-r", "hr").unwrap())).collect();
+        t.into_iter().map(|t| t.join().unwrap()).collect()
+    });
+    let new: Vec<i64> = posted
+        .iter()
+        .filter_map(|p| if let Posted::New { message_id, .. } = p { Some(*message_id) } else { None })
+        .collect();
+    assert_eq!(new.len(), 1, "{posted:?}");
+    for p in &posted {
+        if let Posted::Seen { message_id, same_request, .. } = p {
+            assert_eq!((*message_id, *same_request), (new[0], true));
+        }
+    }
+    let conversation = store.fan_conversation(a, fan).unwrap();
+    assert_eq!(store.messages_after(conversation, 0, 10).unwrap().len(), 1);
+}
+
+fn decisions(store: &dyn Store, [a, b]: [i64; 2]) {
+    let ann = store.insert_fan("@ann", Tier::Free, Layer::Public).unwrap().id;
+    let bob = store.insert_fan("@bob", Tier::Free, Layer::Public).unwrap().id;
+    let (_, m1) = store.record_message(b, ann, Role::Fan, "Do you ship abroad?").unwrap();
+    let (_, m2) = store.record_message(b, bob, Role::Fan, "What is your podcast?").unwrap();
+    let (_, m3) = store.record_message(b, ann, Role::Fan, "Can you review my novel?").unwrap();
+    let d1 = decide(store, b, ann, m1, RoutePath::C, "shipping");
+    let d2 = decide(store, b, bob, m2, RoutePath::A, "podcast");
+    let d3 = decide(store, b, ann, m3, RoutePath::D, "review");
+    assert_eq!(store.decision_of_message(m2).unwrap(), Some(d2));
+
+    let got: crate::Decision<serde_json::Value> = store.decision(d1).unwrap();
+    assert_eq!((got.message_id, got.agent_id, got.fan_id, got.path), (m1, b, ann, RoutePath::C));
+    assert_eq!((got.reason.as_str(), got.reply.as_str()), ("because shipping", "reply to shipping"));
+    assert_eq!(got.details, serde_json::json!({ "note": "shipping", "similarity": 0.5 }));
+    assert_eq!((got.trace.decided_by.as_deref(), got.trace.total_us), (Some("decide"), 42));
+    assert_eq!(got.canonical_answer_id, None);
+    #[derive(serde::Deserialize)]
+    struct Details {
+        note: String,
+    }
+    let typed: crate::Decision<Details> = store.decision(d3).unwrap();
+    assert_eq!(typed.details.note, "review");
+    assert_eq!(store.decision_question(d3).unwrap(), "Can you review my novel?");
+    assert!(matches!(store.decision_value(d3 + 1000).unwrap_err(), Error::NotFound { .. }));
+    assert!(matches!(store.decision_question(d3 + 1000).unwrap_err(), Error::NotFound { .. }));
+
+    type Log = Vec<crate::Decision<serde_json::Value>>;
+    let ids = |l: Log| l.into_iter().map(|d| d.id).collect::<Vec<_>>();
+    assert_eq!(ids(store.list_decisions(b, None, None, 10).unwrap()), [d3, d2, d1], "newest first");
+    assert_eq!(ids(store.list_decisions(b, Some(RoutePath::A), None, 10).unwrap()), [d2]);
+    assert_eq!(ids(store.list_decisions(b, None, Some(ann), 10).unwrap()), [d3, d1]);
+    assert_eq!(ids(store.list_decisions(b, None, None, 1).unwrap()), [d3]);
+    assert!(store.list_decisions::<serde_json::Value>(a + b + 1000, None, None, 10).unwrap().is_empty());
+
+    // A decision on a message that does not exist is refused.
+    let trace = Trace::default();
+    let orphan = NewDecision {
+        message_id: m3 + 1000,
+        conversation_id: 0,
+        agent_id: b,
+        fan_id: ann,
+        path: RoutePath::A,
+        reason: String::new(),
+        details: serde_json::Value::Null,
+        trace: &trace,
+    };
+    assert!(store.record_decision_value(&orphan, "").is_err());
+}
+
+/// Four writers add to one conversation while a fan follows it by cursor: the fan
+/// sees every message (none is numbered below one already seen once it commits).
+fn cursor(store: &dyn Store, agent: i64) {
+    let fan = store.insert_fan("@follower", Tier::Free, Layer::Public).unwrap().id;
+    let conversation = store.fan_conversation(agent, fan).unwrap();
+    let done = std::sync::atomic::AtomicBool::new(false);
+    let (written, seen) = std::thread::scope(|s| {
+        let writers: Vec<_> = (0..4)
+            .map(|w| {
+                s.spawn(move || {
+                    (0..25)
+                        .map(|i| store.record_message(agent, fan, Role::Fan, &format!("w{w} m{i}")).unwrap().1)
+                        .collect::<Vec<_>>()
+                })
+            })
+            .collect();
+        let done = &done;
+        let reader = s.spawn(move || {
+            let (mut cursor, mut seen) = (0, BTreeSet::new());
+            loop {
+                let last_round = done.load(std::sync::atomic::Ordering::SeqCst);
+                for m in store.messages_after(conversation, cursor, 500).unwrap() {
+                    cursor = m.id;
+                    seen.insert(m.id);
+                }
+                if last_round {
+                    return seen;
+                }
+            }
+        });
+        let written: BTreeSet<i64> = writers.into_iter().flat_map(|w| w.join().unwrap()).collect();
+        done.store(true, std::sync::atomic::Ordering::SeqCst);
+        (written, reader.join().unwrap())
+    });
+    assert_eq!(written.len(), 100);
+    let missed: Vec<_> = written.difference(&seen).collect();
+    assert!(missed.is_empty(), "the cursor passed {missed:?}");
+}
