@@ -8,6 +8,7 @@ use crate::{Fanline, Generation, Result};
 use fanline_engine::route::reply::Citation;
 use fanline_engine::route::{ChunkHit, RouteBackend};
 use fanline_store::HubAccess;
+use fanline_store::Offers;
 use serde::Serialize;
 
 /// A draft answer to an escalation, never sent by itself.

@@ -11,6 +11,7 @@ use fanline_engine::{EscalationReason, EscalationStatus, Layer, RoutePath, Tier}
 use fanline_store::Conversations;
 use fanline_store::HubAccess;
 use fanline_store::{AcceptWrite, Acceptance, CanonicalAnswer, CapCheck, Escalation, NewDecision};
+use fanline_store::{Offers, TypedOffers};
 use serde::{Deserialize, Serialize};
 
 /// What accepting an offer did.

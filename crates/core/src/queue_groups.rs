@@ -6,6 +6,7 @@ use crate::{Error, Fanline, QueueItem, Result};
 use fanline_engine::reuse::groups::group;
 use fanline_engine::Layer;
 use fanline_store::CanonicalAnswer;
+use fanline_store::Offers;
 use serde::{Deserialize, Serialize};
 use std::collections::HashSet;
 

@@ -5,6 +5,7 @@
 
 use fanline_core::{Config, Fanline};
 use fanline_engine::ports::Embedder;
+use fanline_store::Offers;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, OnceLock};
 

@@ -11,6 +11,7 @@ use fanline_engine::{Layer, RoutePath, Tier};
 use fanline_llm::testing::{start, Fault, Script, ANSWER};
 use fanline_llm::Prices;
 use fanline_store::Conversations;
+use fanline_store::Offers;
 use fanline_store::Role;
 use std::sync::atomic::Ordering;
 use std::sync::{Arc, OnceLock};

@@ -6,6 +6,7 @@
 mod common;
 use common::{config, open_with, queued, real_embedder};
 use fanline_engine::{EscalationStatus, Layer, Tier};
+use fanline_store::Offers;
 
 #[test]
 fn a_group_of_three_is_answered_once_and_every_fan_gets_the_answer() {

@@ -11,6 +11,7 @@ use fanline_engine::ports::Clock;
 use fanline_engine::route::RefusalCode;
 use fanline_engine::{Layer, RoutePath, Tier};
 use fanline_store::Conversations;
+use fanline_store::Offers;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 

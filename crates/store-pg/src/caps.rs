@@ -66,28 +66,47 @@ impl PgStore {
         if status != "pending" {
             return Err(Error::Invalid(format!("escalation {id} is {status}; only a pending offer can be accepted")));
         }
-        tx.execute(
-            "INSERT INTO cap_usage (agent_id, kind, window_start) VALUES ($1, 'day', $2), ($1, 'week', $3)
-             ON CONFLICT DO NOTHING",
-            &[&agent_id, &cap.day_start, &cap.week_start],
-        )
-        .await?;
-        let raise = "UPDATE cap_usage SET used = used + 1
-                     WHERE agent_id = $1 AND kind = $2 AND window_start = $3 AND used < $4 RETURNING used";
-        let used = "SELECT used FROM cap_usage WHERE agent_id = $1 AND kind = $2 AND window_start = $3";
-        let (day_cap, week_cap) = (cap.max_per_day as i32, cap.max_per_week as i32);
-        let Some(today) = tx.query_opt(raise, &[&agent_id, &"day", &cap.day_start, &day_cap]).await? else {
-            let today: i32 = tx.query_one(used, &[&agent_id, &"day", &cap.day_start]).await?.get(0);
-            return Ok(Acceptance::DailyCapReached { today: today as u32 });
-        };
-        let Some(week) = tx.query_opt(raise, &[&agent_id, &"week", &cap.week_start, &week_cap]).await? else {
-            let this_week: i32 = tx.query_one(used, &[&agent_id, &"week", &cap.week_start]).await?.get(0);
-            // Dropping the transaction rolls back the day's increment.
-            return Ok(Acceptance::WeeklyCapReached { this_week: this_week as u32 });
-        };
+        let acceptance = take_place(&tx, agent_id, cap).await?;
+        if !acceptance.accepted() {
+            return Ok(acceptance);
+        }
         tx.execute("UPDATE escalations SET status = 'accepted', accepted_at = $2 WHERE id = $1", &[&id, &cap.now])
             .await?;
         tx.commit().await?;
-        Ok(Acceptance::Accepted { today: today.get::<_, i32>(0) as u32, this_week: week.get::<_, i32>(0) as u32 })
+        Ok(acceptance)
     }
+}
+
+/// Take a place in the agent's day and week (inside the caller's transaction): the
+/// counter rows raised, or, when a cap is reached, left as they were (a savepoint
+/// undoes the day's raise when the week refuses) so the transaction may go on to
+/// record the refusal.
+pub(crate) async fn take_place(
+    tx: &impl deadpool_postgres::GenericClient,
+    agent_id: i64,
+    cap: &CapCheck,
+) -> Result<Acceptance> {
+    tx.execute(
+        "INSERT INTO cap_usage (agent_id, kind, window_start) VALUES ($1, 'day', $2), ($1, 'week', $3)
+         ON CONFLICT DO NOTHING",
+        &[&agent_id, &cap.day_start, &cap.week_start],
+    )
+    .await?;
+    tx.batch_execute("SAVEPOINT cap_place").await?;
+    let raise = "UPDATE cap_usage SET used = used + 1
+                 WHERE agent_id = $1 AND kind = $2 AND window_start = $3 AND used < $4 RETURNING used";
+    let used = "SELECT used FROM cap_usage WHERE agent_id = $1 AND kind = $2 AND window_start = $3";
+    let (day_cap, week_cap) = (cap.max_per_day as i32, cap.max_per_week as i32);
+    let Some(today) = tx.query_opt(raise, &[&agent_id, &"day", &cap.day_start, &day_cap]).await? else {
+        let today: i32 = tx.query_one(used, &[&agent_id, &"day", &cap.day_start]).await?.get(0);
+        tx.batch_execute("ROLLBACK TO SAVEPOINT cap_place").await?;
+        return Ok(Acceptance::DailyCapReached { today: today as u32 });
+    };
+    let Some(week) = tx.query_opt(raise, &[&agent_id, &"week", &cap.week_start, &week_cap]).await? else {
+        let this_week: i32 = tx.query_one(used, &[&agent_id, &"week", &cap.week_start]).await?.get(0);
+        tx.batch_execute("ROLLBACK TO SAVEPOINT cap_place").await?;
+        return Ok(Acceptance::WeeklyCapReached { this_week: this_week as u32 });
+    };
+    tx.batch_execute("RELEASE SAVEPOINT cap_place").await?;
+    Ok(Acceptance::Accepted { today: today.get::<_, i32>(0) as u32, this_week: week.get::<_, i32>(0) as u32 })
 }

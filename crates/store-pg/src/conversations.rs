@@ -71,6 +71,32 @@ async fn locked_conversation(tx: &impl GenericClient, agent_id: i64, fan_id: i64
     Ok(tx.query_one(find, &[&agent_id, &fan_id]).await?.get(0))
 }
 
+/// Lock a conversation's row for the transaction (not found: an error).
+pub(crate) async fn lock_conversation(tx: &impl GenericClient, id: i64) -> crate::Result<()> {
+    let n = tx.execute("UPDATE conversations SET updated_at = now() WHERE id = $1", &[&id]).await?;
+    if n == 0 {
+        return Err(Error::not_found("conversation", id).into());
+    }
+    Ok(())
+}
+
+/// Insert a decision with its reply (inside the caller's transaction); returns its id.
+pub(crate) async fn insert_decision(
+    tx: &impl GenericClient,
+    d: &NewDecision<'_, Value>,
+    reply: &str,
+) -> crate::Result<i64> {
+    let trace = serde_json::to_value(d.trace).map_err(|e| Error::Invalid { what: "trace", detail: e.to_string() })?;
+    Ok(tx
+        .query_one(
+            "INSERT INTO decisions (message_id, agent_id, fan_id, path, reason, signals, trace, reply)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id",
+            &[&d.message_id, &d.agent_id, &d.fan_id, &d.path.as_str(), &d.reason, &d.details, &trace, &reply],
+        )
+        .await?
+        .get(0))
+}
+
 async fn insert_message(tx: &impl GenericClient, conversation: i64, role: Role, body: &str) -> crate::Result<i64> {
     Ok(tx
         .query_one(
@@ -250,21 +276,7 @@ impl Conversations for PgHub {
     }
 
     fn record_decision_value(&self, d: &NewDecision<'_, Value>, reply: &str) -> Result<i64> {
-        let trace =
-            serde_json::to_value(d.trace).map_err(|e| Error::Invalid { what: "trace", detail: e.to_string() })?;
-        self.run(async move {
-            let row = self
-                .store
-                .client()
-                .await?
-                .query_one(
-                    "INSERT INTO decisions (message_id, agent_id, fan_id, path, reason, signals, trace, reply)
-                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id",
-                    &[&d.message_id, &d.agent_id, &d.fan_id, &d.path.as_str(), &d.reason, &d.details, &trace, &reply],
-                )
-                .await?;
-            Ok(row.get(0))
-        })
+        self.run(async move { insert_decision(&self.store.client().await?, d, reply).await })
     }
 
     fn decision_value(&self, id: i64) -> Result<Decision<Value>> {

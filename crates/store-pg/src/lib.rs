@@ -17,10 +17,11 @@
 //!   iterative scans (for agents too large for each process's in-memory index).
 //!
 //! [`PgHub`] is this store behind the hub's store interface, which is synchronous like
-//! the core: so far `HubAccess` (fans, sessions, invites, sites, devices) and
-//! `Conversations` (messages, idempotent posting, decisions), tested by the suite
-//! SQLite's store runs too (`tests/suite.rs`). Not yet: the interface's other areas
-//! (routing writes with offers, escalations, knowledge, agents, the sync log).
+//! the core: so far `HubAccess` (fans, sessions, invites, sites, devices),
+//! `Conversations` (messages, idempotent posting, decisions) and `Offers` (escalations
+//! from offer to queue, acceptance within the caps), tested by the suite SQLite's
+//! store runs too (`tests/suite.rs`). Not yet: the interface's other areas (routing's
+//! write with its offer, declining and answering, knowledge, agents, the sync log).
 
 mod access;
 mod caps;
@@ -29,6 +30,7 @@ mod conversations;
 mod hub;
 mod idempotency;
 pub mod listen;
+mod offers;
 mod rate;
 pub mod testing;
 mod vectors;
@@ -72,6 +74,7 @@ pub const MIGRATIONS: &[(u32, &str, &str)] = &[
     (3, "0003_vectors.sql", include_str!("../../../migrations/postgres/0003_vectors.sql")),
     (4, "0004_access.sql", include_str!("../../../migrations/postgres/0004_access.sql")),
     (5, "0005_conversations.sql", include_str!("../../../migrations/postgres/0005_conversations.sql")),
+    (6, "0006_offers.sql", include_str!("../../../migrations/postgres/0006_offers.sql")),
 ];
 
 /// Connections to one PostgreSQL database.

@@ -35,3 +35,14 @@ fn conversations_on_postgres() {
     });
     suite::conversations(&hub, agents);
 }
+
+#[test]
+fn offers_on_postgres() {
+    let Some(server) = server() else { return };
+    let (hub, _db) = fresh(&server, "offers");
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let agents = rt.block_on(async {
+        [hub.store().create_agent("zoe").await.unwrap(), hub.store().create_agent("max").await.unwrap()]
+    });
+    suite::offers(&hub, agents);
+}

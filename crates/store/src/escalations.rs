@@ -4,11 +4,12 @@ use crate::index_log::log_change;
 use crate::messages::{insert_decision, MessageKind, NewDecision, Role};
 use crate::util::Cached;
 use crate::util::{parsed, parsed_opt};
-use crate::{Error, Result, Store};
+use crate::{Error, Offers, Result, Store};
 use chrono::{DateTime, Utc};
 use fanline_engine::{EscalationReason, EscalationStatus, Layer};
 use rusqlite::{params, OptionalExtension};
 use serde::{Deserialize, Serialize};
+use serde_json::Value;
 
 /// The caps an acceptance is checked against, and the windows they count in (UTC
 /// instants; see `fanline_engine::caps::windows`).
@@ -246,45 +247,6 @@ fn escalation_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Escalation> {
 }
 
 impl Store {
-    /// Offer an escalation on its own (routing offers them with their decision).
-    pub fn create_escalation(&self, e: &NewEscalation) -> Result<i64> {
-        insert_escalation(&self.conn(), None, e, None)
-    }
-
-    pub fn escalation(&self, id: i64) -> Result<Escalation> {
-        self.read()?
-            .query_row(&format!("SELECT {ESCALATION_COLS} FROM escalations WHERE id = ?1"), [id], escalation_row)
-            .optional()?
-            .ok_or_else(|| Error::not_found("escalation", id))
-    }
-
-    /// The escalation a decision offered, if any.
-    pub fn escalation_of_decision(&self, decision_id: i64) -> Result<Option<Escalation>> {
-        Ok(self
-            .read()?
-            .query_row(
-                &format!("SELECT {ESCALATION_COLS} FROM escalations WHERE decision_id = ?1"),
-                [decision_id],
-                escalation_row,
-            )
-            .optional()?)
-    }
-
-    /// The creator's queue: accepted escalations, those not deferred past `now` first,
-    /// then by priority (highest first) and age (oldest first).
-    pub fn escalation_queue(&self, agent_id: i64, now: DateTime<Utc>, limit: usize) -> Result<Vec<Escalation>> {
-        let conn = self.read()?;
-        let mut stmt = conn.prepare(&format!(
-            "SELECT {ESCALATION_COLS} FROM escalations WHERE agent_id = ?1 AND status = 'accepted'
-             ORDER BY (deferred_until IS NOT NULL AND deferred_until > ?2), priority DESC, accepted_at, id
-             LIMIT ?3"
-        ))?;
-        let rows = stmt
-            .query_map(params![agent_id, timestamp(now), limit as i64], escalation_row)?
-            .collect::<rusqlite::Result<_>>()?;
-        Ok(rows)
-    }
-
     /// Move an escalation from one of `from` to `to`, setting `column` to `now`.
     /// The fan turned the offer down, or the creator declined a queued escalation;
     /// `notice` (if any) is told to the fan in the same transaction. With the
@@ -323,107 +285,6 @@ impl Store {
         }
         tx.commit()?;
         Ok(())
-    }
-
-    /// Put a queued escalation aside until `until`.
-    pub fn defer_escalation(&self, id: i64, until: DateTime<Utc>) -> Result<()> {
-        let n = self.conn().exec(
-            "UPDATE escalations SET deferred_until = ?2 WHERE id = ?1 AND status = 'accepted'",
-            params![id, timestamp(until)],
-        )?;
-        if n == 0 {
-            let e = self.escalation(id)?;
-            return Err(Error::Invalid {
-                what: "escalation",
-                detail: format!("escalation {id} is {}; only a queued (accepted) one can be deferred", e.status),
-            });
-        }
-        Ok(())
-    }
-
-    /// Expire offers and queued escalations whose `expires_at` has passed; returns how many.
-    pub fn expire_escalations(&self, now: DateTime<Utc>) -> Result<usize> {
-        let t = timestamp(now);
-        Ok(self.conn().exec(
-            "UPDATE escalations SET status = 'expired', expired_at = ?1
-             WHERE status IN ('pending', 'accepted') AND expires_at IS NOT NULL AND expires_at <= ?1",
-            [t],
-        )?)
-    }
-
-    /// Accept an offered escalation if the agent's caps allow it. The count and the
-    /// update happen in one write transaction, so however many acceptances race (from
-    /// any number of connections or processes), no more than the cap are accepted.
-    /// Escalations accepted in a window count against it whatever became of them later.
-    pub fn accept_escalation(&self, id: i64, cap: &CapCheck) -> Result<Acceptance> {
-        self.accept_escalation_with::<()>(id, cap, None).map(|a| a.acceptance)
-    }
-
-    /// Accept as [`accept_escalation`](Self::accept_escalation) does, and in the same
-    /// transaction write what the acceptance leads to (`then`): the decision and the
-    /// reply in the conversation, and the queue expiry. A process killed at any moment
-    /// leaves either all of it or none.
-    pub fn accept_escalation_with<D: Serialize>(
-        &self,
-        id: i64,
-        cap: &CapCheck,
-        then: Option<&AcceptWrite<'_, D>>,
-    ) -> Result<Accepted> {
-        let mut conn = self.conn();
-        let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
-        let (agent_id, status): (i64, String) = tx
-            .row("SELECT agent_id, status FROM escalations WHERE id = ?1", [id], |r| Ok((r.get(0)?, r.get(1)?)))
-            .optional()?
-            .ok_or_else(|| Error::not_found("escalation", id))?;
-        if status.parse::<EscalationStatus>()? != EscalationStatus::Pending {
-            return Err(Error::Invalid {
-                what: "escalation",
-                detail: format!("escalation {id} is {status}; only a pending offer can be accepted"),
-            });
-        }
-        let count = |since: DateTime<Utc>| -> rusqlite::Result<u32> {
-            tx.row(
-                "SELECT count(*) FROM escalations WHERE agent_id = ?1 AND accepted_at >= ?2",
-                params![agent_id, timestamp(since)],
-                |r| r.get(0),
-            )
-        };
-        let today = count(cap.day_start)?;
-        let this_week = count(cap.week_start)?;
-        let acceptance = if today >= cap.max_per_day {
-            Acceptance::DailyCapReached { today }
-        } else if this_week >= cap.max_per_week {
-            Acceptance::WeeklyCapReached { this_week }
-        } else {
-            Acceptance::Accepted { today: today + 1, this_week: this_week + 1 }
-        };
-        if acceptance.accepted() {
-            tx.exec(
-                "UPDATE escalations SET status = 'accepted', accepted_at = ?2, expires_at = coalesce(?3, expires_at)
-                 WHERE id = ?1",
-                params![id, timestamp(cap.now), then.map(|t| timestamp(t.queue_expiry))],
-            )?;
-        }
-        let mut decision_id = None;
-        if let Some(t) = then {
-            let message: Option<i64> =
-                tx.row("SELECT message_id FROM escalations WHERE id = ?1", [id], |r| r.get(0))?;
-            if message.is_some() {
-                let (d, reply) = (t.decision)(&acceptance);
-                decision_id = Some(insert_decision(&tx, &d, &reply, None)?);
-                let kind = match acceptance.accepted() {
-                    true => MessageKind::EscalationAccepted,
-                    false => MessageKind::EscalationRefused,
-                };
-                tx.exec(
-                    "INSERT INTO messages (conversation_id, role, body, kind, escalation_id)
-                     VALUES (?1, ?2, ?3, ?4, ?5)",
-                    params![d.conversation_id, Role::Agent.as_str(), reply, kind.as_str(), id],
-                )?;
-            }
-        }
-        tx.commit()?;
-        Ok(Accepted { acceptance, decision_id })
     }
 
     /// Answer an escalation. In the same transaction the answer goes to the fan and
@@ -565,4 +426,128 @@ pub(crate) fn attach_in(
         })
         .unwrap_or_default();
     Ok(added)
+}
+
+impl Offers for Store {
+    fn create_escalation(&self, e: &NewEscalation) -> Result<i64> {
+        insert_escalation(&self.conn(), None, e, None)
+    }
+
+    fn escalation(&self, id: i64) -> Result<Escalation> {
+        self.read()?
+            .query_row(&format!("SELECT {ESCALATION_COLS} FROM escalations WHERE id = ?1"), [id], escalation_row)
+            .optional()?
+            .ok_or_else(|| Error::not_found("escalation", id))
+    }
+
+    fn escalation_of_decision(&self, decision_id: i64) -> Result<Option<Escalation>> {
+        Ok(self
+            .read()?
+            .query_row(
+                &format!("SELECT {ESCALATION_COLS} FROM escalations WHERE decision_id = ?1"),
+                [decision_id],
+                escalation_row,
+            )
+            .optional()?)
+    }
+
+    fn escalation_queue(&self, agent_id: i64, now: DateTime<Utc>, limit: usize) -> Result<Vec<Escalation>> {
+        let conn = self.read()?;
+        let mut stmt = conn.prepare(&format!(
+            "SELECT {ESCALATION_COLS} FROM escalations WHERE agent_id = ?1 AND status = 'accepted'
+             ORDER BY (deferred_until IS NOT NULL AND deferred_until > ?2), priority DESC, accepted_at, id
+             LIMIT ?3"
+        ))?;
+        let rows = stmt
+            .query_map(params![agent_id, timestamp(now), limit as i64], escalation_row)?
+            .collect::<rusqlite::Result<_>>()?;
+        Ok(rows)
+    }
+
+    fn defer_escalation(&self, id: i64, until: DateTime<Utc>) -> Result<()> {
+        let n = self.conn().exec(
+            "UPDATE escalations SET deferred_until = ?2 WHERE id = ?1 AND status = 'accepted'",
+            params![id, timestamp(until)],
+        )?;
+        if n == 0 {
+            let e = self.escalation(id)?;
+            return Err(Error::Invalid {
+                what: "escalation",
+                detail: format!("escalation {id} is {}; only a queued (accepted) one can be deferred", e.status),
+            });
+        }
+        Ok(())
+    }
+
+    fn expire_escalations(&self, now: DateTime<Utc>) -> Result<usize> {
+        let t = timestamp(now);
+        Ok(self.conn().exec(
+            "UPDATE escalations SET status = 'expired', expired_at = ?1
+             WHERE status IN ('pending', 'accepted') AND expires_at IS NOT NULL AND expires_at <= ?1",
+            [t],
+        )?)
+    }
+
+    fn accept_escalation_value(
+        &self,
+        id: i64,
+        cap: &CapCheck,
+        then: Option<&AcceptWrite<'_, Value>>,
+    ) -> Result<Accepted> {
+        let mut conn = self.conn();
+        let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+        let (agent_id, status): (i64, String) = tx
+            .row("SELECT agent_id, status FROM escalations WHERE id = ?1", [id], |r| Ok((r.get(0)?, r.get(1)?)))
+            .optional()?
+            .ok_or_else(|| Error::not_found("escalation", id))?;
+        if status.parse::<EscalationStatus>()? != EscalationStatus::Pending {
+            return Err(Error::Invalid {
+                what: "escalation",
+                detail: format!("escalation {id} is {status}; only a pending offer can be accepted"),
+            });
+        }
+        let count = |since: DateTime<Utc>| -> rusqlite::Result<u32> {
+            tx.row(
+                "SELECT count(*) FROM escalations WHERE agent_id = ?1 AND accepted_at >= ?2",
+                params![agent_id, timestamp(since)],
+                |r| r.get(0),
+            )
+        };
+        let today = count(cap.day_start)?;
+        let this_week = count(cap.week_start)?;
+        let acceptance = if today >= cap.max_per_day {
+            Acceptance::DailyCapReached { today }
+        } else if this_week >= cap.max_per_week {
+            Acceptance::WeeklyCapReached { this_week }
+        } else {
+            Acceptance::Accepted { today: today + 1, this_week: this_week + 1 }
+        };
+        if acceptance.accepted() {
+            tx.exec(
+                "UPDATE escalations SET status = 'accepted', accepted_at = ?2, expires_at = coalesce(?3, expires_at)
+                 WHERE id = ?1",
+                params![id, timestamp(cap.now), then.map(|t| timestamp(t.queue_expiry))],
+            )?;
+        }
+        let mut decision_id = None;
+        if let Some(t) = then {
+            let message: Option<i64> =
+                tx.row("SELECT message_id FROM escalations WHERE id = ?1", [id], |r| r.get(0))?;
+            if message.is_some() {
+                let (d, reply) = (t.decision)(&acceptance);
+                decision_id = Some(insert_decision(&tx, &d, &reply, None)?);
+                let kind = match acceptance.accepted() {
+                    true => MessageKind::EscalationAccepted,
+                    false => MessageKind::EscalationRefused,
+                };
+                tx.exec(
+                    "INSERT INTO messages (conversation_id, role, body, kind, escalation_id)
+                     VALUES (?1, ?2, ?3, ?4, ?5)",
+                    params![d.conversation_id, Role::Agent.as_str(), reply, kind.as_str(), id],
+                )?;
+            }
+        }
+        tx.commit()?;
+        Ok(Accepted { acceptance, decision_id })
+    }
 }

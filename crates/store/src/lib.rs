@@ -24,6 +24,7 @@ mod messages;
 mod metrics;
 mod migrate;
 mod models;
+mod offers;
 mod providers;
 mod replay;
 mod routing;
@@ -54,6 +55,7 @@ pub use messages::{Decision, Message, MessageKind, NewDecision, PreviousTurn, Ro
 pub use metrics::{RawMetrics, TopAnswer};
 pub use migrate::{Migration, MIGRATIONS};
 pub use models::{EmbeddedTexts, Reembedded};
+pub use offers::{Offers, TypedOffers};
 pub use providers::ProviderSettings;
 pub use replay::RoutedMessage;
 pub use routing::{NewRouting, ReuseExample, RoutingWritten};

@@ -9,6 +9,7 @@ use fanline_engine::{EscalationStatus, Layer, Tier};
 use fanline_store::Conversations;
 use fanline_store::HubAccess;
 use fanline_store::{Acceptance, CapCheck, Store};
+use fanline_store::{Offers, TypedOffers};
 use std::sync::atomic::{AtomicU32, Ordering};
 
 fn check(now: DateTime<Utc>, day: u32, week: u32) -> CapCheck {

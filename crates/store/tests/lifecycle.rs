@@ -8,6 +8,7 @@ use common::{at, cap_check, offer};
 use fanline_engine::{EscalationStatus, Layer, Tier};
 use fanline_store::HubAccess;
 use fanline_store::{Acceptance, Store};
+use fanline_store::{Offers, TypedOffers};
 
 fn accept(store: &Store, id: i64, now: DateTime<Utc>) {
     assert!(matches!(

@@ -2,6 +2,7 @@
 
 use fanline_engine::{AgentConfig, EscalationReason, EscalationStatus, ItemKind, Layer, Tier};
 use fanline_store::HubAccess;
+use fanline_store::Offers;
 use fanline_store::{Error, NewCanonical, NewChunk, NewDocument, NewEscalation, Store, MIGRATIONS};
 use std::path::Path;
 

@@ -19,3 +19,11 @@ fn conversations_on_sqlite() {
     let agents = [store.create_agent("zoe").unwrap().id, store.create_agent("max").unwrap().id];
     suite::conversations(&store, agents);
 }
+
+#[test]
+fn offers_on_sqlite() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open(dir.path().join("fanline.db")).unwrap();
+    let agents = [store.create_agent("zoe").unwrap().id, store.create_agent("max").unwrap().id];
+    suite::offers(&store, agents);
+}

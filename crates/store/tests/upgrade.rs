@@ -3,6 +3,7 @@
 
 use fanline_engine::{EscalationStatus, Layer, RoutePath, Tier};
 use fanline_store::HubAccess;
+use fanline_store::Offers;
 use fanline_store::{Conversations, TypedDecisions};
 use fanline_store::{Store, MIGRATIONS};
 use rusqlite::{params, Connection};

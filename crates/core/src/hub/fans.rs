@@ -11,6 +11,7 @@ use chrono::{DateTime, Duration, Utc};
 use fanline_engine::route::{Alternative, RefusalCode};
 use fanline_engine::{EscalationStatus, Layer, RoutePath, Tier};
 use fanline_store::HubAccess;
+use fanline_store::Offers;
 use fanline_store::{Conversations, TypedDecisions};
 use fanline_store::{Message, Posted};
 use serde::{Deserialize, Serialize};

@@ -1,14 +1,11 @@
 //! The suite for `Conversations`: messages, idempotent posting, decisions, and a
 //! fan's cursor while several writers add to one conversation.
 
-use crate::{Conversations, Error, HubAccess, MessageKind, NewDecision, Posted, Role, TypedDecisions};
+use super::Store;
+use crate::{Error, MessageKind, NewDecision, Posted, Role, TypedDecisions};
 use fanline_engine::route::Trace;
 use fanline_engine::{Layer, RoutePath, Tier};
 use std::collections::BTreeSet;
-
-/// What the suite needs of a store: both areas (fans come from `HubAccess`).
-pub trait Store: HubAccess + Conversations {}
-impl<T: HubAccess + Conversations + ?Sized> Store for T {}
 
 /// Run every check of `Conversations` on `store`, given two agents' ids.
 pub fn conversations(store: &dyn Store, agents: [i64; 2]) {

@@ -7,9 +7,15 @@
 
 mod access;
 mod conversations;
+mod offers;
 
 pub use access::access;
-pub use conversations::{conversations, Store};
+pub use conversations::conversations;
+pub use offers::offers;
+
+/// What the suite needs of a store: every area of the interface.
+pub trait Store: crate::HubAccess + crate::Conversations + crate::Offers {}
+impl<T: crate::HubAccess + crate::Conversations + crate::Offers + ?Sized> Store for T {}
 
 use chrono::{DateTime, Utc};
 

@@ -3,6 +3,7 @@
 
 use chrono::{DateTime, Utc};
 use fanline_engine::{caps, EscalationReason};
+use fanline_store::Offers;
 use fanline_store::{CapCheck, NewEscalation, Store};
 
 /// Offer an escalation (status pending).
