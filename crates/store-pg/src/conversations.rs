@@ -9,7 +9,8 @@ use crate::PgHub;
 use deadpool_postgres::GenericClient;
 use fanline_engine::RoutePath;
 use fanline_store::{
-    Conversations, Decision, Error, Message, MessageKind, NewDecision, Posted, PreviousTurn, Result, Role,
+    Conversations, Decision, Error, Message, MessageKind, NewDecision, NewRouting, Posted, PreviousTurn, Result, Role,
+    RoutingWritten,
 };
 use serde_json::Value;
 use tokio_postgres::Row;
@@ -85,13 +86,15 @@ pub(crate) async fn insert_decision(
     tx: &impl GenericClient,
     d: &NewDecision<'_, Value>,
     reply: &str,
+    served: Option<i64>,
 ) -> crate::Result<i64> {
     let trace = serde_json::to_value(d.trace).map_err(|e| Error::Invalid { what: "trace", detail: e.to_string() })?;
     Ok(tx
         .query_one(
-            "INSERT INTO decisions (message_id, agent_id, fan_id, path, reason, signals, trace, reply)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id",
-            &[&d.message_id, &d.agent_id, &d.fan_id, &d.path.as_str(), &d.reason, &d.details, &trace, &reply],
+            "INSERT INTO decisions (message_id, agent_id, fan_id, path, reason, signals, trace, reply,
+                                    canonical_answer_id)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING id",
+            &[&d.message_id, &d.agent_id, &d.fan_id, &d.path.as_str(), &d.reason, &d.details, &trace, &reply, &served],
         )
         .await?
         .get(0))
@@ -276,7 +279,64 @@ impl Conversations for PgHub {
     }
 
     fn record_decision_value(&self, d: &NewDecision<'_, Value>, reply: &str) -> Result<i64> {
-        self.run(async move { insert_decision(&self.store.client().await?, d, reply).await })
+        self.run(async move { insert_decision(&self.store.client().await?, d, reply, None).await })
+    }
+
+    fn record_routing_value(
+        &self,
+        w: &NewRouting<'_, Value>,
+        reply: &dyn Fn(Option<i64>) -> String,
+    ) -> Result<RoutingWritten> {
+        self.run(async move {
+            let d = &w.decision;
+            let mut client = self.store.client().await?;
+            let tx = client.transaction().await?;
+            // Locked first: the reply is a message of the conversation, and a second
+            // routing of the message (another process's recovery) waits here, then finds
+            // this one's decision.
+            lock_conversation(&tx, d.conversation_id).await?;
+            let routed = tx.query_opt("SELECT 1 FROM decisions WHERE message_id = $1", &[&d.message_id]).await?;
+            if routed.is_some() {
+                return Err(Error::Conflict { what: "decision for message", key: d.message_id.to_string() }.into());
+            }
+            // The offer is numbered before the reply naming it is written.
+            let escalation_id: Option<i64> = match &w.offer {
+                Some(_) => {
+                    Some(tx.query_one("SELECT nextval(pg_get_serial_sequence('escalations', 'id'))", &[]).await?.get(0))
+                }
+                None => None,
+            };
+            let text = reply(escalation_id);
+            let decision_id = insert_decision(&tx, d, &text, w.served).await?;
+            let times_reused = match w.served {
+                Some(id) => Some(
+                    tx.query_opt(
+                        "UPDATE canonical_answers SET times_reused = times_reused + 1, last_served_at = now(),
+                             updated_at = now()
+                         WHERE id = $1 RETURNING times_reused",
+                        &[&id],
+                    )
+                    .await?
+                    .ok_or_else(|| Error::not_found("canonical answer", id))?
+                    .get::<_, i64>(0) as u64,
+                ),
+                None => None,
+            };
+            if let (Some(e), Some(id)) = (&w.offer, escalation_id) {
+                crate::offers::insert_escalation(&tx, Some(id), e, Some(decision_id)).await?;
+            }
+            let kind = if escalation_id.is_some() { MessageKind::EscalationOffered } else { MessageKind::Reply };
+            let reply_message_id: i64 = tx
+                .query_one(
+                    "INSERT INTO messages (conversation_id, role, body, kind, escalation_id, reply_to)
+                     VALUES ($1, $2, $3, $4, $5, $6) RETURNING id",
+                    &[&d.conversation_id, &Role::Agent.as_str(), &text, &kind.as_str(), &escalation_id, &d.message_id],
+                )
+                .await?
+                .get(0);
+            tx.commit().await?;
+            Ok(RoutingWritten { decision_id, reply_message_id, escalation_id, times_reused, reply: text })
+        })
     }
 
     fn decision_value(&self, id: i64) -> Result<Decision<Value>> {

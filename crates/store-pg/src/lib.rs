@@ -20,8 +20,9 @@
 //! the core: so far `HubAccess` (fans, sessions, invites, sites, devices),
 //! `Conversations` (messages, idempotent posting, decisions) and `Offers` (escalations
 //! from offer to queue, acceptance within the caps), tested by the suite SQLite's
-//! store runs too (`tests/suite.rs`). Not yet: the interface's other areas (routing's
-//! write with its offer, declining and answering, knowledge, agents, the sync log).
+//! store runs too (`tests/suite.rs`), and routing's write (the decision with its reply
+//! and offer). Not yet: the interface's other areas (declining and answering,
+//! knowledge, agents, the sync log).
 
 mod access;
 mod caps;
@@ -75,6 +76,7 @@ pub const MIGRATIONS: &[(u32, &str, &str)] = &[
     (4, "0004_access.sql", include_str!("../../../migrations/postgres/0004_access.sql")),
     (5, "0005_conversations.sql", include_str!("../../../migrations/postgres/0005_conversations.sql")),
     (6, "0006_offers.sql", include_str!("../../../migrations/postgres/0006_offers.sql")),
+    (7, "0007_canonical_answers.sql", include_str!("../../../migrations/postgres/0007_canonical_answers.sql")),
 ];
 
 /// Connections to one PostgreSQL database.

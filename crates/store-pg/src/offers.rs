@@ -49,32 +49,42 @@ fn escalation(r: &Row) -> Result<Escalation> {
     })
 }
 
+/// Insert an escalation (with its id when the caller numbered it) inside the caller's
+/// transaction; returns its id.
+pub(crate) async fn insert_escalation(
+    tx: &impl deadpool_postgres::GenericClient,
+    id: Option<i64>,
+    e: &NewEscalation,
+    decision_id: Option<i64>,
+) -> crate::Result<i64> {
+    Ok(tx
+        .query_one(
+            "INSERT INTO escalations (id, agent_id, fan_id, message_id, decision_id, question, reason, priority,
+                                      context_summary, expires_at, expected_reply_after)
+             VALUES (coalesce($1, nextval(pg_get_serial_sequence('escalations', 'id'))), $2, $3, $4, $5, $6, $7, $8,
+                     $9, $10, $11)
+             RETURNING id",
+            &[
+                &id,
+                &e.agent_id,
+                &e.fan_id,
+                &e.message_id,
+                &decision_id,
+                &e.question,
+                &e.reason.as_str(),
+                &e.priority,
+                &e.context_summary,
+                &e.expires_at,
+                &e.expected_reply_after,
+            ],
+        )
+        .await?
+        .get(0))
+}
+
 impl Offers for PgHub {
     fn create_escalation(&self, e: &NewEscalation) -> Result<i64> {
-        self.run(async move {
-            let row = self
-                .store
-                .client()
-                .await?
-                .query_one(
-                    "INSERT INTO escalations (agent_id, fan_id, message_id, question, reason, priority, context_summary,
-                                              expires_at, expected_reply_after)
-                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING id",
-                    &[
-                        &e.agent_id,
-                        &e.fan_id,
-                        &e.message_id,
-                        &e.question,
-                        &e.reason.as_str(),
-                        &e.priority,
-                        &e.context_summary,
-                        &e.expires_at,
-                        &e.expected_reply_after,
-                    ],
-                )
-                .await?;
-            Ok(row.get(0))
-        })
+        self.run(async move { insert_escalation(&self.store.client().await?, None, e, None).await })
     }
 
     fn escalation(&self, id: i64) -> Result<Escalation> {
@@ -193,7 +203,7 @@ impl Offers for PgHub {
             if let (Some(t), Some(_)) = (then, message) {
                 let (d, reply) = (t.decision)(&acceptance);
                 lock_conversation(&tx, d.conversation_id).await?;
-                decision_id = Some(insert_decision(&tx, &d, &reply).await?);
+                decision_id = Some(insert_decision(&tx, &d, &reply, None).await?);
                 let kind = match acceptance.accepted() {
                     true => MessageKind::EscalationAccepted,
                     false => MessageKind::EscalationRefused,

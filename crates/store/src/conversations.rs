@@ -7,7 +7,7 @@
 //! both. A decision's details are JSON here (the interface is object-safe);
 //! [`TypedDecisions`] reads and writes them as any serde type.
 
-use crate::{Decision, Message, NewDecision, Posted, PreviousTurn, Result, Role};
+use crate::{Decision, Message, NewDecision, NewRouting, Posted, PreviousTurn, Result, Role, RoutingWritten};
 use fanline_engine::RoutePath;
 use serde::de::DeserializeOwned;
 use serde::Serialize;
@@ -57,6 +57,17 @@ pub trait Conversations: Send + Sync {
     /// The fan's words a decision was made on.
     fn decision_question(&self, id: i64) -> Result<String>;
 
+    /// Write a routing decision with its effects in one transaction: the decision,
+    /// the reuse count of the answer served (C) or the escalation offered (D), and the
+    /// agent's reply in the conversation. `reply` is given the offer's id (which the
+    /// reply names) and called once. A message is routed once: a second routing of it
+    /// (a recovery racing a slow route, in any process) is a conflict and writes nothing.
+    fn record_routing_value(
+        &self,
+        w: &NewRouting<'_, Value>,
+        reply: &dyn Fn(Option<i64>) -> String,
+    ) -> Result<RoutingWritten>;
+
     /// An agent's decisions, newest first, optionally only one path or one fan.
     fn list_decisions_value(
         &self,
@@ -73,6 +84,12 @@ pub trait TypedDecisions {
     fn record_decision<D: Serialize>(&self, d: &NewDecision<'_, D>, reply: &str) -> Result<i64>;
     /// One decision, its details read as `D`.
     fn decision<D: DeserializeOwned>(&self, id: i64) -> Result<Decision<D>>;
+    /// Write a routing decision with its effects (see [`Conversations::record_routing_value`]).
+    fn record_routing<D: Serialize>(
+        &self,
+        w: &NewRouting<'_, D>,
+        reply: impl FnOnce(Option<i64>) -> String,
+    ) -> Result<RoutingWritten>;
     /// An agent's decisions, newest first, optionally only one path or one fan.
     fn list_decisions<D: DeserializeOwned>(
         &self,
@@ -101,6 +118,30 @@ impl<T: Conversations + ?Sized> TypedDecisions for T {
 
     fn decision<D: DeserializeOwned>(&self, id: i64) -> Result<Decision<D>> {
         typed(self.decision_value(id)?)
+    }
+
+    fn record_routing<D: Serialize>(
+        &self,
+        w: &NewRouting<'_, D>,
+        reply: impl FnOnce(Option<i64>) -> String,
+    ) -> Result<RoutingWritten> {
+        let d = &w.decision;
+        let w = NewRouting {
+            decision: NewDecision {
+                message_id: d.message_id,
+                conversation_id: d.conversation_id,
+                agent_id: d.agent_id,
+                fan_id: d.fan_id,
+                path: d.path,
+                reason: d.reason.clone(),
+                details: serde_json::to_value(&d.details).map_err(invalid)?,
+                trace: d.trace,
+            },
+            served: w.served,
+            offer: w.offer.clone(),
+        };
+        let once = std::cell::Cell::new(Some(reply));
+        self.record_routing_value(&w, &|id| once.take().expect("the reply is written once")(id))
     }
 
     fn list_decisions<D: DeserializeOwned>(

@@ -439,4 +439,12 @@ impl Conversations for Store {
             .row("SELECT id FROM decisions WHERE message_id = ?1 ORDER BY id LIMIT 1", [message_id], |r| r.get(0))
             .optional()?)
     }
+
+    fn record_routing_value(
+        &self,
+        w: &crate::NewRouting<'_, Value>,
+        reply: &dyn Fn(Option<i64>) -> String,
+    ) -> Result<crate::RoutingWritten> {
+        self.write_routing(w, reply)
+    }
 }

@@ -14,6 +14,7 @@ use fanline_engine::route::FanHistory;
 use fanline_engine::RoutePath;
 use rusqlite::{params, params_from_iter, OptionalExtension};
 use serde::Serialize;
+use serde_json::Value;
 use std::collections::HashMap;
 
 /// A decision and what it causes, written together.
@@ -161,14 +162,16 @@ impl Store {
         let rows = stmt.query_map([id], |r| vector_col(r, 0))?.collect::<rusqlite::Result<_>>()?;
         Ok(rows)
     }
+}
 
+impl Store {
     /// Write a decision with its effects in one transaction: the decision, the reuse
     /// count (C) or the escalation offer (D), and the agent's reply in the conversation.
     /// `reply` is given the offer's id (which the reply names) and called once.
-    pub fn record_routing<D: Serialize>(
+    pub(crate) fn write_routing(
         &self,
-        w: &NewRouting<'_, D>,
-        reply: impl FnOnce(Option<i64>) -> String,
+        w: &NewRouting<'_, Value>,
+        reply: &dyn Fn(Option<i64>) -> String,
     ) -> Result<RoutingWritten> {
         // One of the hub's hot writes: committed with its group (see group.rs).
         self.group_write(|tx| {
@@ -211,7 +214,7 @@ pub struct ReuseExample {
     /// The fan's message.
     pub question: String,
     /// The decision's stored details (JSON; they hold the candidates it judged).
-    pub details: serde_json::Value,
+    pub details: Value,
     /// The canonical answer that was right to serve, or None if none was.
     pub right: Option<i64>,
 }

@@ -8,6 +8,7 @@ use super::{CriticReports, DecisionDetails, Intake, MessageCheck, RouteReport, S
 use crate::critics;
 use crate::{Fanline, Result};
 use fanline_engine::route::{reply, StepOutcome, StepRecord};
+use fanline_store::TypedDecisions;
 use fanline_store::{NewDecision, NewEscalation, NewRouting};
 
 impl Fanline {

@@ -12,6 +12,7 @@ pub fn conversations(store: &dyn Store, agents: [i64; 2]) {
     messages(store, agents);
     posting(store, agents);
     decisions(store, agents);
+    routing(store, agents[1]);
     cursor(store, agents[0]);
 }
 
@@ -204,4 +205,92 @@ fn cursor(store: &dyn Store, agent: i64) {
     assert_eq!(written.len(), 100);
     let missed: Vec<_> = written.difference(&seen).collect();
     assert!(missed.is_empty(), "the cursor passed {missed:?}");
+}
+
+/// A routing decision is written with its reply, and with its offer (numbered before
+/// the reply naming it), once per message, all or nothing.
+fn routing(store: &dyn Store, agent: i64) {
+    use crate::{NewEscalation, NewRouting};
+    use fanline_engine::EscalationStatus;
+    let fan = store.insert_fan("@routed", Tier::Free, Layer::Public).unwrap().id;
+    let trace = Trace { decided_by: Some("decide".into()), ..Trace::default() };
+    let routing = |message: i64, path: RoutePath, offer: bool, served: Option<i64>| NewRouting {
+        decision: NewDecision {
+            message_id: message,
+            conversation_id: store.message_conversation(message).unwrap(),
+            agent_id: agent,
+            fan_id: fan,
+            path,
+            reason: "why".into(),
+            details: serde_json::json!({ "path": path.as_str() }),
+            trace: &trace,
+        },
+        served,
+        offer: offer.then(|| NewEscalation {
+            agent_id: agent,
+            fan_id: fan,
+            message_id: Some(message),
+            question: "Will you read my manuscript?".into(),
+            reason: fanline_engine::EscalationReason::Novel,
+            priority: 3,
+            context_summary: "fan: hi".into(),
+            expires_at: None,
+            expected_reply_after: None,
+        }),
+    };
+    // A: the reply, answering the fan's message.
+    let (conversation, m1) = store.record_message(agent, fan, Role::Fan, "When do videos come out?").unwrap();
+    let a = store.record_routing(&routing(m1, RoutePath::A, false, None), |id| format!("Tuesdays ({id:?})")).unwrap();
+    assert_eq!((a.escalation_id, a.times_reused, a.reply.as_str()), (None, None, "Tuesdays (None)"));
+    assert_eq!(store.decision_of_message(m1).unwrap(), Some(a.decision_id));
+    assert_eq!(store.reply_of(m1).unwrap(), Some(a.reply_message_id));
+    let reply = store.messages_after(conversation, m1, 10).unwrap().remove(0);
+    assert_eq!(
+        (reply.id, reply.role, reply.kind, reply.reply_to),
+        (a.reply_message_id, Role::Agent, MessageKind::Reply, Some(m1))
+    );
+    assert_eq!(reply.body, "Tuesdays (None)");
+    assert_eq!(store.decision_value(a.decision_id).unwrap().reply, "Tuesdays (None)");
+
+    // A message is routed once, also when two routings race (a recovery and a slow
+    // route, perhaps in two processes); the loser writes nothing.
+    let err = store.record_routing(&routing(m1, RoutePath::B, false, None), |_| "again".into()).unwrap_err();
+    assert!(matches!(err, Error::Conflict { .. }), "{err}");
+    let (_, m2) = store.record_message(agent, fan, Role::Fan, "Will you read my manuscript?").unwrap();
+    let results: Vec<_> = std::thread::scope(|s| {
+        let t: Vec<_> = (0..8)
+            .map(|_| {
+                let w = routing(m2, RoutePath::D, true, None);
+                s.spawn(move || store.record_routing(&w, |id| format!("Accept offer #{}", id.unwrap())))
+            })
+            .collect();
+        t.into_iter().map(|t| t.join().unwrap()).collect()
+    });
+    let won: Vec<_> = results.iter().filter_map(|r| r.as_ref().ok()).collect();
+    assert_eq!(won.len(), 1, "{results:?}");
+    for r in &results {
+        if let Err(e) = r {
+            assert!(matches!(e, Error::Conflict { .. }), "{e}");
+        }
+    }
+    // D: the offer, numbered as the reply says, pointing to its decision.
+    let d = won[0];
+    let offer = d.escalation_id.expect("an offer");
+    assert_eq!(d.reply, format!("Accept offer #{offer}"));
+    let e = store.escalation(offer).unwrap();
+    assert_eq!((e.status, e.message_id, e.priority, e.fan_id), (EscalationStatus::Pending, Some(m2), 3, fan));
+    assert_eq!(store.escalation_of_decision(d.decision_id).unwrap().map(|e| e.id), Some(offer));
+    let replies: Vec<_> = store.messages_after(conversation, m2, 10).unwrap();
+    assert_eq!(replies.len(), 1, "one reply for one routing");
+    assert_eq!(
+        (replies[0].kind, replies[0].escalation_id, replies[0].reply_to),
+        (MessageKind::EscalationOffered, Some(offer), Some(m2))
+    );
+
+    // All or nothing: serving an answer that does not exist writes no decision and no reply.
+    let (_, m3) = store.record_message(agent, fan, Role::Fan, "Do you ship abroad?").unwrap();
+    assert!(store.record_routing(&routing(m3, RoutePath::C, false, Some(999_999)), |_| "served".into()).is_err());
+    assert_eq!(store.decision_of_message(m3).unwrap(), None);
+    assert_eq!(store.reply_of(m3).unwrap(), None);
+    assert_eq!(store.messages_after(conversation, m3, 10).unwrap().len(), 0);
 }
