@@ -4,6 +4,7 @@ use fanline_embed::FastEmbedder;
 use fanline_engine::ports::{Clock, Embedder, SystemClock};
 use fanline_engine::ItemKey;
 use fanline_index::{Changes, HybridIndex, IndexSource, OpenReport};
+use fanline_store::Agents;
 use fanline_store::{Agent, IndexChange, Store};
 use serde::Serialize;
 use std::path::PathBuf;

@@ -1,6 +1,7 @@
 //! `fanline doctor`: is everything in place, and if not, what to do.
 
 use crate::{Config, Error, Fanline, Result};
+use fanline_store::Agents;
 use fanline_store::MIGRATIONS;
 use serde::Serialize;
 

@@ -7,6 +7,7 @@ use crate::routing::compose::DraftMode;
 use crate::{Fanline, Generation, Result};
 use fanline_engine::route::reply::Citation;
 use fanline_engine::route::{ChunkHit, RouteBackend};
+use fanline_store::Agents;
 use fanline_store::HubAccess;
 use fanline_store::Offers;
 use serde::Serialize;

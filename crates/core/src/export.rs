@@ -6,6 +6,7 @@
 
 use crate::backup::io;
 use crate::{Config, Fanline, Result};
+use fanline_store::Agents;
 pub use fanline_store::ExportReport;
 use std::path::Path;
 

@@ -5,6 +5,7 @@
 
 use crate::{Error, Fanline, Result};
 use fanline_engine::route::{Policy, PolicyError};
+use fanline_store::Agents;
 use serde::Serialize;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;

@@ -8,6 +8,7 @@ use chrono::{DateTime, Utc};
 use fanline_engine::caps::{parse_tz, windows};
 use fanline_engine::route::Trace;
 use fanline_engine::{EscalationReason, EscalationStatus, Layer, RoutePath, Tier};
+use fanline_store::Agents;
 use fanline_store::Conversations;
 use fanline_store::HubAccess;
 use fanline_store::{AcceptWrite, Acceptance, CanonicalAnswer, CapCheck, Escalation, NewDecision};

@@ -15,6 +15,7 @@ use chrono::{DateTime, Datelike, NaiveDate, Utc};
 use fanline_critics::Runner;
 use fanline_engine::route::Policy;
 use fanline_engine::{AgentConfig, RoutePath};
+use fanline_store::Agents;
 use fanline_store::HubAccess;
 use fanline_store::RoutedMessage;
 use serde::{Deserialize, Serialize};

@@ -4,6 +4,7 @@
 
 use crate::{Error, Fanline, Result};
 use fanline_engine::AgentConfig;
+use fanline_store::Agents;
 use serde_json::Value;
 
 /// Check rules before storing them.

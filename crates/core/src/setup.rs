@@ -4,6 +4,7 @@
 
 use crate::{Error, Fanline, Result};
 use fanline_store::Agent;
+use fanline_store::Agents;
 use serde::Serialize;
 
 /// Where the creator is in setting up an agent.

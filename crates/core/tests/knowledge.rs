@@ -6,6 +6,7 @@ mod common;
 use common::*;
 use fanline_core::{DocumentRef, FileStatus, NewCanonicalInput};
 use fanline_engine::Layer;
+use fanline_store::Agents;
 use proptest::prelude::*;
 
 fn import_all(app: &fanline_core::Fanline) {

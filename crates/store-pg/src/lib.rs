@@ -17,7 +17,8 @@
 //!   iterative scans (for agents too large for each process's in-memory index).
 //!
 //! [`PgHub`] is this store behind the hub's store interface, which is synchronous like
-//! the core: so far `HubAccess` (fans, sessions, invites, sites, devices),
+//! the core: so far `Agents` (agents, rules, the last valid policy), `HubAccess`
+//! (fans, sessions, invites, sites, devices),
 //! `Conversations` (messages, idempotent posting, decisions) and `Offers` (escalations
 //! from offer to queue, acceptance within the caps), tested by the suite SQLite's
 //! store runs too (`tests/suite.rs`), and routing's write (the decision with its reply
@@ -25,6 +26,7 @@
 //! knowledge, agents, the sync log).
 
 mod access;
+mod agents;
 mod caps;
 mod changes;
 mod conversations;
@@ -77,6 +79,7 @@ pub const MIGRATIONS: &[(u32, &str, &str)] = &[
     (5, "0005_conversations.sql", include_str!("../../../migrations/postgres/0005_conversations.sql")),
     (6, "0006_offers.sql", include_str!("../../../migrations/postgres/0006_offers.sql")),
     (7, "0007_canonical_answers.sql", include_str!("../../../migrations/postgres/0007_canonical_answers.sql")),
+    (8, "0008_agents.sql", include_str!("../../../migrations/postgres/0008_agents.sql")),
 ];
 
 /// Connections to one PostgreSQL database.

@@ -1,6 +1,6 @@
 use crate::util::Cached;
 use crate::util::{parsed, parsed_opt};
-use crate::{util, Error, Result, Store};
+use crate::{util, Agents, Error, Result, Store};
 use chrono::{DateTime, Utc};
 use fanline_engine::AgentConfig;
 use rusqlite::{params, OptionalExtension};
@@ -33,9 +33,8 @@ fn agent_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Agent> {
     })
 }
 
-impl Store {
-    /// Create an agent (with the default rules). Fails with `Conflict` if the name is taken.
-    pub fn create_agent(&self, name: &str) -> Result<Agent> {
+impl Agents for Store {
+    fn create_agent(&self, name: &str) -> Result<Agent> {
         let name = name.trim();
         if name.is_empty() {
             return Err(Error::Invalid { what: "agent name", detail: "it is empty".into() });
@@ -59,41 +58,28 @@ impl Store {
         Ok(agent)
     }
 
-    /// The agent with this name, if any.
-    pub fn agent_by_name(&self, name: &str) -> Result<Option<Agent>> {
+    fn agent_by_name(&self, name: &str) -> Result<Option<Agent>> {
         Ok(self
             .read()?
             .query_row(&format!("SELECT {AGENT_COLUMNS} FROM agents WHERE name = ?1"), [name], agent_row)
             .optional()?)
     }
 
-    /// The agent with this id.
-    pub fn agent_by_id(&self, id: i64) -> Result<Agent> {
+    fn agent_by_id(&self, id: i64) -> Result<Agent> {
         self.read()?
             .query_row(&format!("SELECT {AGENT_COLUMNS} FROM agents WHERE id = ?1"), [id], agent_row)
             .optional()?
             .ok_or(Error::NotFound { what: "agent", key: id.to_string() })
     }
 
-    /// How much knowledge an agent has: documents and canonical answers.
-    pub fn knowledge_counts(&self, agent_id: i64) -> Result<(u64, u64)> {
-        Ok(self.read()?.row(
-            "SELECT (SELECT count(*) FROM documents WHERE agent_id = ?1),
-                    (SELECT count(*) FROM canonical_answers WHERE agent_id = ?1)",
-            [agent_id],
-            |r| Ok((r.get::<_, i64>(0)? as u64, r.get::<_, i64>(1)? as u64)),
-        )?)
-    }
-
-    pub fn list_agents(&self) -> Result<Vec<Agent>> {
+    fn list_agents(&self) -> Result<Vec<Agent>> {
         let conn = self.read()?;
         let mut stmt = conn.prepare(&format!("SELECT {AGENT_COLUMNS} FROM agents ORDER BY id"))?;
         let rows = stmt.query_map([], agent_row)?.collect::<rusqlite::Result<_>>()?;
         Ok(rows)
     }
 
-    /// Set the name fans see; `finish` also marks the first-run setup as done.
-    pub fn set_agent_profile(&self, agent_id: i64, display_name: &str, finish: bool) -> Result<Agent> {
+    fn set_agent_profile(&self, agent_id: i64, display_name: &str, finish: bool) -> Result<Agent> {
         let conn = self.conn();
         let r = conn.query_row(
             &format!(
@@ -108,15 +94,12 @@ impl Store {
         r.optional()?.ok_or(Error::NotFound { what: "agent", key: agent_id.to_string() })
     }
 
-    /// The rules of an agent.
-    pub fn agent_config(&self, agent_id: i64) -> Result<AgentConfig> {
+    fn agent_config(&self, agent_id: i64) -> Result<AgentConfig> {
         let conn = self.read()?;
         read_config(&conn, agent_id)
     }
 
-    /// Replace the rules of an agent.
-    /// (Each rule that changed is stamped for sync in the same transaction.)
-    pub fn set_agent_config(&self, agent_id: i64, c: &AgentConfig) -> Result<()> {
+    fn set_agent_config(&self, agent_id: i64, c: &AgentConfig) -> Result<()> {
         let mut conn = self.conn();
         let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
         let (name, old) = config_json(&tx, agent_id)?;
@@ -127,6 +110,44 @@ impl Store {
         }
         tx.commit()?;
         Ok(())
+    }
+
+    fn last_valid_policy(&self, agent_id: i64) -> Result<Option<(String, DateTime<Utc>)>> {
+        Ok(self
+            .read()?
+            .row("SELECT text, saved_at FROM last_valid_policy WHERE agent_id = ?1", [agent_id], |r| {
+                Ok((r.get(0)?, parsed(r, 1)?))
+            })
+            .optional()?)
+    }
+
+    fn keep_valid_policy(&self, agent_id: i64, text: &str) -> Result<()> {
+        let mut conn = self.conn();
+        let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+        let n = tx.exec(
+            "INSERT INTO last_valid_policy (agent_id, text) VALUES (?1, ?2)
+             ON CONFLICT (agent_id) DO UPDATE SET text = excluded.text, saved_at = excluded.saved_at
+             WHERE last_valid_policy.text != excluded.text",
+            rusqlite::params![agent_id, text],
+        )?;
+        if n > 0 {
+            let name: String = tx.row("SELECT name FROM agents WHERE id = ?1", [agent_id], |r| r.get(0))?;
+            crate::sync_fields::field_changed(&tx, crate::RULES, &name, "policy", text)?;
+        }
+        tx.commit()?;
+        Ok(())
+    }
+}
+
+impl Store {
+    /// How much knowledge an agent has: documents and canonical answers.
+    pub fn knowledge_counts(&self, agent_id: i64) -> Result<(u64, u64)> {
+        Ok(self.read()?.row(
+            "SELECT (SELECT count(*) FROM documents WHERE agent_id = ?1),
+                    (SELECT count(*) FROM canonical_answers WHERE agent_id = ?1)",
+            [agent_id],
+            |r| Ok((r.get::<_, i64>(0)? as u64, r.get::<_, i64>(1)? as u64)),
+        )?)
     }
 }
 
@@ -196,36 +217,5 @@ pub(crate) fn write_config(conn: &rusqlite::Connection, agent_id: i64, c: &Agent
             Err(Error::Invalid { what: "agent config", detail: msg.unwrap_or_else(|| e.to_string()) })
         }
         Err(e) => Err(e.into()),
-    }
-}
-
-impl Store {
-    /// The last valid policy text of an agent, with when it was kept.
-    pub fn last_valid_policy(&self, agent_id: i64) -> Result<Option<(String, DateTime<Utc>)>> {
-        Ok(self
-            .read()?
-            .row("SELECT text, saved_at FROM last_valid_policy WHERE agent_id = ?1", [agent_id], |r| {
-                Ok((r.get(0)?, parsed(r, 1)?))
-            })
-            .optional()?)
-    }
-
-    /// Keep `text` as the agent's last valid policy (nothing is written if it is the
-    /// one kept already).
-    pub fn keep_valid_policy(&self, agent_id: i64, text: &str) -> Result<()> {
-        let mut conn = self.conn();
-        let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
-        let n = tx.exec(
-            "INSERT INTO last_valid_policy (agent_id, text) VALUES (?1, ?2)
-             ON CONFLICT (agent_id) DO UPDATE SET text = excluded.text, saved_at = excluded.saved_at
-             WHERE last_valid_policy.text != excluded.text",
-            rusqlite::params![agent_id, text],
-        )?;
-        if n > 0 {
-            let name: String = tx.row("SELECT name FROM agents WHERE id = ?1", [agent_id], |r| r.get(0))?;
-            crate::sync_fields::field_changed(&tx, crate::RULES, &name, "policy", text)?;
-        }
-        tx.commit()?;
-        Ok(())
     }
 }

@@ -5,6 +5,7 @@
 //! `migrations/`, applied in order when the store is opened.
 
 mod access;
+mod agent_store;
 mod agents;
 mod backup;
 mod canonical;
@@ -40,6 +41,7 @@ mod unrouted;
 mod util;
 
 pub use access::HubAccess;
+pub use agent_store::Agents;
 pub use agents::Agent;
 pub use backup::check_file;
 pub use canonical::{CanonicalAnswer, CanonicalReplyParts, CanonicalSummary, CanonicalVariant, NewCanonical};

@@ -6,6 +6,7 @@
 use crate::sync::{is_applying, touch_log};
 use crate::util::meta;
 use crate::util::Cached;
+use crate::Agents;
 use crate::{Result, Store};
 use rusqlite::{params, Connection, OptionalExtension};
 use std::collections::BTreeMap;

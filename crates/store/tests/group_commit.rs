@@ -3,6 +3,7 @@
 //! transaction commits an open group first.
 
 use fanline_engine::{Layer, Tier};
+use fanline_store::Agents;
 use fanline_store::Conversations;
 use fanline_store::HubAccess;
 use fanline_store::{Posted, Store};

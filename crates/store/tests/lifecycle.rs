@@ -6,6 +6,7 @@ mod common;
 use chrono::{DateTime, Duration, Utc};
 use common::{at, cap_check, offer};
 use fanline_engine::{EscalationStatus, Layer, Tier};
+use fanline_store::Agents;
 use fanline_store::HubAccess;
 use fanline_store::{Acceptance, Store};
 use fanline_store::{Offers, TypedOffers};

@@ -2,6 +2,7 @@
 
 use fanline_engine::route::{StepOutcome, StepRecord, Trace};
 use fanline_engine::{Layer, RoutePath, Tier};
+use fanline_store::Agents;
 use fanline_store::HubAccess;
 use fanline_store::{Conversations, TypedDecisions};
 use fanline_store::{NewDecision, Role, Store};

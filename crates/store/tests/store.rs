@@ -1,6 +1,7 @@
 //! Store tests on real database files in a temporary directory.
 
 use fanline_engine::{AgentConfig, EscalationReason, EscalationStatus, ItemKind, Layer, Tier};
+use fanline_store::Agents;
 use fanline_store::HubAccess;
 use fanline_store::Offers;
 use fanline_store::{Error, NewCanonical, NewChunk, NewDocument, NewEscalation, Store, MIGRATIONS};

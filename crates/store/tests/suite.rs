@@ -1,29 +1,35 @@
 //! The shared suite of the hub's store (`fanline_store::suite`) on SQLite: a real
-//! database file in a temporary directory. `store-pg/tests/suite.rs` runs the same
-//! suite on PostgreSQL.
+//! database file in a temporary directory, new for each test.
+//! `store-pg/tests/suite.rs` runs the same suite on PostgreSQL.
 
 use fanline_store::{suite, Store};
 
-#[test]
-fn hub_access_on_sqlite() {
+fn fresh() -> (tempfile::TempDir, Store) {
     let dir = tempfile::tempdir().unwrap();
     let store = Store::open(dir.path().join("fanline.db")).unwrap();
-    let agents = [store.create_agent("zoe").unwrap().id, store.create_agent("max").unwrap().id];
-    suite::access(&store, agents);
+    (dir, store)
+}
+
+#[test]
+fn agents_on_sqlite() {
+    let (_dir, store) = fresh();
+    suite::agents(&store);
+}
+
+#[test]
+fn hub_access_on_sqlite() {
+    let (_dir, store) = fresh();
+    suite::access(&store, suite::two_agents(&store));
 }
 
 #[test]
 fn conversations_on_sqlite() {
-    let dir = tempfile::tempdir().unwrap();
-    let store = Store::open(dir.path().join("fanline.db")).unwrap();
-    let agents = [store.create_agent("zoe").unwrap().id, store.create_agent("max").unwrap().id];
-    suite::conversations(&store, agents);
+    let (_dir, store) = fresh();
+    suite::conversations(&store, suite::two_agents(&store));
 }
 
 #[test]
 fn offers_on_sqlite() {
-    let dir = tempfile::tempdir().unwrap();
-    let store = Store::open(dir.path().join("fanline.db")).unwrap();
-    let agents = [store.create_agent("zoe").unwrap().id, store.create_agent("max").unwrap().id];
-    suite::offers(&store, agents);
+    let (_dir, store) = fresh();
+    suite::offers(&store, suite::two_agents(&store));
 }

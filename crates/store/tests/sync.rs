@@ -1,6 +1,7 @@
 //! The store's side of sync: an outbox written with the change, a page applied with its
 //! cursor or not at all, a clock that survives a restart.
 
+use fanline_store::Agents;
 use fanline_store::{Incoming, Store};
 use fanline_sync::{CanonicalData, Hlc};
 use std::collections::HashMap;

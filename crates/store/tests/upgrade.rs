@@ -2,6 +2,7 @@
 //! with this Fanline, is brought up to date, and every row reads back.
 
 use fanline_engine::{EscalationStatus, Layer, RoutePath, Tier};
+use fanline_store::Agents;
 use fanline_store::HubAccess;
 use fanline_store::Offers;
 use fanline_store::{Conversations, TypedDecisions};

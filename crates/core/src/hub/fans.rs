@@ -10,6 +10,7 @@ use crate::{Error, Fanline, Result};
 use chrono::{DateTime, Duration, Utc};
 use fanline_engine::route::{Alternative, RefusalCode};
 use fanline_engine::{EscalationStatus, Layer, RoutePath, Tier};
+use fanline_store::Agents;
 use fanline_store::HubAccess;
 use fanline_store::Offers;
 use fanline_store::{Conversations, TypedDecisions};

@@ -12,6 +12,7 @@ use fanline_engine::signals::risk::in_crisis;
 use fanline_engine::signals::{self, analyse, TextAnalysis};
 use fanline_engine::AgentConfig;
 use fanline_engine::RoutePath;
+use fanline_store::Agents;
 use fanline_store::Conversations;
 use fanline_store::HubAccess;
 use fanline_store::{Agent, PreviousTurn, Role};

@@ -4,6 +4,7 @@
 use crate::hub::{DeviceAuth, Scope};
 use crate::{Error, Fanline, NewCanonicalInput, Result};
 use fanline_engine::{EscalationStatus, Layer};
+use fanline_store::Agents;
 use fanline_store::Offers;
 use fanline_store::{applying, SyncTable};
 use fanline_sync::{

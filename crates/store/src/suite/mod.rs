@@ -2,20 +2,27 @@
 //! store's tests (`store/tests/suite.rs`) and the PostgreSQL store's
 //! (`store-pg/tests/suite.rs`) run these same functions, so the two cannot drift.
 //!
-//! Each function takes the store through its interface and the ids of two agents the
-//! caller created (agents are not yet part of the interface), on a store with no fans.
+//! Each function takes a new, empty store through its interface (and, for the areas
+//! that work on an agent's data, two agents from [`two_agents`]).
 
 mod access;
+mod agents;
 mod conversations;
 mod offers;
 
 pub use access::access;
+pub use agents::agents;
 pub use conversations::conversations;
 pub use offers::offers;
 
 /// What the suite needs of a store: every area of the interface.
-pub trait Store: crate::HubAccess + crate::Conversations + crate::Offers {}
-impl<T: crate::HubAccess + crate::Conversations + crate::Offers + ?Sized> Store for T {}
+pub trait Store: crate::Agents + crate::HubAccess + crate::Conversations + crate::Offers {}
+impl<T: crate::Agents + crate::HubAccess + crate::Conversations + crate::Offers + ?Sized> Store for T {}
+
+/// Two new agents, for the areas that work on an agent's data.
+pub fn two_agents(store: &dyn Store) -> [i64; 2] {
+    [store.create_agent("zoe").unwrap().id, store.create_agent("max").unwrap().id]
+}
 
 use chrono::{DateTime, Utc};
 
