@@ -7,6 +7,7 @@ use fanline_engine::caps::CapWindows;
 use fanline_engine::reuse::{answer_threshold, answers_of, score_answers, ReuseCandidate, PHRASING_DEPTH};
 use fanline_engine::route::{ChunkHit, FanHistory, FanProfile, RouteBackend, RoutingSettings, HISTORY_MESSAGES};
 use fanline_engine::{ItemKind, Layer, Result, SearchFilter};
+use fanline_store::Conversations;
 use std::collections::HashMap;
 
 pub(crate) struct Backend<'a> {

@@ -2,6 +2,7 @@
 
 use crate::{Config, Error, Fanline, Result};
 use fanline_store::Agents;
+use fanline_store::Conversations;
 use fanline_store::MIGRATIONS;
 use serde::Serialize;
 

@@ -7,6 +7,7 @@ use chrono::{DateTime, Utc};
 use fanline_engine::caps::{parse_tz, windows};
 use fanline_engine::{RoutePath, Tier};
 use fanline_store::Agents;
+use fanline_store::Conversations;
 use fanline_store::TopAnswer;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;

@@ -3,6 +3,7 @@
 
 use crate::routing::RouteReport;
 use crate::{Error, Fanline, Result};
+use fanline_store::Conversations;
 use serde::Serialize;
 
 /// How long a message must have waited before recovery takes it: a younger one may be

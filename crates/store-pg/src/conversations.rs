@@ -6,14 +6,32 @@
 //! one idempotency key store one message.
 
 use crate::PgHub;
+use chrono::{DateTime, Utc};
 use deadpool_postgres::GenericClient;
+use fanline_engine::route::FanHistory;
 use fanline_engine::RoutePath;
 use fanline_store::{
     Conversations, Decision, Error, Message, MessageKind, NewDecision, NewRouting, Posted, PreviousTurn, Result, Role,
-    RoutingWritten,
+    RoutingWritten, Unrouted,
 };
 use serde_json::Value;
 use tokio_postgres::Row;
+
+/// Fan messages with no decision (`unrouted_*`).
+const UNROUTED: &str = "SELECT m.id, m.conversation_id, c.agent_id, c.fan_id, m.body, m.created_at
+     FROM messages m JOIN conversations c ON c.id = m.conversation_id
+     WHERE m.role = 'fan' AND NOT EXISTS (SELECT 1 FROM decisions d WHERE d.message_id = m.id)";
+
+fn unrouted(r: &Row) -> Unrouted {
+    Unrouted {
+        message_id: r.get(0),
+        conversation_id: r.get(1),
+        agent_id: r.get(2),
+        fan_id: r.get(3),
+        body: r.get(4),
+        created_at: r.get(5),
+    }
+}
 
 const MESSAGE: &str = "id, conversation_id, role, body, kind, escalation_id, reply_to, created_at";
 const DECISION: &str =
@@ -388,6 +406,105 @@ impl Conversations for PgHub {
                 )
                 .await?;
             Ok(rows.iter().map(decision).collect::<Result<_>>()?)
+        })
+    }
+
+    fn fan_history(
+        &self,
+        agent_id: i64,
+        fan_id: i64,
+        conversation_id: Option<i64>,
+        day_start: DateTime<Utc>,
+        week_start: DateTime<Utc>,
+        messages: usize,
+        as_of: Option<(i64, DateTime<Utc>)>,
+    ) -> Result<FanHistory> {
+        self.run(async move {
+            let client = self.store.client().await?;
+            // Without `as_of`, no time and no message id is out of reach.
+            let (until, before) = match as_of {
+                Some((id, at)) => (Some(at), id),
+                None => (None, i64::MAX),
+            };
+            let row = client
+                .query_one(
+                    "SELECT count(*), count(*) FILTER (WHERE status IN ('declined', 'expired') AND accepted_at IS NULL)
+                     FROM escalations WHERE agent_id = $1 AND fan_id = $2
+                       AND ($3::timestamptz IS NULL OR offered_at <= $3)
+                       AND (message_id IS NULL OR message_id < $4)",
+                    &[&agent_id, &fan_id, &until, &before],
+                )
+                .await?;
+            let (earlier, declined): (i64, i64) = (row.get(0), row.get(1));
+            let accepted = "SELECT count(*) FROM escalations WHERE agent_id = $1 AND accepted_at >= $2
+                            AND ($3::timestamptz IS NULL OR accepted_at <= $3) AND (message_id IS NULL OR message_id < $4)";
+            let today: i64 = client.query_one(accepted, &[&agent_id, &day_start, &until, &before]).await?.get(0);
+            let week: i64 = client.query_one(accepted, &[&agent_id, &week_start, &until, &before]).await?.get(0);
+            let (mut previous_path, mut recent) = (None, Vec::new());
+            if let Some(c) = conversation_id {
+                let path = client
+                    .query_opt(
+                        "SELECT d.path FROM decisions d JOIN messages m ON m.id = d.message_id
+                         WHERE d.fan_id = $3 AND m.conversation_id = $1 AND m.id < $2 ORDER BY d.id DESC LIMIT 1",
+                        &[&c, &before, &fan_id],
+                    )
+                    .await?;
+                previous_path = path.map(|r| parse::<RoutePath>(r.get(0), "path")).transpose()?;
+                recent = client
+                    .query(
+                        "SELECT role, body FROM (SELECT id, role, body FROM messages WHERE conversation_id = $1 AND id <= $3
+                         ORDER BY id DESC LIMIT $2) recent ORDER BY id",
+                        &[&c, &(messages as i64), &before],
+                    )
+                    .await?
+                    .iter()
+                    .map(|r| (r.get(0), r.get(1)))
+                    .collect();
+            }
+            Ok(FanHistory {
+                earlier_escalations: earlier as u32,
+                declined_offers: declined as u32,
+                escalations_today: today as u32,
+                escalations_this_week: week as u32,
+                previous_path,
+                recent_messages: recent,
+            })
+        })
+    }
+
+    fn unrouted_count(&self, agent_id: Option<i64>) -> Result<u64> {
+        self.run(async move {
+            let n: i64 = self
+                .store
+                .client()
+                .await?
+                .query_one(
+                    &format!("SELECT count(*) FROM ({UNROUTED} AND ($1::bigint IS NULL OR c.agent_id = $1)) u"),
+                    &[&agent_id],
+                )
+                .await?
+                .get(0);
+            Ok(n as u64)
+        })
+    }
+
+    fn unrouted_messages(&self, before: DateTime<Utc>, limit: usize) -> Result<Vec<Unrouted>> {
+        self.run(async move {
+            let rows = self
+                .store
+                .client()
+                .await?
+                .query(&format!("{UNROUTED} AND m.created_at < $1 ORDER BY m.id LIMIT $2"), &[&before, &(limit as i64)])
+                .await?;
+            Ok(rows.iter().map(unrouted).collect())
+        })
+    }
+
+    fn unrouted_message(&self, message_id: i64) -> Result<Option<Unrouted>> {
+        self.run(async move {
+            let row =
+                self.store.client().await?.query_opt(&format!("{UNROUTED} AND m.id = $1"), &[&message_id]).await?;
+            Ok(row.as_ref().map(unrouted))
         })
     }
 }

@@ -7,7 +7,9 @@
 //! both. A decision's details are JSON here (the interface is object-safe);
 //! [`TypedDecisions`] reads and writes them as any serde type.
 
-use crate::{Decision, Message, NewDecision, NewRouting, Posted, PreviousTurn, Result, Role, RoutingWritten};
+use crate::{Decision, Message, NewDecision, NewRouting, Posted, PreviousTurn, Result, Role, RoutingWritten, Unrouted};
+use chrono::{DateTime, Utc};
+use fanline_engine::route::FanHistory;
 use fanline_engine::RoutePath;
 use serde::de::DeserializeOwned;
 use serde::Serialize;
@@ -67,6 +69,35 @@ pub trait Conversations: Send + Sync {
         w: &NewRouting<'_, Value>,
         reply: &dyn Fn(Option<i64>) -> String,
     ) -> Result<RoutingWritten>;
+
+    /// A fan's history with an agent (earlier and declined offers, the previous path
+    /// in the conversation, its last `messages` messages), and the agent's escalations
+    /// accepted since `day_start` and `week_start`. `conversation_id`: the conversation
+    /// being routed. `as_of`: history as it stood when that stored message arrived (a
+    /// what-if replay: nothing after it counts; acceptances up to its instant do);
+    /// `None`: as it stands now.
+    #[allow(clippy::too_many_arguments)]
+    fn fan_history(
+        &self,
+        agent_id: i64,
+        fan_id: i64,
+        conversation_id: Option<i64>,
+        day_start: DateTime<Utc>,
+        week_start: DateTime<Utc>,
+        messages: usize,
+        as_of: Option<(i64, DateTime<Utc>)>,
+    ) -> Result<FanHistory>;
+
+    /// How many fan messages have no decision (an agent's, or all): routes killed or
+    /// failed after the message was kept.
+    fn unrouted_count(&self, agent_id: Option<i64>) -> Result<u64>;
+
+    /// The fan messages with no decision stored before `before` (younger ones may be
+    /// being routed right now), oldest first.
+    fn unrouted_messages(&self, before: DateTime<Utc>, limit: usize) -> Result<Vec<Unrouted>>;
+
+    /// One fan message, if it has no decision.
+    fn unrouted_message(&self, message_id: i64) -> Result<Option<Unrouted>>;
 
     /// An agent's decisions, newest first, optionally only one path or one fan.
     fn list_decisions_value(

@@ -447,4 +447,29 @@ impl Conversations for Store {
     ) -> Result<crate::RoutingWritten> {
         self.write_routing(w, reply)
     }
+
+    fn fan_history(
+        &self,
+        agent_id: i64,
+        fan_id: i64,
+        conversation_id: Option<i64>,
+        day_start: DateTime<Utc>,
+        week_start: DateTime<Utc>,
+        messages: usize,
+        as_of: Option<(i64, DateTime<Utc>)>,
+    ) -> Result<fanline_engine::route::FanHistory> {
+        self.read_fan_history(agent_id, fan_id, conversation_id, day_start, week_start, messages, as_of)
+    }
+
+    fn unrouted_count(&self, agent_id: Option<i64>) -> Result<u64> {
+        self.read_unrouted_count(agent_id)
+    }
+
+    fn unrouted_messages(&self, before: DateTime<Utc>, limit: usize) -> Result<Vec<crate::Unrouted>> {
+        self.read_unrouted_messages(before, limit)
+    }
+
+    fn unrouted_message(&self, message_id: i64) -> Result<Option<crate::Unrouted>> {
+        self.read_unrouted_message(message_id)
+    }
 }

@@ -49,7 +49,7 @@ impl Store {
     /// `as_of`: history as it stood when that stored message arrived (a what-if replay
     /// of it: nothing after it counts); `None`: as it stands now.
     #[allow(clippy::too_many_arguments)]
-    pub fn fan_history(
+    pub(crate) fn read_fan_history(
         &self,
         agent_id: i64,
         fan_id: i64,

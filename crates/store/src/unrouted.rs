@@ -32,7 +32,7 @@ const UNROUTED: &str = "FROM messages m JOIN conversations c ON c.id = m.convers
 
 impl Store {
     /// How many fan messages have no decision (an agent's, or all).
-    pub fn unrouted_count(&self, agent_id: Option<i64>) -> Result<u64> {
+    pub(crate) fn read_unrouted_count(&self, agent_id: Option<i64>) -> Result<u64> {
         let n: i64 = self.read()?.query_row(
             &format!("SELECT count(*) {UNROUTED} AND (?1 IS NULL OR c.agent_id = ?1)"),
             [agent_id],
@@ -43,7 +43,7 @@ impl Store {
 
     /// The fan messages with no decision stored before `before` (younger ones may be
     /// being routed right now), oldest first.
-    pub fn unrouted_messages(&self, before: DateTime<Utc>, limit: usize) -> Result<Vec<Unrouted>> {
+    pub(crate) fn read_unrouted_messages(&self, before: DateTime<Utc>, limit: usize) -> Result<Vec<Unrouted>> {
         let conn = self.read()?;
         let mut stmt = conn.prepare(&format!(
             "SELECT m.id, m.conversation_id, c.agent_id, c.fan_id, m.body, m.created_at {UNROUTED}
@@ -56,7 +56,7 @@ impl Store {
     }
 
     /// One fan message, if it has no decision.
-    pub fn unrouted_message(&self, message_id: i64) -> Result<Option<Unrouted>> {
+    pub(crate) fn read_unrouted_message(&self, message_id: i64) -> Result<Option<Unrouted>> {
         use rusqlite::OptionalExtension;
         Ok(self
             .read()?

@@ -13,6 +13,7 @@ pub fn conversations(store: &dyn Store, agents: [i64; 2]) {
     posting(store, agents);
     decisions(store, agents);
     routing(store, agents[1]);
+    history(store, agents);
     cursor(store, agents[0]);
 }
 
@@ -293,4 +294,67 @@ fn routing(store: &dyn Store, agent: i64) {
     assert_eq!(store.decision_of_message(m3).unwrap(), None);
     assert_eq!(store.reply_of(m3).unwrap(), None);
     assert_eq!(store.messages_after(conversation, m3, 10).unwrap().len(), 0);
+}
+
+/// What routing reads of a fan's history, now and as of an earlier message; and the
+/// messages left without a decision.
+fn history(store: &dyn Store, [a, b]: [i64; 2]) {
+    use crate::{CapCheck, NewEscalation, TypedOffers};
+    let fan = store.insert_fan("@regular", Tier::Free, Layer::Public).unwrap().id;
+    let t = super::at("2033-02-01T10:00:00Z");
+    let (day_start, week_start) = (t - chrono::Duration::hours(10), t - chrono::Duration::days(2));
+    let cap = CapCheck { now: t, day_start, week_start, max_per_day: 10, max_per_week: 50 };
+    let offer = |q: &str, expires: Option<chrono::DateTime<chrono::Utc>>| {
+        store
+            .create_escalation(&NewEscalation {
+                agent_id: a,
+                fan_id: fan,
+                message_id: None,
+                question: q.into(),
+                reason: fanline_engine::EscalationReason::Novel,
+                priority: 0,
+                context_summary: String::new(),
+                expires_at: expires,
+                expected_reply_after: None,
+            })
+            .unwrap()
+    };
+    let taken = offer("taken", None);
+    assert!(store.accept_escalation(taken, &cap).unwrap().accepted());
+    offer("lapsed", Some(t - chrono::Duration::minutes(1)));
+    offer("open", None);
+    store.expire_escalations(t).unwrap();
+    let (conversation, m1) = store.record_message(a, fan, Role::Fan, "What is your next book?").unwrap();
+    store.record_message(a, fan, Role::Agent, "Which one do you mean?").unwrap();
+    decide(store, a, fan, m1, RoutePath::B, "next book");
+    let (_, m2) = store.record_message(a, fan, Role::Fan, "The sequel").unwrap();
+
+    let h = store.fan_history(a, fan, Some(conversation), day_start, week_start, 2, None).unwrap();
+    assert_eq!((h.earlier_escalations, h.declined_offers), (3, 1));
+    assert_eq!((h.escalations_today, h.escalations_this_week), (1, 1));
+    assert_eq!(h.previous_path, Some(RoutePath::B));
+    let recent: Vec<(&str, &str)> = h.recent_messages.iter().map(|(r, b)| (r.as_str(), b.as_str())).collect();
+    assert_eq!(recent, [("agent", "Which one do you mean?"), ("fan", "The sequel")]);
+    // As of the first message: no decision before it; acceptances up to its instant count.
+    let h = store.fan_history(a, fan, Some(conversation), day_start, week_start, 6, Some((m1, t))).unwrap();
+    assert_eq!((h.previous_path, h.recent_messages.len(), h.escalations_today), (None, 1, 1));
+    let earlier =
+        store.fan_history(a, fan, None, day_start, week_start, 6, Some((m1, t - chrono::Duration::seconds(1))));
+    assert_eq!(earlier.unwrap().escalations_today, 0, "accepted after that instant");
+    let other = store.fan_history(b, fan, None, day_start, week_start, 6, None).unwrap();
+    assert_eq!((other.earlier_escalations, other.escalations_today, other.recent_messages.len()), (0, 0, 0));
+
+    // Left without a decision: m2, until it is decided.
+    let count = store.unrouted_count(Some(a)).unwrap();
+    assert!(count >= 1 && store.unrouted_count(None).unwrap() >= count);
+    let u = store.unrouted_message(m2).unwrap().expect("no decision yet");
+    assert_eq!((u.conversation_id, u.agent_id, u.fan_id, u.body.as_str()), (conversation, a, fan, "The sequel"));
+    assert_eq!(store.unrouted_message(m1).unwrap(), None, "decided");
+    let far = chrono::Utc::now() + chrono::Duration::days(1);
+    assert!(store.unrouted_messages(far, 10_000).unwrap().iter().any(|u| u.message_id == m2));
+    let long_ago = super::at("2000-01-01T00:00:00Z");
+    assert!(store.unrouted_messages(long_ago, 10).unwrap().is_empty(), "only messages stored before the given time");
+    decide(store, a, fan, m2, RoutePath::A, "sequel");
+    assert_eq!(store.unrouted_count(Some(a)).unwrap(), count - 1);
+    assert_eq!(store.unrouted_message(m2).unwrap(), None);
 }
