@@ -80,6 +80,7 @@ pub const MIGRATIONS: &[(u32, &str, &str)] = &[
     (6, "0006_offers.sql", include_str!("../../../migrations/postgres/0006_offers.sql")),
     (7, "0007_canonical_answers.sql", include_str!("../../../migrations/postgres/0007_canonical_answers.sql")),
     (8, "0008_agents.sql", include_str!("../../../migrations/postgres/0008_agents.sql")),
+    (9, "0009_conversation_news.sql", include_str!("../../../migrations/postgres/0009_conversation_news.sql")),
 ];
 
 /// Connections to one PostgreSQL database.
