@@ -4,7 +4,7 @@
 //! told how to agree: unique keys with `ON CONFLICT`, and a pairing code's row locked
 //! (`FOR UPDATE`) by the one redemption that uses it.
 
-use crate::PgHub;
+use crate::{parse, PgHub};
 use chrono::{DateTime, Utc};
 use fanline_engine::{Layer, Tier};
 use fanline_store::{Device, Error, Fan, FanSession, HubAccess, Invite, Result, Site};
@@ -12,13 +12,7 @@ use tokio_postgres::Row;
 
 const FAN: &str = "id, handle, tier, layer, created_at";
 const DEVICE: &str = "id, name, scopes, created_at, last_used_at, revoked_at";
-
-fn parse<T: std::str::FromStr>(text: &str, what: &'static str) -> Result<T>
-where
-    T::Err: std::fmt::Display,
-{
-    text.parse().map_err(|e: T::Err| Error::Invalid { what, detail: e.to_string() })
-}
+const SITE: &str = "agent_id, site_key, origins";
 
 fn fan(r: &Row) -> Result<Fan> {
     Ok(Fan {
@@ -64,163 +58,81 @@ fn handle(handle: &str) -> Result<&str> {
 impl HubAccess for PgHub {
     fn insert_fan(&self, h: &str, tier: Tier, layer: Layer) -> Result<Fan> {
         let h = handle(h)?;
-        self.run(async move {
-            let row = self
-                .store
-                .client()
-                .await?
-                .query_opt(
-                    &format!(
-                        "INSERT INTO fans (handle, tier, layer) VALUES ($1, $2, $3) ON CONFLICT (handle) DO NOTHING
-                         RETURNING {FAN}"
-                    ),
-                    &[&h, &tier.as_str(), &layer.as_str()],
-                )
-                .await?;
-            Ok(row.as_ref().map(fan).transpose()?.ok_or_else(|| Error::Conflict { what: "fan", key: h.to_string() })?)
-        })
+        let sql = format!(
+            "INSERT INTO fans (handle, tier, layer) VALUES ($1, $2, $3) ON CONFLICT (handle) DO NOTHING RETURNING {FAN}"
+        );
+        self.opt(&sql, &[&h, &tier.as_str(), &layer.as_str()], fan)?
+            .ok_or_else(|| Error::Conflict { what: "fan", key: h.to_string() })
     }
 
     fn upsert_fan(&self, h: &str, tier: Tier, layer: Layer) -> Result<Fan> {
         let h = handle(h)?;
-        self.run(async move {
-            let row = self
-                .store
-                .client()
-                .await?
-                .query_one(
-                    &format!(
-                        "INSERT INTO fans (handle, tier, layer) VALUES ($1, $2, $3)
-                         ON CONFLICT (handle) DO UPDATE SET tier = excluded.tier, layer = excluded.layer,
-                             updated_at = now()
-                         RETURNING {FAN}"
-                    ),
-                    &[&h, &tier.as_str(), &layer.as_str()],
-                )
-                .await?;
-            Ok(fan(&row)?)
-        })
+        let sql = format!(
+            "INSERT INTO fans (handle, tier, layer) VALUES ($1, $2, $3)
+             ON CONFLICT (handle) DO UPDATE SET tier = excluded.tier, layer = excluded.layer, updated_at = now()
+             RETURNING {FAN}"
+        );
+        Ok(self.opt(&sql, &[&h, &tier.as_str(), &layer.as_str()], fan)?.expect("an upsert returns its row"))
     }
 
     fn update_fan(&self, h: &str, tier: Option<Tier>, layer: Option<Layer>) -> Result<Fan> {
         let h = h.trim();
-        self.run(async move {
-            let row = self
-                .store
-                .client()
-                .await?
-                .query_opt(
-                    &format!(
-                        "UPDATE fans SET tier = coalesce($2, tier), layer = coalesce($3, layer), updated_at = now()
-                         WHERE handle = $1 RETURNING {FAN}"
-                    ),
-                    &[&h, &tier.map(|t| t.as_str()), &layer.map(|l| l.as_str())],
-                )
-                .await?;
-            Ok(row.as_ref().map(fan).transpose()?.ok_or_else(|| Error::not_found("fan", h))?)
-        })
+        let sql = format!(
+            "UPDATE fans SET tier = coalesce($2, tier), layer = coalesce($3, layer), updated_at = now()
+             WHERE handle = $1 RETURNING {FAN}"
+        );
+        self.opt(&sql, &[&h, &tier.map(|t| t.as_str()), &layer.map(|l| l.as_str())], fan)?
+            .ok_or_else(|| Error::not_found("fan", h))
     }
 
     fn list_fans(&self) -> Result<Vec<Fan>> {
-        self.run(async move {
-            let rows =
-                self.store.client().await?.query(&format!("SELECT {FAN} FROM fans ORDER BY handle"), &[]).await?;
-            Ok(rows.iter().map(fan).collect::<Result<_>>()?)
-        })
+        self.all(&format!("SELECT {FAN} FROM fans ORDER BY handle"), &[], fan)
     }
 
     fn fan_by_handle(&self, h: &str) -> Result<Option<Fan>> {
-        self.run(async move {
-            let row = self
-                .store
-                .client()
-                .await?
-                .query_opt(&format!("SELECT {FAN} FROM fans WHERE handle = $1"), &[&h.trim()])
-                .await?;
-            Ok(row.as_ref().map(fan).transpose()?)
-        })
+        self.opt(&format!("SELECT {FAN} FROM fans WHERE handle = $1"), &[&h.trim()], fan)
     }
 
     fn fan(&self, id: i64) -> Result<Fan> {
-        self.run(async move {
-            let row =
-                self.store.client().await?.query_opt(&format!("SELECT {FAN} FROM fans WHERE id = $1"), &[&id]).await?;
-            Ok(row.as_ref().map(fan).transpose()?.ok_or_else(|| Error::not_found("fan", id))?)
-        })
+        self.opt(&format!("SELECT {FAN} FROM fans WHERE id = $1"), &[&id], fan)?
+            .ok_or_else(|| Error::not_found("fan", id))
     }
 
     fn fan_conversation(&self, agent_id: i64, fan_id: i64) -> Result<i64> {
-        self.run(async move {
-            let client = self.store.client().await?;
-            let find = "SELECT id FROM conversations WHERE agent_id = $1 AND fan_id = $2";
-            if let Some(row) = client.query_opt(find, &[&agent_id, &fan_id]).await? {
-                return Ok(row.get(0));
-            }
-            // Created by whichever request gets there first; the others read its row.
-            client
-                .execute(
-                    "INSERT INTO conversations (agent_id, fan_id) VALUES ($1, $2) ON CONFLICT (agent_id, fan_id) DO NOTHING",
-                    &[&agent_id, &fan_id],
-                )
-                .await?;
-            Ok(client.query_one(find, &[&agent_id, &fan_id]).await?.get(0))
-        })
+        let find = "SELECT id FROM conversations WHERE agent_id = $1 AND fan_id = $2";
+        if let Some(id) = self.opt(find, &[&agent_id, &fan_id], |r| Ok(r.get(0)))? {
+            return Ok(id);
+        }
+        // Created by whichever request gets there first; the others read its row.
+        self.exec(
+            "INSERT INTO conversations (agent_id, fan_id) VALUES ($1, $2) ON CONFLICT (agent_id, fan_id) DO NOTHING",
+            &[&agent_id, &fan_id],
+        )?;
+        Ok(self.opt(find, &[&agent_id, &fan_id], |r| Ok(r.get(0)))?.expect("the conversation exists"))
     }
 
     fn ensure_site(&self, agent_id: i64, new_key: &str) -> Result<Site> {
-        self.run(async move {
-            let client = self.store.client().await?;
-            client
-                .execute(
-                    "INSERT INTO hub_sites (agent_id, site_key) VALUES ($1, $2) ON CONFLICT (agent_id) DO NOTHING",
-                    &[&agent_id, &new_key],
-                )
-                .await?;
-            Ok(site(
-                &client
-                    .query_one("SELECT agent_id, site_key, origins FROM hub_sites WHERE agent_id = $1", &[&agent_id])
-                    .await?,
-            )?)
-        })
+        self.exec(
+            "INSERT INTO hub_sites (agent_id, site_key) VALUES ($1, $2) ON CONFLICT (agent_id) DO NOTHING",
+            &[&agent_id, &new_key],
+        )?;
+        self.opt(&format!("SELECT {SITE} FROM hub_sites WHERE agent_id = $1"), &[&agent_id], site)?
+            .ok_or_else(|| Error::not_found("site of agent", agent_id))
     }
 
     fn site_by_key(&self, site_key: &str) -> Result<Option<Site>> {
-        self.run(async move {
-            let row = self
-                .store
-                .client()
-                .await?
-                .query_opt("SELECT agent_id, site_key, origins FROM hub_sites WHERE site_key = $1", &[&site_key])
-                .await?;
-            Ok(row.as_ref().map(site).transpose()?)
-        })
+        self.opt(&format!("SELECT {SITE} FROM hub_sites WHERE site_key = $1"), &[&site_key], site)
     }
 
     fn sites(&self) -> Result<Vec<Site>> {
-        self.run(async move {
-            let rows = self
-                .store
-                .client()
-                .await?
-                .query("SELECT agent_id, site_key, origins FROM hub_sites ORDER BY agent_id", &[])
-                .await?;
-            Ok(rows.iter().map(site).collect::<Result<_>>()?)
-        })
+        self.all(&format!("SELECT {SITE} FROM hub_sites ORDER BY agent_id"), &[], site)
     }
 
     fn set_site_origins(&self, agent_id: i64, origins: &[String]) -> Result<()> {
-        self.run(async move {
-            let n = self
-                .store
-                .client()
-                .await?
-                .execute("UPDATE hub_sites SET origins = $2 WHERE agent_id = $1", &[&agent_id, &json(origins)])
-                .await?;
-            if n == 0 {
-                return Err(Error::not_found("site of agent", agent_id).into());
-            }
-            Ok(())
-        })
+        match self.exec("UPDATE hub_sites SET origins = $2 WHERE agent_id = $1", &[&agent_id, &json(origins)])? {
+            0 => Err(Error::not_found("site of agent", agent_id)),
+            _ => Ok(()),
+        }
     }
 
     fn create_fan_session(
@@ -231,40 +143,22 @@ impl HubAccess for PgHub {
         via: &str,
         expires_at: DateTime<Utc>,
     ) -> Result<i64> {
-        self.run(async move {
-            let row = self
-                .store
-                .client()
-                .await?
-                .query_one(
-                    "INSERT INTO fan_sessions (agent_id, fan_id, token_hash, via, expires_at)
-                     VALUES ($1, $2, $3, $4, $5) RETURNING id",
-                    &[&agent_id, &fan_id, &token_hash, &via, &expires_at],
-                )
-                .await?;
-            Ok(row.get(0))
-        })
+        let sql = "INSERT INTO fan_sessions (agent_id, fan_id, token_hash, via, expires_at)
+                   VALUES ($1, $2, $3, $4, $5) RETURNING id";
+        Ok(self.opt(sql, &[&agent_id, &fan_id, &token_hash, &via, &expires_at], |r| Ok(r.get(0)))?.expect("inserted"))
     }
 
     fn fan_session(&self, token_hash: &str) -> Result<Option<FanSession>> {
-        self.run(async move {
-            let row = self
-                .store
-                .client()
-                .await?
-                .query_opt(
-                    "SELECT id, agent_id, fan_id, via, expires_at, revoked_at FROM fan_sessions WHERE token_hash = $1",
-                    &[&token_hash],
-                )
-                .await?;
-            Ok(row.map(|r| FanSession {
+        let sql = "SELECT id, agent_id, fan_id, via, expires_at, revoked_at FROM fan_sessions WHERE token_hash = $1";
+        self.opt(sql, &[&token_hash], |r| {
+            Ok(FanSession {
                 id: r.get(0),
                 agent_id: r.get(1),
                 fan_id: r.get(2),
                 via: r.get(3),
                 expires_at: r.get(4),
                 revoked_at: r.get(5),
-            }))
+            })
         })
     }
 
@@ -277,58 +171,32 @@ impl HubAccess for PgHub {
         nonce_hash: &str,
         expires_at: DateTime<Utc>,
     ) -> Result<i64> {
-        self.run(async move {
-            let row = self
-                .store
-                .client()
-                .await?
-                .query_one(
-                    "INSERT INTO fan_invites (agent_id, handle, tier, layer, nonce_hash, expires_at)
-                     VALUES ($1, $2, $3, $4, $5, $6) RETURNING id",
-                    &[&agent_id, &handle, &tier.as_str(), &layer.as_str(), &nonce_hash, &expires_at],
-                )
-                .await?;
-            Ok(row.get(0))
-        })
+        let sql = "INSERT INTO fan_invites (agent_id, handle, tier, layer, nonce_hash, expires_at)
+                   VALUES ($1, $2, $3, $4, $5, $6) RETURNING id";
+        let params: [&(dyn tokio_postgres::types::ToSql + Sync); 6] =
+            [&agent_id, &handle, &tier.as_str(), &layer.as_str(), &nonce_hash, &expires_at];
+        Ok(self.opt(sql, &params, |r| Ok(r.get(0)))?.expect("inserted"))
     }
 
     fn invite(&self, nonce_hash: &str) -> Result<Option<Invite>> {
-        self.run(async move {
-            let row = self
-                .store
-                .client()
-                .await?
-                .query_opt(
-                    "SELECT id, agent_id, handle, tier, layer, expires_at, revoked_at FROM fan_invites
-                     WHERE nonce_hash = $1",
-                    &[&nonce_hash],
-                )
-                .await?;
-            row.map(|r| -> Result<Invite> {
-                Ok(Invite {
-                    id: r.get(0),
-                    agent_id: r.get(1),
-                    handle: r.get(2),
-                    tier: parse(r.get(3), "tier")?,
-                    layer: parse(r.get(4), "layer")?,
-                    expires_at: r.get(5),
-                    revoked_at: r.get(6),
-                })
+        let sql =
+            "SELECT id, agent_id, handle, tier, layer, expires_at, revoked_at FROM fan_invites WHERE nonce_hash = $1";
+        self.opt(sql, &[&nonce_hash], |r| {
+            Ok(Invite {
+                id: r.get(0),
+                agent_id: r.get(1),
+                handle: r.get(2),
+                tier: parse(r.get(3), "tier")?,
+                layer: parse(r.get(4), "layer")?,
+                expires_at: r.get(5),
+                revoked_at: r.get(6),
             })
-            .transpose()
-            .map_err(Into::into)
         })
     }
 
     fn mark_invite_used(&self, id: i64, now: DateTime<Utc>) -> Result<()> {
-        self.run(async move {
-            self.store
-                .client()
-                .await?
-                .execute("UPDATE fan_invites SET used_at = coalesce(used_at, $2) WHERE id = $1", &[&id, &now])
-                .await?;
-            Ok(())
-        })
+        self.exec("UPDATE fan_invites SET used_at = coalesce(used_at, $2) WHERE id = $1", &[&id, &now])?;
+        Ok(())
     }
 
     fn revoke_fan_access(&self, agent_id: i64, handle: &str, now: DateTime<Utc>) -> Result<(usize, usize)> {
@@ -354,76 +222,30 @@ impl HubAccess for PgHub {
     }
 
     fn create_device(&self, name: &str, token_hash: &str, scopes: &[String]) -> Result<Device> {
-        self.run(async move {
-            let row = self
-                .store
-                .client()
-                .await?
-                .query_one(
-                    &format!("INSERT INTO devices (name, token_hash, scopes) VALUES ($1, $2, $3) RETURNING {DEVICE}"),
-                    &[&name, &token_hash, &json(scopes)],
-                )
-                .await?;
-            Ok(device(&row)?)
-        })
+        let sql = format!("INSERT INTO devices (name, token_hash, scopes) VALUES ($1, $2, $3) RETURNING {DEVICE}");
+        Ok(self.opt(&sql, &[&name, &token_hash, &json(scopes)], device)?.expect("inserted"))
     }
 
     fn device_by_token(&self, token_hash: &str, now: DateTime<Utc>) -> Result<Option<Device>> {
-        self.run(async move {
-            let row = self
-                .store
-                .client()
-                .await?
-                .query_opt(
-                    &format!("UPDATE devices SET last_used_at = $2 WHERE token_hash = $1 RETURNING {DEVICE}"),
-                    &[&token_hash, &now],
-                )
-                .await?;
-            Ok(row.as_ref().map(device).transpose()?)
-        })
+        let sql = format!("UPDATE devices SET last_used_at = $2 WHERE token_hash = $1 RETURNING {DEVICE}");
+        self.opt(&sql, &[&token_hash, &now], device)
     }
 
     fn devices(&self) -> Result<Vec<Device>> {
-        self.run(async move {
-            let rows = self
-                .store
-                .client()
-                .await?
-                .query(&format!("SELECT {DEVICE} FROM devices ORDER BY id DESC"), &[])
-                .await?;
-            Ok(rows.iter().map(device).collect::<Result<_>>()?)
-        })
+        self.all(&format!("SELECT {DEVICE} FROM devices ORDER BY id DESC"), &[], device)
     }
 
     fn revoke_device(&self, id: i64, now: DateTime<Utc>) -> Result<Device> {
-        self.run(async move {
-            let row = self
-                .store
-                .client()
-                .await?
-                .query_opt(
-                    &format!(
-                        "UPDATE devices SET revoked_at = coalesce(revoked_at, $2) WHERE id = $1 RETURNING {DEVICE}"
-                    ),
-                    &[&id, &now],
-                )
-                .await?;
-            Ok(row.as_ref().map(device).transpose()?.ok_or_else(|| Error::not_found("device", id))?)
-        })
+        let sql = format!("UPDATE devices SET revoked_at = coalesce(revoked_at, $2) WHERE id = $1 RETURNING {DEVICE}");
+        self.opt(&sql, &[&id, &now], device)?.ok_or_else(|| Error::not_found("device", id))
     }
 
     fn create_pairing(&self, code_hash: &str, scopes: &[String], expires_at: DateTime<Utc>) -> Result<()> {
-        self.run(async move {
-            self.store
-                .client()
-                .await?
-                .execute(
-                    "INSERT INTO pairing_codes (code_hash, scopes, expires_at) VALUES ($1, $2, $3)",
-                    &[&code_hash, &json(scopes), &expires_at],
-                )
-                .await?;
-            Ok(())
-        })
+        self.exec(
+            "INSERT INTO pairing_codes (code_hash, scopes, expires_at) VALUES ($1, $2, $3)",
+            &[&code_hash, &json(scopes), &expires_at],
+        )?;
+        Ok(())
     }
 
     fn redeem_pairing(

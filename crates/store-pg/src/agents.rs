@@ -117,66 +117,31 @@ impl Agents for PgHub {
     }
 
     fn agent_by_name(&self, name: &str) -> Result<Option<Agent>> {
-        self.run(async move {
-            let row = self
-                .store
-                .client()
-                .await?
-                .query_opt(&format!("SELECT {AGENT} FROM agents WHERE name = $1"), &[&name])
-                .await?;
-            Ok(row.as_ref().map(agent))
-        })
+        self.opt(&format!("SELECT {AGENT} FROM agents WHERE name = $1"), &[&name], |r| Ok(agent(r)))
     }
 
     fn agent_by_id(&self, id: i64) -> Result<Agent> {
-        self.run(async move {
-            let row = self
-                .store
-                .client()
-                .await?
-                .query_opt(&format!("SELECT {AGENT} FROM agents WHERE id = $1"), &[&id])
-                .await?;
-            Ok(row.as_ref().map(agent).ok_or_else(|| Error::not_found("agent", id))?)
-        })
+        self.opt(&format!("SELECT {AGENT} FROM agents WHERE id = $1"), &[&id], |r| Ok(agent(r)))?
+            .ok_or_else(|| Error::not_found("agent", id))
     }
 
     fn list_agents(&self) -> Result<Vec<Agent>> {
-        self.run(async move {
-            let rows =
-                self.store.client().await?.query(&format!("SELECT {AGENT} FROM agents ORDER BY id"), &[]).await?;
-            Ok(rows.iter().map(agent).collect())
-        })
+        self.all(&format!("SELECT {AGENT} FROM agents ORDER BY id"), &[], |r| Ok(agent(r)))
     }
 
     fn set_agent_profile(&self, agent_id: i64, display_name: &str, finish: bool) -> Result<Agent> {
-        self.run(async move {
-            let row = self
-                .store
-                .client()
-                .await?
-                .query_opt(
-                    &format!(
-                        "UPDATE agents SET display_name = $2, updated_at = now(),
-                             setup_done_at = CASE WHEN $3 THEN coalesce(setup_done_at, now()) ELSE setup_done_at END
-                         WHERE id = $1 RETURNING {AGENT}"
-                    ),
-                    &[&agent_id, &display_name.trim(), &finish],
-                )
-                .await?;
-            Ok(row.as_ref().map(agent).ok_or_else(|| Error::not_found("agent", agent_id))?)
-        })
+        let sql = format!(
+            "UPDATE agents SET display_name = $2, updated_at = now(),
+                 setup_done_at = CASE WHEN $3 THEN coalesce(setup_done_at, now()) ELSE setup_done_at END
+             WHERE id = $1 RETURNING {AGENT}"
+        );
+        self.opt(&sql, &[&agent_id, &display_name.trim(), &finish], |r| Ok(agent(r)))?
+            .ok_or_else(|| Error::not_found("agent", agent_id))
     }
 
     fn agent_config(&self, agent_id: i64) -> Result<AgentConfig> {
-        self.run(async move {
-            let row = self
-                .store
-                .client()
-                .await?
-                .query_opt(&format!("SELECT {CONFIG} FROM agent_config WHERE agent_id = $1"), &[&agent_id])
-                .await?;
-            Ok(row.as_ref().map(config).transpose()?.ok_or_else(|| Error::not_found("agent", agent_id))?)
-        })
+        self.opt(&format!("SELECT {CONFIG} FROM agent_config WHERE agent_id = $1"), &[&agent_id], config)?
+            .ok_or_else(|| Error::not_found("agent", agent_id))
     }
 
     fn set_agent_config(&self, agent_id: i64, c: &AgentConfig) -> Result<()> {
@@ -184,30 +149,17 @@ impl Agents for PgHub {
     }
 
     fn last_valid_policy(&self, agent_id: i64) -> Result<Option<(String, DateTime<Utc>)>> {
-        self.run(async move {
-            let row = self
-                .store
-                .client()
-                .await?
-                .query_opt("SELECT text, saved_at FROM last_valid_policy WHERE agent_id = $1", &[&agent_id])
-                .await?;
-            Ok(row.map(|r| (r.get(0), r.get(1))))
-        })
+        let sql = "SELECT text, saved_at FROM last_valid_policy WHERE agent_id = $1";
+        self.opt(sql, &[&agent_id], |r| Ok((r.get(0), r.get(1))))
     }
 
     fn keep_valid_policy(&self, agent_id: i64, text: &str) -> Result<()> {
-        self.run(async move {
-            self.store
-                .client()
-                .await?
-                .execute(
-                    "INSERT INTO last_valid_policy (agent_id, text) VALUES ($1, $2)
-                     ON CONFLICT (agent_id) DO UPDATE SET text = excluded.text, saved_at = excluded.saved_at
-                     WHERE last_valid_policy.text <> excluded.text",
-                    &[&agent_id, &text],
-                )
-                .await?;
-            Ok(())
-        })
+        self.exec(
+            "INSERT INTO last_valid_policy (agent_id, text) VALUES ($1, $2)
+             ON CONFLICT (agent_id) DO UPDATE SET text = excluded.text, saved_at = excluded.saved_at
+             WHERE last_valid_policy.text <> excluded.text",
+            &[&agent_id, &text],
+        )?;
+        Ok(())
     }
 }

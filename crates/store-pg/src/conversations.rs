@@ -5,7 +5,7 @@
 //! (`messages_after`) never passes a message that commits later, and two requests with
 //! one idempotency key store one message.
 
-use crate::PgHub;
+use crate::{parse, PgHub};
 use chrono::{DateTime, Utc};
 use deadpool_postgres::GenericClient;
 use fanline_engine::route::FanHistory;
@@ -36,13 +36,6 @@ fn unrouted(r: &Row) -> Unrouted {
 const MESSAGE: &str = "id, conversation_id, role, body, kind, escalation_id, reply_to, created_at";
 const DECISION: &str =
     "id, message_id, agent_id, fan_id, path, reason, signals, trace, reply, created_at, canonical_answer_id";
-
-fn parse<T: std::str::FromStr>(text: &str, what: &'static str) -> Result<T>
-where
-    T::Err: std::fmt::Display,
-{
-    text.parse().map_err(|e: T::Err| Error::Invalid { what, detail: e.to_string() })
-}
 
 fn message(r: &Row) -> Result<Message> {
     let kind: Option<&str> = r.get(4);
@@ -200,100 +193,45 @@ impl Conversations for PgHub {
     }
 
     fn previous_fan_turn(&self, message_id: i64) -> Result<Option<PreviousTurn>> {
-        self.run(async move {
-            let row = self
-                .store
-                .client()
-                .await?
-                .query_opt(
-                    "SELECT p.body, d.path, EXTRACT(EPOCH FROM c.created_at - p.created_at)::float8
-                     FROM messages c
-                     JOIN messages p ON p.conversation_id = c.conversation_id AND p.role = 'fan' AND p.id < c.id
-                     LEFT JOIN decisions d ON d.message_id = p.id
-                     WHERE c.id = $1 ORDER BY p.id DESC, d.id LIMIT 1",
-                    &[&message_id],
-                )
-                .await?;
-            let Some(r) = row else { return Ok(None) };
+        let sql = "SELECT p.body, d.path, EXTRACT(EPOCH FROM c.created_at - p.created_at)::float8
+                   FROM messages c
+                   JOIN messages p ON p.conversation_id = c.conversation_id AND p.role = 'fan' AND p.id < c.id
+                   LEFT JOIN decisions d ON d.message_id = p.id
+                   WHERE c.id = $1 ORDER BY p.id DESC, d.id LIMIT 1";
+        self.opt(sql, &[&message_id], |r| {
             let path: Option<&str> = r.get(1);
-            Ok(Some(PreviousTurn {
+            Ok(PreviousTurn {
                 body: r.get(0),
                 path: path.map(|p| parse::<RoutePath>(p, "path")).transpose()?,
                 seconds_before: r.get(2),
-            }))
+            })
         })
     }
 
     fn message_conversation(&self, message_id: i64) -> Result<i64> {
-        self.run(async move {
-            let row = self
-                .store
-                .client()
-                .await?
-                .query_opt("SELECT conversation_id FROM messages WHERE id = $1", &[&message_id])
-                .await?;
-            Ok(row.map(|r| r.get(0)).ok_or_else(|| Error::not_found("message", message_id))?)
-        })
+        self.opt("SELECT conversation_id FROM messages WHERE id = $1", &[&message_id], |r| Ok(r.get(0)))?
+            .ok_or_else(|| Error::not_found("message", message_id))
     }
 
     fn recent_messages(&self, conversation_id: i64, limit: usize) -> Result<Vec<Message>> {
-        self.run(async move {
-            let rows = self
-                .store
-                .client()
-                .await?
-                .query(
-                    &format!(
-                        "SELECT {MESSAGE} FROM
-                           (SELECT * FROM messages WHERE conversation_id = $1 ORDER BY id DESC LIMIT $2) recent
-                         ORDER BY id"
-                    ),
-                    &[&conversation_id, &(limit as i64)],
-                )
-                .await?;
-            Ok(rows.iter().map(message).collect::<Result<_>>()?)
-        })
+        let sql = format!(
+            "SELECT {MESSAGE} FROM (SELECT * FROM messages WHERE conversation_id = $1 ORDER BY id DESC LIMIT $2) recent
+             ORDER BY id"
+        );
+        self.all(&sql, &[&conversation_id, &(limit as i64)], message)
     }
 
     fn reply_of(&self, message_id: i64) -> Result<Option<i64>> {
-        self.run(async move {
-            let row = self
-                .store
-                .client()
-                .await?
-                .query_opt("SELECT id FROM messages WHERE reply_to = $1 ORDER BY id LIMIT 1", &[&message_id])
-                .await?;
-            Ok(row.map(|r| r.get(0)))
-        })
+        self.opt("SELECT id FROM messages WHERE reply_to = $1 ORDER BY id LIMIT 1", &[&message_id], |r| Ok(r.get(0)))
     }
 
     fn messages_after(&self, conversation_id: i64, after: i64, limit: usize) -> Result<Vec<Message>> {
-        self.run(async move {
-            let rows = self
-                .store
-                .client()
-                .await?
-                .query(
-                    &format!(
-                        "SELECT {MESSAGE} FROM messages WHERE conversation_id = $1 AND id > $2 ORDER BY id LIMIT $3"
-                    ),
-                    &[&conversation_id, &after, &(limit as i64)],
-                )
-                .await?;
-            Ok(rows.iter().map(message).collect::<Result<_>>()?)
-        })
+        let sql = format!("SELECT {MESSAGE} FROM messages WHERE conversation_id = $1 AND id > $2 ORDER BY id LIMIT $3");
+        self.all(&sql, &[&conversation_id, &after, &(limit as i64)], message)
     }
 
     fn decision_of_message(&self, message_id: i64) -> Result<Option<i64>> {
-        self.run(async move {
-            let row = self
-                .store
-                .client()
-                .await?
-                .query_opt("SELECT id FROM decisions WHERE message_id = $1 ORDER BY id LIMIT 1", &[&message_id])
-                .await?;
-            Ok(row.map(|r| r.get(0)))
-        })
+        self.opt("SELECT id FROM decisions WHERE message_id = $1 ORDER BY id LIMIT 1", &[&message_id], |r| Ok(r.get(0)))
     }
 
     fn record_decision_value(&self, d: &NewDecision<'_, Value>, reply: &str) -> Result<i64> {
@@ -358,30 +296,13 @@ impl Conversations for PgHub {
     }
 
     fn decision_value(&self, id: i64) -> Result<Decision<Value>> {
-        self.run(async move {
-            let row = self
-                .store
-                .client()
-                .await?
-                .query_opt(&format!("SELECT {DECISION} FROM decisions WHERE id = $1"), &[&id])
-                .await?;
-            Ok(row.as_ref().map(decision).transpose()?.ok_or_else(|| Error::not_found("decision", id))?)
-        })
+        self.opt(&format!("SELECT {DECISION} FROM decisions WHERE id = $1"), &[&id], decision)?
+            .ok_or_else(|| Error::not_found("decision", id))
     }
 
     fn decision_question(&self, id: i64) -> Result<String> {
-        self.run(async move {
-            let row = self
-                .store
-                .client()
-                .await?
-                .query_opt(
-                    "SELECT m.body FROM decisions d JOIN messages m ON m.id = d.message_id WHERE d.id = $1",
-                    &[&id],
-                )
-                .await?;
-            Ok(row.map(|r| r.get(0)).ok_or_else(|| Error::not_found("decision", id))?)
-        })
+        let sql = "SELECT m.body FROM decisions d JOIN messages m ON m.id = d.message_id WHERE d.id = $1";
+        self.opt(sql, &[&id], |r| Ok(r.get(0)))?.ok_or_else(|| Error::not_found("decision", id))
     }
 
     fn list_decisions_value(
@@ -391,22 +312,12 @@ impl Conversations for PgHub {
         fan_id: Option<i64>,
         limit: usize,
     ) -> Result<Vec<Decision<Value>>> {
-        self.run(async move {
-            let rows = self
-                .store
-                .client()
-                .await?
-                .query(
-                    &format!(
-                        "SELECT {DECISION} FROM decisions
-                         WHERE agent_id = $1 AND ($2::text IS NULL OR path = $2) AND ($3::bigint IS NULL OR fan_id = $3)
-                         ORDER BY id DESC LIMIT $4"
-                    ),
-                    &[&agent_id, &path.map(|p| p.as_str()), &fan_id, &(limit as i64)],
-                )
-                .await?;
-            Ok(rows.iter().map(decision).collect::<Result<_>>()?)
-        })
+        let sql = format!(
+            "SELECT {DECISION} FROM decisions
+             WHERE agent_id = $1 AND ($2::text IS NULL OR path = $2) AND ($3::bigint IS NULL OR fan_id = $3)
+             ORDER BY id DESC LIMIT $4"
+        );
+        self.all(&sql, &[&agent_id, &path.map(|p| p.as_str()), &fan_id, &(limit as i64)], decision)
     }
 
     fn fan_history(
@@ -473,38 +384,16 @@ impl Conversations for PgHub {
     }
 
     fn unrouted_count(&self, agent_id: Option<i64>) -> Result<u64> {
-        self.run(async move {
-            let n: i64 = self
-                .store
-                .client()
-                .await?
-                .query_one(
-                    &format!("SELECT count(*) FROM ({UNROUTED} AND ($1::bigint IS NULL OR c.agent_id = $1)) u"),
-                    &[&agent_id],
-                )
-                .await?
-                .get(0);
-            Ok(n as u64)
-        })
+        let sql = format!("SELECT count(*) FROM ({UNROUTED} AND ($1::bigint IS NULL OR c.agent_id = $1)) u");
+        Ok(self.opt(&sql, &[&agent_id], |r| Ok(r.get::<_, i64>(0) as u64))?.unwrap_or(0))
     }
 
     fn unrouted_messages(&self, before: DateTime<Utc>, limit: usize) -> Result<Vec<Unrouted>> {
-        self.run(async move {
-            let rows = self
-                .store
-                .client()
-                .await?
-                .query(&format!("{UNROUTED} AND m.created_at < $1 ORDER BY m.id LIMIT $2"), &[&before, &(limit as i64)])
-                .await?;
-            Ok(rows.iter().map(unrouted).collect())
-        })
+        let sql = format!("{UNROUTED} AND m.created_at < $1 ORDER BY m.id LIMIT $2");
+        self.all(&sql, &[&before, &(limit as i64)], |r| Ok(unrouted(r)))
     }
 
     fn unrouted_message(&self, message_id: i64) -> Result<Option<Unrouted>> {
-        self.run(async move {
-            let row =
-                self.store.client().await?.query_opt(&format!("{UNROUTED} AND m.id = $1"), &[&message_id]).await?;
-            Ok(row.as_ref().map(unrouted))
-        })
+        self.opt(&format!("{UNROUTED} AND m.id = $1"), &[&message_id], |r| Ok(unrouted(r)))
     }
 }

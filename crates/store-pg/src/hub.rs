@@ -7,6 +7,8 @@
 use crate::{Error, PgStore};
 use std::future::Future;
 use std::sync::Arc;
+use tokio_postgres::types::ToSql;
+use tokio_postgres::Row;
 
 /// The PostgreSQL store behind the hub's store interface. Cheap to clone.
 #[derive(Clone)]
@@ -47,6 +49,36 @@ impl PgHub {
     /// The async store underneath (caps, idempotency keys, the change log, vectors).
     pub fn store(&self) -> &PgStore {
         &self.store
+    }
+
+    /// One row of `sql` read with `f`, if any.
+    pub(crate) fn opt<T>(
+        &self,
+        sql: &str,
+        params: &[&(dyn ToSql + Sync)],
+        f: impl FnOnce(&Row) -> fanline_store::Result<T>,
+    ) -> fanline_store::Result<Option<T>> {
+        self.run(
+            async move { Ok(self.store.client().await?.query_opt(sql, params).await?.as_ref().map(f).transpose()?) },
+        )
+    }
+
+    /// Every row of `sql`, each read with `f`.
+    pub(crate) fn all<T>(
+        &self,
+        sql: &str,
+        params: &[&(dyn ToSql + Sync)],
+        f: impl Fn(&Row) -> fanline_store::Result<T>,
+    ) -> fanline_store::Result<Vec<T>> {
+        self.run(async move {
+            let rows = self.store.client().await?.query(sql, params).await?;
+            Ok(rows.iter().map(f).collect::<fanline_store::Result<_>>()?)
+        })
+    }
+
+    /// Run `sql`; returns how many rows it changed.
+    pub(crate) fn exec(&self, sql: &str, params: &[&(dyn ToSql + Sync)]) -> fanline_store::Result<u64> {
+        self.run(async move { Ok(self.store.client().await?.execute(sql, params).await?) })
     }
 
     /// Run `f` to completion on this store's runtime, its error as the interface's.

@@ -197,6 +197,14 @@ impl PgStore {
     }
 }
 
+/// A stored text as `T` (a tier, a path, a status…); one that does not parse is invalid.
+pub(crate) fn parse<T: FromStr>(text: &str, what: &'static str) -> fanline_store::Result<T>
+where
+    T::Err: std::fmt::Display,
+{
+    text.parse().map_err(|e: T::Err| fanline_store::Error::Invalid { what, detail: e.to_string() })
+}
+
 /// A database name this store makes: letters, digits and `_` (never quoted).
 fn db_name(name: &str) -> Result<&str> {
     if name.is_empty() || !name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') {

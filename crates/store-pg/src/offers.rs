@@ -5,7 +5,7 @@
 //! transaction.
 
 use crate::conversations::{insert_decision, lock_conversation};
-use crate::PgHub;
+use crate::{parse, PgHub};
 use chrono::{DateTime, Utc};
 use fanline_engine::EscalationStatus;
 use fanline_store::{
@@ -17,13 +17,6 @@ use tokio_postgres::Row;
 const ESCALATION: &str = "id, agent_id, fan_id, question, reason, status, priority, context_summary, answer,
      answer_layer, canonical_answer_id, offered_at, accepted_at, answered_at, expires_at, deferred_until, message_id,
      expected_reply_after";
-
-fn parse<T: std::str::FromStr>(text: &str, what: &'static str) -> Result<T>
-where
-    T::Err: std::fmt::Display,
-{
-    text.parse().map_err(|e: T::Err| Error::Invalid { what, detail: e.to_string() })
-}
 
 fn escalation(r: &Row) -> Result<Escalation> {
     let layer: Option<&str> = r.get(9);
@@ -88,61 +81,26 @@ impl Offers for PgHub {
     }
 
     fn escalation(&self, id: i64) -> Result<Escalation> {
-        self.run(async move {
-            let row = self
-                .store
-                .client()
-                .await?
-                .query_opt(&format!("SELECT {ESCALATION} FROM escalations WHERE id = $1"), &[&id])
-                .await?;
-            Ok(row.as_ref().map(escalation).transpose()?.ok_or_else(|| Error::not_found("escalation", id))?)
-        })
+        self.opt(&format!("SELECT {ESCALATION} FROM escalations WHERE id = $1"), &[&id], escalation)?
+            .ok_or_else(|| Error::not_found("escalation", id))
     }
 
     fn escalation_of_decision(&self, decision_id: i64) -> Result<Option<Escalation>> {
-        self.run(async move {
-            let row = self
-                .store
-                .client()
-                .await?
-                .query_opt(&format!("SELECT {ESCALATION} FROM escalations WHERE decision_id = $1"), &[&decision_id])
-                .await?;
-            Ok(row.as_ref().map(escalation).transpose()?)
-        })
+        self.opt(&format!("SELECT {ESCALATION} FROM escalations WHERE decision_id = $1"), &[&decision_id], escalation)
     }
 
     fn escalation_queue(&self, agent_id: i64, now: DateTime<Utc>, limit: usize) -> Result<Vec<Escalation>> {
-        self.run(async move {
-            let rows = self
-                .store
-                .client()
-                .await?
-                .query(
-                    &format!(
-                        "SELECT {ESCALATION} FROM escalations WHERE agent_id = $1 AND status = 'accepted'
-                         ORDER BY (deferred_until IS NOT NULL AND deferred_until > $2), priority DESC, accepted_at, id
-                         LIMIT $3"
-                    ),
-                    &[&agent_id, &now, &(limit as i64)],
-                )
-                .await?;
-            Ok(rows.iter().map(escalation).collect::<Result<_>>()?)
-        })
+        let sql = format!(
+            "SELECT {ESCALATION} FROM escalations WHERE agent_id = $1 AND status = 'accepted'
+             ORDER BY (deferred_until IS NOT NULL AND deferred_until > $2), priority DESC, accepted_at, id LIMIT $3"
+        );
+        self.all(&sql, &[&agent_id, &now, &(limit as i64)], escalation)
     }
 
     fn defer_escalation(&self, id: i64, until: DateTime<Utc>) -> Result<()> {
-        let n = self.run(async move {
-            Ok(self
-                .store
-                .client()
-                .await?
-                .execute(
-                    "UPDATE escalations SET deferred_until = $2, updated_at = now() WHERE id = $1 AND status = 'accepted'",
-                    &[&id, &until],
-                )
-                .await?)
-        })?;
-        if n == 0 {
+        let sql =
+            "UPDATE escalations SET deferred_until = $2, updated_at = now() WHERE id = $1 AND status = 'accepted'";
+        if self.exec(sql, &[&id, &until])? == 0 {
             let e = self.escalation(id)?;
             return Err(Error::Invalid {
                 what: "escalation",
@@ -153,19 +111,9 @@ impl Offers for PgHub {
     }
 
     fn expire_escalations(&self, now: DateTime<Utc>) -> Result<usize> {
-        self.run(async move {
-            let n = self
-                .store
-                .client()
-                .await?
-                .execute(
-                    "UPDATE escalations SET status = 'expired', expired_at = $1, updated_at = now()
-                     WHERE status IN ('pending', 'accepted') AND expires_at IS NOT NULL AND expires_at <= $1",
-                    &[&now],
-                )
-                .await?;
-            Ok(n as usize)
-        })
+        let sql = "UPDATE escalations SET status = 'expired', expired_at = $1, updated_at = now()
+                   WHERE status IN ('pending', 'accepted') AND expires_at IS NOT NULL AND expires_at <= $1";
+        Ok(self.exec(sql, &[&now])? as usize)
     }
 
     fn accept_escalation_value(
