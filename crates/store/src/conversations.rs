@@ -133,18 +133,7 @@ pub trait TypedDecisions {
 
 impl<T: Conversations + ?Sized> TypedDecisions for T {
     fn record_decision<D: Serialize>(&self, d: &NewDecision<'_, D>, reply: &str) -> Result<i64> {
-        let details = serde_json::to_value(&d.details).map_err(invalid)?;
-        let d = NewDecision {
-            message_id: d.message_id,
-            conversation_id: d.conversation_id,
-            agent_id: d.agent_id,
-            fan_id: d.fan_id,
-            path: d.path,
-            reason: d.reason.clone(),
-            details,
-            trace: d.trace,
-        };
-        self.record_decision_value(&d, reply)
+        self.record_decision_value(&as_json(d)?, reply)
     }
 
     fn decision<D: DeserializeOwned>(&self, id: i64) -> Result<Decision<D>> {
@@ -156,21 +145,7 @@ impl<T: Conversations + ?Sized> TypedDecisions for T {
         w: &NewRouting<'_, D>,
         reply: impl FnOnce(Option<i64>) -> String,
     ) -> Result<RoutingWritten> {
-        let d = &w.decision;
-        let w = NewRouting {
-            decision: NewDecision {
-                message_id: d.message_id,
-                conversation_id: d.conversation_id,
-                agent_id: d.agent_id,
-                fan_id: d.fan_id,
-                path: d.path,
-                reason: d.reason.clone(),
-                details: serde_json::to_value(&d.details).map_err(invalid)?,
-                trace: d.trace,
-            },
-            served: w.served,
-            offer: w.offer.clone(),
-        };
+        let w = NewRouting { decision: as_json(&w.decision)?, served: w.served, offer: w.offer.clone() };
         let once = std::cell::Cell::new(Some(reply));
         self.record_routing_value(&w, &|id| once.take().expect("the reply is written once")(id))
     }
@@ -184,6 +159,20 @@ impl<T: Conversations + ?Sized> TypedDecisions for T {
     ) -> Result<Vec<Decision<D>>> {
         self.list_decisions_value(agent_id, path, fan_id, limit)?.into_iter().map(typed).collect()
     }
+}
+
+/// A decision to store with its details as JSON.
+pub(crate) fn as_json<'a, D: Serialize>(d: &NewDecision<'a, D>) -> Result<NewDecision<'a, Value>> {
+    Ok(NewDecision {
+        message_id: d.message_id,
+        conversation_id: d.conversation_id,
+        agent_id: d.agent_id,
+        fan_id: d.fan_id,
+        path: d.path,
+        reason: d.reason.clone(),
+        details: serde_json::to_value(&d.details).map_err(invalid)?,
+        trace: d.trace,
+    })
 }
 
 fn invalid(e: serde_json::Error) -> crate::Error {

@@ -8,7 +8,7 @@
 //! answering come with the knowledge area (they teach the reuse model and create
 //! canonical answers).
 
-use crate::{AcceptWrite, Acceptance, Accepted, CapCheck, Escalation, NewDecision, NewEscalation, Result};
+use crate::{AcceptWrite, Acceptance, Accepted, CapCheck, Escalation, NewEscalation, Result};
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 use serde_json::Value;
@@ -74,18 +74,7 @@ impl<T: Offers + ?Sized> TypedOffers for T {
         let Some(t) = then else { return self.accept_escalation_value(id, cap, None) };
         let decide = |a: &Acceptance| {
             let (d, reply) = (t.decision)(a);
-            let details = serde_json::to_value(&d.details).expect("plain data serialises to JSON");
-            let d = NewDecision {
-                message_id: d.message_id,
-                conversation_id: d.conversation_id,
-                agent_id: d.agent_id,
-                fan_id: d.fan_id,
-                path: d.path,
-                reason: d.reason,
-                details,
-                trace: d.trace,
-            };
-            (d, reply)
+            (crate::conversations::as_json(&d).expect("plain data serialises to JSON"), reply)
         };
         self.accept_escalation_value(id, cap, Some(&AcceptWrite { decision: &decide, queue_expiry: t.queue_expiry }))
     }
