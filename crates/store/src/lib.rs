@@ -33,6 +33,7 @@ mod routing;
 pub mod suite;
 mod sync;
 mod sync_apply;
+mod sync_conflicts;
 mod sync_digest;
 mod sync_documents;
 mod sync_fields;

@@ -5,7 +5,7 @@
 use crate::util::Cached;
 use crate::util::{meta, put_meta};
 use crate::{Result, Store};
-use fanline_sync::{CanonicalData, Change, ConflictData, EscalationData, FanData, Hlc, HlcClock};
+use fanline_sync::{CanonicalData, Change, EscalationData, FanData, Hlc, HlcClock};
 use rusqlite::functions::FunctionFlags;
 use rusqlite::{params, Connection, OptionalExtension};
 use std::cell::Cell;
@@ -358,28 +358,6 @@ impl Store {
         Ok(rows)
     }
 
-    /// A conflict's state for sync.
-    pub fn conflict_data(&self, uid: &str) -> Result<Option<ConflictData>> {
-        let conn = self.read()?;
-        conflict_data(&conn, uid)
-    }
-
-    /// Conflicts kept here and not settled yet.
-    pub fn open_conflicts(&self) -> Result<u64> {
-        let conn = self.read()?;
-        let n: i64 = conn.row("SELECT count(*) FROM sync_conflicts WHERE resolution IS NULL", [], |r| r.get(0))?;
-        Ok(n as u64)
-    }
-
-    /// Every conflict kept here (unsettled first, then newest first).
-    pub fn conflicts(&self) -> Result<Vec<(String, ConflictData)>> {
-        let conn = self.read()?;
-        let mut stmt =
-            conn.prepare_cached("SELECT uid FROM sync_conflicts ORDER BY resolution IS NOT NULL, id DESC")?;
-        let uids: Vec<String> = stmt.query_map([], |r| r.get(0))?.collect::<rusqlite::Result<_>>()?;
-        uids.into_iter().filter_map(|u| conflict_data(&conn, &u).transpose().map(|c| c.map(|c| (u, c)))).collect()
-    }
-
     /// The hub: how far `device`'s changes have been applied.
     pub fn pushed_through(&self, device_id: i64) -> Result<i64> {
         let conn = self.read()?;
@@ -405,26 +383,6 @@ impl Store {
     /// with an answer that lost): its record will say it is gone.
     pub fn log_gone(&self, entity: &str, uid: &str) -> Result<()> {
         touch_log(&self.conn(), entity, uid)
-    }
-
-    /// Keep a conflict (the losing value) for the creator; returns its uid.
-    pub fn add_conflict(&self, c: &ConflictData) -> Result<String> {
-        Ok(self.conn().row(
-            "INSERT INTO sync_conflicts (kind, entity, entity_uid, field, kept, winner, device, hlc, question, resolution)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10) RETURNING uid",
-            params![c.kind, c.entity, c.entity_uid, c.field, c.kept, c.winner, c.device, c.hlc, c.question, c.resolution],
-            |r| r.get(0),
-        )?)
-    }
-
-    /// Settle a conflict.
-    pub fn resolve_conflict(&self, uid: &str, resolution: &str) -> Result<()> {
-        let n =
-            self.conn().exec("UPDATE sync_conflicts SET resolution = ?2 WHERE uid = ?1", params![uid, resolution])?;
-        if n == 0 {
-            return Err(crate::Error::NotFound { what: "conflict", key: uid.to_string() });
-        }
-        Ok(())
     }
 
     /// The local id of a synced row by its uid (`table`: escalations, canonical_answers, fans).
@@ -583,30 +541,6 @@ pub(crate) fn canonical_data(conn: &Connection, uid: &str) -> Result<Option<Cano
     let mut stmt = conn.prepare_cached("SELECT node, n FROM reuse_tallies WHERE canonical_uid = ?1")?;
     data.tallies = stmt.query_map([uid], |r| Ok((r.get(0)?, r.get(1)?)))?.collect::<rusqlite::Result<_>>()?;
     Ok(Some(data))
-}
-
-fn conflict_data(conn: &Connection, uid: &str) -> Result<Option<ConflictData>> {
-    Ok(conn
-        .row(
-            "SELECT kind, entity, entity_uid, field, kept, winner, device, hlc, question, resolution
-             FROM sync_conflicts WHERE uid = ?1",
-            [uid],
-            |r| {
-                Ok(ConflictData {
-                    kind: r.get(0)?,
-                    entity: r.get(1)?,
-                    entity_uid: r.get(2)?,
-                    field: r.get(3)?,
-                    kept: r.get(4)?,
-                    winner: r.get(5)?,
-                    device: r.get(6)?,
-                    hlc: r.get(7)?,
-                    question: r.get(8)?,
-                    resolution: r.get(9)?,
-                })
-            },
-        )
-        .optional()?)
 }
 
 impl Store {

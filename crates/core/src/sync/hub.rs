@@ -3,7 +3,7 @@
 
 use crate::hub::{DeviceAuth, Scope};
 use crate::{Error, Fanline, NewCanonicalInput, Result};
-use fanline_engine::{EscalationStatus, Layer};
+use fanline_engine::Layer;
 use fanline_store::Agents;
 use fanline_store::Offers;
 use fanline_store::{applying, SyncTable};
@@ -12,7 +12,7 @@ use fanline_sync::{
     Record, MAX_PAGE, MAX_PUSH, SCHEMA_VERSION,
 };
 
-type Applied = (Outcome, String);
+pub(super) type Applied = (Outcome, String);
 
 /// The uid a node gives its message telling a fan the creator's answer or decline (the
 /// same on every node: see migration 0015).
@@ -69,11 +69,11 @@ impl FieldEdit<'_> {
     }
 }
 
-fn done() -> Result<Applied> {
+pub(super) fn done() -> Result<Applied> {
     Ok((Outcome::Applied, String::new()))
 }
 
-fn rejected(why: impl Into<String>) -> Result<Applied> {
+pub(super) fn rejected(why: impl Into<String>) -> Result<Applied> {
     Ok((Outcome::Rejected, why.into()))
 }
 
@@ -297,129 +297,9 @@ impl Fanline {
         }
     }
 
-    fn conflict(&self, c: ConflictData, outcome: Outcome, why: &str) -> Result<Applied> {
+    pub(super) fn conflict(&self, c: ConflictData, outcome: Outcome, why: &str) -> Result<Applied> {
         self.store.add_conflict(&c)?;
         Ok((outcome, why.to_string()))
-    }
-
-    fn apply_answer(&self, device: &str, c: &Change, text: &str, layer: &str, canonical_uid: &str) -> Result<Applied> {
-        let Some(id) = self.store.id_by_uid(SyncTable::Escalations, &c.uid)? else {
-            return rejected("no such escalation on the hub");
-        };
-        let layer: Layer = layer.parse().map_err(|e: fanline_engine::Error| Error::InvalidInput(e.to_string()))?;
-        let e = self.store.escalation(id)?;
-        let lost =
-            matches!(e.status, EscalationStatus::Answered | EscalationStatus::Declined | EscalationStatus::Expired);
-        if lost && self.store.id_by_uid(SyncTable::Canonical, canonical_uid)?.is_none() {
-            // The device wrote a canonical answer with its losing answer: it goes from
-            // every device (the text is kept in the conflict).
-            self.store.log_gone(entity::CANONICAL, canonical_uid)?;
-        }
-        match e.status {
-            EscalationStatus::Pending | EscalationStatus::Accepted => {
-                let existing = self.store.id_by_uid(SyncTable::Canonical, canonical_uid)?;
-                let v = self.embedder()?.embed_one(&e.question)?;
-                applying(|| -> Result<()> {
-                    match existing {
-                        Some(cid) => {
-                            self.write_indexed(false, |s| s.attach_escalation(id, cid, &v).map(|x| ((), x)))?;
-                        }
-                        _ => {
-                            let cid = self.write_indexed(false, |s| s.answer_escalation(id, text, layer, &v))?;
-                            self.store.adopt_canonical_uid(cid, canonical_uid, &c.hlc)?;
-                        }
-                    }
-                    Ok(())
-                })?;
-                done()
-            }
-            EscalationStatus::Answered => {
-                let canonical = self.store.escalation_data(&c.uid)?.and_then(|d| d.canonical_uid);
-                if e.answer.as_deref() == Some(text.trim()) && canonical.as_deref() == Some(canonical_uid) {
-                    return Ok((Outcome::Duplicate, String::new()));
-                }
-                self.conflict(
-                    ConflictData {
-                        kind: "second_answer".into(),
-                        entity: entity::ESCALATION.into(),
-                        entity_uid: c.uid.clone(),
-                        field: "answer".into(),
-                        kept: text.trim().to_string(),
-                        winner: e.answer.unwrap_or_default(),
-                        device: device.to_string(),
-                        hlc: c.hlc.clone(),
-                        question: e.question,
-                        resolution: None,
-                    },
-                    Outcome::Conflict,
-                    "answered on another device first: this answer is kept as a conflict",
-                )
-            }
-            status => self.conflict(
-                ConflictData {
-                    kind: "late_answer".into(),
-                    entity: entity::ESCALATION.into(),
-                    entity_uid: c.uid.clone(),
-                    field: "answer".into(),
-                    kept: text.trim().to_string(),
-                    winner: status.to_string(),
-                    device: device.to_string(),
-                    hlc: c.hlc.clone(),
-                    question: e.question,
-                    resolution: None,
-                },
-                Outcome::Conflict,
-                &format!("the escalation was {status} before this answer reached the hub: kept as a conflict"),
-            ),
-        }
-    }
-
-    fn apply_decline(&self, device: &str, c: &Change) -> Result<Applied> {
-        let Some(id) = self.store.id_by_uid(SyncTable::Escalations, &c.uid)? else {
-            return rejected("no such escalation on the hub");
-        };
-        let e = self.store.escalation(id)?;
-        match e.status {
-            EscalationStatus::Pending | EscalationStatus::Accepted => {
-                applying(|| self.queue_decline(id))?;
-                done()
-            }
-            EscalationStatus::Declined => Ok((Outcome::Duplicate, String::new())),
-            EscalationStatus::Answered => self.conflict(
-                ConflictData {
-                    kind: "late_decline".into(),
-                    entity: entity::ESCALATION.into(),
-                    entity_uid: c.uid.clone(),
-                    field: "status".into(),
-                    kept: "declined".into(),
-                    winner: e.answer.unwrap_or_default(),
-                    device: device.to_string(),
-                    hlc: c.hlc.clone(),
-                    question: e.question,
-                    resolution: None,
-                },
-                Outcome::Conflict,
-                "answered on another device first: the fan has that answer",
-            ),
-            status => Ok((Outcome::Superseded, format!("the escalation is {status}"))),
-        }
-    }
-
-    fn apply_defer(&self, c: &Change, until: &str) -> Result<Applied> {
-        let Some(id) = self.store.id_by_uid(SyncTable::Escalations, &c.uid)? else {
-            return rejected("no such escalation on the hub");
-        };
-        let until: chrono::DateTime<chrono::Utc> =
-            until.parse().map_err(|e| Error::InvalidInput(format!("defer until {until:?}: {e}")))?;
-        let e = self.store.escalation(id)?;
-        if e.status != EscalationStatus::Accepted {
-            return Ok((Outcome::Superseded, format!("the escalation is {}", e.status)));
-        }
-        if e.deferred_until == Some(until) {
-            return Ok((Outcome::Duplicate, String::new()));
-        }
-        applying(|| self.store.defer_escalation(id, until))?;
-        done()
     }
 
     fn apply_add(&self, c: &Change, agent: &str, question: &str, answer: &str, layer: &str) -> Result<Applied> {

@@ -4,6 +4,7 @@
 
 mod device;
 mod hub;
+mod hub_escalations;
 mod token;
 
 pub use device::{SyncReport, SyncStatus, Verify};
