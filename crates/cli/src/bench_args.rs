@@ -76,6 +76,20 @@ pub enum BenchCmd {
         #[arg(long, default_value_t = 3000)]
         ops: usize,
     },
+    /// A fan's message as the hub's store writes it (posted under its key, routed to an
+    /// offer, accepted), through the store interface: on SQLite, and with `--database`
+    /// on PostgreSQL too, in the same run.
+    Store {
+        /// A PostgreSQL server (`postgres://…` or `host=… user=…`); none: SQLite only.
+        #[arg(long, env = "FANLINE_BENCH_DATABASE", hide_env_values = true)]
+        database: Option<String>,
+        /// Concurrent threads, comma-separated.
+        #[arg(long, value_delimiter = ',', default_values_t = [1usize, 8, 32])]
+        concurrency: Vec<usize>,
+        /// Messages per row.
+        #[arg(long, default_value_t = 2000)]
+        messages: usize,
+    },
     /// Sync over HTTP on loopback: a new device's first sync, a push of many offline
     /// edits, another device pulling what they changed (changes or records a second).
     Sync {

@@ -112,6 +112,15 @@ fn dispatch(cli: Cli) -> fanline_core::Result<bool> {
         let rows = fanline_lab::bench_pg_ops::run(&opts, &mut |m| eprintln!("{m}"))?;
         return print::out(json, rows.as_slice(), print::bench_pg_ops).map(|_| true);
     }
+    if let Command::Bench(BenchCmd::Store { database, concurrency, messages }) = &cli.command {
+        let opts = fanline_lab::bench_store::StoreBenchOptions {
+            database: database.clone(),
+            concurrency: concurrency.clone(),
+            messages: *messages,
+        };
+        let rows = fanline_lab::bench_store::run(&opts, &mut |m| eprintln!("{m}"))?;
+        return print::out(json, rows.as_slice(), print::bench_store).map(|_| true);
+    }
     if let Command::Bench(BenchCmd::Sync { canonical, changes }) = &cli.command {
         let opts = fanline_lab::bench_sync::SyncBenchOptions { canonical: *canonical, changes: *changes };
         let rows = fanline_lab::bench_sync::run(&cfg, &opts, &mut |m| eprintln!("{m}"))?;

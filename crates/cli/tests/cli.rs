@@ -424,7 +424,14 @@ fn a_database_password_in_the_environment_is_never_printed() {
     let d = tempfile::tempdir().unwrap();
     let secret = "pw-fanline-test-5e2b91";
     let url = format!("postgres://fanline:{secret}@127.0.0.1:1/fanline?connect_timeout=2");
-    for args in [&["bench", "pg", "--help"][..], &["bench", "search", "--help"], &["bench", "pg", "--ops", "1"]] {
+    let store_run = ["bench", "store", "--messages", "2", "--concurrency", "1"];
+    for args in [
+        &["bench", "pg", "--help"][..],
+        &["bench", "search", "--help"],
+        &["bench", "store", "--help"],
+        &["bench", "pg", "--ops", "1"],
+        &store_run,
+    ] {
         let out = fanline(d.path()).args(args).env("FANLINE_BENCH_DATABASE", &url).output().unwrap();
         let all = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
         assert!(!all.contains(secret), "{args:?} printed the password:\n{all}");

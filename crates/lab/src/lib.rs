@@ -8,6 +8,7 @@ pub mod bench_pg;
 pub mod bench_pg_ops;
 pub mod bench_route;
 pub mod bench_serve;
+pub mod bench_store;
 pub mod bench_sync;
 pub mod conversations;
 pub mod eval;

@@ -109,3 +109,8 @@ pub trait HubAccess: Send + Sync {
         now: DateTime<Utc>,
     ) -> Result<Option<Device>>;
 }
+
+/// The hub's store interface so far: every area, as one object (`&dyn HubStore`), for
+/// what works through all of them (the shared suite, `fanline bench store`).
+pub trait HubStore: crate::Agents + HubAccess + crate::Conversations + crate::Offers {}
+impl<T: crate::Agents + HubAccess + crate::Conversations + crate::Offers + ?Sized> HubStore for T {}

@@ -41,7 +41,7 @@ mod sync_messages;
 mod unrouted;
 mod util;
 
-pub use access::HubAccess;
+pub use access::{HubAccess, HubStore};
 pub use agent_store::Agents;
 pub use agents::Agent;
 pub use backup::check_file;

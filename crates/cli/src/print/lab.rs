@@ -337,6 +337,35 @@ pub fn bench_pg_ops(o: &mut Out, rows: &[fanline_lab::bench_pg_ops::PgOpsRow]) {
     }
 }
 
+pub fn bench_store(o: &mut Out, rows: &[fanline_lab::bench_store::StoreBenchRow]) {
+    say!(
+        o,
+        "{:<11} {:>8} {:>9} {:>11} {:>8} {:>8}",
+        "backend",
+        "threads",
+        "messages",
+        "messages/s",
+        "p50 ms",
+        "p99 ms"
+    );
+    for r in rows {
+        say!(
+            o,
+            "{:<11} {:>8} {:>9} {:>11.0} {:>8.2} {:>8.2}",
+            r.backend,
+            r.concurrency,
+            r.messages,
+            r.per_second,
+            r.p50_ms,
+            r.p99_ms
+        );
+    }
+    say!(
+        o,
+        "one message: posted under its key, routed to an offer with its reply, the offer accepted (3 transactions)"
+    );
+}
+
 pub fn bench_sync(o: &mut Out, rows: &[fanline_lab::bench_sync::SyncRow]) {
     say!(o, "{:<40} {:>9} {:>9} {:>10}", "sync step", "items", "seconds", "per second");
     for r in rows {

@@ -15,9 +15,8 @@ pub use agents::agents;
 pub use conversations::conversations;
 pub use offers::offers;
 
-/// What the suite needs of a store: every area of the interface.
-pub trait Store: crate::Agents + crate::HubAccess + crate::Conversations + crate::Offers {}
-impl<T: crate::Agents + crate::HubAccess + crate::Conversations + crate::Offers + ?Sized> Store for T {}
+/// What the suite takes: the whole interface.
+pub use crate::HubStore as Store;
 
 /// Two new agents, for the areas that work on an agent's data.
 pub fn two_agents(store: &dyn Store) -> [i64; 2] {
