@@ -27,7 +27,12 @@ pub fn run(app: Arc<Fanline>, listen: Option<&str>, json: bool) -> Result<()> {
             let app = app.clone();
             let _ = tokio::task::spawn_blocking(move || app.embedder().map(|_| ())).await;
         }
-        let public = hub.public_url.trim_end_matches('/');
+        // Links name the configured public address; left at its default, the address
+        // actually listened on (`--listen 127.0.0.1:0`, another port) is the one that works.
+        let public = match hub.public_url == fanline_core::config::HubSettings::default().public_url {
+            true => format!("http://{local}"),
+            false => hub.public_url.trim_end_matches('/').to_string(),
+        };
         let line = if json {
             serde_json::json!({ "listening": local.to_string(), "site_key": site.site_key,
                 "chat": format!("{public}/chat?site={}", site.site_key) })

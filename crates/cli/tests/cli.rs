@@ -442,3 +442,32 @@ fn a_database_password_in_the_environment_is_never_printed() {
         }
     }
 }
+
+/// `serve` prints where fans reach it: with the public address left at its default,
+/// the address it really listens on (here a port the system chose), not the default's.
+#[test]
+fn serve_names_the_address_it_really_listens_on() {
+    use std::io::BufRead;
+    let d = tempfile::tempdir().unwrap();
+    fanline(d.path()).arg("init").assert().success();
+    let mut child = std::process::Command::new(assert_cmd::cargo::cargo_bin("fanline"))
+        .arg("--data-dir")
+        .arg(d.path())
+        .args(["--json", "serve", "--listen", "127.0.0.1:0"])
+        .env("FANLINE_CONFIG", d.path().join(CONFIG))
+        .env("FANLINE_EMBEDDER__KIND", "hashing")
+        .env_remove("FANLINE_DATA_DIR")
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut line = String::new();
+    std::io::BufReader::new(child.stdout.take().unwrap()).read_line(&mut line).unwrap();
+    let _ = child.kill();
+    let _ = child.wait();
+    let v: Value = serde_json::from_str(&line).unwrap_or_else(|e| panic!("{e}: {line:?}"));
+    let listening = v["listening"].as_str().unwrap();
+    assert!(!listening.ends_with(":0") && !listening.ends_with(":8787"), "{listening}");
+    let chat = v["chat"].as_str().unwrap();
+    assert!(chat.starts_with(&format!("http://{listening}/chat?site=site_")), "{chat}");
+}
