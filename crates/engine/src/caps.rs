@@ -4,7 +4,7 @@
 
 use crate::{Error, Result};
 use chrono::{DateTime, Datelike, Days, LocalResult, NaiveDate, TimeZone, Utc};
-use chrono_tz::Tz;
+pub use chrono_tz::Tz;
 use serde::Serialize;
 
 /// The current cap windows, as UTC instants.

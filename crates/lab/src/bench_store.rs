@@ -146,14 +146,7 @@ fn message(store: &dyn HubStore, agent: i64, fan: i64, key: &str) -> Result<()> 
         |id| format!("Shall I send it to the creator? Accept offer #{}.", id.unwrap_or(0)),
     )?;
     let now = chrono::Utc::now();
-    let w = caps::windows(now, caps::parse_tz("UTC").expect("UTC is a time zone"));
-    let cap = CapCheck {
-        now,
-        day_start: w.day_start,
-        week_start: w.week_start,
-        max_per_day: u32::MAX / 2,
-        max_per_week: u32::MAX / 2,
-    };
+    let cap = CapCheck::at(now, caps::Tz::UTC, u32::MAX / 2, u32::MAX / 2);
     let decide = |_: &Acceptance| (decision(RoutePath::E), "Sent to the creator.".to_string());
     let then = AcceptWrite { decision: &decide, queue_expiry: now + chrono::Duration::days(7) };
     store.accept_escalation_with(routed.escalation_id.unwrap_or(0), &cap, Some(&then))?;

@@ -24,8 +24,7 @@ async fn fresh_db(server: &str, name: &str) -> String {
 }
 
 fn check(now: DateTime<Utc>, day: u32, week: u32) -> CapCheck {
-    let w = caps::windows(now, caps::parse_tz("Europe/Paris").unwrap());
-    CapCheck { now, day_start: w.day_start, week_start: w.week_start, max_per_day: day, max_per_week: week }
+    CapCheck::at(now, caps::parse_tz("Europe/Paris").unwrap(), day, week)
 }
 
 fn at(s: &str) -> DateTime<Utc> {

@@ -22,6 +22,14 @@ pub struct CapCheck {
     pub max_per_week: u32,
 }
 
+impl CapCheck {
+    /// The caps at `now`, counted in the creator's day and week in time zone `tz`.
+    pub fn at(now: DateTime<Utc>, tz: fanline_engine::caps::Tz, max_per_day: u32, max_per_week: u32) -> CapCheck {
+        let w = fanline_engine::caps::windows(now, tz);
+        CapCheck { now, day_start: w.day_start, week_start: w.week_start, max_per_day, max_per_week }
+    }
+}
+
 /// What an acceptance did.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "specta", derive(specta::Type))]

@@ -19,8 +19,7 @@ pub fn offers(store: &dyn Store, agents: [i64; 2]) {
 }
 
 fn check(now: DateTime<Utc>, day: u32, week: u32) -> CapCheck {
-    let w = caps::windows(now, caps::parse_tz("Europe/Paris").unwrap());
-    CapCheck { now, day_start: w.day_start, week_start: w.week_start, max_per_day: day, max_per_week: week }
+    CapCheck::at(now, caps::Tz::Europe__Paris, day, week)
 }
 
 fn new(agent: i64, fan: i64, question: &str) -> NewEscalation {

@@ -42,8 +42,7 @@ pub fn new_escalation(agent: i64, fan: i64) -> NewEscalation {
 
 /// The caps at `now` in time zone `tz`.
 pub fn cap_check(now: DateTime<Utc>, tz: &str, max_per_day: u32, max_per_week: u32) -> CapCheck {
-    let w = caps::windows(now, caps::parse_tz(tz).unwrap());
-    CapCheck { now, day_start: w.day_start, week_start: w.week_start, max_per_day, max_per_week }
+    CapCheck::at(now, caps::parse_tz(tz).unwrap(), max_per_day, max_per_week)
 }
 
 pub fn at(s: &str) -> DateTime<Utc> {
