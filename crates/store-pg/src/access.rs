@@ -4,6 +4,7 @@
 //! told how to agree: unique keys with `ON CONFLICT`, and a pairing code's row locked
 //! (`FOR UPDATE`) by the one redemption that uses it.
 
+use crate::conversations::conversation_of;
 use crate::{parse, PgHub};
 use chrono::{DateTime, Utc};
 use fanline_engine::{Layer, Tier};
@@ -99,16 +100,7 @@ impl HubAccess for PgHub {
     }
 
     fn fan_conversation(&self, agent_id: i64, fan_id: i64) -> Result<i64> {
-        let find = "SELECT id FROM conversations WHERE agent_id = $1 AND fan_id = $2";
-        if let Some(id) = self.opt(find, &[&agent_id, &fan_id], |r| Ok(r.get(0)))? {
-            return Ok(id);
-        }
-        // Created by whichever request gets there first; the others read its row.
-        self.exec(
-            "INSERT INTO conversations (agent_id, fan_id) VALUES ($1, $2) ON CONFLICT (agent_id, fan_id) DO NOTHING",
-            &[&agent_id, &fan_id],
-        )?;
-        Ok(self.opt(find, &[&agent_id, &fan_id], |r| Ok(r.get(0)))?.expect("the conversation exists"))
+        self.run(async move { conversation_of(&self.store.client().await?, agent_id, fan_id, false).await })
     }
 
     fn ensure_site(&self, agent_id: i64, new_key: &str) -> Result<Site> {

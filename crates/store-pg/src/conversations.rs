@@ -68,19 +68,29 @@ fn decision(r: &Row) -> Result<Decision<Value>> {
     })
 }
 
-/// The conversation of a fan with an agent, created if none, and locked until the
+/// The conversation of a fan with an agent, created if none (by whichever request gets
+/// there first; the others read its row). With `lock`, its row stays locked until the
 /// transaction ends (see the module).
-async fn locked_conversation(tx: &impl GenericClient, agent_id: i64, fan_id: i64) -> crate::Result<i64> {
-    let find = "SELECT id FROM conversations WHERE agent_id = $1 AND fan_id = $2 FOR UPDATE";
-    if let Some(row) = tx.query_opt(find, &[&agent_id, &fan_id]).await? {
+pub(crate) async fn conversation_of(
+    client: &impl GenericClient,
+    agent_id: i64,
+    fan_id: i64,
+    lock: bool,
+) -> crate::Result<i64> {
+    let find = match lock {
+        true => "SELECT id FROM conversations WHERE agent_id = $1 AND fan_id = $2 FOR UPDATE",
+        false => "SELECT id FROM conversations WHERE agent_id = $1 AND fan_id = $2",
+    };
+    if let Some(row) = client.query_opt(find, &[&agent_id, &fan_id]).await? {
         return Ok(row.get(0));
     }
-    tx.execute(
-        "INSERT INTO conversations (agent_id, fan_id) VALUES ($1, $2) ON CONFLICT (agent_id, fan_id) DO NOTHING",
-        &[&agent_id, &fan_id],
-    )
-    .await?;
-    Ok(tx.query_one(find, &[&agent_id, &fan_id]).await?.get(0))
+    client
+        .execute(
+            "INSERT INTO conversations (agent_id, fan_id) VALUES ($1, $2) ON CONFLICT (agent_id, fan_id) DO NOTHING",
+            &[&agent_id, &fan_id],
+        )
+        .await?;
+    Ok(client.query_one(find, &[&agent_id, &fan_id]).await?.get(0))
 }
 
 /// Lock a conversation's row for the transaction (not found: an error).
@@ -149,7 +159,7 @@ impl Conversations for PgHub {
         self.run(async move {
             let mut client = self.store.client().await?;
             let tx = client.transaction().await?;
-            let conversation = locked_conversation(&tx, agent_id, fan_id).await?;
+            let conversation = conversation_of(&tx, agent_id, fan_id, true).await?;
             let id = insert_message(&tx, conversation, role, body).await?;
             tx.commit().await?;
             Ok((conversation, id))
@@ -170,7 +180,7 @@ impl Conversations for PgHub {
                 return Ok(posted);
             }
             let tx = client.transaction().await?;
-            let conversation_id = locked_conversation(&tx, agent_id, fan_id).await?;
+            let conversation_id = conversation_of(&tx, agent_id, fan_id, true).await?;
             let message_id = insert_message(&tx, conversation_id, Role::Fan, body).await?;
             // A request with the same key in another process that got here first has
             // committed (this insert waited for it): then its message is the one.
